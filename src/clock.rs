@@ -1,0 +1,85 @@
+//! The one source of "now".
+//!
+//! Everything that reads the time or waits for an instant goes through a
+//! [`Clock`], so tests can run a whole week of chats in paused tokio time
+//! (`tokio::time::pause()`), and the daemon can recompute from the wall clock
+//! after a long sleep (laptop suspend, NTP step) instead of trusting a timer.
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+/// Wall-clock time, or a clock that starts at a chosen instant and then moves
+/// with tokio's (possibly paused) timer.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    origin: Option<(Timestamp, tokio::time::Instant)>,
+    /// Longest single nap: after it the wall clock is read again, so a suspend
+    /// or an NTP step is noticed within this bound.
+    max_nap: Duration,
+}
+
+impl Clock {
+    /// The system's wall clock. Naps are capped at `max_nap`.
+    pub fn system(max_nap: Duration) -> Self {
+        Self {
+            origin: None,
+            max_nap,
+        }
+    }
+
+    /// A clock that reads `start` now and advances with tokio's timer. Under
+    /// `tokio::time::pause()` it jumps straight to the next deadline.
+    pub fn starting_at(start: Timestamp) -> Self {
+        Self {
+            origin: Some((start, tokio::time::Instant::now())),
+            max_nap: Duration::from_secs(3600 * 24 * 365),
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        match self.origin {
+            None => Timestamp::now(),
+            Some((start, at)) => {
+                let elapsed = tokio::time::Instant::now().duration_since(at);
+                let elapsed = SignedDuration::try_from(elapsed).unwrap_or(SignedDuration::MAX);
+                start.saturating_add(elapsed).unwrap_or(Timestamp::MAX)
+            }
+        }
+    }
+
+    /// Sleeps until `at` or for `max_nap`, whichever is sooner. Callers loop
+    /// and re-read [`Clock::now`]: waking early is always allowed.
+    pub async fn sleep_until(&self, at: Timestamp) {
+        let wait = at.duration_since(self.now());
+        if wait <= SignedDuration::ZERO {
+            return;
+        }
+        let wait = Duration::try_from(wait).unwrap_or(self.max_nap).min(self.max_nap);
+        tokio::time::sleep(wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn paused_clock_jumps_to_the_deadline() {
+        let start: Timestamp = "2026-12-02T18:00:00Z".parse().unwrap();
+        let clock = Clock::starting_at(start);
+        let target: Timestamp = "2026-12-09T18:00:00Z".parse().unwrap();
+        clock.sleep_until(target).await;
+        assert_eq!(clock.now(), target);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn system_clock_naps_are_capped() {
+        let clock = Clock::system(Duration::from_secs(30));
+        let before = tokio::time::Instant::now();
+        clock
+            .sleep_until(Timestamp::now() + SignedDuration::from_hours(5))
+            .await;
+        assert_eq!(before.elapsed(), Duration::from_secs(30));
+    }
+}

@@ -1,0 +1,47 @@
+//! A located problem in a chat file, printed the way compilers print them:
+//! `chats/x.yaml:8:5: unknown field `txt`` followed by what to write instead.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One problem in one file. Lines and columns are 1-based; `0` means the
+/// problem concerns the file as a whole (unreadable, duplicate id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// What is wrong, lowercase, concrete.
+    pub message: String,
+    /// What to write instead, when there is something to say.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(path: &Path, line: usize, column: usize, message: impl Into<String>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}

@@ -1,0 +1,117 @@
+//! Chat plans: the organizer's file format.
+//!
+//! A plan file `chats/NAME.yaml` is read into a [`ChatPlan`] whose fields are
+//! already checked and resolved (zones looked up, cron parsed, question minutes
+//! spread, defaults filled in), so nothing downstream re-validates. Loading is
+//! split in two steps that report *all* problems of a file at once:
+//!
+//! 1. [`load`] parses YAML into raw, span-carrying types (syntax, unknown keys,
+//!    wrong types) and then
+//! 2. [`validate`] checks meaning (zones, DST, cron, question times, hashtag,
+//!    placeholders, lengths) and builds the [`ChatPlan`].
+//!
+//! Each problem is a [`Diagnostic`] naming file, line and column and saying what
+//! to write instead.
+
+mod diagnostic;
+pub mod duration;
+pub mod load;
+pub mod validate;
+
+use std::path::PathBuf;
+
+use jiff::SignedDuration;
+use jiff::civil;
+use jiff::tz::TimeZone;
+
+pub use diagnostic::Diagnostic;
+pub use load::{LoadReport, load_dir, load_file, load_paths};
+
+/// A validated chat plan. Built only by [`validate`].
+#[derive(Debug, Clone)]
+pub struct ChatPlan {
+    /// The file name without `.yaml`/`.yml`.
+    pub id: String,
+    /// Where it was read from (for messages).
+    pub source: PathBuf,
+    pub title: String,
+    /// With its leading `#`, as the organizer wrote it (`#hcsmbm`).
+    pub hashtag: String,
+    /// The IANA name as written (`America/Chicago`).
+    pub zone_name: String,
+    pub tz: TimeZone,
+    pub when: When,
+    pub duration: SignedDuration,
+    /// Zones `{times}` spells out after the chat's own, in the order given.
+    pub show_times_in: Vec<ShownZone>,
+    /// Account names from the settings; `None` means the settings' default.
+    pub accounts: Option<Vec<String>>,
+    /// Post welcome, questions and wrap-up as a thread under the welcome.
+    pub thread: bool,
+    /// Posted `before` the start, latest first or not: ordered by instant later.
+    pub announce: Vec<Announcement>,
+    /// Template posted at the start; `None` when turned off with `false`.
+    pub welcome: Option<String>,
+    /// Resolved offsets from the start, numbered 1..=n in file order.
+    pub questions: Vec<Question>,
+    /// Template for a question post (`Q{n}. {text} {hashtag}` by default).
+    pub question_format: String,
+    /// Template posted at the end; `None` when turned off.
+    pub wrapup: Option<String>,
+    pub thanks: Option<Thanks>,
+}
+
+/// When a chat happens.
+#[derive(Debug, Clone)]
+pub enum When {
+    /// A one-off chat at this local time in the chat's zone.
+    Once(civil::DateTime),
+    /// A recurring chat.
+    Repeat(Recurrence),
+}
+
+/// A standard 5-field cron line evaluated in the chat's zone.
+#[derive(Debug, Clone)]
+pub struct Recurrence {
+    /// The line as written (`0 12 * * WED`).
+    pub line: String,
+    pub cron: croner::Cron,
+    /// First local date on which an occurrence may start (inclusive).
+    pub from: Option<civil::Date>,
+    /// Last local date on which an occurrence may start (inclusive).
+    pub until: Option<civil::Date>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ShownZone {
+    pub name: String,
+    pub tz: TimeZone,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announcement {
+    /// How long before the start; positive.
+    pub before: SignedDuration,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    /// 1-based, in file order.
+    pub n: u32,
+    /// Offset from the start of the chat.
+    pub at: SignedDuration,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thanks {
+    /// How long after the end of the chat.
+    pub after: SignedDuration,
+    /// Template; `{mentions}` is filled in after the chat.
+    pub text: String,
+    /// Handles never thanked (co-hosts, bots), without `@`, lowercase.
+    pub exclude: Vec<String>,
+    /// Search the hashtag for participants; `false` posts a generic thank-you.
+    pub search: bool,
+}

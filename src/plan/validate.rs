@@ -1,0 +1,1 @@
+//! Meaning checks that turn a parsed file into a [`super::ChatPlan`].

@@ -1,0 +1,1 @@
+//! Posts to the terminal and `state_dir/outbox.jsonl`.

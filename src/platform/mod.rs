@@ -1,0 +1,134 @@
+//! The one trait every account kind implements.
+//!
+//! The daemon never knows which network it talks to: it hands an
+//! [`OutgoingPost`] to a [`Platform`] and gets back a [`RemotePost`] or a
+//! [`PostError`] whose variant says what to do next (wait, retry, reconcile,
+//! fall back, or give up with a reason). Adapters translate their network's
+//! answers into those variants; the retry policy lives in one place, the daemon.
+
+pub mod console;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::text::PlatformKind;
+
+/// A post about to be sent.
+#[derive(Debug, Clone)]
+pub struct OutgoingPost<'a> {
+    /// The stable key (see [`crate::schedule::Slot::key`]); adapters use it
+    /// for idempotency (Mastodon `Idempotency-Key`, Bluesky record key).
+    pub key: &'a str,
+    pub text: &'a str,
+    /// Post as a reply to this one (threads, thank-you continuations).
+    pub reply_to: Option<&'a RemotePost>,
+    /// The root of the thread, when replying (Bluesky needs both).
+    pub thread_root: Option<&'a RemotePost>,
+    /// The instant the slot was due, for logs and the console.
+    pub due: Timestamp,
+}
+
+/// What a platform says about a post that exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemotePost {
+    /// The platform's id (X tweet id, Mastodon status id, Bluesky at:// URI).
+    pub id: String,
+    /// A content hash where the platform has one (Bluesky CID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
+    /// A link a person can open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Who an account posts as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub id: String,
+    /// Handle without `@`.
+    pub username: String,
+    pub display_name: Option<String>,
+}
+
+/// A post found by a hashtag search (participants, transcripts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundPost {
+    pub id: String,
+    pub author_id: String,
+    /// Handle without `@`.
+    pub author_username: String,
+    pub author_name: Option<String>,
+    pub text: String,
+    pub created_at: Timestamp,
+    pub in_reply_to: Option<String>,
+    pub url: Option<String>,
+    /// A repost/retweet rather than an original post.
+    pub is_repost: bool,
+}
+
+/// Why a post did not go out, sorted by what the caller should do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostError {
+    /// 429 or an exhausted quota: retry at `reset` if that is still in time.
+    #[error("rate limited{}", reset.map(|r| format!(" until {r}")).unwrap_or_default())]
+    RateLimited { reset: Option<Timestamp> },
+    /// 5xx, timeout, connection reset: retry with jittered backoff.
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// The platform says this text was already posted: reconcile before
+    /// deciding.
+    #[error("duplicate content: {0}")]
+    Duplicate(String),
+    /// A reply was refused (X reply rules): post standalone instead.
+    #[error("reply refused: {0}")]
+    ReplyRefused(String),
+    /// Refused because of its @mentions: post a mention-free version.
+    #[error("mentions refused: {0}")]
+    MentionsRefused(String),
+    /// Credentials rejected (after one refresh, where the platform has one).
+    #[error("not authorized: {0}")]
+    Unauthorized(String),
+    /// Any other refusal; retrying the same request will not help.
+    #[error("rejected: {0}")]
+    Rejected(String),
+}
+
+impl PostError {
+    /// Whether the same request may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, PostError::RateLimited { .. } | PostError::Transient(_))
+    }
+}
+
+/// An account on a network.
+#[async_trait]
+pub trait Platform: Send + Sync {
+    fn kind(&self) -> PlatformKind;
+
+    /// The most a post may count on this account (as [`crate::text::count`]
+    /// counts for [`Platform::kind`]).
+    fn limit(&self) -> usize {
+        self.kind().default_limit()
+    }
+
+    /// Who this account posts as; called once at start-up so bad credentials
+    /// fail fast.
+    async fn whoami(&self) -> Result<Identity, PostError>;
+
+    /// Publishes one post.
+    async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError>;
+
+    /// Finds a post whose outcome is unknown (crash or timeout after sending):
+    /// `Some` if it exists on the platform, `None` if it surely does not.
+    async fn reconcile(&self, post: &OutgoingPost<'_>) -> Result<Option<RemotePost>, PostError>;
+
+    /// Posts carrying `hashtag` (with `#`) created in `[since, until)`, all
+    /// pages, oldest first.
+    async fn search(
+        &self,
+        hashtag: &str,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<FoundPost>, PostError>;
+}

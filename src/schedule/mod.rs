@@ -1,0 +1,93 @@
+//! From plans to a timeline: occurrences, slots, and zone-aware rendering.
+//!
+//! A [`ChatPlan`](crate::plan::ChatPlan) says *what* and *when* in local terms;
+//! this module turns it into [`Slot`]s at absolute instants. It is pure: no
+//! clock, no I/O, so `tweetchat plan`, the daemon and tests all see the same
+//! timeline for the same inputs.
+//!
+//! - [`recurrence`]: occurrences of a one-off or cron chat between two
+//!   instants, with the documented DST rules (a gap fires at the first instant
+//!   after it, an overlap fires once, at the earlier instant).
+//! - [`times`]: the `{times}` placeholder ("12:00 CST Wed 2 Dec — 10:00 PST, …").
+//! - [`expand`]: every slot of every occurrence in a window, texts rendered.
+
+pub mod expand;
+pub mod recurrence;
+pub mod times;
+
+use std::fmt;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil;
+use serde::Serialize;
+
+pub use expand::{expand, expand_occurrence};
+pub use recurrence::occurrences;
+
+/// What a slot posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlotKind {
+    Announce,
+    Welcome,
+    Question,
+    Wrapup,
+    Thanks,
+}
+
+impl SlotKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlotKind::Announce => "announce",
+            SlotKind::Welcome => "welcome",
+            SlotKind::Question => "question",
+            SlotKind::Wrapup => "wrapup",
+            SlotKind::Thanks => "thanks",
+        }
+    }
+}
+
+impl fmt::Display for SlotKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One post of one occurrence of one chat, for every account of the chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub chat: Arc<str>,
+    /// Local start of the occurrence in the chat's zone; part of the key, so
+    /// moving a chat to another date makes new keys and never "reposts".
+    pub occurrence: civil::DateTime,
+    pub kind: SlotKind,
+    /// Question number for questions, announcement number (1-based, file
+    /// order) for announcements, `None` otherwise.
+    pub n: Option<u32>,
+    /// When it is due.
+    pub at: Timestamp,
+    /// Rendered text, hashtag included. For thanks it still holds
+    /// `{mentions}`, filled in after the chat.
+    pub text: String,
+    /// Start and end of the occurrence, for grace windows and search ranges.
+    pub starts: Timestamp,
+    pub ends: Timestamp,
+}
+
+impl Slot {
+    /// The stable identity of this slot's post on one account:
+    /// `chat/occurrence/kind[n]/account`, e.g.
+    /// `hcsmbm/2026-12-02T12:00/question3/main_x`.
+    pub fn key(&self, account: &str) -> String {
+        let n = self.n.map(|n| n.to_string()).unwrap_or_default();
+        format!(
+            "{}/{}/{}{}/{}",
+            self.chat,
+            self.occurrence.strftime("%Y-%m-%dT%H:%M"),
+            self.kind,
+            n,
+            account
+        )
+    }
+}

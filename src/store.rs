@@ -1,0 +1,1 @@
+//! Durable state in SQLite: intent before the side effect, result after.
