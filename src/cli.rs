@@ -1,7 +1,142 @@
-//! The command line. Each subcommand is a thin call into the library.
+//! The command line. Each subcommand is a thin call into the library; the
+//! arguments live here, the work in [`crate::commands`].
+//!
+//! Exit codes: 0 success, 1 the command ran and found a problem (an invalid
+//! chat file, an unhealthy daemon), 2 usage errors (clap's own), 3 the command
+//! could not run (unreadable settings, no state database).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+use crate::text::PlatformKind;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tweetchat",
+    version,
+    about = "Hosts scheduled tweet chats on X, Mastodon and Bluesky"
+)]
+pub struct Cli {
+    /// Settings directory holding default.toml and local.toml.
+    #[arg(
+        long,
+        global = true,
+        env = "TWEETCHAT_CONFIG_DIR",
+        default_value = "config"
+    )]
+    pub config_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: post every chat in the chats folder on schedule.
+    Run(RunArgs),
+    /// Validate chat files (default: the chats folder). Exit 0 valid, 1 invalid.
+    Check(CheckArgs),
+    /// Show every upcoming post with its instant, text and length.
+    Plan(PlanArgs),
+    /// Run one chat's whole timeline now, accelerated, on the console.
+    Rehearse(RehearseArgs),
+    /// Count a text as a platform counts it, and show the limit.
+    Count(CountArgs),
+    /// Upcoming slots and recent results from the state database.
+    Status(StatusArgs),
+    /// Call the daemon's /healthz; exit 0 healthy, 1 not (for HEALTHCHECK).
+    Healthcheck(HealthcheckArgs),
+    /// Print the JSON Schema of the chat file.
+    Schema,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Chats folder (overrides the `chats_dir` setting).
+    #[arg(long)]
+    pub chats: Option<PathBuf>,
+    /// State folder (overrides the `state_dir` setting).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Chat files or folders; default: the `chats_dir` setting.
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Chat files or folders; default: the `chats_dir` setting.
+    pub paths: Vec<PathBuf>,
+    /// From this instant (RFC 3339, `2027-01-13T18:00:00Z`) or local date
+    /// (`2027-01-13`, in each chat's zone); default: now.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Until this instant or local date (exclusive); default: 8 days after --from.
+    #[arg(long)]
+    pub until: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RehearseArgs {
+    /// Chat id (file name without .yaml) or path to a chat file.
+    pub chat: String,
+    /// How many times faster than real time.
+    #[arg(long, default_value_t = 60.0)]
+    pub speed: f64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CountArgs {
+    #[arg(long, value_parser = parse_platform)]
+    pub platform: PlatformKind,
+    /// The text to count (quote it).
+    pub text: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// State folder (overrides the `state_dir` setting).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HealthcheckArgs {
+    /// Address of the daemon's HTTP listener; default: the `http.listen` setting.
+    #[arg(long)]
+    pub url: Option<String>,
+}
+
+fn parse_platform(s: &str) -> Result<PlatformKind, String> {
+    match s.parse::<PlatformKind>()? {
+        PlatformKind::Console => Err("count a post for x, mastodon or bluesky".into()),
+        kind => Ok(kind),
+    }
+}
+
+/// Parses the command line and runs it; prints errors with their whole chain.
 pub fn main() -> ExitCode {
-    todo!("cli")
+    let cli = Cli::parse();
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(3)
+        }
+    }
 }

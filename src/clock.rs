@@ -55,7 +55,9 @@ impl Clock {
         if wait <= SignedDuration::ZERO {
             return;
         }
-        let wait = Duration::try_from(wait).unwrap_or(self.max_nap).min(self.max_nap);
+        let wait = Duration::try_from(wait)
+            .unwrap_or(self.max_nap)
+            .min(self.max_nap);
         tokio::time::sleep(wait).await;
     }
 }

@@ -23,6 +23,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod daemon;
 pub mod http;
 pub mod plan;

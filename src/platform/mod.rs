@@ -97,7 +97,10 @@ pub enum PostError {
 impl PostError {
     /// Whether the same request may succeed later.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, PostError::RateLimited { .. } | PostError::Transient(_))
+        matches!(
+            self,
+            PostError::RateLimited { .. } | PostError::Transient(_)
+        )
     }
 }
 
