@@ -67,7 +67,7 @@ pub enum When {
     /// A one-off chat at this local time in the chat's zone.
     Once(civil::DateTime),
     /// A recurring chat.
-    Repeat(Recurrence),
+    Repeat(Box<Recurrence>),
 }
 
 /// A standard 5-field cron line evaluated in the chat's zone.
