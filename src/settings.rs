@@ -108,3 +108,12 @@ pub struct AccountSettings {
     /// Per-request timeout.
     pub timeout: Duration,
 }
+
+impl Settings {
+    /// Reads `config_dir/default.toml`, then `config_dir/local.toml` if present,
+    /// then `TWEETCHAT__…` environment variables, and checks the result.
+    pub fn load(config_dir: &std::path::Path) -> anyhow::Result<Settings> {
+        let _ = config_dir;
+        todo!("Settings::load")
+    }
+}
