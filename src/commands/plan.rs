@@ -314,7 +314,10 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::schedule::fixtures;
 
     #[test]
     fn wraps_on_words_and_keeps_line_breaks() {
@@ -344,6 +347,73 @@ mod tests {
         let accounts = Accounts::new(None);
         assert_eq!(accounts.default, ["console"]);
         assert!(accounts.limited_platforms(&accounts.default).is_empty());
+    }
+
+    fn hcsmbm_posts(from: &str, until: &str) -> Vec<serde_json::Value> {
+        let window = parse_window(Some(from), Some(until)).unwrap();
+        let posts = planned_posts(&[fixtures::hcsmbm()], &window, &Accounts::new(None));
+        posts
+            .iter()
+            .map(|p| serde_json::to_value(p).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn json_items_of_a_december_occurrence() {
+        let posts = hcsmbm_posts("2026-12-01", "2026-12-03");
+        assert_eq!(posts.len(), 9);
+        assert_eq!(
+            posts[3],
+            json!({
+                "chat": "hcsmbm",
+                "kind": "question",
+                "n": 1,
+                "seq": 1,
+                "at": "2026-12-02T18:05:00Z",
+                "local": "2026-12-02T12:05:00-06:00",
+                "zone": "America/Chicago",
+                "accounts": ["console"],
+                "text": format!("Q1. {} #hcsmbm", fixtures::HCSMBM_QUESTIONS[0]),
+                "length": {},
+                "limit": {},
+                "over_limit": [],
+            })
+        );
+        // Announcements carry their index in `seq` only.
+        assert_eq!(
+            (&posts[0]["n"], &posts[0]["seq"]),
+            (&json!(null), &json!(1))
+        );
+        assert_eq!(posts[0]["at"], "2026-12-01T18:00:00Z");
+        assert_eq!(posts[8]["kind"], "thanks");
+    }
+
+    #[test]
+    fn a_may_occurrence_is_in_summer_time() {
+        let posts = hcsmbm_posts("2026-05-12", "2026-05-14");
+        assert_eq!(posts[3]["at"], "2026-05-13T17:05:00Z");
+        assert_eq!(posts[3]["local"], "2026-05-13T12:05:00-05:00");
+        let announce = posts[0]["text"].as_str().unwrap();
+        assert!(
+            announce.contains("12:00 CDT Wed 13 May — 11:00 MDT, 18:00 BST"),
+            "{announce}"
+        );
+    }
+
+    #[test]
+    fn table_prints_a_header_a_row_and_the_wrapped_text() {
+        let window =
+            parse_window(Some("2026-12-02T18:05:00Z"), Some("2026-12-02T18:06:00Z")).unwrap();
+        let posts = planned_posts(&[fixtures::hcsmbm()], &window, &Accounts::new(None));
+        let mut out = Vec::new();
+        write_table(&mut out, &posts).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "AT (UTC)          LOCAL                CHAT    POST        ACCOUNTS  LENGTH\n\
+             2026-12-02 18:05  Wed 2 Dec 12:05 CST  hcsmbm  question 1  console   -\n\
+             \x20   Q1. Everyone's needs are different. What are the keys to identifying each\n\
+             \x20   patient's needs? #hcsmbm\n"
+        );
     }
 
     #[test]

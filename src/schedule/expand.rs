@@ -207,75 +207,9 @@ impl<'p> OccurrenceText<'p> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
-    use croner::Cron;
-    use jiff::tz::TimeZone;
-
     use super::*;
-    use crate::plan::{Announcement, Question, Recurrence, ShownZone, Thanks, When};
-
-    const QUESTIONS: [&str; 4] = [
-        "Everyone's needs are different. What are the keys to identifying each patient's needs?",
-        "What guidelines need to be developed to deliver meaningful and individualized support?",
-        "How can we categorize what a doctor and a mentor offer, to match patient's individual needs?",
-        "How do we track progress and make adjustments when necessary?",
-    ];
-
-    fn hcsmbm() -> ChatPlan {
-        let line = "0 12 * * WED";
-        ChatPlan {
-            id: "hcsmbm".into(),
-            source: PathBuf::from("chats/hcsmbm.yaml"),
-            title: "Health Care Social Media Buddy Mentoring".into(),
-            hashtag: "#hcsmbm".into(),
-            zone_name: "America/Chicago".into(),
-            tz: TimeZone::get("America/Chicago").unwrap(),
-            when: When::Repeat(Box::new(Recurrence {
-                line: line.into(),
-                cron: line.parse::<Cron>().unwrap(),
-                from: None,
-                until: None,
-            })),
-            duration: SignedDuration::from_hours(1),
-            show_times_in: ["America/Denver", "Europe/London"]
-                .iter()
-                .map(|name| ShownZone {
-                    name: name.to_string(),
-                    tz: TimeZone::get(name).unwrap(),
-                })
-                .collect(),
-            accounts: None,
-            thread: false,
-            announce: vec![
-                Announcement {
-                    before: SignedDuration::from_hours(24),
-                    text: "Tomorrow: {title} at {times}.".into(),
-                },
-                Announcement {
-                    before: SignedDuration::from_hours(1),
-                    text: "In an hour: {title} at {time} {hashtag}".into(),
-                },
-            ],
-            welcome: Some("Welcome to {title} on {date}! {hashtag}".into()),
-            questions: (1u32..)
-                .zip(QUESTIONS)
-                .map(|(n, text)| Question {
-                    n,
-                    at: SignedDuration::from_mins(5 + 10 * (i64::from(n) - 1)),
-                    text: text.into(),
-                })
-                .collect(),
-            question_format: "Q{n}. {text} {hashtag}".into(),
-            wrapup: Some("That's a wrap! Thank you for a great {hashtag} chat.".into()),
-            thanks: Some(Thanks {
-                after: SignedDuration::from_mins(10),
-                text: "Thank you to everyone who joined {hashtag} today: {mentions}".into(),
-                exclude: Vec::new(),
-                search: true,
-            }),
-        }
-    }
+    use crate::plan::When;
+    use crate::schedule::fixtures::{HCSMBM_QUESTIONS as QUESTIONS, hcsmbm};
 
     fn zoned(s: &str) -> Zoned {
         s.parse().unwrap()

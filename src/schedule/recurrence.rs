@@ -168,43 +168,17 @@ impl Iterator for RepeatOccurrences<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use croner::Cron;
-    use jiff::SignedDuration;
 
     use super::*;
+    use crate::schedule::fixtures;
 
     fn plan(zone: &str, when: When) -> ChatPlan {
-        ChatPlan {
-            id: "test".into(),
-            source: PathBuf::from("chats/test.yaml"),
-            title: "Test".into(),
-            hashtag: "#test".into(),
-            zone_name: zone.into(),
-            tz: TimeZone::get(zone).unwrap(),
-            when,
-            duration: SignedDuration::from_hours(1),
-            show_times_in: Vec::new(),
-            accounts: None,
-            thread: false,
-            announce: Vec::new(),
-            welcome: None,
-            questions: Vec::new(),
-            question_format: "Q{n}. {text} {hashtag}".into(),
-            wrapup: None,
-            thanks: None,
-        }
+        fixtures::bare(zone, when)
     }
 
     fn repeat(zone: &str, line: &str, from: Option<&str>, until: Option<&str>) -> ChatPlan {
-        let recurrence = Recurrence {
-            line: line.into(),
-            cron: line.parse::<Cron>().unwrap(),
-            from: from.map(|d| d.parse().unwrap()),
-            until: until.map(|d| d.parse().unwrap()),
-        };
-        plan(zone, When::Repeat(Box::new(recurrence)))
+        fixtures::bare(zone, fixtures::repeat(line, from, until))
     }
 
     fn ts(s: &str) -> Timestamp {
