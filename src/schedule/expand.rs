@@ -274,6 +274,7 @@ mod tests {
                 exclude: Vec::new(),
                 search: true,
             }),
+            spans: Default::default(),
         }
     }
 

@@ -194,6 +194,7 @@ mod tests {
             question_format: "Q{n}. {text} {hashtag}".into(),
             wrapup: None,
             thanks: None,
+            spans: Default::default(),
         }
     }
 
