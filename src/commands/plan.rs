@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -29,9 +29,6 @@ use crate::schedule::{Slot, SlotKind, expand};
 use crate::settings::Settings;
 use crate::text::{self, PlatformKind};
 
-/// Where chats live when there is no settings folder.
-const DEFAULT_CHATS_DIR: &str = "chats";
-
 /// Column at which post texts wrap in the table.
 const TEXT_WIDTH: usize = 76;
 
@@ -43,11 +40,13 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let settings = load_settings(config_dir)?;
-    let accounts = Accounts::new(settings.as_ref());
+    // A missing config folder means the built-in defaults (chats in `chats/`,
+    // posts to the console), so a preview works from anywhere.
+    let settings = Settings::load(config_dir)
+        .with_context(|| format!("reading settings from {}", config_dir.display()))?;
+    let accounts = Accounts::new(&settings);
     let paths = if args.paths.is_empty() {
-        let dir = settings.as_ref().map(|s| s.chats_dir.clone());
-        vec![dir.unwrap_or_else(|| PathBuf::from(DEFAULT_CHATS_DIR))]
+        vec![settings.chats_dir.clone()]
     } else {
         args.paths
     };
@@ -72,16 +71,6 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Settings when the folder exists; plan works without any.
-fn load_settings(config_dir: &Path) -> anyhow::Result<Option<Settings>> {
-    if !config_dir.is_dir() {
-        return Ok(None);
-    }
-    Settings::load(config_dir)
-        .with_context(|| format!("reading settings from {}", config_dir.display()))
-        .map(Some)
-}
-
 /// `--from` (default: now) and `--until` (default: 8 days later).
 fn parse_window(from: Option<&str>, until: Option<&str>) -> anyhow::Result<Window> {
     let from = match from {
@@ -101,21 +90,14 @@ struct Accounts {
 }
 
 impl Accounts {
-    fn new(settings: Option<&Settings>) -> Self {
-        match settings {
-            Some(settings) => Self {
-                default: settings.default_accounts.clone(),
-                platforms: settings
-                    .accounts
-                    .iter()
-                    .map(|(name, account)| (name.clone(), account.platform))
-                    .collect(),
-            },
-            // Without settings the daemon would post to the console.
-            None => Self {
-                default: vec!["console".to_string()],
-                platforms: BTreeMap::from([("console".to_string(), PlatformKind::Console)]),
-            },
+    fn new(settings: &Settings) -> Self {
+        Self {
+            default: settings.default_accounts.clone(),
+            platforms: settings
+                .accounts
+                .iter()
+                .map(|(name, account)| (name.clone(), account.platform))
+                .collect(),
         }
     }
 
@@ -343,15 +325,19 @@ mod tests {
     }
 
     #[test]
-    fn default_accounts_without_settings_go_to_the_console() {
-        let accounts = Accounts::new(None);
+    fn builtin_default_accounts_go_to_the_console() {
+        let accounts = Accounts::new(&Settings::builtin());
         assert_eq!(accounts.default, ["console"]);
         assert!(accounts.limited_platforms(&accounts.default).is_empty());
     }
 
     fn hcsmbm_posts(from: &str, until: &str) -> Vec<serde_json::Value> {
         let window = parse_window(Some(from), Some(until)).unwrap();
-        let posts = planned_posts(&[fixtures::hcsmbm()], &window, &Accounts::new(None));
+        let posts = planned_posts(
+            &[fixtures::hcsmbm()],
+            &window,
+            &Accounts::new(&Settings::builtin()),
+        );
         posts
             .iter()
             .map(|p| serde_json::to_value(p).unwrap())
@@ -404,7 +390,11 @@ mod tests {
     fn table_prints_a_header_a_row_and_the_wrapped_text() {
         let window =
             parse_window(Some("2026-12-02T18:05:00Z"), Some("2026-12-02T18:06:00Z")).unwrap();
-        let posts = planned_posts(&[fixtures::hcsmbm()], &window, &Accounts::new(None));
+        let posts = planned_posts(
+            &[fixtures::hcsmbm()],
+            &window,
+            &Accounts::new(&Settings::builtin()),
+        );
         let mut out = Vec::new();
         write_table(&mut out, &posts).unwrap();
         assert_eq!(
