@@ -66,66 +66,61 @@ pub fn expand(plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Slot> {
 /// Every slot of the occurrence starting at `start`, ordered by instant
 /// then kind then number.
 pub fn expand_occurrence(plan: &ChatPlan, start: &Zoned) -> Vec<Slot> {
-    let base = OccurrenceText::new(plan, start);
+    let texts = OccurrenceText::new(plan, start);
     let starts = start.timestamp();
     let ends = starts.checked_add(plan.duration).unwrap_or(Timestamp::MAX);
-    let slot = |kind: SlotKind, n: Option<u32>, at: Timestamp, text: String| Slot {
-        chat: Arc::clone(&base.chat),
-        occurrence: start.datetime(),
-        kind,
-        n,
-        at,
-        text,
-        starts,
-        ends,
-    };
+    let mut slots: Vec<Slot> = posts(plan, start, ends, &texts)
+        .into_iter()
+        .map(|(kind, n, at, text)| Slot {
+            chat: Arc::clone(&texts.chat),
+            occurrence: start.datetime(),
+            kind,
+            n,
+            at,
+            text,
+            starts,
+            ends,
+        })
+        .collect();
+    slots.sort_by_key(|slot| (slot.at, slot.kind, slot.n));
+    slots
+}
 
-    let mut slots = Vec::with_capacity(plan.announce.len() + plan.questions.len() + 3);
+/// One post of an occurrence: kind, number, instant, text.
+type Post = (SlotKind, Option<u32>, Timestamp, String);
+
+/// Every post of the occurrence starting at `start` and ending at `ends`.
+fn posts(plan: &ChatPlan, start: &Zoned, ends: Timestamp, texts: &OccurrenceText<'_>) -> Vec<Post> {
+    let starts = start.timestamp();
+    let mut posts = Vec::with_capacity(plan.announce.len() + plan.questions.len() + 3);
     for (index, announcement) in (1u32..).zip(&plan.announce) {
         let at = shift(start, -announcement.before);
-        let text = base.post(&announcement.text, base.vars(), "announcement");
-        slots.push(slot(SlotKind::Announce, Some(index), at, text));
+        let text = texts.post(&announcement.text, texts.vars(), "announcement");
+        posts.push((SlotKind::Announce, Some(index), at, text));
     }
     if let Some(welcome) = &plan.welcome {
-        slots.push(slot(
-            SlotKind::Welcome,
-            None,
-            starts,
-            base.post(welcome, base.vars(), "welcome"),
-        ));
+        let text = texts.post(welcome, texts.vars(), "welcome");
+        posts.push((SlotKind::Welcome, None, starts, text));
     }
     for question in &plan.questions {
         let at = starts.checked_add(question.at).unwrap_or(Timestamp::MAX);
-        slots.push(slot(
-            SlotKind::Question,
-            Some(question.n),
-            at,
-            base.question(question.n, &question.text),
-        ));
+        let text = texts.question(question.n, &question.text);
+        posts.push((SlotKind::Question, Some(question.n), at, text));
     }
     if let Some(wrapup) = &plan.wrapup {
-        slots.push(slot(
-            SlotKind::Wrapup,
-            None,
-            ends,
-            base.post(wrapup, base.vars(), "wrap-up"),
-        ));
+        let text = texts.post(wrapup, texts.vars(), "wrap-up");
+        posts.push((SlotKind::Wrapup, None, ends, text));
     }
     if let Some(thanks) = &plan.thanks {
         let end = ends.to_zoned(start.time_zone().clone());
         let vars = Vars {
             mentions: Some("{mentions}"),
-            ..base.vars()
+            ..texts.vars()
         };
-        slots.push(slot(
-            SlotKind::Thanks,
-            None,
-            shift(&end, thanks.after),
-            base.post(&thanks.text, vars, "thank-you"),
-        ));
+        let text = texts.post(&thanks.text, vars, "thank-you");
+        posts.push((SlotKind::Thanks, None, shift(&end, thanks.after), text));
     }
-    slots.sort_by_key(|slot| (slot.at, slot.kind, slot.n));
-    slots
+    posts
 }
 
 /// `from` moved by `by`: whole days on the calendar of its zone, the rest in

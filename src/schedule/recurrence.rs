@@ -371,6 +371,23 @@ mod tests {
     }
 
     #[test]
+    fn a_zone_that_changed_its_rules_follows_the_rules_of_each_date() {
+        // Brazil kept summer time until 2019: São Paulo went to -02 on
+        // 4 November 2018, and no longer does.
+        let chat = repeat("America/Sao_Paulo", "0 12 * * WED", None, None);
+        let found = occurrences(&chat, ts("2018-10-30T00:00Z"), ts("2018-11-08T00:00Z"));
+        assert_eq!(
+            instants(&found),
+            ["2018-10-31T15:00:00Z", "2018-11-07T14:00:00Z"]
+        );
+        let found = occurrences(&chat, ts("2026-10-27T00:00Z"), ts("2026-11-05T00:00Z"));
+        assert_eq!(
+            instants(&found),
+            ["2026-10-28T15:00:00Z", "2026-11-04T15:00:00Z"]
+        );
+    }
+
+    #[test]
     fn croner_agrees_for_fixed_time_lines() {
         let tz = TimeZone::get("America/Chicago").unwrap();
         let cron: Cron = "30 2 * * *".parse().unwrap();
