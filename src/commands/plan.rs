@@ -53,7 +53,7 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
 
     let report = plan::load_paths(&paths);
     for diagnostic in &report.errors {
-        eprintln!("{diagnostic}");
+        eprintln!("{}", super::check::render(diagnostic));
     }
     let posts = planned_posts(&report.plans, &window, &accounts);
     let mut out = std::io::stdout().lock();
