@@ -182,4 +182,26 @@ mod tests {
         assert_eq!(diags[0].line, 0, "no line to point at: file-level");
         assert!(diags[0].message.contains("default_accounts"));
     }
+
+    #[test]
+    fn posts_too_long_for_a_platform_point_at_their_text() {
+        let long = "Why? ".repeat(60);
+        let src = format!("{BASE}accounts: [main_x, hcsm_mastodon]\n")
+            .replace("text: Second?", &format!("text: {long}"));
+        let plan = load_str(Path::new("t.yaml"), &src).unwrap();
+        let now: Timestamp = "2026-11-27T00:00:00Z".parse().unwrap();
+        let diags = check_against_accounts(&plan, &limits(), &[], now);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!((diags[0].line, diags[0].column), (10, 11));
+        assert!(
+            diags[0]
+                .message
+                .starts_with("Q2 is 309 characters on x, over the limit of 280"),
+            "{}",
+            diags[0].message
+        );
+        assert!(diags[0].help.as_deref().unwrap().contains("at least 29"));
+        let short = load_str(Path::new("t.yaml"), BASE).unwrap();
+        assert!(check_against_accounts(&short, &limits(), &["main_x".into()], now).is_empty());
+    }
 }
