@@ -18,6 +18,7 @@
 //!   post it, record it; reload plans; stop gracefully.
 //! - [`settings`], [`telemetry`], [`http`] are the operator's side: layered
 //!   configuration with redacted secrets, logs, `/healthz` and `/metrics`.
+//! - [`tls`] installs the crypto provider the HTTPS client needs, once.
 //! - [`clock`] is the single source of "now", so tests run a week in paused time.
 //! - [`cli`] maps the command line onto all of the above; `main.rs` only calls it.
 
@@ -33,3 +34,4 @@ pub mod settings;
 pub mod store;
 pub mod telemetry;
 pub mod text;
+pub mod tls;
