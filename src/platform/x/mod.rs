@@ -200,6 +200,11 @@ impl Platform for XAccount {
     }
 
     async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
+        if self.me.get().is_none() {
+            // Only for the post's link (x.com/USER/status/ID); the daemon
+            // normally called whoami at start-up already.
+            let _ = self.whoami().await;
+        }
         let body = self
             .api
             .send(&Call::post_json("/2/tweets", create_body(post)))
