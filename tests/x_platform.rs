@@ -413,11 +413,9 @@ async fn an_answer_lost_after_acceptance_is_reconciled() {
     assert_eq!(found.id, fake.tweets()[0].id);
 }
 
-#[tokio::test]
-async fn search_reads_every_page_once_with_usernames() {
-    let fake = FakeX::start().await;
-    let now = Timestamp::now();
-    let start = now - SignedDuration::from_hours(2);
+/// 250 answers by 60 people (unicode names) over ~83 minutes from `start`,
+/// one retweet, and noise search must leave out.
+fn seed_chat(fake: &FakeX, start: Timestamp, now: Timestamp) {
     let users: Vec<FakeUser> = (0..60)
         .map(|i| {
             FakeUser::new(
@@ -468,6 +466,14 @@ async fn search_reads_every_page_once_with_usernames() {
         .referencing("retweeted", "1000"),
     );
     fake.seed_search(posts);
+}
+
+#[tokio::test]
+async fn search_reads_every_page_once_with_usernames() {
+    let fake = FakeX::start().await;
+    let now = Timestamp::now();
+    let start = now - SignedDuration::from_hours(2);
+    seed_chat(&fake, start, now);
 
     let x = account(&fake.oauth1_settings("main_x"));
     let found = x

@@ -271,7 +271,6 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let now = Timestamp::now();
     let Some(route) = route_of(&method, uri.path()) else {
         return json_response(
             404,
@@ -286,16 +285,14 @@ async fn handle(
     if matches!(fault, Some(Fault::Drop)) {
         return broken();
     }
-    let answer = answer(
-        &shared,
-        route,
-        fault.as_ref(),
-        &method,
-        &uri,
-        &headers,
-        &body,
-        now,
-    );
+    let req = Received {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+        body: &body,
+        now: Timestamp::now(),
+    };
+    let answer = answer(&shared, route, fault.as_ref(), &req);
     if let Some(Fault::Delay(d)) = fault {
         // The work is done (a tweet is recorded); only the answer is late,
         // like X accepting a post and then not answering in time.
@@ -304,49 +301,34 @@ async fn handle(
     answer
 }
 
-#[allow(clippy::too_many_arguments)]
-fn answer(
-    shared: &Shared,
-    route: Route,
-    fault: Option<&Fault>,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-    now: Timestamp,
-) -> Response {
+/// One request as the fake received it.
+pub struct Received<'a> {
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    pub now: Timestamp,
+}
+
+fn answer(shared: &Shared, route: Route, fault: Option<&Fault>, req: &Received<'_>) -> Response {
+    let mut state = shared.state.lock().unwrap();
     if route == Route::Token {
-        let mut state = shared.state.lock().unwrap();
-        let (status, value) = auth::refresh(
-            shared.config.oauth2.as_ref(),
-            &mut state.tokens,
-            headers,
-            body,
-            now,
-        );
+        let (status, value) = auth::refresh(shared.config.oauth2.as_ref(), &mut state.tokens, req);
         return json_response(status, &value, &[]);
     }
-    let mut state = shared.state.lock().unwrap();
-    let caller = match auth::authenticate(
-        shared.config.oauth1.as_ref(),
-        &mut state.tokens,
-        method,
-        uri,
-        headers,
-        body,
-        now,
-    ) {
+    let caller = match auth::authenticate(shared.config.oauth1.as_ref(), &mut state.tokens, req) {
         Ok(caller) => caller,
         Err(why) => {
-            eprintln!("fake X: 401 for {} {}: {why}", method, uri.path());
+            eprintln!("fake X: 401 for {} {}: {why}", req.method, req.uri.path());
             let (status, value) = auth::unauthorized();
             return json_response(status, &value, &[]);
         }
     };
+    let path = req.uri.path().to_string();
     state
         .requests
-        .push((method.to_string(), uri.path().to_string(), Some(caller)));
-    let limits = count_request(&mut state, route, shared.config.tweet_limit, now);
+        .push((req.method.to_string(), path, Some(caller)));
+    let limits = count_request(&mut state, route, shared.config.tweet_limit, req.now);
     if let Some(answer) = fault.and_then(|f| scripted(f, &limits)) {
         return answer;
     }
@@ -354,22 +336,28 @@ fn answer(
         let reset = limits.reset;
         return scripted(&Fault::RateLimited { reset }, &limits).unwrap();
     }
-    let query = auth::form_pairs(uri.query().unwrap_or(""));
-    let (status, value) = match route {
-        Route::CreateTweet => {
-            let schema = shared.schema.as_ref();
-            data::create_tweet(&mut state, &shared.config.user, schema, body, now)
-        }
-        Route::Me => (200, json!({"data": shared.config.user.to_json()})),
-        Route::UserTweets => data::user_tweets(&state, &shared.config.user, uri.path(), &query),
-        Route::Search => data::search(&state, &shared.config.user, &query, now),
-        Route::Token => unreachable!("handled above"),
-    };
-    let headers = limit_headers(&limits);
+    let (status, value) = dispatch(shared, &mut state, route, req);
     if matches!(fault, Some(Fault::AcceptThenDrop)) {
         return broken();
     }
-    json_response(status, &value, &headers)
+    json_response(status, &value, &limit_headers(&limits))
+}
+
+fn dispatch(
+    shared: &Shared,
+    state: &mut FakeState,
+    route: Route,
+    req: &Received<'_>,
+) -> (u16, Value) {
+    let user = &shared.config.user;
+    let query = auth::form_pairs(req.uri.query().unwrap_or(""));
+    match route {
+        Route::CreateTweet => data::create_tweet(state, shared.schema.as_ref(), req.body, req.now),
+        Route::Me => (200, json!({"data": user.to_json()})),
+        Route::UserTweets => data::user_tweets(state, user, req.uri.path(), &query),
+        Route::Search => data::search(state, user, &query, req.now),
+        Route::Token => unreachable!("answered before authentication"),
+    }
 }
 
 /// The rate-limit window of one route after counting a request.

@@ -4,12 +4,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::HeaderMap;
 use base64::Engine;
 use jiff::{SignedDuration, Timestamp};
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 use tweetchat::platform::x::oauth1;
+
+use super::fake_x::Received;
 
 /// OAuth 1.0a keys the fake accepts.
 #[derive(Debug, Clone)]
@@ -84,38 +86,30 @@ fn decode(s: &str) -> String {
 pub fn authenticate(
     keys: Option<&OAuth1Keys>,
     tokens: &mut Tokens,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-    now: Timestamp,
+    req: &Received<'_>,
 ) -> Result<Caller, String> {
-    let header = headers
+    let header = req
+        .headers
         .get("authorization")
         .and_then(|h| h.to_str().ok())
         .ok_or("no Authorization header")?;
     if let Some(token) = header.strip_prefix("Bearer ") {
         return match tokens.access.get(token) {
-            Some(expiry) if now < *expiry => Ok(Caller::Bearer(token.to_string())),
+            Some(expiry) if req.now < *expiry => Ok(Caller::Bearer(token.to_string())),
             Some(_) => Err("expired access token".into()),
             None => Err("unknown access token".into()),
         };
     }
     let keys = keys.ok_or("OAuth 1.0a is not configured")?;
-    verify_oauth1(keys, tokens, method, uri, headers, header, body, now)?;
+    verify_oauth1(keys, tokens, req, header)?;
     Ok(Caller::OAuth1)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn verify_oauth1(
     keys: &OAuth1Keys,
     tokens: &mut Tokens,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
+    req: &Received<'_>,
     header: &str,
-    body: &[u8],
-    now: Timestamp,
 ) -> Result<(), String> {
     let params = oauth1::parse_header(header).ok_or("malformed OAuth header")?;
     let get = |name: &str| {
@@ -134,50 +128,53 @@ fn verify_oauth1(
     let timestamp: i64 = get("oauth_timestamp")?
         .parse()
         .map_err(|_| "bad timestamp")?;
-    if (now.as_second() - timestamp).abs() > 300 {
+    if (req.now.as_second() - timestamp).abs() > 300 {
         return Err(format!("stale timestamp {timestamp}"));
     }
-    let nonce = get("oauth_nonce")?;
-    let signature = get("oauth_signature")?;
-    let mut signed: Vec<(String, String)> = params
+    let host = req
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .ok_or("no Host header")?;
+    let base_url = format!("http://{}{}", host.to_ascii_lowercase(), req.uri.path());
+    let expected = oauth1::sign(
+        &oauth1::base_string(req.method.as_str(), &base_url, &signed_params(&params, req)),
+        &keys.consumer_secret,
+        &keys.token_secret,
+    );
+    if expected != get("oauth_signature")? {
+        return Err("signature mismatch".into());
+    }
+    if !tokens.nonces.insert(get("oauth_nonce")?) {
+        return Err("replayed nonce".into());
+    }
+    Ok(())
+}
+
+/// The protocol parameters, the query and a form body (never JSON).
+fn signed_params(oauth: &[(String, String)], req: &Received<'_>) -> Vec<(String, String)> {
+    let mut signed: Vec<(String, String)> = oauth
         .iter()
         .filter(|(k, _)| k != "oauth_signature" && k != "realm")
         .cloned()
         .collect();
-    signed.extend(form_pairs(uri.query().unwrap_or("")));
-    let is_form = headers
+    signed.extend(form_pairs(req.uri.query().unwrap_or("")));
+    let is_form = req
+        .headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if is_form {
-        signed.extend(form_pairs(&String::from_utf8_lossy(body)));
+        signed.extend(form_pairs(&String::from_utf8_lossy(req.body)));
     }
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .ok_or("no Host header")?;
-    let base_url = format!("http://{}{}", host.to_ascii_lowercase(), uri.path());
-    let expected = oauth1::sign(
-        &oauth1::base_string(method.as_str(), &base_url, &signed),
-        &keys.consumer_secret,
-        &keys.token_secret,
-    );
-    if expected != signature {
-        return Err("signature mismatch".into());
-    }
-    if !tokens.nonces.insert(nonce) {
-        return Err("replayed nonce".into());
-    }
-    Ok(())
+    signed
 }
 
 /// `POST /2/oauth2/token` with `grant_type=refresh_token`.
 pub fn refresh(
     client: Option<&OAuth2Client>,
     tokens: &mut Tokens,
-    headers: &HeaderMap,
-    body: &[u8],
-    now: Timestamp,
+    req: &Received<'_>,
 ) -> (u16, Value) {
     let invalid = |desc: &str| {
         (
@@ -188,22 +185,14 @@ pub fn refresh(
     let Some(client) = client else {
         return invalid("OAuth 2.0 is not configured on this fake");
     };
-    let form: HashMap<String, String> = form_pairs(&String::from_utf8_lossy(body))
+    let form: HashMap<String, String> = form_pairs(&String::from_utf8_lossy(req.body))
         .into_iter()
         .collect();
-    if let Some(secret) = &client.client_secret {
-        let expected = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD
-                .encode(format!("{}:{secret}", client.client_id))
+    if !client_authenticated(client, req.headers) {
+        return (
+            401,
+            json!({"error": "unauthorized_client", "error_description": "Missing valid authorization header"}),
         );
-        let given = headers.get("authorization").and_then(|h| h.to_str().ok());
-        if given != Some(expected.as_str()) {
-            return (
-                401,
-                json!({"error": "unauthorized_client", "error_description": "Missing valid authorization header"}),
-            );
-        }
     }
     if form.get("grant_type").map(String::as_str) != Some("refresh_token")
         || form.get("client_id") != Some(&client.client_id)
@@ -223,7 +212,7 @@ pub fn refresh(
     let new_refresh = format!("rt-{}", fastrand_token());
     tokens
         .access
-        .insert(access.clone(), now + client.access_ttl);
+        .insert(access.clone(), req.now + client.access_ttl);
     tokens.refresh.insert(new_refresh.clone());
     (
         200,
@@ -235,6 +224,18 @@ pub fn refresh(
             "refresh_token": new_refresh,
         }),
     )
+}
+
+/// A confidential client must send HTTP Basic `client_id:client_secret`.
+fn client_authenticated(client: &OAuth2Client, headers: &HeaderMap) -> bool {
+    let Some(secret) = &client.client_secret else {
+        return true;
+    };
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{secret}", client.client_id))
+    );
+    headers.get("authorization").and_then(|h| h.to_str().ok()) == Some(expected.as_str())
 }
 
 fn fastrand_token() -> String {

@@ -138,7 +138,6 @@ fn as_x_stores(text: &str, seed: u64) -> String {
 /// `POST /2/tweets`.
 pub fn create_tweet(
     state: &mut FakeState,
-    _user: &FakeUser,
     schema: Option<&jsonschema::Validator>,
     body: &[u8],
     now: Timestamp,
@@ -288,27 +287,10 @@ pub fn search(
     else {
         return invalid_request(vec!["query must carry a #hashtag on this fake".into()]);
     };
-    let start: Timestamp = match param(query, "start_time").map(str::parse) {
-        Some(Ok(t)) => t,
-        _ => now - SignedDuration::from_hours(7 * 24),
+    let (start, end) = match search_window(query, now) {
+        Ok(w) => w,
+        Err(e) => return e,
     };
-    let end: Timestamp = match param(query, "end_time").map(str::parse) {
-        Some(Ok(t)) => t,
-        _ => now - SignedDuration::from_secs(30),
-    };
-    if start < now - SignedDuration::from_hours(7 * 24) {
-        return invalid_request(vec![format!(
-            "Invalid 'start_time':'{}'. 'start_time' must be on or after {}",
-            x_time(start),
-            x_time(now - SignedDuration::from_hours(7 * 24))
-        )]);
-    }
-    if end > now - SignedDuration::from_secs(10) {
-        return invalid_request(vec![format!(
-            "Invalid 'end_time':'{}'. 'end_time' must be a minimum of 10 seconds prior to the request time.",
-            x_time(end)
-        )]);
-    }
     let (offset, size) = match paging(query, "next_token", 10..=100) {
         Ok(p) => p,
         Err(e) => return e,
@@ -347,6 +329,36 @@ pub fn search(
         answer["includes"] = json!({"users": users});
     }
     (200, answer)
+}
+
+/// `start_time`/`end_time` checked as X checks them.
+fn search_window(
+    query: &[(String, String)],
+    now: Timestamp,
+) -> Result<(Timestamp, Timestamp), (u16, Value)> {
+    let week_ago = now - SignedDuration::from_hours(7 * 24);
+    let start: Timestamp = match param(query, "start_time").map(str::parse) {
+        Some(Ok(t)) => t,
+        _ => week_ago,
+    };
+    let end: Timestamp = match param(query, "end_time").map(str::parse) {
+        Some(Ok(t)) => t,
+        _ => now - SignedDuration::from_secs(30),
+    };
+    if start < week_ago {
+        return Err(invalid_request(vec![format!(
+            "Invalid 'start_time':'{}'. 'start_time' must be on or after {}",
+            x_time(start),
+            x_time(week_ago)
+        )]));
+    }
+    if end > now - SignedDuration::from_secs(10) {
+        return Err(invalid_request(vec![format!(
+            "Invalid 'end_time':'{}'. 'end_time' must be a minimum of 10 seconds prior to the request time.",
+            x_time(end)
+        )]));
+    }
+    Ok((start, end))
 }
 
 fn search_json(p: &SearchPost) -> Value {

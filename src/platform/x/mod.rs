@@ -10,6 +10,8 @@
 //! - `client`: one authenticated request (signing, timeout, one refresh
 //!   after a 401, rate-limit headers).
 //! - `errors`: every refusal X can answer, mapped onto [`PostError`].
+//! - [`pkce`]: the authorization URL and S256 verifier/challenge for
+//!   `tweetchat auth x`.
 //! - [`quota`]: the last `x-rate-limit-*` values, for metrics.
 //! - `reconcile`: finding an in-doubt post on the account's own timeline.
 //! - `search`: hashtag search over every page of recent search.
@@ -24,6 +26,7 @@ mod client;
 mod errors;
 pub mod oauth1;
 pub mod oauth2;
+pub mod pkce;
 pub mod quota;
 mod reconcile;
 mod search;
