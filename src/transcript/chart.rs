@@ -2,8 +2,8 @@
 //!
 //! One bar per minute that had posts (a `rect class="bar"`, its count in a
 //! `<title>` tooltip), one dashed line labelled `Qn` per question
-//! (`g class="q-marker"`), the scheduled chat span shaded and the time axis
-//! in the chat's zone. Plain SVG so the page needs no script and prints.
+//! (`g class="q-marker"`, the label links to the question), the scheduled
+//! chat span shaded and the time axis in the chat's zone. Plain SVG so the page needs no script and prints.
 
 use std::fmt::Write;
 
@@ -15,10 +15,10 @@ use super::model::Transcript;
 
 const WIDTH: f64 = 1000.0;
 const HEIGHT: f64 = 260.0;
-const LEFT: f64 = 36.0;
+const LEFT: f64 = 40.0;
 const RIGHT: f64 = 12.0;
-const TOP: f64 = 30.0;
-const BOTTOM: f64 = 28.0;
+const TOP: f64 = 32.0;
+const BOTTOM: f64 = 30.0;
 
 /// Posts per minute: the first minute shown and one count per minute, from
 /// the earlier of the start and the first post to the later of the end and
@@ -74,14 +74,13 @@ pub fn svg(t: &Transcript, local: &LocalTimes) -> String {
         let x = plot.x(q.at);
         let _ = write!(
             out,
-            r#"<g class="q-marker"><line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/><text x="{x:.1}" y="{:.1}">Q{}</text><title>Q{} at {} — {}</title></g>"#,
+            r##"<g class="q-marker"><line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/><a href="#q{n}"><text x="{x:.1}" y="{:.1}">Q{n}</text></a><title>Q{n} at {} — {}</title></g>"##,
             TOP - 6.0,
             HEIGHT - BOTTOM,
             TOP - 10.0,
-            q.n,
-            q.n,
             local.time(q.at),
-            html(&q.text)
+            html(&q.text),
+            n = q.n
         );
     }
     out.push_str("</svg>");
