@@ -10,10 +10,13 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 /// Wall-clock time, or a clock that starts at a chosen instant and then moves
-/// with tokio's (possibly paused) timer.
+/// with tokio's (possibly paused) timer, optionally faster than real time
+/// (rehearsals).
 #[derive(Debug, Clone)]
 pub struct Clock {
     origin: Option<(Timestamp, tokio::time::Instant)>,
+    /// Clock seconds per real second (1 except for rehearsals).
+    speed: f64,
     /// Longest single nap: after it the wall clock is read again, so a suspend
     /// or an NTP step is noticed within this bound.
     max_nap: Duration,
@@ -24,6 +27,7 @@ impl Clock {
     pub fn system(max_nap: Duration) -> Self {
         Self {
             origin: None,
+            speed: 1.0,
             max_nap,
         }
     }
@@ -31,8 +35,21 @@ impl Clock {
     /// A clock that reads `start` now and advances with tokio's timer. Under
     /// `tokio::time::pause()` it jumps straight to the next deadline.
     pub fn starting_at(start: Timestamp) -> Self {
+        Self::scaled(start, 1.0)
+    }
+
+    /// A clock that reads `start` now and runs `speed` times faster than
+    /// tokio's timer: a one-hour chat rehearsed at speed 60 takes a minute.
+    /// A speed that is not a positive finite number counts as 1.
+    pub fn scaled(start: Timestamp, speed: f64) -> Self {
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
         Self {
             origin: Some((start, tokio::time::Instant::now())),
+            speed,
             max_nap: Duration::from_secs(3600 * 24 * 365),
         }
     }
@@ -42,6 +59,11 @@ impl Clock {
             None => Timestamp::now(),
             Some((start, at)) => {
                 let elapsed = tokio::time::Instant::now().duration_since(at);
+                let elapsed = if self.speed == 1.0 {
+                    elapsed
+                } else {
+                    elapsed.mul_f64(self.speed)
+                };
                 let elapsed = SignedDuration::try_from(elapsed).unwrap_or(SignedDuration::MAX);
                 start.saturating_add(elapsed).unwrap_or(Timestamp::MAX)
             }
@@ -55,9 +77,15 @@ impl Clock {
         if wait <= SignedDuration::ZERO {
             return;
         }
-        let wait = Duration::try_from(wait)
-            .unwrap_or(self.max_nap)
-            .min(self.max_nap);
+        let wait = Duration::try_from(wait).unwrap_or(self.max_nap);
+        let wait = if self.speed == 1.0 {
+            wait
+        } else {
+            // Round up so one nap reaches the instant instead of falling
+            // a nanosecond short and spinning.
+            wait.div_f64(self.speed) + Duration::from_nanos(1)
+        };
+        let wait = wait.min(self.max_nap);
         tokio::time::sleep(wait).await;
     }
 }
@@ -73,6 +101,18 @@ mod tests {
         let target: Timestamp = "2026-12-09T18:00:00Z".parse().unwrap();
         clock.sleep_until(target).await;
         assert_eq!(clock.now(), target);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_scaled_clock_runs_faster() {
+        let start: Timestamp = "2026-12-02T18:00:00Z".parse().unwrap();
+        let clock = Clock::scaled(start, 60.0);
+        let before = tokio::time::Instant::now();
+        let target: Timestamp = "2026-12-02T19:00:00Z".parse().unwrap();
+        clock.sleep_until(target).await;
+        assert!(clock.now() >= target);
+        let real = before.elapsed();
+        assert!(real >= Duration::from_secs(60) && real < Duration::from_millis(60_010));
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,1 +1,225 @@
 //! Posts to the terminal and `state_dir/outbox.jsonl`.
+//!
+//! The console is the default account, so a fresh checkout's `tweetchat run`
+//! shows something, and it is what rehearsals and tests watch. Each post is
+//! printed as `[2026-12-02T18:05:00Z] console  Q1. … #hcsmbm` and appended to
+//! the outbox as one JSON line written with a single `write` and synced, so a
+//! `kill -9` never leaves half a line. [`Platform::reconcile`] looks the key up
+//! in the outbox, which makes restarts exactly-once on the console too.
+
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost};
+use crate::clock::Clock;
+use crate::text::PlatformKind;
+
+/// The outbox file inside `state_dir`.
+pub const OUTBOX: &str = "outbox.jsonl";
+
+/// One line of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub key: String,
+    /// When the slot was due.
+    pub at: Timestamp,
+    /// When it was written.
+    pub posted_at: Timestamp,
+    pub text: String,
+    /// The id of the post this one replies to.
+    pub reply_to: Option<String>,
+}
+
+/// The console account.
+#[derive(Debug, Clone)]
+pub struct Console {
+    account: String,
+    outbox: PathBuf,
+    clock: Clock,
+}
+
+impl Console {
+    /// Prints as `account` and appends to `state_dir/outbox.jsonl`.
+    pub fn new(account: &str, state_dir: &Path, clock: Clock) -> Self {
+        Self {
+            account: account.to_string(),
+            outbox: state_dir.join(OUTBOX),
+            clock,
+        }
+    }
+
+    pub fn outbox(&self) -> &Path {
+        &self.outbox
+    }
+}
+
+/// Every well-formed line of an outbox; a missing file is an empty outbox.
+pub fn read_outbox(path: &Path) -> std::io::Result<Vec<OutboxEntry>> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err),
+    };
+    let mut entries = Vec::new();
+    for line in BufReader::new(file).lines() {
+        if let Ok(entry) = serde_json::from_str::<OutboxEntry>(&line?) {
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
+}
+
+fn append_line(path: &Path, entry: &OutboxEntry) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(entry)?;
+    line.push(b'\n');
+    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(&line)?;
+    file.sync_data()
+}
+
+fn print_post(account: &str, due: Timestamp, text: &str) {
+    let line = format!(
+        "[{}] {account}  {text}\n",
+        due.strftime("%Y-%m-%dT%H:%M:%SZ")
+    );
+    let mut out = std::io::stdout().lock();
+    // A closed stdout must not stop the daemon; the outbox is the record.
+    let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
+}
+
+#[async_trait]
+impl Platform for Console {
+    fn kind(&self) -> PlatformKind {
+        PlatformKind::Console
+    }
+
+    async fn whoami(&self) -> Result<Identity, PostError> {
+        Ok(Identity {
+            id: "console".into(),
+            username: "console".into(),
+            display_name: None,
+        })
+    }
+
+    async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
+        let entry = OutboxEntry {
+            key: post.key.to_string(),
+            at: post.due,
+            posted_at: self.clock.now(),
+            text: post.text.to_string(),
+            reply_to: post.reply_to.map(|r| r.id.clone()),
+        };
+        let path = self.outbox.clone();
+        let written = tokio::task::spawn_blocking(move || append_line(&path, &entry)).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                return Err(PostError::Transient(format!(
+                    "appending to {}: {err}",
+                    self.outbox.display()
+                )));
+            }
+            Err(err) => return Err(PostError::Transient(format!("writing the outbox: {err}"))),
+        }
+        print_post(&self.account, post.due, post.text);
+        Ok(RemotePost {
+            id: post.key.to_string(),
+            cid: None,
+            url: None,
+        })
+    }
+
+    async fn reconcile(&self, post: &OutgoingPost<'_>) -> Result<Option<RemotePost>, PostError> {
+        let path = self.outbox.clone();
+        let entries = tokio::task::spawn_blocking(move || read_outbox(&path))
+            .await
+            .map_err(|err| PostError::Transient(format!("reading the outbox: {err}")))?
+            .map_err(|err| {
+                PostError::Transient(format!("reading {}: {err}", self.outbox.display()))
+            })?;
+        Ok(entries
+            .iter()
+            .any(|entry| entry.key == post.key)
+            .then(|| RemotePost {
+                id: post.key.to_string(),
+                cid: None,
+                url: None,
+            }))
+    }
+
+    async fn search(
+        &self,
+        _hashtag: &str,
+        _since: Timestamp,
+        _until: Timestamp,
+    ) -> Result<Vec<FoundPost>, PostError> {
+        Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outgoing<'a>(
+        key: &'a str,
+        text: &'a str,
+        reply_to: Option<&'a RemotePost>,
+    ) -> OutgoingPost<'a> {
+        OutgoingPost {
+            key,
+            text,
+            reply_to,
+            thread_root: reply_to,
+            due: "2026-12-02T18:05:00Z".parse().unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn posts_append_one_line_each_and_reconcile_finds_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::starting_at("2026-12-02T18:05:01Z".parse().unwrap());
+        let console = Console::new("console", dir.path(), clock);
+        let post = outgoing("c/2026-12-02T12:00/welcome/console", "Welcome #c", None);
+        assert_eq!(console.reconcile(&post).await.unwrap(), None);
+        let welcome = console.post(&post).await.unwrap();
+        let q1 = outgoing(
+            "c/2026-12-02T12:00/question1/console",
+            "Q1. Hi #c",
+            Some(&welcome),
+        );
+        console.post(&q1).await.unwrap();
+
+        let entries = read_outbox(console.outbox()).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].text, "Q1. Hi #c");
+        assert_eq!(entries[1].reply_to.as_deref(), Some(welcome.id.as_str()));
+        assert_eq!(
+            entries[0].at,
+            "2026-12-02T18:05:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert_eq!(console.reconcile(&post).await.unwrap(), Some(welcome));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(OUTBOX);
+        let entry = OutboxEntry {
+            key: "k".into(),
+            at: Timestamp::UNIX_EPOCH,
+            posted_at: Timestamp::UNIX_EPOCH,
+            text: "t".into(),
+            reply_to: None,
+        };
+        append_line(&path, &entry).unwrap();
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"{\"key\":\"half").unwrap();
+        assert_eq!(read_outbox(&path).unwrap(), vec![entry]);
+    }
+}

@@ -1,1 +1,0 @@
-//! Durable state in SQLite: intent before the side effect, result after.

@@ -1,0 +1,663 @@
+//! Durable state in SQLite: intent before the side effect, result after.
+//!
+//! Every post has a stable key (see [`crate::schedule::Slot::key`]). Before a
+//! post leaves, its key is *claimed*: a row in state `intent` is committed
+//! (WAL, `synchronous=FULL`, so it survives a power cut). After the platform
+//! answers, the row becomes `posted` (with the remote id), `failed` or
+//! `skipped`. A row still in `intent` after a restart is *in doubt*: the post
+//! may or may not have gone out, so the daemon asks the platform
+//! ([`crate::platform::Platform::reconcile`]) before anything else. That is how
+//! a restart never posts a key twice and never silently loses one.
+//!
+//! [`Store`] is the synchronous store on one connection (used by `status` and
+//! tests). The daemon talks to it through [`SharedStore`], which owns the one
+//! writer and commits whatever requests are waiting in a single transaction
+//! (group commit), so 200 slots due in the same second cost one fsync, not 200.
+
+mod schema;
+mod shared;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::platform::RemotePost;
+use crate::schedule::Slot;
+
+pub use shared::SharedStore;
+
+/// The database file inside `state_dir`.
+pub const FILE_NAME: &str = "state.db";
+
+/// A post about to be claimed: where it comes from and when it is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    pub key: String,
+    pub chat: String,
+    /// Local start of the occurrence, `2026-12-02T12:00`.
+    pub occurrence: String,
+    pub kind: String,
+    pub n: Option<u32>,
+    pub account: String,
+    pub due: Timestamp,
+    /// `Some(reason)` when the slot is already past its grace window: a key
+    /// seen for the first time is recorded as skipped instead of claimed (an
+    /// intent left by an earlier run is still reported in doubt, because it
+    /// may have been posted).
+    pub missed: Option<String>,
+}
+
+impl Intent {
+    /// The intent of `slot` on `account`.
+    pub fn for_slot(slot: &Slot, account: &str) -> Self {
+        Self {
+            key: slot.key(account),
+            chat: slot.chat.to_string(),
+            occurrence: slot.occurrence.strftime("%Y-%m-%dT%H:%M").to_string(),
+            kind: slot.kind.as_str().to_string(),
+            n: slot.n,
+            account: account.to_string(),
+            due: slot.at,
+            missed: None,
+        }
+    }
+}
+
+/// What claiming a key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Never seen: the intent is now recorded, go ahead and post.
+    Fresh,
+    /// An earlier run claimed it (`attempts` times) and never recorded an
+    /// answer: reconcile with the platform before posting.
+    InDoubt { attempts: u32 },
+    /// Already posted.
+    Done(RemotePost),
+    /// Skipped, now or earlier, with the reason.
+    Skipped(String),
+    /// Failed earlier, with the reason; not retried.
+    Failed(String),
+}
+
+/// How a post ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Posted(RemotePost),
+    Failed(String),
+    Skipped(String),
+}
+
+/// The state of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostState {
+    Intent,
+    Posted,
+    Failed,
+    Skipped,
+}
+
+impl PostState {
+    fn parse(s: &str) -> Self {
+        match s {
+            "posted" => PostState::Posted,
+            "failed" => PostState::Failed,
+            "skipped" => PostState::Skipped,
+            _ => PostState::Intent,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostState::Intent => "intent",
+            PostState::Posted => "posted",
+            PostState::Failed => "failed",
+            PostState::Skipped => "skipped",
+        }
+    }
+}
+
+/// One row of the `posts` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PostRecord {
+    pub key: String,
+    pub chat: String,
+    pub occurrence: String,
+    pub kind: String,
+    pub n: Option<u32>,
+    pub account: String,
+    pub due: Timestamp,
+    pub state: PostState,
+    pub remote: Option<RemotePost>,
+    pub attempts: u32,
+    pub reason: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+/// The synchronous store: one connection to `state_dir/state.db`.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) `state_dir/state.db` and migrates it.
+    pub fn open(state_dir: &Path) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(state_dir)
+            .with_context(|| format!("creating the state folder {}", state_dir.display()))?;
+        Self::open_file(&state_dir.join(FILE_NAME))
+    }
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open_file(path: &Path) -> anyhow::Result<Store> {
+        let open = || -> anyhow::Result<Store> {
+            let mut conn = Connection::open(path)?;
+            conn.busy_timeout(Duration::from_secs(5))?;
+            let mode: String =
+                conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                anyhow::bail!("the file system refused write-ahead logging (journal mode {mode})");
+            }
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            schema::migrate(&mut conn)?;
+            Ok(Store {
+                conn,
+                path: path.to_path_buf(),
+            })
+        };
+        open().with_context(|| format!("opening the state database {}", path.display()))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Claims every intent in one transaction (one fsync).
+    pub fn claim(&mut self, intents: &[Intent]) -> anyhow::Result<Vec<Claim>> {
+        let tx = self.conn.transaction()?;
+        let claims = intents
+            .iter()
+            .map(|intent| claim_one(&tx, intent))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        tx.commit()?;
+        Ok(claims)
+    }
+
+    /// Records how the post under `key` ended.
+    pub fn record(&mut self, key: &str, outcome: &Outcome) -> anyhow::Result<()> {
+        record(&self.conn, key, outcome)
+    }
+
+    /// Gives back a claim that never led to a side effect (shutdown before
+    /// the post left): the row returns to what it was before the claim.
+    pub fn release(&mut self, key: &str) -> anyhow::Result<()> {
+        release(&self.conn, key)?;
+        Ok(())
+    }
+
+    pub fn lookup(&self, key: &str) -> anyhow::Result<Option<PostRecord>> {
+        Ok(lookup(&self.conn, key)?)
+    }
+
+    /// The `limit` most recently updated rows, newest first.
+    pub fn recent(&self, limit: usize) -> anyhow::Result<Vec<PostRecord>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM posts ORDER BY updated_at DESC, due DESC LIMIT ?1"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map([limit], row_to_record)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn kv_get(&self, key: &str) -> anyhow::Result<Option<String>> {
+        Ok(kv_get(&self.conn, key)?)
+    }
+
+    pub fn kv_set(&mut self, key: &str, value: &str) -> anyhow::Result<()> {
+        kv_set(&self.conn, key, value)?;
+        Ok(())
+    }
+
+    /// Runs `requests` in one transaction; each gets its own answer, and all
+    /// fail together if the commit fails.
+    fn batch(&mut self, requests: Vec<shared::Request>) -> Vec<anyhow::Result<shared::Response>> {
+        let count = requests.len();
+        let run = |conn: &mut Connection| -> rusqlite::Result<Vec<anyhow::Result<_>>> {
+            let tx = conn.transaction()?;
+            let answers = requests
+                .into_iter()
+                .map(|request| request.execute(&tx))
+                .collect();
+            tx.commit()?;
+            Ok(answers)
+        };
+        match run(&mut self.conn) {
+            Ok(answers) => answers,
+            Err(err) => (0..count)
+                .map(|_| Err(anyhow::anyhow!("committing to the state database: {err}")))
+                .collect(),
+        }
+    }
+}
+
+const COLUMNS: &str = "key, chat, occurrence, kind, n, account, due, state, \
+    remote_id, remote_cid, remote_url, attempts, reason, updated_at";
+
+fn now_ms() -> i64 {
+    Timestamp::now().as_millisecond()
+}
+
+fn from_ms(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<PostRecord> {
+    let state: String = row.get(7)?;
+    let remote_id: Option<String> = row.get(8)?;
+    Ok(PostRecord {
+        key: row.get(0)?,
+        chat: row.get(1)?,
+        occurrence: row.get(2)?,
+        kind: row.get(3)?,
+        n: row.get(4)?,
+        account: row.get(5)?,
+        due: from_ms(row.get(6)?),
+        state: PostState::parse(&state),
+        remote: remote_id
+            .map(|id| -> rusqlite::Result<RemotePost> {
+                Ok(RemotePost {
+                    id,
+                    cid: row.get(9)?,
+                    url: row.get(10)?,
+                })
+            })
+            .transpose()?,
+        attempts: row.get(11)?,
+        reason: row.get(12)?,
+        updated_at: from_ms(row.get(13)?),
+    })
+}
+
+fn lookup(conn: &Connection, key: &str) -> rusqlite::Result<Option<PostRecord>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM posts WHERE key = ?1"),
+        [key],
+        row_to_record,
+    )
+    .optional()
+}
+
+fn claim_one(conn: &Connection, intent: &Intent) -> rusqlite::Result<Claim> {
+    if let Some(existing) = lookup(conn, &intent.key)? {
+        let reason = existing.reason.unwrap_or_default();
+        return Ok(match existing.state {
+            PostState::Posted => match existing.remote {
+                Some(remote) => Claim::Done(remote),
+                None => Claim::Failed("posted without a remote id".into()),
+            },
+            PostState::Skipped => Claim::Skipped(reason),
+            PostState::Failed => Claim::Failed(reason),
+            PostState::Intent => {
+                conn.execute(
+                    "UPDATE posts SET attempts = attempts + 1, updated_at = ?2 WHERE key = ?1",
+                    params![intent.key, now_ms()],
+                )?;
+                Claim::InDoubt {
+                    attempts: existing.attempts,
+                }
+            }
+        });
+    }
+    let skip = match &intent.missed {
+        Some(reason) => Some(reason.clone()),
+        None => later_post_in_occurrence(conn, intent)?,
+    };
+    let (state, attempts) = match skip {
+        Some(_) => ("skipped", 0),
+        None => ("intent", 1),
+    };
+    conn.execute(
+        "INSERT INTO posts (key, chat, occurrence, kind, n, account, due, state, attempts, \
+         reason, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            intent.key,
+            intent.chat,
+            intent.occurrence,
+            intent.kind,
+            intent.n,
+            intent.account,
+            intent.due.as_millisecond(),
+            state,
+            attempts,
+            skip,
+            now_ms()
+        ],
+    )?;
+    Ok(match skip {
+        Some(reason) => Claim::Skipped(reason),
+        None => Claim::Fresh,
+    })
+}
+
+/// Posting must never run backwards within a chat: if a later slot of the same
+/// occurrence is already out on this account, an earlier one is skipped.
+fn later_post_in_occurrence(
+    conn: &Connection,
+    intent: &Intent,
+) -> rusqlite::Result<Option<String>> {
+    let later: Option<String> = conn
+        .query_row(
+            "SELECT key FROM posts WHERE chat = ?1 AND occurrence = ?2 AND account = ?3 \
+             AND due > ?4 AND state = 'posted' ORDER BY due LIMIT 1",
+            params![
+                intent.chat,
+                intent.occurrence,
+                intent.account,
+                intent.due.as_millisecond()
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(later.map(|key| format!("out of order: the later post {key} is already out")))
+}
+
+fn record(conn: &Connection, key: &str, outcome: &Outcome) -> anyhow::Result<()> {
+    let (state, remote, reason) = match outcome {
+        Outcome::Posted(remote) => ("posted", Some(remote), None),
+        Outcome::Failed(reason) => ("failed", None, Some(reason.as_str())),
+        Outcome::Skipped(reason) => ("skipped", None, Some(reason.as_str())),
+    };
+    let changed = conn.execute(
+        "UPDATE posts SET state = ?2, remote_id = ?3, remote_cid = ?4, remote_url = ?5, \
+         reason = ?6, updated_at = ?7 WHERE key = ?1",
+        params![
+            key,
+            state,
+            remote.map(|r| &r.id),
+            remote.and_then(|r| r.cid.as_ref()),
+            remote.and_then(|r| r.url.as_ref()),
+            reason,
+            now_ms()
+        ],
+    )?;
+    anyhow::ensure!(
+        changed == 1,
+        "no claim recorded for {key}: claim a key before recording it"
+    );
+    Ok(())
+}
+
+fn release(conn: &Connection, key: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE posts SET attempts = attempts - 1 WHERE key = ?1 AND state = 'intent'",
+        [key],
+    )?;
+    conn.execute(
+        "DELETE FROM posts WHERE key = ?1 AND state = 'intent' AND attempts <= 0",
+        [key],
+    )?;
+    Ok(())
+}
+
+fn kv_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT value FROM kv WHERE key = ?1", [key], |row| {
+        row.get(0)
+    })
+    .optional()
+}
+
+fn kv_set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        params![key, value, now_ms()],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(key: &str, due: &str) -> Intent {
+        Intent {
+            key: key.to_string(),
+            chat: "hcsmbm".into(),
+            occurrence: "2026-12-02T12:00".into(),
+            kind: "question".into(),
+            n: Some(1),
+            account: "console".into(),
+            due: due.parse().unwrap(),
+            missed: None,
+        }
+    }
+
+    fn remote(id: &str) -> RemotePost {
+        RemotePost {
+            id: id.into(),
+            cid: None,
+            url: Some(format!("https://example.test/{id}")),
+        }
+    }
+
+    #[test]
+    fn claim_then_record_then_claim_again_is_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let q1 = intent("k1", "2026-12-02T18:05:00Z");
+        assert_eq!(
+            store.claim(std::slice::from_ref(&q1)).unwrap(),
+            vec![Claim::Fresh]
+        );
+        store.record("k1", &Outcome::Posted(remote("1"))).unwrap();
+        assert_eq!(store.claim(&[q1]).unwrap(), vec![Claim::Done(remote("1"))]);
+        let row = store.lookup("k1").unwrap().unwrap();
+        assert_eq!(row.state, PostState::Posted);
+        assert_eq!(
+            row.due,
+            "2026-12-02T18:05:00Z".parse::<Timestamp>().unwrap()
+        );
+    }
+
+    #[test]
+    fn an_intent_left_by_a_crash_is_in_doubt_after_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut store = Store::open(dir.path()).unwrap();
+            store
+                .claim(&[intent("k1", "2026-12-02T18:05:00Z")])
+                .unwrap();
+            // Dropped without recording: the process died mid-post.
+        }
+        let mut store = Store::open(dir.path()).unwrap();
+        let again = store
+            .claim(&[intent("k1", "2026-12-02T18:05:00Z")])
+            .unwrap();
+        assert_eq!(again, vec![Claim::InDoubt { attempts: 1 }]);
+        let again = store
+            .claim(&[intent("k1", "2026-12-02T18:05:00Z")])
+            .unwrap();
+        assert_eq!(again, vec![Claim::InDoubt { attempts: 2 }]);
+    }
+
+    #[test]
+    fn failed_and_skipped_are_final() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .claim(&[
+                intent("a", "2026-12-02T18:05:00Z"),
+                intent("b", "2026-12-02T18:06:00Z"),
+            ])
+            .unwrap();
+        store
+            .record("a", &Outcome::Failed("rejected: too long".into()))
+            .unwrap();
+        store
+            .record("b", &Outcome::Skipped("missed".into()))
+            .unwrap();
+        let claims = store
+            .claim(&[
+                intent("a", "2026-12-02T18:05:00Z"),
+                intent("b", "2026-12-02T18:06:00Z"),
+            ])
+            .unwrap();
+        assert_eq!(
+            claims,
+            vec![
+                Claim::Failed("rejected: too long".into()),
+                Claim::Skipped("missed".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missed_new_key_is_recorded_as_skipped_but_an_old_intent_stays_in_doubt() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .claim(&[intent("old", "2026-12-02T18:05:00Z")])
+            .unwrap();
+        let mut old = intent("old", "2026-12-02T18:05:00Z");
+        old.missed = Some("missed by 2h".into());
+        let mut new = intent("new", "2026-12-02T18:06:00Z");
+        new.missed = Some("missed by 2h".into());
+        let claims = store.claim(&[old, new]).unwrap();
+        assert_eq!(
+            claims,
+            vec![
+                Claim::InDoubt { attempts: 1 },
+                Claim::Skipped("missed by 2h".into())
+            ]
+        );
+        assert_eq!(
+            store.lookup("new").unwrap().unwrap().state,
+            PostState::Skipped
+        );
+    }
+
+    #[test]
+    fn an_earlier_slot_after_a_later_post_is_skipped_as_out_of_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .claim(&[intent("q2", "2026-12-02T18:15:00Z")])
+            .unwrap();
+        store.record("q2", &Outcome::Posted(remote("2"))).unwrap();
+        let claims = store
+            .claim(&[intent("q1", "2026-12-02T18:05:00Z")])
+            .unwrap();
+        assert!(
+            matches!(&claims[0], Claim::Skipped(reason) if reason.contains("out of order")),
+            "{claims:?}"
+        );
+    }
+
+    #[test]
+    fn release_undoes_a_fresh_claim_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.claim(&[intent("k", "2026-12-02T18:05:00Z")]).unwrap();
+        store.release("k").unwrap();
+        assert_eq!(store.lookup("k").unwrap(), None);
+        store.claim(&[intent("k", "2026-12-02T18:05:00Z")]).unwrap();
+        store.claim(&[intent("k", "2026-12-02T18:05:00Z")]).unwrap();
+        store.release("k").unwrap();
+        assert_eq!(store.lookup("k").unwrap().unwrap().attempts, 1);
+    }
+
+    #[test]
+    fn recording_an_unclaimed_key_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let err = store
+            .record("nope", &Outcome::Failed("x".into()))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("no claim recorded for nope"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn kv_round_trips_and_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.kv_get("x/token").unwrap(), None);
+        store.kv_set("x/token", "one").unwrap();
+        store.kv_set("x/token", "two").unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.kv_get("x/token").unwrap().as_deref(), Some("two"));
+    }
+
+    #[test]
+    fn recent_lists_newest_first_and_the_file_is_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.claim(&[intent("a", "2026-12-02T18:05:00Z")]).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        store.claim(&[intent("b", "2026-12-02T18:06:00Z")]).unwrap();
+        let keys: Vec<_> = store
+            .recent(10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
+        assert_eq!(keys, ["b", "a"]);
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn the_shared_store_commits_concurrent_requests() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shared, writer) = SharedStore::spawn(Store::open(dir.path()).unwrap());
+        let intents: Vec<_> = (0..200)
+            .map(|i| intent(&format!("k{i}"), "2026-12-02T18:05:00Z"))
+            .collect();
+        let claims = shared.claim(intents).await.unwrap();
+        assert!(claims.iter().all(|c| *c == Claim::Fresh));
+        let records = (0..200).map(|i| {
+            let shared = shared.clone();
+            async move {
+                shared
+                    .record(&format!("k{i}"), Outcome::Posted(remote(&i.to_string())))
+                    .await
+            }
+        });
+        for result in futures_join_all(records).await {
+            result.unwrap();
+        }
+        shared.kv_set("t", "v").await.unwrap();
+        assert_eq!(shared.kv_get("t").await.unwrap().as_deref(), Some("v"));
+        let row = shared.lookup("k7").await.unwrap().unwrap();
+        assert_eq!(row.remote, Some(remote("7")));
+        drop(shared);
+        writer.await.unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.recent(500).unwrap().len(), 200);
+    }
+
+    async fn futures_join_all<
+        F: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    >(
+        futures: impl Iterator<Item = F>,
+    ) -> Vec<T> {
+        let handles: Vec<_> = futures.map(tokio::spawn).collect();
+        let mut out = Vec::new();
+        for handle in handles {
+            out.push(handle.await.unwrap());
+        }
+        out
+    }
+}
