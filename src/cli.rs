@@ -46,6 +46,8 @@ pub enum Command {
     Count(CountArgs),
     /// Upcoming slots and recent results from the state database.
     Status(StatusArgs),
+    /// Rebuild one occurrence's transcript (JSON, Markdown, HTML).
+    Transcript(TranscriptArgs),
     /// Call the daemon's /healthz; exit 0 healthy, 1 not (for HEALTHCHECK).
     Healthcheck(HealthcheckArgs),
     /// Print the JSON Schema of the chat file.
@@ -116,6 +118,22 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct TranscriptArgs {
+    /// Chat id (file name without .yaml).
+    pub chat: String,
+    /// Local date of the occurrence (`2026-12-02`); default: the latest one
+    /// with a saved search.
+    #[arg(long, value_parser = parse_date)]
+    pub date: Option<jiff::civil::Date>,
+    /// Search the platform again instead of rebuilding from the saved search.
+    #[arg(long)]
+    pub refetch: bool,
+    /// State folder (overrides the `state_dir` setting).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct HealthcheckArgs {
     /// Address of the daemon's HTTP listener; default: the `http.listen` setting.
     #[arg(long)]
@@ -127,6 +145,11 @@ fn parse_platform(s: &str) -> Result<PlatformKind, String> {
         PlatformKind::Console => Err("count a post for x, mastodon or bluesky".into()),
         kind => Ok(kind),
     }
+}
+
+fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
+    s.parse()
+        .map_err(|err| format!("expected a date such as 2026-12-02: {err}"))
 }
 
 /// Parses the command line and runs it; prints errors with their whole chain.

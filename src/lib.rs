@@ -14,6 +14,9 @@
 //!   Mastodon, Bluesky); adapters live in its submodules.
 //! - [`store`] is the SQLite state: intent before the side effect, result after,
 //!   so a restart never posts a key twice.
+//! - [`thanks`] decides who took part in an occurrence (from the hashtag
+//!   search) and which questions they answered; [`transcript`] builds and
+//!   writes the JSON, Markdown and HTML transcript from the same search.
 //! - [`daemon`] is the long-running loop: sleep until the next slot, claim it,
 //!   post it, record it; reload plans; stop gracefully.
 //! - [`settings`], [`telemetry`], [`http`] are the operator's side: layered
@@ -33,3 +36,5 @@ pub mod settings;
 pub mod store;
 pub mod telemetry;
 pub mod text;
+pub mod thanks;
+pub mod transcript;

@@ -1,11 +1,119 @@
-//! `tweetchat check`.
+//! `tweetchat check [PATHS]`: validate chat files and say what to fix.
+//!
+//! Without settings (no config folder) it still checks files on their own;
+//! with settings it also checks account names and post lengths against the
+//! accounts each chat posts to.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use crate::cli::CheckArgs;
+use crate::plan::validate::{AccountLimit, check_against_accounts};
+use crate::plan::{Diagnostic, LoadReport, load_paths};
+use crate::settings::Settings;
 
 pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let _ = (config_dir, args);
-    todo!("tweetchat check")
+    let settings = settings(config_dir)?;
+    let paths = if args.paths.is_empty() {
+        vec![
+            settings
+                .as_ref()
+                .map_or_else(|| PathBuf::from("chats"), |s| s.chats_dir.clone()),
+        ]
+    } else {
+        args.paths
+    };
+    let mut report = load_paths(&paths);
+    if let Some(settings) = &settings {
+        check_accounts(&mut report, settings);
+    }
+    print(&report);
+    Ok(if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The settings, or `None` when there is no config folder at all (checking
+/// files needs no settings); a folder with broken settings is an error.
+fn settings(config_dir: &Path) -> anyhow::Result<Option<Settings>> {
+    if !config_dir.exists() {
+        return Ok(None);
+    }
+    Settings::load(config_dir)
+        .map(Some)
+        .with_context(|| format!("reading the settings in {}", config_dir.display()))
+}
+
+/// Adds account and length problems; a plan with any is no longer valid.
+fn check_accounts(report: &mut LoadReport, settings: &Settings) {
+    let accounts: Vec<AccountLimit> = settings
+        .accounts
+        .values()
+        .map(|a| AccountLimit {
+            name: a.name.clone(),
+            platform: a.platform,
+            limit: a.platform.default_limit(),
+        })
+        .collect();
+    let now = jiff::Timestamp::now();
+    let plans = std::mem::take(&mut report.plans);
+    for plan in plans {
+        let diags = check_against_accounts(&plan, &accounts, &settings.default_accounts, now);
+        if diags.is_empty() {
+            report.plans.push(plan);
+        } else {
+            report.errors.extend(diags);
+        }
+    }
+}
+
+fn print(report: &LoadReport) {
+    for diag in &report.errors {
+        eprintln!("{}", render(diag));
+    }
+    for plan in &report.plans {
+        println!("ok {} ({})", plan.id, plan.source.display());
+    }
+    let invalid = report.invalid_files().min(report.files);
+    let errors = report.errors.len();
+    println!(
+        "{}, {} valid, {} invalid, {}",
+        plural(report.files, "file"),
+        report.plans.len(),
+        invalid,
+        plural(errors, "error")
+    );
+}
+
+/// `path:line:col: message` and an indented help line; file-level problems
+/// (line 0) name only the path.
+pub fn render(diag: &Diagnostic) -> String {
+    let mut out = if diag.line == 0 {
+        format!("{}: {}", diag.path.display(), diag.message)
+    } else {
+        format!(
+            "{}:{}:{}: {}",
+            diag.path.display(),
+            diag.line,
+            diag.column,
+            diag.message
+        )
+    };
+    if let Some(help) = &diag.help {
+        out.push_str("\n  help: ");
+        out.push_str(help);
+    }
+    out
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

@@ -8,6 +8,7 @@ pub mod rehearse;
 pub mod run;
 pub mod schema;
 pub mod status;
+pub mod transcript;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rehearse(args) => rehearse::run(&config_dir, args),
         Command::Count(args) => count::run(args),
         Command::Status(args) => status::run(&config_dir, args),
+        Command::Transcript(args) => transcript::run(&config_dir, args),
         Command::Healthcheck(args) => healthcheck::run(&config_dir, args),
         Command::Schema => schema::run(),
     }

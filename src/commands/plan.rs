@@ -1,11 +1,378 @@
-//! `tweetchat plan`.
+//! `tweetchat plan`: every upcoming post, before anything is posted.
+//!
+//! The organizer's preview: for each post in the window, when it goes out
+//! (UTC and the chat's own zone), which chat, kind and number, to which
+//! accounts, the rendered text, and its length as each platform the chat
+//! posts to counts it, flagged when over the limit. `--format json` prints
+//! the same as an array for scripts and tests.
+//!
+//! Invalid chat files are reported on stderr (`path:line:col: …`) and the
+//! other chats are still planned; the exit code is then 1. A bad `--from` or
+//! `--until` is a usage error (2).
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use crate::cli::PlanArgs;
+use anyhow::Context;
+use jiff::Zoned;
+use serde::Serialize;
+
+use crate::cli::{OutputFormat, PlanArgs};
+use crate::clock::Clock;
+use crate::plan::{self, ChatPlan};
+use crate::schedule::times::zone_label;
+use crate::schedule::window::{Bound, Window};
+use crate::schedule::{Slot, SlotKind, expand};
+use crate::settings::Settings;
+use crate::text::{self, PlatformKind};
+
+/// Where chats live when there is no settings folder.
+const DEFAULT_CHATS_DIR: &str = "chats";
+
+/// Column at which post texts wrap in the table.
+const TEXT_WIDTH: usize = 76;
 
 pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
-    let _ = (config_dir, args);
-    todo!("tweetchat plan")
+    let window = match parse_window(args.from.as_deref(), args.until.as_deref()) {
+        Ok(window) => window,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let settings = load_settings(config_dir)?;
+    let accounts = Accounts::new(settings.as_ref());
+    let paths = if args.paths.is_empty() {
+        let dir = settings.as_ref().map(|s| s.chats_dir.clone());
+        vec![dir.unwrap_or_else(|| PathBuf::from(DEFAULT_CHATS_DIR))]
+    } else {
+        args.paths
+    };
+
+    let report = plan::load_paths(&paths);
+    for diagnostic in &report.errors {
+        eprintln!("{diagnostic}");
+    }
+    let posts = planned_posts(&report.plans, &window, &accounts);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &posts).context("writing the plan as JSON")?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text => write_table(&mut out, &posts)?,
+    }
+    Ok(if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Settings when the folder exists; plan works without any.
+fn load_settings(config_dir: &Path) -> anyhow::Result<Option<Settings>> {
+    if !config_dir.is_dir() {
+        return Ok(None);
+    }
+    Settings::load(config_dir)
+        .with_context(|| format!("reading settings from {}", config_dir.display()))
+        .map(Some)
+}
+
+/// `--from` (default: now) and `--until` (default: 8 days later).
+fn parse_window(from: Option<&str>, until: Option<&str>) -> anyhow::Result<Window> {
+    let from = match from {
+        Some(from) => from.parse::<Bound>().context("--from")?,
+        None => Bound::Instant(Clock::system(Duration::from_secs(60)).now()),
+    };
+    let until = until
+        .map(|until| until.parse::<Bound>().context("--until"))
+        .transpose()?;
+    Ok(Window { from, until })
+}
+
+/// Which accounts a chat posts to, and on which platforms.
+struct Accounts {
+    default: Vec<String>,
+    platforms: BTreeMap<String, PlatformKind>,
+}
+
+impl Accounts {
+    fn new(settings: Option<&Settings>) -> Self {
+        match settings {
+            Some(settings) => Self {
+                default: settings.default_accounts.clone(),
+                platforms: settings
+                    .accounts
+                    .iter()
+                    .map(|(name, account)| (name.clone(), account.platform))
+                    .collect(),
+            },
+            // Without settings the daemon would post to the console.
+            None => Self {
+                default: vec!["console".to_string()],
+                platforms: BTreeMap::from([("console".to_string(), PlatformKind::Console)]),
+            },
+        }
+    }
+
+    fn of(&self, plan: &ChatPlan) -> Vec<String> {
+        plan.accounts
+            .clone()
+            .unwrap_or_else(|| self.default.clone())
+    }
+
+    /// The platforms with a length limit that these accounts post to.
+    fn limited_platforms(&self, accounts: &[String]) -> Vec<PlatformKind> {
+        let mut platforms: Vec<PlatformKind> = accounts
+            .iter()
+            .filter_map(|name| self.platforms.get(name).copied())
+            .filter(|platform| *platform != PlatformKind::Console)
+            .collect();
+        platforms.sort();
+        platforms.dedup();
+        platforms
+    }
+}
+
+/// One post in the plan, as printed.
+#[derive(Debug, Serialize)]
+struct PlannedPost {
+    chat: String,
+    kind: SlotKind,
+    /// Question number; `null` for every other kind.
+    n: Option<u32>,
+    /// Question or announcement number (file order).
+    seq: Option<u32>,
+    /// RFC 3339 in UTC, `Z`.
+    at: String,
+    /// RFC 3339 with the chat zone's offset.
+    local: String,
+    zone: String,
+    /// For the table: `Wed 2 Dec 12:05 CST`.
+    #[serde(skip)]
+    local_short: String,
+    accounts: Vec<String>,
+    text: String,
+    /// As each platform counts it.
+    length: BTreeMap<String, usize>,
+    limit: BTreeMap<String, usize>,
+    /// Platforms whose limit the text exceeds.
+    over_limit: Vec<String>,
+}
+
+/// Every post of every plan in the window, in order of time.
+fn planned_posts(plans: &[ChatPlan], window: &Window, accounts: &Accounts) -> Vec<PlannedPost> {
+    let mut posts: Vec<PlannedPost> = plans
+        .iter()
+        .flat_map(|plan| {
+            let (from, until) = window.in_zone(&plan.tz);
+            let chat_accounts = accounts.of(plan);
+            let platforms = accounts.limited_platforms(&chat_accounts);
+            expand(plan, from, until)
+                .into_iter()
+                .map(move |slot| planned_post(plan, slot, &chat_accounts, &platforms))
+        })
+        .collect();
+    posts.sort_by(|a, b| (&a.at, &a.chat, a.kind, a.seq).cmp(&(&b.at, &b.chat, b.kind, b.seq)));
+    posts
+}
+
+fn planned_post(
+    plan: &ChatPlan,
+    slot: Slot,
+    accounts: &[String],
+    platforms: &[PlatformKind],
+) -> PlannedPost {
+    let local = Zoned::new(slot.at, plan.tz.clone());
+    let mut length = BTreeMap::new();
+    let mut limit = BTreeMap::new();
+    let mut over_limit = Vec::new();
+    for platform in platforms {
+        let counted = text::count(*platform, &slot.text);
+        let max = platform.default_limit();
+        if counted > max {
+            over_limit.push(platform.to_string());
+        }
+        length.insert(platform.to_string(), counted);
+        limit.insert(platform.to_string(), max);
+    }
+    PlannedPost {
+        chat: slot.chat.to_string(),
+        kind: slot.kind,
+        n: slot.n.filter(|_| slot.kind == SlotKind::Question),
+        seq: slot.n,
+        at: slot.at.to_string(),
+        local: local.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        zone: plan.zone_name.clone(),
+        local_short: format!(
+            "{} {}",
+            local.strftime("%a %-d %b %-H:%M"),
+            zone_label(&local)
+        ),
+        accounts: accounts.to_vec(),
+        text: slot.text,
+        length,
+        limit,
+        over_limit,
+    }
+}
+
+/// The terminal table: one line of facts per post, its text wrapped below.
+fn write_table(out: &mut impl Write, posts: &[PlannedPost]) -> std::io::Result<()> {
+    if posts.is_empty() {
+        return writeln!(out, "no posts in this window");
+    }
+    let rows: Vec<[String; 6]> = posts.iter().map(table_row).collect();
+    let header = ["AT (UTC)", "LOCAL", "CHAT", "POST", "ACCOUNTS", "LENGTH"].map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    write_row(out, &header, &widths)?;
+    for (row, post) in rows.iter().zip(posts) {
+        write_row(out, row, &widths)?;
+        for line in wrap(&post.text, TEXT_WIDTH) {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    Ok(())
+}
+
+fn write_row(
+    out: &mut impl Write,
+    cells: &[String; 6],
+    widths: &[usize; 6],
+) -> std::io::Result<()> {
+    let mut line = String::new();
+    for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+        if i + 1 == cells.len() {
+            line.push_str(cell);
+        } else {
+            let pad = width - cell.chars().count();
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', pad + 2));
+        }
+    }
+    writeln!(out, "{}", line.trim_end())
+}
+
+fn table_row(post: &PlannedPost) -> [String; 6] {
+    let at = post.at.replacen('T', " ", 1);
+    let at = at.strip_suffix(":00Z").map_or(at.clone(), str::to_string);
+    let what = match post.seq {
+        Some(n) => format!("{} {n}", post.kind),
+        None => post.kind.to_string(),
+    };
+    let length = if post.length.is_empty() {
+        "-".to_string()
+    } else {
+        post.length
+            .iter()
+            .map(|(platform, n)| {
+                let max = post.limit.get(platform).copied().unwrap_or(usize::MAX);
+                let flag = if *n > max { " TOO LONG" } else { "" };
+                format!("{platform} {n}/{max}{flag}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    [
+        at,
+        post.local_short.clone(),
+        post.chat.clone(),
+        what,
+        post.accounts.join(", "),
+        length,
+    ]
+}
+
+/// Greedy word wrap by characters; keeps the text's own line breaks.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            let needed = line.chars().count() + 1 + word.chars().count();
+            if !line.is_empty() && needed > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_on_words_and_keeps_line_breaks() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("one\ntwo three", 20), ["one", "two three"]);
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            ["averyveryverylongword", "x"]
+        );
+        assert_eq!(wrap("ééé ééé", 7), ["ééé ééé"]);
+    }
+
+    #[test]
+    fn window_bounds_are_checked() {
+        let err = parse_window(Some("next week"), None).unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "--from: expected an RFC 3339 instant like 2027-01-13T18:00:00Z or a date like 2027-01-13, found `next week`"
+        );
+        let window = parse_window(Some("2026-12-01"), Some("2026-12-02T00:00:00Z")).unwrap();
+        assert_eq!(window.from, Bound::Date("2026-12-01".parse().unwrap()));
+        assert!(parse_window(None, None).unwrap().until.is_none());
+    }
+
+    #[test]
+    fn default_accounts_without_settings_go_to_the_console() {
+        let accounts = Accounts::new(None);
+        assert_eq!(accounts.default, ["console"]);
+        assert!(accounts.limited_platforms(&accounts.default).is_empty());
+    }
+
+    #[test]
+    fn table_row_flags_over_limit() {
+        let post = PlannedPost {
+            chat: "hcsmbm".into(),
+            kind: SlotKind::Question,
+            n: Some(2),
+            seq: Some(2),
+            at: "2026-12-02T18:15:00Z".into(),
+            local: "2026-12-02T12:15:00-06:00".into(),
+            zone: "America/Chicago".into(),
+            local_short: "Wed 2 Dec 12:15 CST".into(),
+            accounts: vec!["main_x".into(), "masto".into()],
+            text: "Q2.".into(),
+            length: BTreeMap::from([("mastodon".into(), 300), ("x".into(), 300)]),
+            limit: BTreeMap::from([("mastodon".into(), 500), ("x".into(), 280)]),
+            over_limit: vec!["x".into()],
+        };
+        assert_eq!(
+            table_row(&post),
+            [
+                "2026-12-02 18:15",
+                "Wed 2 Dec 12:15 CST",
+                "hcsmbm",
+                "question 2",
+                "main_x, masto",
+                "mastodon 300/500, x 300/280 TOO LONG"
+            ]
+        );
+    }
 }

@@ -1,1 +1,130 @@
 //! Durations as organizers write them: `90s`, `5m`, `1h30m`, `1d`.
+//!
+//! A duration is one or more `<number><unit>` parts with units `d`, `h`,
+//! `m`, `s`, largest first, each unit at most once (`1h30m`, `2m30s`). Plain
+//! numbers are refused because `5` could mean seconds or minutes.
+
+use jiff::SignedDuration;
+
+/// Parses a duration such as `1h30m`. The error says what to write instead.
+pub fn parse(text: &str) -> Result<SignedDuration, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty duration".into());
+    }
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    let mut last_rank = usize::MAX;
+    for ch in body.chars() {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+            continue;
+        }
+        let (rank, seconds) = match ch {
+            'd' => (3, 86_400),
+            'h' => (2, 3_600),
+            'm' => (1, 60),
+            's' => (0, 1),
+            _ => return Err(format!("`{ch}` is not a duration unit in `{text}`")),
+        };
+        if digits.is_empty() {
+            return Err(format!("a number must come before `{ch}` in `{text}`"));
+        }
+        if rank >= last_rank {
+            return Err(format!(
+                "units must go from largest to smallest, each once, in `{text}`"
+            ));
+        }
+        last_rank = rank;
+        let n: i64 = digits
+            .parse()
+            .map_err(|_| format!("`{digits}` is too large in `{text}`"))?;
+        total = n
+            .checked_mul(seconds)
+            .and_then(|part| total.checked_add(part))
+            .filter(|t| *t <= 366 * 86_400)
+            .ok_or_else(|| format!("`{text}` is longer than a year"))?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return Err(format!(
+            "`{text}` needs a unit after {digits}: s, m, h or d"
+        ));
+    }
+    let total = if negative { -total } else { total };
+    Ok(SignedDuration::from_secs(total))
+}
+
+/// Formats a duration the way [`parse`] reads it (`1h30m`, `0s`).
+pub fn format(duration: SignedDuration) -> String {
+    let mut secs = duration.as_secs();
+    let mut out = String::new();
+    if secs < 0 {
+        out.push('-');
+        secs = -secs;
+    }
+    for (unit, size) in [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)] {
+        if secs >= size {
+            out.push_str(&format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    if out.is_empty() || out == "-" {
+        return "0s".into();
+    }
+    out
+}
+
+/// The help line for a malformed duration.
+pub const HELP: &str = "write a number and a unit, largest first: `90s`, `5m`, `1h30m`, `1d`";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_unit_and_combination() {
+        assert_eq!(parse("90s"), Ok(SignedDuration::from_secs(90)));
+        assert_eq!(parse("5m"), Ok(SignedDuration::from_mins(5)));
+        assert_eq!(parse("1h"), Ok(SignedDuration::from_hours(1)));
+        assert_eq!(parse("1d"), Ok(SignedDuration::from_hours(24)));
+        assert_eq!(parse("1h30m"), Ok(SignedDuration::from_mins(90)));
+        assert_eq!(parse("1d2h3m4s"), Ok(SignedDuration::from_secs(93_784)));
+        assert_eq!(parse(" 0s "), Ok(SignedDuration::ZERO));
+        assert_eq!(parse("-5m"), Ok(SignedDuration::from_mins(-5)));
+    }
+
+    #[test]
+    fn rejects_what_is_ambiguous_or_malformed() {
+        assert!(parse("").unwrap_err().contains("empty"));
+        assert!(parse("5").unwrap_err().contains("needs a unit"));
+        assert!(
+            parse("5x")
+                .unwrap_err()
+                .contains("`x` is not a duration unit")
+        );
+        assert!(
+            parse("m")
+                .unwrap_err()
+                .contains("a number must come before")
+        );
+        assert!(parse("30m1h").unwrap_err().contains("largest to smallest"));
+        assert!(parse("1m1m").unwrap_err().contains("largest to smallest"));
+        assert!(parse("1.5h").unwrap_err().contains("`.`"));
+        assert!(parse("400d").unwrap_err().contains("longer than a year"));
+        assert!(parse("99999999999999999999s").is_err());
+    }
+
+    #[test]
+    fn format_round_trips() {
+        for text in ["90s", "5m", "1h30m", "1d", "1d1s", "0s", "-5m"] {
+            let d = parse(text).unwrap();
+            assert_eq!(parse(&format(d)), Ok(d), "{text}");
+        }
+        assert_eq!(format(SignedDuration::from_secs(90)), "1m30s");
+    }
+}

@@ -12,11 +12,42 @@
 //!
 //! Each problem is a [`Diagnostic`] naming file, line and column and saying what
 //! to write instead.
+//!
+//! Step 1 reads the YAML into a span-carrying [`node::Node`] tree and then
+//! [`raw`] checks every key by hand, because a derived serde struct stops at
+//! the first error and organizers want all of them.
+//!
+//! # Defaults (see [`defaults`])
+//!
+//! - `duration`: 1h. `thread`: false. `accounts`: the settings' `default_accounts`.
+//! - `announce` omitted: a day before ("Tomorrow: {title} at {times}. Join us!
+//!   {hashtag}") and an hour before ("In one hour: {title} at {times}. See you
+//!   there! {hashtag}"); an entry with only `before` gets "Coming up: {title}
+//!   at {times}. Join us and bring your answers! {hashtag}".
+//! - `welcome`: "Welcome to {title}! Introduce yourself, then answer each
+//!   question with A1, A2 … {hashtag}".
+//! - `question_format`: "Q{n}. {text} {hashtag}".
+//! - `wrapup`: "That's a wrap! Thank you for a great {title} chat. {hashtag}".
+//! - `thanks`: 10m after the end, "Thank you so much to everyone who joined
+//!   {hashtag} today: {mentions}", nobody excluded, `search: true`.
+//! - `false` turns `announce`, `welcome`, `wrapup` or `thanks` off; `true`
+//!   means the default.
+//! - Questions without `at` are spread evenly: a run of k of them between the
+//!   previous explicit `at` (or the start) and the next one (or the end) lands
+//!   at equal steps of the gap / (k + 1), in whole seconds. Four questions in
+//!   an hour land at 12m, 24m, 36m and 48m.
 
+mod accounts;
+pub mod defaults;
 mod diagnostic;
 pub mod duration;
 pub mod load;
+pub mod node;
+pub mod raw;
+pub mod templates;
 pub mod validate;
+mod when;
+pub mod zones;
 
 use std::path::PathBuf;
 
@@ -26,6 +57,7 @@ use jiff::tz::TimeZone;
 
 pub use diagnostic::Diagnostic;
 pub use load::{LoadReport, load_dir, load_file, load_paths};
+pub use node::Loc;
 
 /// A validated chat plan. Built only by [`validate`].
 #[derive(Debug, Clone)]
@@ -59,6 +91,26 @@ pub struct ChatPlan {
     /// Template posted at the end; `None` when turned off.
     pub wrapup: Option<String>,
     pub thanks: Option<Thanks>,
+    /// Where the texts were written, so later checks (post length against
+    /// an account's limit) can point at the line.
+    pub spans: PlanSpans,
+}
+
+/// Locations of a plan's texts in its file; `None`/empty where the text is
+/// a default. Line 0 means unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanSpans {
+    pub title: Option<Loc>,
+    pub welcome: Option<Loc>,
+    pub wrapup: Option<Loc>,
+    pub question_format: Option<Loc>,
+    pub thanks: Option<Loc>,
+    /// One per announcement in file order (the entry or its `text`).
+    pub announce: Vec<Loc>,
+    /// One per question, at its text.
+    pub questions: Vec<Loc>,
+    /// One per name in `accounts`.
+    pub accounts: Vec<Loc>,
 }
 
 /// When a chat happens.

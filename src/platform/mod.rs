@@ -7,6 +7,7 @@
 //! answers into those variants; the retry policy lives in one place, the daemon.
 
 pub mod console;
+pub mod x;
 
 use async_trait::async_trait;
 use jiff::Timestamp;

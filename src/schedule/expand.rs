@@ -1,18 +1,454 @@
 //! Every slot of every occurrence in a window.
+//!
+//! One occurrence becomes: announcements `before` the start (1-based in file
+//! order), the welcome at the start, Q1..Qn at their offsets, the wrap-up at
+//! the end (start + duration) and the thank-you `after` the end. Every text is
+//! rendered and carries the hashtag once; a thank-you keeps `{mentions}`
+//! literally, filled in after the chat (see
+//! [`fill_mentions`](crate::text::template::fill_mentions)).
+//!
+//! Offsets of whole days are calendar days in the chat zone: "1d before" a
+//! chat at 12:00 is 12:00 the day before even when the clocks changed
+//! overnight, which is what an organizer means by "tomorrow at noon". The
+//! rest of an offset (`1d2h` → 2h, `5m`) is elapsed time.
 
-use jiff::{Timestamp, Zoned};
+use std::sync::Arc;
 
-use super::Slot;
+use jiff::{SignedDuration, Timestamp, ToSpan, Zoned};
+
+use super::times::{render_date, render_time, render_times};
+use super::{Slot, SlotKind, occurrences};
 use crate::plan::ChatPlan;
+use crate::text::template::{Vars, ensure_hashtag, render};
+
+/// How far a calendar-day shift may stray from 24 h per day (DST, and the
+/// rare zone that skipped a whole day); widens the search for occurrences.
+const CALENDAR_SLACK: SignedDuration = SignedDuration::from_hours(48);
 
 /// Slots of `plan` due in `[from, until)`, ordered by instant then kind.
+///
+/// Occurrences starting outside the window still contribute the slots that
+/// fall in it (an announcement the day before, the thank-you after).
 pub fn expand(plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Slot> {
-    let _ = (plan, from, until);
-    todo!("schedule::expand")
+    if from >= until {
+        return Vec::new();
+    }
+    let lead = plan
+        .announce
+        .iter()
+        .map(|a| a.before)
+        .max()
+        .unwrap_or(SignedDuration::ZERO);
+    let last_question = plan.questions.iter().map(|q| q.at).max();
+    let after = plan
+        .thanks
+        .as_ref()
+        .map_or(SignedDuration::ZERO, |t| t.after);
+    let lag = plan
+        .duration
+        .max(last_question.unwrap_or(SignedDuration::ZERO))
+        + after;
+    let first_start = from
+        .checked_sub(lag + CALENDAR_SLACK)
+        .unwrap_or(Timestamp::MIN);
+    let last_start = until
+        .checked_add(lead + CALENDAR_SLACK)
+        .unwrap_or(Timestamp::MAX);
+    let mut slots: Vec<Slot> = occurrences(plan, first_start, last_start)
+        .iter()
+        .flat_map(|start| expand_occurrence(plan, start))
+        .filter(|slot| from <= slot.at && slot.at < until)
+        .collect();
+    slots.sort_by_key(|slot| (slot.at, slot.kind, slot.n));
+    slots
 }
 
-/// Every slot of the occurrence starting at `start`.
+/// Every slot of the occurrence starting at `start`, ordered by instant
+/// then kind then number.
 pub fn expand_occurrence(plan: &ChatPlan, start: &Zoned) -> Vec<Slot> {
-    let _ = (plan, start);
-    todo!("schedule::expand_occurrence")
+    let base = OccurrenceText::new(plan, start);
+    let starts = start.timestamp();
+    let ends = starts.checked_add(plan.duration).unwrap_or(Timestamp::MAX);
+    let slot = |kind: SlotKind, n: Option<u32>, at: Timestamp, text: String| Slot {
+        chat: Arc::clone(&base.chat),
+        occurrence: start.datetime(),
+        kind,
+        n,
+        at,
+        text,
+        starts,
+        ends,
+    };
+
+    let mut slots = Vec::with_capacity(plan.announce.len() + plan.questions.len() + 3);
+    for (index, announcement) in (1u32..).zip(&plan.announce) {
+        let at = shift(start, -announcement.before);
+        let text = base.post(&announcement.text, base.vars(), "announcement");
+        slots.push(slot(SlotKind::Announce, Some(index), at, text));
+    }
+    if let Some(welcome) = &plan.welcome {
+        slots.push(slot(
+            SlotKind::Welcome,
+            None,
+            starts,
+            base.post(welcome, base.vars(), "welcome"),
+        ));
+    }
+    for question in &plan.questions {
+        let at = starts.checked_add(question.at).unwrap_or(Timestamp::MAX);
+        slots.push(slot(
+            SlotKind::Question,
+            Some(question.n),
+            at,
+            base.question(question.n, &question.text),
+        ));
+    }
+    if let Some(wrapup) = &plan.wrapup {
+        slots.push(slot(
+            SlotKind::Wrapup,
+            None,
+            ends,
+            base.post(wrapup, base.vars(), "wrap-up"),
+        ));
+    }
+    if let Some(thanks) = &plan.thanks {
+        let end = ends.to_zoned(start.time_zone().clone());
+        let vars = Vars {
+            mentions: Some("{mentions}"),
+            ..base.vars()
+        };
+        slots.push(slot(
+            SlotKind::Thanks,
+            None,
+            shift(&end, thanks.after),
+            base.post(&thanks.text, vars, "thank-you"),
+        ));
+    }
+    slots.sort_by_key(|slot| (slot.at, slot.kind, slot.n));
+    slots
+}
+
+/// `from` moved by `by`: whole days on the calendar of its zone, the rest in
+/// elapsed time.
+fn shift(from: &Zoned, by: SignedDuration) -> Timestamp {
+    const DAY: i64 = 24 * 60 * 60;
+    let days = by.as_secs() / DAY;
+    let rest = by - SignedDuration::from_secs(days * DAY);
+    from.checked_add(days.days())
+        .ok()
+        .and_then(|day| day.timestamp().checked_add(rest).ok())
+        .or_else(|| from.timestamp().checked_add(by).ok())
+        .unwrap_or(if by.is_negative() {
+            Timestamp::MIN
+        } else {
+            Timestamp::MAX
+        })
+}
+
+/// What every text of one occurrence shares.
+struct OccurrenceText<'p> {
+    plan: &'p ChatPlan,
+    chat: Arc<str>,
+    time: String,
+    times: String,
+    date: String,
+}
+
+impl<'p> OccurrenceText<'p> {
+    fn new(plan: &'p ChatPlan, start: &Zoned) -> Self {
+        Self {
+            plan,
+            chat: Arc::from(plan.id.as_str()),
+            time: render_time(start),
+            times: render_times(start, &plan.show_times_in),
+            date: render_date(start),
+        }
+    }
+
+    /// Placeholders every post may use.
+    fn vars(&self) -> Vars<'_> {
+        Vars {
+            title: &self.plan.title,
+            hashtag: &self.plan.hashtag,
+            time: &self.time,
+            times: &self.times,
+            date: &self.date,
+            n: None,
+            text: None,
+            mentions: None,
+        }
+    }
+
+    /// A question: its own text rendered, then the question format.
+    fn question(&self, n: u32, text: &str) -> String {
+        let own = self.render(text, self.vars(), "question");
+        let vars = Vars {
+            n: Some(n),
+            text: Some(&own),
+            ..self.vars()
+        };
+        self.post(&self.plan.question_format, vars, "question format")
+    }
+
+    /// A finished post: rendered, hashtag once.
+    fn post(&self, template: &str, vars: Vars<'_>, what: &str) -> String {
+        ensure_hashtag(&self.render(template, vars, what), &self.plan.hashtag)
+    }
+
+    /// Validation rejects templates that do not render, so a failure here is
+    /// a bug upstream: post the raw template rather than nothing, and say so.
+    fn render(&self, template: &str, vars: Vars<'_>, what: &str) -> String {
+        render(template, &vars).unwrap_or_else(|err| {
+            tracing::warn!(chat = %self.plan.id, error = %err, "{what} template did not render; posting it as written");
+            template.to_string()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use croner::Cron;
+    use jiff::tz::TimeZone;
+
+    use super::*;
+    use crate::plan::{Announcement, Question, Recurrence, ShownZone, Thanks, When};
+
+    const QUESTIONS: [&str; 4] = [
+        "Everyone's needs are different. What are the keys to identifying each patient's needs?",
+        "What guidelines need to be developed to deliver meaningful and individualized support?",
+        "How can we categorize what a doctor and a mentor offer, to match patient's individual needs?",
+        "How do we track progress and make adjustments when necessary?",
+    ];
+
+    fn hcsmbm() -> ChatPlan {
+        let line = "0 12 * * WED";
+        ChatPlan {
+            id: "hcsmbm".into(),
+            source: PathBuf::from("chats/hcsmbm.yaml"),
+            title: "Health Care Social Media Buddy Mentoring".into(),
+            hashtag: "#hcsmbm".into(),
+            zone_name: "America/Chicago".into(),
+            tz: TimeZone::get("America/Chicago").unwrap(),
+            when: When::Repeat(Box::new(Recurrence {
+                line: line.into(),
+                cron: line.parse::<Cron>().unwrap(),
+                from: None,
+                until: None,
+            })),
+            duration: SignedDuration::from_hours(1),
+            show_times_in: ["America/Denver", "Europe/London"]
+                .iter()
+                .map(|name| ShownZone {
+                    name: name.to_string(),
+                    tz: TimeZone::get(name).unwrap(),
+                })
+                .collect(),
+            accounts: None,
+            thread: false,
+            announce: vec![
+                Announcement {
+                    before: SignedDuration::from_hours(24),
+                    text: "Tomorrow: {title} at {times}.".into(),
+                },
+                Announcement {
+                    before: SignedDuration::from_hours(1),
+                    text: "In an hour: {title} at {time} {hashtag}".into(),
+                },
+            ],
+            welcome: Some("Welcome to {title} on {date}! {hashtag}".into()),
+            questions: (1u32..)
+                .zip(QUESTIONS)
+                .map(|(n, text)| Question {
+                    n,
+                    at: SignedDuration::from_mins(5 + 10 * (i64::from(n) - 1)),
+                    text: text.into(),
+                })
+                .collect(),
+            question_format: "Q{n}. {text} {hashtag}".into(),
+            wrapup: Some("That's a wrap! Thank you for a great {hashtag} chat.".into()),
+            thanks: Some(Thanks {
+                after: SignedDuration::from_mins(10),
+                text: "Thank you to everyone who joined {hashtag} today: {mentions}".into(),
+                exclude: Vec::new(),
+                search: true,
+            }),
+            spans: Default::default(),
+        }
+    }
+
+    fn zoned(s: &str) -> Zoned {
+        s.parse().unwrap()
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn summary(slots: &[Slot]) -> Vec<(String, String, Option<u32>)> {
+        slots
+            .iter()
+            .map(|s| (s.at.to_string(), s.kind.to_string(), s.n))
+            .collect()
+    }
+
+    #[test]
+    fn one_december_occurrence() {
+        let slots = expand_occurrence(&hcsmbm(), &zoned("2026-12-02T12:00[America/Chicago]"));
+        let s = |at: &str, kind: &str, n| (at.to_string(), kind.to_string(), n);
+        assert_eq!(
+            summary(&slots),
+            [
+                s("2026-12-01T18:00:00Z", "announce", Some(1)),
+                s("2026-12-02T17:00:00Z", "announce", Some(2)),
+                s("2026-12-02T18:00:00Z", "welcome", None),
+                s("2026-12-02T18:05:00Z", "question", Some(1)),
+                s("2026-12-02T18:15:00Z", "question", Some(2)),
+                s("2026-12-02T18:25:00Z", "question", Some(3)),
+                s("2026-12-02T18:35:00Z", "question", Some(4)),
+                s("2026-12-02T19:00:00Z", "wrapup", None),
+                s("2026-12-02T19:10:00Z", "thanks", None),
+            ]
+        );
+        let texts: Vec<&str> = slots.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(
+            texts[0],
+            "Tomorrow: Health Care Social Media Buddy Mentoring at 12:00 CST Wed 2 Dec — 11:00 MST, 18:00 GMT. #hcsmbm"
+        );
+        assert_eq!(
+            texts[1],
+            "In an hour: Health Care Social Media Buddy Mentoring at 12:00 CST #hcsmbm"
+        );
+        assert_eq!(
+            texts[2],
+            "Welcome to Health Care Social Media Buddy Mentoring on Wed 2 Dec 2026! #hcsmbm"
+        );
+        assert_eq!(texts[3], format!("Q1. {} #hcsmbm", QUESTIONS[0]));
+        assert_eq!(
+            texts[8],
+            "Thank you to everyone who joined #hcsmbm today: {mentions}"
+        );
+        let slot = &slots[3];
+        assert_eq!(slot.occurrence, "2026-12-02T12:00".parse().unwrap());
+        assert_eq!(
+            (slot.starts, slot.ends),
+            (ts("2026-12-02T18:00Z"), ts("2026-12-02T19:00Z"))
+        );
+        assert_eq!(
+            slot.key("main_x"),
+            "hcsmbm/2026-12-02T12:00/question1/main_x"
+        );
+    }
+
+    #[test]
+    fn may_occurrence_is_an_hour_earlier_in_utc() {
+        let slots = expand_occurrence(&hcsmbm(), &zoned("2026-05-13T12:00[America/Chicago]"));
+        let q1 = slots.iter().find(|s| s.kind == SlotKind::Question).unwrap();
+        assert_eq!(q1.at, ts("2026-05-13T17:05Z"));
+        assert!(
+            slots[0]
+                .text
+                .contains("12:00 CDT Wed 13 May — 11:00 MDT, 18:00 BST")
+        );
+    }
+
+    #[test]
+    fn whole_days_before_are_calendar_days() {
+        // Clocks spring forward overnight before Sunday 8 March 2026: "1d
+        // before" is still noon on Saturday (CST), 23 hours earlier.
+        let mut plan = hcsmbm();
+        plan.when = When::Once("2026-03-08T12:00".parse().unwrap());
+        let slots = expand_occurrence(&plan, &zoned("2026-03-08T12:00[America/Chicago]"));
+        assert_eq!(slots[0].at, ts("2026-03-07T18:00Z"));
+        assert_eq!(slots[2].at, ts("2026-03-08T17:00Z"));
+    }
+
+    #[test]
+    fn window_takes_slots_of_occurrences_starting_outside_it() {
+        let plan = hcsmbm();
+        // Tuesday noon to Wednesday 19:05Z: the thanks of 25 Nov is outside,
+        // the Tuesday announcement of 2 Dec inside, its thanks outside.
+        let slots = expand(&plan, ts("2026-12-01T18:00Z"), ts("2026-12-02T19:05Z"));
+        assert_eq!(slots.first().unwrap().at, ts("2026-12-01T18:00Z"));
+        assert_eq!(slots.first().unwrap().kind, SlotKind::Announce);
+        assert_eq!(slots.last().unwrap().kind, SlotKind::Wrapup);
+        assert_eq!(slots.len(), 8);
+        // A window holding only the thanks of the previous week's chat.
+        let slots = expand(&plan, ts("2026-11-25T19:01Z"), ts("2026-11-26T00:00Z"));
+        assert_eq!(
+            summary(&slots),
+            [("2026-11-25T19:10:00Z".into(), "thanks".into(), None)]
+        );
+        assert_eq!(slots[0].occurrence, "2026-11-25T12:00".parse().unwrap());
+    }
+
+    #[test]
+    fn a_week_is_one_occurrence_and_the_next_announcement() {
+        let slots = expand(&hcsmbm(), ts("2026-12-02T00:00Z"), ts("2026-12-09T00:00Z"));
+        assert_eq!(slots.len(), 8 + 1);
+        assert!(slots.windows(2).all(|w| w[0].at <= w[1].at));
+        assert_eq!(slots.last().unwrap().at, ts("2026-12-08T18:00Z"));
+    }
+
+    #[test]
+    fn ties_order_by_kind_then_number() {
+        let mut plan = hcsmbm();
+        plan.questions[0].at = SignedDuration::ZERO;
+        plan.announce[1].before = SignedDuration::from_hours(24);
+        let slots = expand_occurrence(&plan, &zoned("2026-12-02T12:00[America/Chicago]"));
+        let head: Vec<_> = slots.iter().take(4).map(|s| (s.kind, s.n)).collect();
+        assert_eq!(
+            head,
+            [
+                (SlotKind::Announce, Some(1)),
+                (SlotKind::Announce, Some(2)),
+                (SlotKind::Welcome, None),
+                (SlotKind::Question, Some(1)),
+            ]
+        );
+    }
+
+    #[test]
+    fn turned_off_posts_have_no_slots() {
+        let mut plan = hcsmbm();
+        plan.welcome = None;
+        plan.wrapup = None;
+        plan.thanks = None;
+        plan.announce.clear();
+        let slots = expand_occurrence(&plan, &zoned("2026-12-02T12:00[America/Chicago]"));
+        assert!(slots.iter().all(|s| s.kind == SlotKind::Question));
+        assert_eq!(slots.len(), 4);
+    }
+
+    #[test]
+    fn hashtag_is_added_once_and_not_doubled() {
+        let mut plan = hcsmbm();
+        plan.questions[0].text = "What does #HCSMBM mean for {title}?".into();
+        let slots = expand_occurrence(&plan, &zoned("2026-12-02T12:00[America/Chicago]"));
+        let q: Vec<&str> = slots
+            .iter()
+            .filter(|s| s.kind == SlotKind::Question)
+            .map(|s| s.text.as_str())
+            .collect();
+        assert_eq!(
+            q[0],
+            "Q1. What does #HCSMBM mean for Health Care Social Media Buddy Mentoring?"
+        );
+        assert_eq!(q[3], format!("Q4. {} #hcsmbm", QUESTIONS[3]));
+    }
+
+    #[test]
+    fn a_template_that_does_not_render_is_kept_as_written() {
+        let mut plan = hcsmbm();
+        plan.welcome = Some("Hello {bogus}".into());
+        let slots = expand_occurrence(&plan, &zoned("2026-12-02T12:00[America/Chicago]"));
+        let welcome = slots.iter().find(|s| s.kind == SlotKind::Welcome).unwrap();
+        assert_eq!(welcome.text, "Hello {bogus} #hcsmbm");
+    }
+
+    #[test]
+    fn empty_window_is_empty() {
+        assert!(expand(&hcsmbm(), ts("2026-12-02T00:00Z"), ts("2026-12-02T00:00Z")).is_empty());
+    }
 }

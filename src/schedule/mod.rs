@@ -10,10 +10,12 @@
 //!   after it, an overlap fires once, at the earlier instant).
 //! - [`times`]: the `{times}` placeholder ("12:00 CST Wed 2 Dec — 10:00 PST, …").
 //! - [`expand`]: every slot of every occurrence in a window, texts rendered.
+//! - [`window`]: the `--from`/`--until` bounds of `tweetchat plan`.
 
 pub mod expand;
 pub mod recurrence;
 pub mod times;
+pub mod window;
 
 use std::fmt;
 use std::sync::Arc;

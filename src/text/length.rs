@@ -1,9 +1,173 @@
 //! Post length as each platform counts it.
+//!
+//! - X: twitter-text v3 weighted length. The text is NFC-normalised; code
+//!   points in U+0000–U+10FF, U+2000–U+200D, U+2010–U+201F and U+2032–U+2037
+//!   weigh 1, everything else 2; every URL weighs 23 whatever its length;
+//!   every emoji sequence weighs 2 in total. Limit 280.
+//! - Mastodon: Unicode scalar values, every `http(s)://` URL as 23 and a
+//!   remote mention `@user@domain` as `@user`. Mastodon itself counts
+//!   grapheme clusters, which is never more than scalar values, so our count
+//!   may be higher than the server's but never lower. Limit 500 by default;
+//!   an instance announces its own.
+//! - Bluesky: extended grapheme clusters. Limit 300.
+//! - Console: Unicode scalar values, no limit.
+
+use std::ops::Range;
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
 
 use super::PlatformKind;
+use super::emoji::emoji_at;
+use super::url::{Schemes, find_urls};
+
+/// What every URL counts on X and Mastodon (X's `transformedURLLength`).
+pub const URL_LENGTH: usize = 23;
 
 /// The length of `text` as `platform` counts it.
 pub fn count(platform: PlatformKind, text: &str) -> usize {
-    let _ = (platform, text);
-    todo!("text::length::count")
+    match platform {
+        PlatformKind::X => x_weighted_length(text),
+        PlatformKind::Mastodon => mastodon_length(text),
+        PlatformKind::Bluesky => text.graphemes(true).count(),
+        PlatformKind::Console => text.chars().count(),
+    }
+}
+
+/// Whether `text` fits in a post of at most `limit` as `platform` counts it.
+pub fn fits(platform: PlatformKind, text: &str, limit: usize) -> bool {
+    count(platform, text) <= limit
+}
+
+/// twitter-text v3 weight of one code point outside URLs and emoji, in
+/// units of 1 (the config's weights 100/200 divided by its scale 100).
+fn x_weight(c: char) -> usize {
+    match c as u32 {
+        0x0000..=0x10ff | 0x2000..=0x200d | 0x2010..=0x201f | 0x2032..=0x2037 => 1,
+        _ => 2,
+    }
+}
+
+fn x_weighted_length(text: &str) -> usize {
+    let text: String = text.nfc().collect();
+    let urls = find_urls(&text, Schemes::Optional);
+    let mut urls = urls.iter().peekable();
+    let mut total = 0;
+    let mut pos = 0;
+    while pos < text.len() {
+        if let Some(url) = urls.next_if(|url| url.start == pos) {
+            total += URL_LENGTH;
+            pos = url.end;
+            continue;
+        }
+        let rest = &text[pos..];
+        if let Some(len) = emoji_at(rest) {
+            total += 2;
+            pos += len;
+            continue;
+        }
+        let Some(c) = rest.chars().next() else { break };
+        total += x_weight(c);
+        pos += c.len_utf8();
+    }
+    total
+}
+
+fn mastodon_length(text: &str) -> usize {
+    let urls = find_urls(text, Schemes::Required);
+    let mut total = 0;
+    let mut pos = 0;
+    for url in &urls {
+        total += mentions_as_local(&text[pos..url.start]);
+        total += URL_LENGTH;
+        pos = url.end;
+    }
+    total + mentions_as_local(&text[pos..])
+}
+
+/// Scalar values of `text` with every `@user@domain` counted as `@user`.
+fn mentions_as_local(text: &str) -> usize {
+    let remote: usize = remote_domains(text).map(|r| r.len()).sum();
+    text.chars().count() - remote
+}
+
+/// The `@domain` parts (byte ranges) of remote mentions in `text`. Mastodon
+/// mentions: `@` after start or a non-word, non-`/` character, a username
+/// of `[A-Za-z0-9_]` (dots and dashes inside), then `@` and a domain.
+fn remote_domains(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices('@').filter_map(move |(at, _)| {
+        if text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| is_word(c) || c == '/')
+        {
+            return None;
+        }
+        let user_len = text[at + 1..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+            .unwrap_or(text.len() - at - 1);
+        let user = text[at + 1..at + 1 + user_len].trim_end_matches(['.', '-']);
+        let domain_at = at + 1 + user.len();
+        if user.is_empty() || !text[domain_at..].starts_with('@') {
+            return None;
+        }
+        let domain_len = text[domain_at + 1..]
+            .find(|c: char| !(is_word(c) || matches!(c, '.' | '-')))
+            .unwrap_or(text.len() - domain_at - 1);
+        let domain = text[domain_at + 1..domain_at + 1 + domain_len].trim_end_matches(['.', '-']);
+        (!domain.is_empty()).then(|| domain_at..domain_at + 1 + domain.len())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x_weighs_latin_as_one_and_cjk_as_two() {
+        assert_eq!(count(PlatformKind::X, "hello"), 5);
+        assert_eq!(count(PlatformKind::X, "日本語"), 6);
+        assert_eq!(count(PlatformKind::X, "“quotes” — em dash"), 18);
+        assert_eq!(count(PlatformKind::X, ""), 0);
+    }
+
+    #[test]
+    fn x_normalises_to_nfc_first() {
+        assert_eq!(count(PlatformKind::X, "cafe\u{301}"), 4);
+        assert_eq!(
+            count(PlatformKind::X, "\u{1100}\u{1161}"),
+            2,
+            "jamo compose to one syllable"
+        );
+    }
+
+    #[test]
+    fn x_counts_urls_and_emoji_sequences_as_units() {
+        let long = format!("https://example.com/{}", "a".repeat(100));
+        assert_eq!(count(PlatformKind::X, &long), 23);
+        assert_eq!(count(PlatformKind::X, "go example.com now"), 3 + 23 + 4);
+        assert_eq!(count(PlatformKind::X, "👨‍👩‍👧‍👦👋🏽🇺🇸"), 6);
+    }
+
+    #[test]
+    fn mastodon_counts_scheme_urls_and_local_part_of_mentions() {
+        let long = format!("see https://example.com/{}", "a".repeat(100));
+        assert_eq!(count(PlatformKind::Mastodon, &long), 4 + 23);
+        assert_eq!(count(PlatformKind::Mastodon, "example.com"), 11);
+        assert_eq!(
+            count(PlatformKind::Mastodon, "hi @alice@mastodon.social!"),
+            3 + 6 + 1
+        );
+        assert_eq!(count(PlatformKind::Mastodon, "mail bob@example.com"), 20);
+        assert_eq!(count(PlatformKind::Mastodon, "@alice hi"), 9);
+    }
+
+    #[test]
+    fn bluesky_counts_graphemes_and_console_scalars() {
+        assert_eq!(count(PlatformKind::Bluesky, "👨‍👩‍👧‍👦e\u{301}"), 2);
+        assert_eq!(count(PlatformKind::Console, "👨‍👩‍👧‍👦"), 7);
+        assert!(fits(PlatformKind::Bluesky, &"a".repeat(300), 300));
+        assert!(!fits(PlatformKind::Bluesky, &"a".repeat(301), 300));
+    }
 }

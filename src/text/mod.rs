@@ -6,19 +6,23 @@
 //! too-long question only when it fails live. So `check`, `plan`, `count` and
 //! the adapters all call the same functions here.
 
+mod emoji;
 pub mod length;
+pub mod split;
 pub mod template;
+mod tlds;
+pub mod url;
 
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-pub use length::count;
+pub use length::{count, fits};
 pub use template::{Vars, ensure_hashtag, render};
 
 /// The kinds of account a post can go to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PlatformKind {
     Console,

@@ -1,0 +1,47 @@
+//! What a chat gets for what its file leaves out. Listed in one place so the
+//! README, `plan` output and these values cannot drift apart.
+
+use jiff::SignedDuration;
+
+use super::{Announcement, Thanks};
+
+/// `duration` when omitted.
+pub const DURATION: SignedDuration = SignedDuration::from_hours(1);
+/// The text of an announcement that gives only `before`.
+pub const ANNOUNCE: &str =
+    "Coming up: {title} at {times}. Join us and bring your answers! {hashtag}";
+/// The text of the default announcement a day ahead.
+pub const ANNOUNCE_DAY: &str = "Tomorrow: {title} at {times}. Join us! {hashtag}";
+/// The text of the default announcement an hour ahead.
+pub const ANNOUNCE_HOUR: &str = "In one hour: {title} at {times}. See you there! {hashtag}";
+pub const WELCOME: &str =
+    "Welcome to {title}! Introduce yourself, then answer each question with A1, A2 … {hashtag}";
+pub const QUESTION_FORMAT: &str = "Q{n}. {text} {hashtag}";
+pub const WRAPUP: &str = "That's a wrap! Thank you for a great {title} chat. {hashtag}";
+pub const THANKS: &str = "Thank you so much to everyone who joined {hashtag} today: {mentions}";
+/// `thanks.after` when omitted: how long after the end.
+pub const THANKS_AFTER: SignedDuration = SignedDuration::from_mins(10);
+
+/// Announcements when `announce` is omitted: a day and an hour before.
+pub fn announcements() -> Vec<Announcement> {
+    vec![
+        Announcement {
+            before: SignedDuration::from_hours(24),
+            text: ANNOUNCE_DAY.to_string(),
+        },
+        Announcement {
+            before: SignedDuration::from_hours(1),
+            text: ANNOUNCE_HOUR.to_string(),
+        },
+    ]
+}
+
+/// Thanks when `thanks` is omitted.
+pub fn thanks() -> Thanks {
+    Thanks {
+        after: THANKS_AFTER,
+        text: THANKS.to_string(),
+        exclude: Vec::new(),
+        search: true,
+    }
+}

@@ -1,0 +1,491 @@
+//! The chat file as written: every key, each value with its location, read
+//! from a [`Node`] tree by hand so that every wrong key or type is reported,
+//! not just the first (a derived serde struct stops at the first error).
+//!
+//! Nothing here checks meaning (zones, times, templates): that is
+//! [`super::validate`]. This module only knows shapes.
+
+use super::Diagnostic;
+use super::node::{Loc, Node, Value};
+use super::zones::closest;
+use std::path::Path;
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct At<T> {
+    pub value: T,
+    pub loc: Loc,
+}
+
+/// An item that `false` turns off and omission leaves at its default.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Toggle<T> {
+    /// Omitted (or `true`): the default.
+    #[default]
+    Default,
+    /// `false`.
+    Off,
+    On(T),
+}
+
+/// Every top-level key of a chat file.
+#[derive(Debug, Clone, Default)]
+pub struct RawChat {
+    pub title: Option<At<String>>,
+    pub hashtag: Option<At<String>>,
+    pub timezone: Option<At<String>>,
+    pub start: Option<At<String>>,
+    pub repeat: Option<At<String>>,
+    pub from: Option<At<String>>,
+    pub until: Option<At<String>>,
+    pub duration: Option<At<String>>,
+    pub show_times_in: Vec<At<String>>,
+    pub accounts: Option<At<Vec<At<String>>>>,
+    pub thread: Option<At<bool>>,
+    pub announce: Toggle<Vec<RawAnnounce>>,
+    pub welcome: Toggle<At<String>>,
+    pub questions: Option<At<Vec<RawQuestion>>>,
+    pub question_format: Option<At<String>>,
+    pub wrapup: Toggle<At<String>>,
+    pub thanks: Toggle<RawThanks>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawAnnounce {
+    pub before: Option<At<String>>,
+    pub text: Option<At<String>>,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawQuestion {
+    pub at: Option<At<String>>,
+    pub text: At<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawThanks {
+    pub after: Option<At<String>>,
+    pub text: Option<At<String>>,
+    pub exclude: Vec<At<String>>,
+    pub search: Option<At<bool>>,
+}
+
+/// Top-level keys with an example of each, for help lines.
+pub const KEYS: &[(&str, &str)] = &[
+    ("title", "title: Health Care Social Media Buddy Mentoring"),
+    ("hashtag", "hashtag: \"#hcsmbm\""),
+    ("timezone", "timezone: America/Chicago"),
+    ("start", "start: 2026-12-02 12:00"),
+    ("repeat", "repeat: \"0 12 * * WED\""),
+    ("from", "from: 2026-12-01"),
+    ("until", "until: 2027-06-30"),
+    ("duration", "duration: 1h"),
+    (
+        "show_times_in",
+        "show_times_in: [America/New_York, Europe/London]",
+    ),
+    ("accounts", "accounts: [main_x]"),
+    ("thread", "thread: true"),
+    (
+        "announce",
+        "announce: [{before: 1d, text: \"Tomorrow: {title} at {times}\"}]",
+    ),
+    ("welcome", "welcome: \"Welcome to {title}!\" (or false)"),
+    (
+        "questions",
+        "questions: [\"First question?\", {at: 15m, text: \"Second?\"}]",
+    ),
+    (
+        "question_format",
+        "question_format: \"Q{n}. {text} {hashtag}\"",
+    ),
+    ("wrapup", "wrapup: \"That's a wrap!\" (or false)"),
+    (
+        "thanks",
+        "thanks: {after: 10m, text: \"Thank you {mentions}\"} (or false)",
+    ),
+];
+
+fn example(key: &str) -> &'static str {
+    KEYS.iter()
+        .find(|(k, _)| *k == key)
+        .map_or("", |(_, example)| example)
+}
+
+/// Collects diagnostics for one file while its tree is read.
+pub struct Reader<'a> {
+    pub path: &'a Path,
+    pub src: &'a str,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(path: &'a Path, src: &'a str) -> Self {
+        Self {
+            path,
+            src,
+            diags: Vec::new(),
+        }
+    }
+
+    /// Records a problem at `loc`.
+    pub fn error(&mut self, loc: Loc, message: impl Into<String>, help: impl Into<String>) {
+        let line = loc.line.max(1);
+        let column = loc.column.max(1);
+        self.diags
+            .push(Diagnostic::new(self.path, line, column, message).help(help));
+    }
+
+    /// Reads the whole file.
+    pub fn chat(&mut self, root: &Node) -> RawChat {
+        let mut chat = RawChat::default();
+        if matches!(root.value, Value::Null) {
+            self.error(
+                root.loc,
+                "the chat file is empty",
+                format!("start with `{}`", example("title")),
+            );
+            return chat;
+        }
+        let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+        for (key, value) in self.entries(root, "the chat file", &known) {
+            self.top_level(&mut chat, &key, value);
+        }
+        chat
+    }
+
+    fn top_level(&mut self, chat: &mut RawChat, key: &str, value: &Node) {
+        match key {
+            "title" => chat.title = self.string(value, key),
+            "hashtag" => chat.hashtag = self.string(value, key),
+            "timezone" => chat.timezone = self.string(value, key),
+            "start" => chat.start = self.string(value, key),
+            "repeat" => chat.repeat = self.string(value, key),
+            "from" => chat.from = self.string(value, key),
+            "until" => chat.until = self.string(value, key),
+            "duration" => chat.duration = self.string(value, key),
+            "show_times_in" => chat.show_times_in = self.strings(value, key),
+            "accounts" => {
+                chat.accounts = Some(At {
+                    value: self.strings(value, key),
+                    loc: value.loc,
+                })
+            }
+            "thread" => chat.thread = self.boolean(value, key),
+            "announce" => chat.announce = self.announce(value),
+            "welcome" => chat.welcome = self.toggle_text(value, key),
+            "questions" => chat.questions = self.questions(value),
+            "question_format" => chat.question_format = self.string(value, key),
+            "wrapup" => chat.wrapup = self.toggle_text(value, key),
+            "thanks" => chat.thanks = self.thanks(value),
+            _ => {}
+        }
+    }
+
+    /// The entries of a mapping whose keys are in `known`; reports unknown
+    /// and non-string keys and a non-mapping node.
+    fn entries<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        known: &[&str],
+    ) -> Vec<(String, &'n Node)> {
+        let Value::Map(entries) = &node.value else {
+            self.error(
+                node.loc,
+                format!(
+                    "expected a mapping of keys for {what}, found {}",
+                    node.value.kind()
+                ),
+                format!("write `key: value` lines; keys are {}", known.join(", ")),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let name = match &key.value {
+                Value::Str(s) => s.clone(),
+                _ => key.source_text(self.src).unwrap_or("?").to_string(),
+            };
+            if known.contains(&name.as_str()) {
+                out.push((name, value));
+                continue;
+            }
+            let help = match closest(&name, known.iter().copied(), 1).first() {
+                Some(best) => format!(
+                    "did you mean `{best}`? expected one of {}",
+                    known.join(", ")
+                ),
+                None => format!("expected one of {}", known.join(", ")),
+            };
+            self.error(key.loc, format!("unknown key `{name}` in {what}"), help);
+        }
+        out
+    }
+
+    /// A scalar read as text; numbers keep the digits as written.
+    pub fn string(&mut self, node: &Node, key: &str) -> Option<At<String>> {
+        let text = match &node.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Int(_) | Value::Float(_) => node
+                .source_text(self.src)
+                .map(str::to_string)
+                .or_else(|| Some(scalar_text(&node.value))),
+            _ => None,
+        };
+        match text {
+            Some(value) => Some(At {
+                value,
+                loc: node.loc,
+            }),
+            None => {
+                self.error(
+                    node.loc,
+                    format!("expected text for `{key}`, found {}", node.value.kind()),
+                    format!("write it like `{}`", example_or(key)),
+                );
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, node: &Node, key: &str) -> Vec<At<String>> {
+        let Value::Seq(items) = &node.value else {
+            self.error(
+                node.loc,
+                format!("expected a list for `{key}`, found {}", node.value.kind()),
+                format!("write it like `{}`", example_or(key)),
+            );
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| self.string(item, key))
+            .collect()
+    }
+
+    fn boolean(&mut self, node: &Node, key: &str) -> Option<At<bool>> {
+        match node.value {
+            Value::Bool(value) => Some(At {
+                value,
+                loc: node.loc,
+            }),
+            _ => {
+                self.error(
+                    node.loc,
+                    format!(
+                        "expected true or false for `{key}`, found {}",
+                        node.value.kind()
+                    ),
+                    format!("write `{key}: true` or `{key}: false`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn toggle_text(&mut self, node: &Node, key: &str) -> Toggle<At<String>> {
+        match node.value {
+            Value::Bool(false) => Toggle::Off,
+            Value::Bool(true) => Toggle::Default,
+            _ => self.string(node, key).map_or(Toggle::Default, Toggle::On),
+        }
+    }
+
+    fn announce(&mut self, node: &Node) -> Toggle<Vec<RawAnnounce>> {
+        match &node.value {
+            Value::Bool(false) => return Toggle::Off,
+            Value::Bool(true) => return Toggle::Default,
+            Value::Seq(_) => {}
+            _ => {
+                self.error(
+                    node.loc,
+                    format!(
+                        "expected a list of announcements, found {}",
+                        node.value.kind()
+                    ),
+                    format!(
+                        "write it like `{}`, or `announce: false`",
+                        example("announce")
+                    ),
+                );
+                return Toggle::Default;
+            }
+        }
+        let Value::Seq(items) = &node.value else {
+            return Toggle::Default;
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let mut entry = RawAnnounce {
+                before: None,
+                text: None,
+                loc: item.loc,
+            };
+            for (key, value) in self.entries(item, "an announcement", &["before", "text"]) {
+                match key.as_str() {
+                    "before" => entry.before = self.string(value, "before"),
+                    _ => entry.text = self.string(value, "text"),
+                }
+            }
+            if entry.before.is_none() && matches!(item.value, Value::Map(_)) {
+                self.error(
+                    item.loc,
+                    "an announcement needs `before`",
+                    "add `before: 1d` (how long before the start)",
+                );
+            }
+            out.push(entry);
+        }
+        Toggle::On(out)
+    }
+
+    fn questions(&mut self, node: &Node) -> Option<At<Vec<RawQuestion>>> {
+        let Value::Seq(items) = &node.value else {
+            self.error(
+                node.loc,
+                format!("expected a list of questions, found {}", node.value.kind()),
+                format!("write it like `{}`", example("questions")),
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items {
+            if !matches!(item.value, Value::Map(_)) {
+                if let Some(text) = self.string(item, "questions") {
+                    out.push(RawQuestion { at: None, text });
+                }
+                continue;
+            }
+            let mut at = None;
+            let mut text = None;
+            for (key, value) in self.entries(item, "a question", &["at", "text"]) {
+                match key.as_str() {
+                    "at" => at = self.string(value, "at"),
+                    _ => text = self.string(value, "text"),
+                }
+            }
+            match text {
+                Some(text) => out.push(RawQuestion { at, text }),
+                None => self.error(
+                    item.loc,
+                    "a question needs `text`",
+                    "add `text: Your question?` (and optionally `at: 15m`)",
+                ),
+            }
+        }
+        Some(At {
+            value: out,
+            loc: node.loc,
+        })
+    }
+
+    fn thanks(&mut self, node: &Node) -> Toggle<RawThanks> {
+        match node.value {
+            Value::Bool(false) => return Toggle::Off,
+            Value::Bool(true) => return Toggle::Default,
+            _ => {}
+        }
+        let mut thanks = RawThanks::default();
+        let known = ["after", "text", "exclude", "search"];
+        for (key, value) in self.entries(node, "`thanks`", &known) {
+            match key.as_str() {
+                "after" => thanks.after = self.string(value, "after"),
+                "text" => thanks.text = self.string(value, "text"),
+                "exclude" => thanks.exclude = self.strings(value, "exclude"),
+                _ => thanks.search = self.boolean(value, "search"),
+            }
+        }
+        Toggle::On(thanks)
+    }
+}
+
+fn example_or(key: &str) -> String {
+    match example(key) {
+        "" => format!("{key}: 10m"),
+        found => found.to_string(),
+    }
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::Int(n) => n.to_string(),
+        Value::Float(f) => f.to_string(),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::node;
+
+    fn read(src: &str) -> (RawChat, Vec<Diagnostic>) {
+        let root = node::parse(src).unwrap();
+        let mut reader = Reader::new(Path::new("t.yaml"), src);
+        let chat = reader.chat(&root);
+        (chat, reader.diags)
+    }
+
+    #[test]
+    fn reads_every_shape() {
+        let src = "title: T\nhashtag: '#t'\nquestions:\n  - One?\n  - at: 5m\n    text: Two?\nwelcome: false\nthanks:\n  exclude: [bot]\n  search: false\nannounce:\n  - before: 1d\nthread: true\n";
+        let (chat, diags) = read(src);
+        assert!(diags.is_empty(), "{diags:?}");
+        let questions = chat.questions.unwrap().value;
+        assert_eq!(questions[0].text.value, "One?");
+        assert_eq!(questions[1].at.as_ref().unwrap().value, "5m");
+        assert_eq!(chat.welcome, Toggle::Off);
+        assert_eq!(chat.wrapup, Toggle::Default);
+        let Toggle::On(thanks) = chat.thanks else {
+            panic!()
+        };
+        assert_eq!(thanks.exclude[0].value, "bot");
+        assert!(!thanks.search.unwrap().value);
+        assert!(chat.thread.unwrap().value);
+    }
+
+    #[test]
+    fn numbers_keep_their_digits() {
+        let (chat, diags) = read("title: 1.10\n");
+        assert!(diags.is_empty());
+        assert_eq!(chat.title.unwrap().value, "1.10");
+    }
+
+    #[test]
+    fn reports_every_unknown_key_and_wrong_type() {
+        let src = "title: [a]\ntitel: x\nquestions:\n  - at: 5m\n    txt: Hi\nthread: maybe\n";
+        let (_, diags) = read(src);
+        let found: Vec<_> = diags.iter().map(|d| (d.line, d.column)).collect();
+        assert_eq!(
+            found,
+            vec![(2, 1), (1, 8), (5, 5), (4, 5), (6, 9)],
+            "{diags:#?}"
+        );
+        assert!(diags[0].message.contains("unknown key `titel`"));
+        assert!(
+            diags[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("did you mean `title`")
+        );
+        assert!(
+            diags[2]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("did you mean `text`")
+        );
+        assert!(diags[3].message.contains("needs `text`"));
+        assert!(diags[4].help.as_deref().unwrap().contains("thread: true"));
+    }
+
+    #[test]
+    fn a_list_at_the_top_is_explained() {
+        let (_, diags) = read("- a\n- b\n");
+        assert_eq!((diags[0].line, diags[0].column), (1, 1));
+        assert!(diags[0].message.contains("expected a mapping"));
+    }
+}

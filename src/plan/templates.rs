@@ -1,0 +1,164 @@
+//! Placeholder checks for every template of a chat, located inside the YAML
+//! scalar so the organizer sees the line and column of the bad `{name}`.
+//!
+//! Which placeholders a template may use depends on the item: `{n}` and
+//! `{text}` only in `question_format`, `{mentions}` only in `thanks`.
+
+use super::node::Loc;
+
+/// Placeholders every template may use.
+pub const COMMON: &[&str] = &["title", "hashtag", "time", "times", "date"];
+/// Every placeholder any template knows.
+pub const ALL: &[&str] = &[
+    "title", "hashtag", "time", "times", "date", "n", "text", "mentions",
+];
+
+/// A placeholder problem at a byte offset of the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub offset: usize,
+    pub message: String,
+    pub help: String,
+}
+
+/// Every problem of `template` given the placeholders `allowed` for `item`.
+/// `{{` and `}}` are literal braces.
+pub fn check(template: &str, item: &str, allowed: &[&str]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let bytes = template.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' if bytes.get(i + 1) == Some(&b'{') => i += 2,
+            b'}' if bytes.get(i + 1) == Some(&b'}') => i += 2,
+            b'{' => {
+                let Some(len) = template[i + 1..].find('}') else {
+                    problems.push(Problem {
+                        offset: i,
+                        message: format!("unclosed `{{` in {item}"),
+                        help: "close the placeholder with `}`, or write `{{` for a literal brace"
+                            .into(),
+                    });
+                    return problems;
+                };
+                let name = &template[i + 1..i + 1 + len];
+                if let Some(problem) = check_name(name, item, allowed) {
+                    problems.push(Problem {
+                        offset: i,
+                        ..problem
+                    });
+                }
+                i += len + 2;
+            }
+            _ => i += 1,
+        }
+    }
+    problems
+}
+
+fn check_name(name: &str, item: &str, allowed: &[&str]) -> Option<Problem> {
+    if allowed.contains(&name) {
+        return None;
+    }
+    let list: Vec<String> = allowed.iter().map(|a| format!("{{{a}}}")).collect();
+    let message = if ALL.contains(&name) {
+        format!("placeholder `{{{name}}}` is not available in {item}")
+    } else {
+        format!("unknown placeholder `{{{name}}}` in {item}")
+    };
+    let suggestion = super::zones::closest(name, allowed.iter().copied(), 1);
+    let help = match suggestion.first() {
+        Some(best) if !ALL.contains(&name) => {
+            format!(
+                "did you mean `{{{best}}}`? {item} may use {}",
+                list.join(" ")
+            )
+        }
+        _ => format!("{item} may use {}", list.join(" ")),
+    };
+    Some(Problem {
+        offset: 0,
+        message,
+        help,
+    })
+}
+
+/// Line and column of byte `offset` of `value`, the text of the YAML scalar
+/// at `loc` in `src`. Finds the same occurrence of the placeholder in the raw
+/// scalar (quotes, escapes and folding change offsets, placeholders do not);
+/// falls back to the scalar's start.
+pub fn locate(src: &str, loc: Loc, value: &str, offset: usize) -> (usize, usize) {
+    let fallback = (loc.line.max(1), loc.column.max(1));
+    let Some((start, len)) = loc.bytes else {
+        return fallback;
+    };
+    let Some(raw) = src.get(start..start.saturating_add(len)) else {
+        return fallback;
+    };
+    let Some(rest) = value.get(offset..) else {
+        return fallback;
+    };
+    let token_len = rest.find('}').map_or(rest.len(), |end| end + 1);
+    let token = &rest[..token_len];
+    let nth = value[..offset].matches(token).count();
+    let Some((found, _)) = raw.match_indices(token).nth(nth) else {
+        return fallback;
+    };
+    line_column(src, start + found)
+}
+
+/// 1-based line and column (in characters) of a byte position.
+pub fn line_column(src: &str, pos: usize) -> (usize, usize) {
+    let before = src.get(..pos).unwrap_or(src);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::node;
+
+    #[test]
+    fn accepts_known_placeholders_and_literal_braces() {
+        assert!(check("{title} at {times} {{x}} {hashtag}", "welcome", COMMON).is_empty());
+        assert!(check("Q{n}. {text}", "question_format", &["n", "text"]).is_empty());
+    }
+
+    #[test]
+    fn reports_unknown_unavailable_and_unclosed() {
+        let problems = check("Hi {titel} and {mentions} {", "welcome", COMMON);
+        assert_eq!(problems.len(), 3);
+        assert_eq!(problems[0].offset, 3);
+        assert!(
+            problems[0]
+                .message
+                .contains("unknown placeholder `{titel}`")
+        );
+        assert!(problems[0].help.contains("did you mean `{title}`"));
+        assert!(problems[1].message.contains("not available in welcome"));
+        assert!(problems[2].message.contains("unclosed"));
+    }
+
+    #[test]
+    fn locates_inside_plain_quoted_and_block_scalars() {
+        let src = "a: x {bad}\nb: \"q\\t{bad}\"\nc: |\n  line\n  y {bad}\n";
+        let root = node::parse(src).unwrap();
+        let node::Value::Map(entries) = root.value else {
+            panic!()
+        };
+        let spots: Vec<(usize, usize)> = entries
+            .iter()
+            .map(|(_, v)| {
+                let node::Value::Str(text) = &v.value else {
+                    panic!()
+                };
+                let offset = text.find("{bad}").unwrap();
+                locate(src, v.loc, text, offset)
+            })
+            .collect();
+        assert_eq!(spots, vec![(1, 6), (2, 8), (5, 5)]);
+    }
+}

@@ -1,0 +1,238 @@
+//! X (Twitter API v2) accounts.
+//!
+//! [`XAccount`] implements [`Platform`] for one configured account. The
+//! pieces, one concern each:
+//!
+//! - [`oauth1`]: RFC 5849 HMAC-SHA1 signatures (consumer key/secret + access
+//!   token/secret), pure functions the fake X server in the tests reuses.
+//! - [`oauth2`]: OAuth 2.0 user tokens with rotating single-use refresh tokens
+//!   and the [`TokenStore`] the new pair is saved to *before* it is used.
+//! - `client`: one authenticated request (signing, timeout, one refresh
+//!   after a 401, rate-limit headers).
+//! - `errors`: every refusal X can answer, mapped onto [`PostError`].
+//! - [`quota`]: the last `x-rate-limit-*` values, for metrics.
+//! - `reconcile`: finding an in-doubt post on the account's own timeline.
+//! - `search`: hashtag search over every page of recent search.
+//!
+//! Which auth an account uses follows from its settings: `consumer_key` (with
+//! `consumer_secret`, `access_token`, `access_token_secret`) means OAuth 1.0a;
+//! `client_id` (with `refresh_token`, optionally `client_secret`) means OAuth
+//! 2.0. The adapter never retries on its own except that one refresh: retry
+//! policy is the daemon's.
+
+mod client;
+mod errors;
+pub mod oauth1;
+pub mod oauth2;
+pub mod quota;
+mod reconcile;
+mod search;
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use self::client::{Api, Auth, Call};
+pub use self::oauth2::{MemoryTokenStore, StoredTokens, TokenStore};
+pub use self::quota::Quota;
+use crate::clock::Clock;
+use crate::platform::{FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost};
+use crate::settings::AccountSettings;
+use crate::text::PlatformKind;
+
+/// Where X lives when the settings do not say otherwise.
+pub const DEFAULT_API_BASE: &str = "https://api.x.com";
+
+/// One X account, ready to post.
+pub struct XAccount {
+    name: String,
+    api: Api,
+    me: tokio::sync::OnceCell<Identity>,
+}
+
+impl XAccount {
+    /// Reads the account's credentials from `settings` (see the module docs),
+    /// loading OAuth 2.0 tokens from `tokens` when it has some.
+    pub fn new(
+        settings: &AccountSettings,
+        tokens: Arc<dyn TokenStore>,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        // reqwest is built without a default TLS provider; installing ring
+        // twice is harmless (the second call reports the first one won).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let base = settings
+            .api_base
+            .as_deref()
+            .unwrap_or(DEFAULT_API_BASE)
+            .trim_end_matches('/')
+            .to_string();
+        let auth = auth_from_settings(settings, &base, tokens)?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("tweetchat/", env!("CARGO_PKG_VERSION")))
+            .timeout(settings.timeout)
+            .build()
+            .context("could not build the HTTP client for X")?;
+        Ok(Self {
+            name: settings.name.clone(),
+            api: Api {
+                http,
+                base,
+                auth,
+                clock,
+                timeout: settings.timeout,
+                quota: Mutex::new(None),
+            },
+            me: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// The account's name in the settings.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The rate-limit headers of the last answer (for `/metrics`).
+    pub fn quota(&self) -> Option<Quota> {
+        self.api.quota()
+    }
+
+    fn post_url(&self, id: &str) -> String {
+        match self.me.get() {
+            Some(me) => format!("https://x.com/{}/status/{id}", me.username),
+            None => format!("https://x.com/i/status/{id}"),
+        }
+    }
+}
+
+fn auth_from_settings(
+    settings: &AccountSettings,
+    base: &str,
+    tokens: Arc<dyn TokenStore>,
+) -> anyhow::Result<Auth> {
+    let account = &settings.name;
+    let secret = |key: &str| settings.secrets.get(key).cloned();
+    let require = |key: &str, why: &str| {
+        secret(key).ok_or_else(|| {
+            anyhow::anyhow!(
+                "account `{account}` {why} but has no `{key}`: set `{key}` (or `{key}_file`)"
+            )
+        })
+    };
+    if let Some(consumer_key) = secret("consumer_key") {
+        let why = "uses X OAuth 1.0a (consumer_key is set)";
+        return Ok(Auth::OAuth1(oauth1::Credentials {
+            consumer_key: consumer_key.expose().to_string(),
+            consumer_secret: require("consumer_secret", why)?,
+            token: require("access_token", why)?.expose().to_string(),
+            token_secret: require("access_token_secret", why)?,
+        }));
+    }
+    if let Some(client_id) = &settings.client_id {
+        let client = oauth2::ClientCredentials {
+            client_id: client_id.clone(),
+            client_secret: secret("client_secret"),
+            token_url: format!("{base}/2/oauth2/token"),
+        };
+        let session = oauth2::Session::new(account, client, tokens, secret("refresh_token"))?;
+        return Ok(Auth::OAuth2(session));
+    }
+    anyhow::bail!(
+        "account `{account}` has no X credentials: set consumer_key, consumer_secret, \
+         access_token and access_token_secret (OAuth 1.0a), or client_id and refresh_token \
+         (OAuth 2.0)"
+    )
+}
+
+#[derive(Deserialize)]
+struct Data<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct Me {
+    id: String,
+    username: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    id: String,
+}
+
+/// What `POST /2/tweets` takes (the TweetCreateRequest schema, the fields we
+/// use).
+fn create_body(post: &OutgoingPost<'_>) -> serde_json::Value {
+    let mut body = serde_json::json!({ "text": post.text });
+    if let Some(parent) = post.reply_to {
+        body["reply"] = serde_json::json!({ "in_reply_to_tweet_id": parent.id });
+    }
+    body
+}
+
+#[async_trait]
+impl Platform for XAccount {
+    fn kind(&self) -> PlatformKind {
+        PlatformKind::X
+    }
+
+    async fn whoami(&self) -> Result<Identity, PostError> {
+        self.me
+            .get_or_try_init(|| async {
+                let query = vec![("user.fields".to_string(), "username,name".to_string())];
+                let body = self.api.send(&Call::get("/2/users/me", query)).await?;
+                let me: Data<Me> = serde_json::from_slice(&body).map_err(|e| {
+                    PostError::Transient(format!("X's answer to /2/users/me was not understood: {e}"))
+                })?;
+                tracing::info!(account = %self.name, username = %me.data.username, "posting to X as @{}", me.data.username);
+                Ok(Identity {
+                    id: me.data.id,
+                    username: me.data.username,
+                    display_name: me.data.name,
+                })
+            })
+            .await
+            .cloned()
+    }
+
+    async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
+        let body = self
+            .api
+            .send(&Call::post_json("/2/tweets", create_body(post)))
+            .await?;
+        let created: Data<Created> = serde_json::from_slice(&body).map_err(|e| {
+            // The post exists but its id is unknown: in doubt, reconcile.
+            PostError::Transient(format!(
+                "X accepted the post but its answer was not understood ({e}); reconcile before retrying"
+            ))
+        })?;
+        Ok(RemotePost {
+            url: Some(self.post_url(&created.data.id)),
+            id: created.data.id,
+            cid: None,
+        })
+    }
+
+    async fn reconcile(&self, post: &OutgoingPost<'_>) -> Result<Option<RemotePost>, PostError> {
+        let me = self.whoami().await?;
+        let found = reconcile::find_own_post(&self.api, &me.id, post.text, post.due).await?;
+        Ok(found.map(|id| RemotePost {
+            url: Some(self.post_url(&id)),
+            id,
+            cid: None,
+        }))
+    }
+
+    async fn search(
+        &self,
+        hashtag: &str,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<FoundPost>, PostError> {
+        search::search(&self.api, hashtag, since, until).await
+    }
+}

@@ -1,0 +1,123 @@
+//! Did a post whose answer we never saw go out? Look at our own timeline.
+//!
+//! X has no idempotency key, so after a crash, a timeout or a "duplicate
+//! content" refusal the only way to know is `GET /2/users/:id/tweets` since a
+//! little before the slot was due, comparing texts the way X stores them:
+//! X answers `&`, `<`, `>` as HTML entities, NFC-normalizes, trims, and
+//! rewrites every link to a `t.co` one. So both sides are normalized and
+//! every URL is masked before comparing.
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
+
+use super::client::{Api, Call};
+use crate::platform::PostError;
+
+/// How far before `due` to look (clock skew, an early retry).
+pub const MARGIN: SignedDuration = SignedDuration::from_mins(10);
+
+/// Pages of 100 to read at most: a chat account posts a few dozen times
+/// around a chat, so 500 posts is far past any real case.
+const MAX_PAGES: usize = 5;
+
+/// The text as X would store it, with URLs masked, for comparison.
+pub fn normalize(text: &str) -> String {
+    let unescaped = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let nfc: String = unescaped.nfc().collect();
+    nfc.split_whitespace()
+        .map(|word| {
+            let lower = word.to_ascii_lowercase();
+            if lower.starts_with("http://") || lower.starts_with("https://") {
+                "<url>"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    data: Vec<Tweet>,
+    #[serde(default)]
+    meta: Meta,
+}
+
+#[derive(Deserialize)]
+struct Tweet {
+    id: String,
+    text: String,
+}
+
+#[derive(Default, Deserialize)]
+struct Meta {
+    next_token: Option<String>,
+}
+
+/// The id of the account's own post with `text`, created since
+/// `due - MARGIN`, if there is one.
+pub async fn find_own_post(
+    api: &Api,
+    user_id: &str,
+    text: &str,
+    due: Timestamp,
+) -> Result<Option<String>, PostError> {
+    let wanted = normalize(text);
+    let path = format!("/2/users/{user_id}/tweets");
+    let start = super::search::x_time(due - MARGIN);
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let mut query = vec![
+            ("max_results".to_string(), "100".to_string()),
+            ("start_time".to_string(), start.clone()),
+            ("tweet.fields".to_string(), "created_at".to_string()),
+        ];
+        if let Some(t) = &token {
+            query.push(("pagination_token".to_string(), t.clone()));
+        }
+        let body = api.send(&Call::get(&path, query)).await?;
+        let page: Page = serde_json::from_slice(&body).map_err(|e| {
+            PostError::Transient(format!("X's timeline answer was not understood: {e}"))
+        })?;
+        if let Some(found) = page.data.iter().find(|t| normalize(&t.text) == wanted) {
+            return Ok(Some(found.id.clone()));
+        }
+        match page.meta.next_token {
+            Some(next) => token = Some(next),
+            None => return Ok(None),
+        }
+    }
+    tracing::warn!(
+        pages = MAX_PAGES,
+        "stopped looking for an in-doubt post after {MAX_PAGES} pages of the account's timeline"
+    );
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entities_and_links_are_normalized_like_x() {
+        let sent = "Q1. Tips & tricks <3 at https://example.org/a?b=c #hcsm ";
+        let stored = "Q1. Tips &amp; tricks &lt;3 at https://t.co/AbCdEf1234 #hcsm";
+        assert_eq!(normalize(sent), normalize(stored));
+    }
+
+    #[test]
+    fn different_texts_stay_different() {
+        assert_ne!(normalize("Q1. a #x"), normalize("Q2. a #x"));
+    }
+
+    #[test]
+    fn composed_and_decomposed_accents_match() {
+        assert_eq!(normalize("caf\u{e9}"), normalize("cafe\u{301}"));
+    }
+}

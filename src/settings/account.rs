@@ -1,0 +1,300 @@
+//! One `[accounts.NAME]` table: its platform, what that platform needs, and
+//! its secrets, read inline or from a `NAME_file`.
+//!
+//! Each platform accepts only the keys it uses, so a credential put under the
+//! wrong account (or misspelt) is an error instead of a silent no-op.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use super::reader::{Field, Table};
+use super::{AccountSettings, Secret};
+use crate::text::PlatformKind;
+
+/// Per-request timeout when an account does not set `timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Every credential an account may carry, in the order they are documented.
+pub const SECRET_KEYS: [&str; 7] = [
+    "consumer_key",
+    "consumer_secret",
+    "access_token",
+    "access_token_secret",
+    "client_secret",
+    "refresh_token",
+    "app_password",
+];
+
+const X_OAUTH1: [&str; 4] = [
+    "consumer_key",
+    "consumer_secret",
+    "access_token",
+    "access_token_secret",
+];
+
+/// The keys (besides `platform`) each platform reads; secrets also as `KEY_file`.
+fn keys_for(platform: PlatformKind) -> &'static [&'static str] {
+    match platform {
+        PlatformKind::Console => &["api_base", "timeout"],
+        PlatformKind::X => &[
+            "api_base",
+            "timeout",
+            "consumer_key",
+            "consumer_secret",
+            "access_token",
+            "access_token_secret",
+            "client_id",
+            "client_secret",
+            "refresh_token",
+        ],
+        PlatformKind::Mastodon => &["api_base", "timeout", "access_token"],
+        PlatformKind::Bluesky => &["api_base", "timeout", "handle", "app_password"],
+    }
+}
+
+/// `true` for a name that can appear in an environment variable unchanged.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Reads and checks one account; every problem goes to `problems`.
+pub fn read_account(
+    name: &str,
+    mut table: Table,
+    problems: &mut Vec<String>,
+) -> Option<AccountSettings> {
+    let source = table.source();
+    let platform = read_platform(&mut table, &source, problems)?;
+    let mut account = AccountSettings {
+        name: name.to_string(),
+        platform,
+        api_base: None,
+        handle: None,
+        client_id: None,
+        secrets: BTreeMap::new(),
+        timeout: DEFAULT_TIMEOUT,
+    };
+    let before = problems.len();
+    read_fields(&mut account, &mut table, problems);
+    reject_unused(platform, table, problems);
+    check_required(&account, &source, problems);
+    (problems.len() == before).then_some(account)
+}
+
+fn read_platform(
+    table: &mut Table,
+    source: &str,
+    problems: &mut Vec<String>,
+) -> Option<PlatformKind> {
+    let Some(field) = table.take("platform") else {
+        problems.push(format!(
+            "`{}` ({source}): missing `platform`; add platform = \"console\", \"x\", \"mastodon\" or \"bluesky\"",
+            table.key
+        ));
+        return None;
+    };
+    field
+        .string()
+        .and_then(|s| s.parse::<PlatformKind>().map_err(|e| field.error(e)))
+        .map_err(|e| problems.push(e))
+        .ok()
+}
+
+/// Takes the keys this account's platform reads; the rest stay in `table`.
+fn read_fields(account: &mut AccountSettings, table: &mut Table, problems: &mut Vec<String>) {
+    let allowed = keys_for(account.platform);
+    let mut take = |key: &str| allowed.contains(&key).then(|| table.take(key)).flatten();
+    let mut keep = |result: Result<(), String>| {
+        if let Err(e) = result {
+            problems.push(e);
+        }
+    };
+    if let Some(field) = take("handle") {
+        keep(field.non_empty_string().map(|v| account.handle = Some(v)));
+    }
+    if let Some(field) = take("client_id") {
+        keep(
+            field
+                .non_empty_string()
+                .map(|v| account.client_id = Some(v)),
+        );
+    }
+    if let Some(field) = take("api_base") {
+        keep(api_base(&field).map(|v| account.api_base = Some(v)));
+    }
+    if let Some(field) = take("timeout") {
+        keep(field.duration().map(|v| account.timeout = v));
+    }
+    for key in SECRET_KEYS.iter().filter(|key| allowed.contains(key)) {
+        keep(read_secret(table, key).map(|secret| {
+            if let Some(secret) = secret {
+                account.secrets.insert(key.to_string(), secret);
+            }
+        }));
+    }
+}
+
+fn api_base(field: &Field) -> Result<String, String> {
+    let url = field.non_empty_string()?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(field.error(format!(
+            "expected an http:// or https:// URL such as \"https://mastodon.social\", found `{url}`"
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// `key` inline or `key_file`; both at once is ambiguous and an error.
+fn read_secret(table: &mut Table, key: &str) -> Result<Option<Secret>, String> {
+    let inline = table.take(key);
+    let file = table.take(&format!("{key}_file"));
+    match (inline, file) {
+        (None, None) => Ok(None),
+        (Some(inline), Some(file)) => Err(inline.error(format!(
+            "set either `{key}` or `{key}_file` (from {}), not both",
+            file.source()
+        ))),
+        (Some(inline), None) => {
+            // Never echo the value: a wrong type is reported by kind only.
+            let value = inline.string()?;
+            if value.trim().is_empty() {
+                return Err(inline.error("is empty; give the secret or remove the key"));
+            }
+            Ok(Some(Secret::new(value)))
+        }
+        (None, Some(file)) => read_secret_file(&file).map(Some),
+    }
+}
+
+/// Reads a secret file, trimming the trailing newline. Errors name the key
+/// and the path, never the content.
+fn read_secret_file(field: &Field) -> Result<Secret, String> {
+    let path = field.non_empty_string()?;
+    let bytes = std::fs::read(Path::new(&path))
+        .map_err(|e| field.error(format!("cannot read secret file {path}: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| field.error(format!("secret file {path} is not UTF-8 text")))?;
+    let value = text.trim_end_matches(['\n', '\r']);
+    if value.trim().is_empty() {
+        return Err(field.error(format!("secret file {path} is empty")));
+    }
+    Ok(Secret::new(value))
+}
+
+/// Keys this platform does not read: unknown everywhere, or meant for another
+/// platform.
+fn reject_unused(platform: PlatformKind, table: Table, problems: &mut Vec<String>) {
+    let allowed = keys_for(platform);
+    for field in table.leftovers() {
+        let name = field.key.rsplit('.').next().unwrap_or_default().to_string();
+        let bare = name.strip_suffix("_file").unwrap_or(&name);
+        let known = SECRET_KEYS.contains(&bare) || ["handle", "client_id"].contains(&bare);
+        let message = if known {
+            format!(
+                "not used by {platform} accounts; they take platform, {}",
+                allowed.join(", ")
+            )
+        } else {
+            format!(
+                "unknown setting; an account takes platform, api_base, handle, client_id, timeout, {} (each secret also as NAME_file)",
+                SECRET_KEYS.join(", ")
+            )
+        };
+        problems.push(field.error(message));
+    }
+}
+
+/// What each platform cannot work without.
+fn check_required(account: &AccountSettings, source: &str, problems: &mut Vec<String>) {
+    let has = |key: &str| account.secrets.contains_key(key);
+    let prefix = format!("`accounts.{}` ({source})", account.name);
+    match account.platform {
+        PlatformKind::Console => {}
+        PlatformKind::X => {
+            let oauth1: Vec<&str> = X_OAUTH1.iter().copied().filter(|k| has(k)).collect();
+            let oauth2 =
+                account.client_id.is_some() || has("refresh_token") || has("client_secret");
+            if !oauth1.is_empty() && oauth2 {
+                problems.push(format!(
+                    "{prefix}: x account mixes OAuth 1.0a keys ({}) with OAuth 2.0 keys (client_id, client_secret, refresh_token); keep one set",
+                    oauth1.join(", ")
+                ));
+            } else if !oauth1.is_empty() {
+                let missing: Vec<&str> = X_OAUTH1.iter().copied().filter(|k| !has(k)).collect();
+                if !missing.is_empty() {
+                    problems.push(format!(
+                        "{prefix}: x account with OAuth 1.0a keys also needs {}",
+                        missing.join(", ")
+                    ));
+                }
+            } else if account.client_id.is_none() || !has("refresh_token") {
+                problems.push(format!(
+                    "{prefix}: x account needs either consumer_key, consumer_secret, access_token and access_token_secret (OAuth 1.0a) or client_id and refresh_token (OAuth 2.0)"
+                ));
+            }
+        }
+        PlatformKind::Mastodon => {
+            let mut missing = Vec::new();
+            if account.api_base.is_none() {
+                missing.push("api_base (the instance, e.g. \"https://mastodon.social\")");
+            }
+            if !has("access_token") {
+                missing.push("access_token");
+            }
+            if !missing.is_empty() {
+                problems.push(format!(
+                    "{prefix}: mastodon account needs {}",
+                    missing.join(" and ")
+                ));
+            }
+        }
+        PlatformKind::Bluesky => {
+            let mut missing = Vec::new();
+            if account.handle.is_none() {
+                missing.push("handle (e.g. \"hcsm.bsky.social\")");
+            }
+            if !has("app_password") {
+                missing.push("app_password");
+            }
+            if !missing.is_empty() {
+                problems.push(format!(
+                    "{prefix}: bluesky account needs {}",
+                    missing.join(" and ")
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_names_are_env_var_safe() {
+        assert!(is_valid_name("main_x"));
+        assert!(is_valid_name("hcsm2"));
+        assert!(!is_valid_name("Main"));
+        assert!(!is_valid_name("main-x"));
+        assert!(!is_valid_name(""));
+    }
+
+    #[test]
+    fn every_secret_key_is_read_by_some_platform() {
+        let all: Vec<&str> = [
+            PlatformKind::X,
+            PlatformKind::Mastodon,
+            PlatformKind::Bluesky,
+        ]
+        .iter()
+        .flat_map(|p| keys_for(*p).iter().copied())
+        .collect();
+        for key in SECRET_KEYS {
+            assert!(all.contains(&key), "{key} is read by no platform");
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Merges the three layers with the `config` crate: defaults, `local.toml`,
+//! environment.
+
+use std::path::Path;
+
+use anyhow::Context;
+use config::{Config, Environment, File, FileFormat, Map, Source, Value};
+
+use super::reader::ENV_PREFIX;
+
+/// The committed `config/default.toml`, built in so the binary works from any
+/// directory (a container has no `config/` folder).
+pub const BUILTIN_DEFAULTS: &str = include_str!("../../config/default.toml");
+
+/// Reads `config_dir/default.toml` (or the built-in copy when it is missing),
+/// `config_dir/local.toml` if present, then the `TWEETCHAT__…` variables in
+/// `env`, and returns the merged tree.
+pub fn merge(
+    config_dir: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<Map<String, Value>> {
+    let default_path = config_dir.join("default.toml");
+    let builder = Config::builder();
+    let builder = if default_path.is_file() {
+        builder.add_source(File::from(default_path.as_path()).format(FileFormat::Toml))
+    } else {
+        builder.add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml))
+    };
+    let local = File::from(config_dir.join("local.toml").as_path())
+        .format(FileFormat::Toml)
+        .required(false);
+    let prefix = format!("{ENV_PREFIX}__");
+    let env: Map<String, String> = env
+        .into_iter()
+        .filter(|(key, _)| key.to_ascii_uppercase().starts_with(&prefix))
+        .collect();
+    // No `try_parsing`: it would turn a secret like "0012" into the number 12.
+    // Values stay strings and each setting parses its own.
+    let environment = Environment::with_prefix(ENV_PREFIX)
+        .prefix_separator("__")
+        .separator("__")
+        .source(Some(env));
+    let config = builder
+        .add_source(local)
+        .add_source(environment)
+        .build()
+        .map_err(|e| anyhow::anyhow!(redact_snippet(&e.to_string())))
+        .with_context(|| format!("cannot read the settings in {}", config_dir.display()))?;
+    config.collect().context("cannot merge the settings layers")
+}
+
+/// TOML parse errors quote the offending line, which may hold a secret:
+/// keep the position and the message, drop the quoted source.
+fn redact_snippet(message: &str) -> String {
+    message
+        .lines()
+        .filter(|line| !is_snippet_line(line))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// `  |`, `3 | access_token = "…`, `  |      ^`: the quoted-source gutter.
+fn is_snippet_line(line: &str) -> bool {
+    let head = line.trim_start();
+    let head = head.trim_start_matches(|c: char| c.is_ascii_digit());
+    head.trim_start().starts_with('|')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_lose_the_quoted_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("local.toml"),
+            "[accounts.m]\naccess_token = \"hunter2\n",
+        )
+        .unwrap();
+        let err = merge(dir.path(), []).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("local.toml"), "{text}");
+        assert!(text.contains("line 2"), "{text}");
+    }
+}

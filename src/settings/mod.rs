@@ -1,0 +1,409 @@
+//! Operator settings, layered with the `config` crate.
+//!
+//! Order (later wins): `config/default.toml` (committed), `config/local.toml`
+//! (optional, git-ignored), then `TWEETCHAT__SECTION__KEY` environment
+//! variables. Secrets are [`Secret`]s: they print as `***` in `Debug`,
+//! `Display` and logs, and can come from a file (`access_token_file = "…"`) so
+//! they never need to sit in the environment of a `docker inspect`.
+
+//!
+//! When `config_dir/default.toml` is missing (or the whole folder is, as in
+//! the container), a built-in copy of the committed file is used instead, so
+//! `tweetchat check somefile.yaml` works from any directory; `local.toml` and
+//! the environment still apply on top.
+//!
+//! Every problem is reported at once, each naming the setting and where it
+//! came from (file or environment variable); secret values are never printed.
+
+mod account;
+mod layers;
+mod reader;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use config::{Map, Value};
+use serde::Deserialize;
+
+use self::reader::{Field, Table};
+
+use crate::text::PlatformKind;
+
+/// A value that must never be printed.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a credential.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The only way to read the value; grep for it in review.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub chats_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub default_accounts: Vec<String>,
+    /// How often the chats folder is rescanned (the ground truth for reloads).
+    pub rescan_interval: Duration,
+    pub http: HttpSettings,
+    pub log: LogSettings,
+    pub grace: GraceSettings,
+    pub accounts: BTreeMap<String, AccountSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// `host:port`; empty turns the listener off.
+    pub listen: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// An `EnvFilter` directive (`info`, `tweetchat=debug`); `RUST_LOG` wins.
+    pub level: String,
+}
+
+/// How late a missed slot may still be posted.
+#[derive(Debug, Clone, Copy)]
+pub struct GraceSettings {
+    /// Welcome, questions, wrap-up.
+    pub question: Duration,
+    /// Announcements.
+    pub announce: Duration,
+    /// Thank-you posts.
+    pub thanks: Duration,
+}
+
+/// One named account. `platform` picks the adapter; the other fields are
+/// read by that adapter (each checks that what it needs is there).
+#[derive(Debug, Clone)]
+pub struct AccountSettings {
+    pub name: String,
+    pub platform: PlatformKind,
+    /// Every platform takes `api_base`, so tests can point at loopback.
+    pub api_base: Option<String>,
+    /// Bluesky handle.
+    pub handle: Option<String>,
+    /// X OAuth 2.0 client id (not a secret).
+    pub client_id: Option<String>,
+    /// Every other credential: `consumer_key`, `consumer_secret`,
+    /// `access_token`, `access_token_secret`, `client_secret`,
+    /// `refresh_token`, `app_password` (from the value or `NAME_file`).
+    pub secrets: BTreeMap<String, Secret>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+impl AccountSettings {
+    /// A credential by name (`access_token`, `app_password`, …).
+    pub fn secret(&self, key: &str) -> Option<&Secret> {
+        self.secrets.get(key)
+    }
+}
+
+impl Settings {
+    /// Reads `config_dir/default.toml` (built-in copy when missing), then
+    /// `config_dir/local.toml` if present, then `TWEETCHAT__…` environment
+    /// variables, and checks the result.
+    pub fn load(config_dir: &Path) -> anyhow::Result<Settings> {
+        let env = std::env::vars_os()
+            .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)));
+        Self::load_from(config_dir, env)
+    }
+
+    /// [`Settings::load`] with an explicit environment, so tests never touch
+    /// the process's.
+    pub fn load_from(
+        config_dir: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Settings> {
+        let tree = layers::merge(config_dir, env)?;
+        let mut problems = Vec::new();
+        match read_settings(tree, &mut problems) {
+            Some(settings) if problems.is_empty() => Ok(settings),
+            _ => Err(anyhow::anyhow!(
+                "invalid settings:\n  - {}",
+                problems.join("\n  - ")
+            )),
+        }
+    }
+
+    /// The built-in defaults alone (no files, no environment): a starting
+    /// point for tests (`Settings { state_dir, ..Settings::builtin() }`).
+    pub fn builtin() -> Settings {
+        let nowhere = Path::new("/nonexistent/tweetchat-builtin-defaults");
+        // The built-in file is a compile-time constant checked by a test.
+        Self::load_from(nowhere, []).expect("the built-in default.toml is valid")
+    }
+
+    /// The accounts a chat without an `accounts:` list posts to.
+    pub fn default_account_settings(&self) -> impl Iterator<Item = &AccountSettings> {
+        self.default_accounts
+            .iter()
+            .filter_map(|name| self.accounts.get(name))
+    }
+}
+
+/// The root table; `None` when anything required is missing or wrong.
+fn read_settings(tree: Map<String, Value>, problems: &mut Vec<String>) -> Option<Settings> {
+    let mut root = Table::new(String::new(), tree.into_iter().collect());
+    let chats_dir = required(&mut root, "chats_dir", problems, Field::non_empty_string);
+    let state_dir = required(&mut root, "state_dir", problems, Field::non_empty_string);
+    let default_accounts = required(&mut root, "default_accounts", problems, Field::string_list);
+    let rescan_interval = required(&mut root, "rescan_interval", problems, Field::duration);
+    let http = section(&mut root, "http", problems, read_http);
+    let log = section(&mut root, "log", problems, read_log);
+    let grace = section(&mut root, "grace", problems, read_grace);
+    let accounts = section(&mut root, "accounts", problems, read_accounts);
+    reject_unknown(
+        root,
+        "chats_dir, state_dir, default_accounts, rescan_interval, [http], [log], [grace], [accounts.NAME]",
+        problems,
+    );
+    let (default_accounts, accounts) = (default_accounts?, accounts?);
+    for name in &default_accounts {
+        if !accounts.contains_key(name) {
+            let known: Vec<&str> = accounts.keys().map(String::as_str).collect();
+            problems.push(format!(
+                "`default_accounts` names `{name}`, which is not an account; define [accounts.{name}] or use one of {}",
+                known.join(", ")
+            ));
+        }
+    }
+    Some(Settings {
+        chats_dir: PathBuf::from(chats_dir?),
+        state_dir: PathBuf::from(state_dir?),
+        default_accounts,
+        rescan_interval: rescan_interval?,
+        http: http?,
+        log: log?,
+        grace: grace?,
+        accounts,
+    })
+}
+
+/// Takes `key` from `table` and converts it, or reports it missing.
+fn required<T>(
+    table: &mut Table,
+    key: &str,
+    problems: &mut Vec<String>,
+    convert: impl FnOnce(&Field) -> Result<T, String>,
+) -> Option<T> {
+    let Some(field) = table.take(key) else {
+        let full = if table.key.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", table.key)
+        };
+        problems.push(format!(
+            "missing setting `{full}`; config/default.toml lists every setting with its default"
+        ));
+        return None;
+    };
+    convert(&field).map_err(|e| problems.push(e)).ok()
+}
+
+/// A `[section]` table read by `read`, or reported missing / not a table.
+fn section<T>(
+    root: &mut Table,
+    key: &str,
+    problems: &mut Vec<String>,
+    read: impl FnOnce(Table, &mut Vec<String>) -> Option<T>,
+) -> Option<T> {
+    let Some(field) = root.take(key) else {
+        problems.push(format!(
+            "missing section [{key}]; config/default.toml lists every setting with its default"
+        ));
+        return None;
+    };
+    match field.table() {
+        Ok(table) => read(table, problems),
+        Err(e) => {
+            problems.push(e);
+            None
+        }
+    }
+}
+
+/// Every key nobody took is a typo or a setting that does not exist.
+fn reject_unknown(table: Table, expected: &str, problems: &mut Vec<String>) {
+    for field in table.leftovers() {
+        problems.push(field.error(format!("unknown setting; expected one of {expected}")));
+    }
+}
+
+fn read_http(mut table: Table, problems: &mut Vec<String>) -> Option<HttpSettings> {
+    let listen = required(&mut table, "listen", problems, |field| {
+        let listen = field.string()?;
+        let port_ok = listen
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if listen.is_empty() || port_ok {
+            Ok(listen)
+        } else {
+            Err(field.error(format!(
+                "expected host:port such as \"127.0.0.1:9090\" (or \"\" for no listener), found `{listen}`"
+            )))
+        }
+    });
+    reject_unknown(table, "listen", problems);
+    Some(HttpSettings { listen: listen? })
+}
+
+fn read_log(mut table: Table, problems: &mut Vec<String>) -> Option<LogSettings> {
+    let format = required(&mut table, "format", problems, |field| {
+        match field.string()?.as_str() {
+            "pretty" => Ok(LogFormat::Pretty),
+            "json" => Ok(LogFormat::Json),
+            other => Err(field.error(format!("expected \"pretty\" or \"json\", found `{other}`"))),
+        }
+    });
+    let level = required(&mut table, "level", problems, |field| {
+        let level = field.string()?;
+        tracing_subscriber::EnvFilter::builder()
+            .parse(&level)
+            .map_err(|e| {
+                field.error(format!(
+                    "expected a filter such as \"info\" or \"tweetchat=debug\": {e}"
+                ))
+            })?;
+        Ok(level)
+    });
+    reject_unknown(table, "format, level", problems);
+    Some(LogSettings {
+        format: format?,
+        level: level?,
+    })
+}
+
+fn read_grace(mut table: Table, problems: &mut Vec<String>) -> Option<GraceSettings> {
+    let question = required(&mut table, "question", problems, Field::duration);
+    let announce = required(&mut table, "announce", problems, Field::duration);
+    let thanks = required(&mut table, "thanks", problems, Field::duration);
+    reject_unknown(table, "question, announce, thanks", problems);
+    Some(GraceSettings {
+        question: question?,
+        announce: announce?,
+        thanks: thanks?,
+    })
+}
+
+fn read_accounts(
+    mut table: Table,
+    problems: &mut Vec<String>,
+) -> Option<BTreeMap<String, AccountSettings>> {
+    let mut accounts = BTreeMap::new();
+    for (name, field) in table.drain() {
+        if !account::is_valid_name(&name) {
+            problems.push(field.error(
+                "account names are lowercase letters, digits and `_` (they appear in environment variable names)",
+            ));
+            continue;
+        }
+        let table = match field.table() {
+            Ok(table) => table,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        if let Some(account) = account::read_account(&name, table, problems) {
+            accounts.insert(name, account);
+        }
+    }
+    Some(accounts)
+}
+
+/// The effective settings as TOML, secrets as `***`: what `tweetchat run`
+/// logs at start and what an operator compares against their files.
+impl fmt::Display for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "chats_dir = {:?}", self.chats_dir.display().to_string())?;
+        writeln!(f, "state_dir = {:?}", self.state_dir.display().to_string())?;
+        writeln!(f, "default_accounts = {:?}", self.default_accounts)?;
+        writeln!(f, "rescan_interval = \"{}\"", human(self.rescan_interval))?;
+        writeln!(f, "[http]\nlisten = {:?}", self.http.listen)?;
+        let format = match self.log.format {
+            LogFormat::Pretty => "pretty",
+            LogFormat::Json => "json",
+        };
+        writeln!(
+            f,
+            "[log]\nformat = \"{format}\"\nlevel = {:?}",
+            self.log.level
+        )?;
+        writeln!(
+            f,
+            "[grace]\nquestion = \"{}\"\nannounce = \"{}\"\nthanks = \"{}\"",
+            human(self.grace.question),
+            human(self.grace.announce),
+            human(self.grace.thanks)
+        )?;
+        for account in self.accounts.values() {
+            write!(f, "{account}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for AccountSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "[accounts.{}]\nplatform = \"{}\"",
+            self.name, self.platform
+        )?;
+        let plain = [
+            ("api_base", &self.api_base),
+            ("handle", &self.handle),
+            ("client_id", &self.client_id),
+        ];
+        for (key, value) in plain {
+            if let Some(value) = value {
+                writeln!(f, "{key} = {value:?}")?;
+            }
+        }
+        writeln!(f, "timeout = \"{}\"", human(self.timeout))?;
+        for (key, secret) in &self.secrets {
+            writeln!(f, "{key} = \"{secret}\"")?;
+        }
+        Ok(())
+    }
+}
+
+/// `1h 30m` rather than `5400s`.
+fn human(duration: Duration) -> String {
+    match jiff::SignedDuration::try_from(duration) {
+        Ok(d) => format!("{d:#}"),
+        Err(_) => format!("{}s", duration.as_secs()),
+    }
+}

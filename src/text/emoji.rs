@@ -1,0 +1,93 @@
+//! Emoji sequences as twitter-text v3 sees them.
+//!
+//! With `emojiParsingEnabled` (config v3, what X uses) a whole emoji sequence
+//! — a base with skin-tone modifier, a ZWJ family, a flag, a keycap —
+//! weighs as much as one default-weight code point (2), whatever its length.
+//! twitter-text finds candidate sequences with a permissive matcher and keeps
+//! those that are real (RGI) emoji; a candidate that is not an emoji is
+//! counted code point by code point. We do the same, with the `emojis` crate
+//! as the list of real emoji (the same data the reference implementation
+//! uses), except that two flags in a row are two candidates (see
+//! `tests/count.rs`: the reference crate fuses `🇺🇸🇬🇧` into one invalid
+//! candidate and counts it as 8, X counts 4).
+
+/// Could `c` begin an emoji sequence?
+fn is_emoji_start(c: char) -> bool {
+    matches!(c, '\u{00a9}' | '\u{00ae}' | '\u{203c}'..='\u{3299}' | '\u{1f000}'..='\u{1faff}')
+}
+
+fn is_regional_indicator(c: char) -> bool {
+    matches!(c, '\u{1f1e6}'..='\u{1f1ff}')
+}
+
+/// Characters that extend an emoji without a joiner.
+fn is_modifier(c: char) -> bool {
+    matches!(c,
+        '\u{1f3fb}'..='\u{1f3ff}' | '\u{fe0e}' | '\u{fe0f}' | '\u{20e3}' | '\u{e0000}'..='\u{e007f}')
+}
+
+/// The byte length of the real emoji sequence at the start of `s`, if any.
+pub fn emoji_at(s: &str) -> Option<usize> {
+    let len = candidate_len(s)?;
+    emojis::get(&s[..len]).map(|_| len)
+}
+
+/// The permissive candidate: keycaps (`1️⃣`), flags (two regional
+/// indicators), or a base followed by modifiers and ZWJ-joined emoji.
+fn candidate_len(s: &str) -> Option<usize> {
+    let mut chars = s.chars();
+    let first = chars.next()?;
+    if matches!(first, '#' | '*' | '0'..='9') {
+        let rest = &s[1..];
+        let after_vs = rest.strip_prefix('\u{fe0f}').unwrap_or(rest);
+        return after_vs
+            .starts_with('\u{20e3}')
+            .then(|| s.len() - after_vs.len() + '\u{20e3}'.len_utf8());
+    }
+    if !is_emoji_start(first) {
+        return None;
+    }
+    if is_regional_indicator(first) {
+        let len = first.len_utf8();
+        return Some(match s[len..].chars().next() {
+            Some(c) if is_regional_indicator(c) => len + c.len_utf8(),
+            _ => len,
+        });
+    }
+    let mut len = first.len_utf8();
+    loop {
+        let mut rest = s[len..].chars();
+        match rest.next() {
+            Some(c) if is_modifier(c) => len += c.len_utf8(),
+            Some('\u{200d}') => match rest.next() {
+                Some(next) if is_emoji_start(next) => {
+                    len += '\u{200d}'.len_utf8() + next.len_utf8()
+                }
+                _ => break,
+            },
+            _ => break,
+        }
+    }
+    Some(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_sequences_are_one_emoji() {
+        for emoji in ["😀", "👋🏽", "👨‍👩‍👧‍👦", "🇺🇸", "1️⃣", "#\u{20e3}", "🏳️‍🌈", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"]
+        {
+            assert_eq!(emoji_at(emoji), Some(emoji.len()), "{emoji}");
+        }
+        assert_eq!(emoji_at("🇺🇸🇬🇧"), Some("🇺🇸".len()));
+    }
+
+    #[test]
+    fn text_is_not_an_emoji() {
+        for text in ["a", "1", "#tag", "→", "é"] {
+            assert_eq!(emoji_at(text), None, "{text}");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Splitting a thank-you into posts.

@@ -1,0 +1,365 @@
+//! The transcript of one occurrence: questions with their answers, the rest
+//! of the conversation, and a summary. Built from a [`Capture`]; serialized
+//! as-is for `DATE.json`, rendered for `.md` and `.html`.
+
+use std::collections::HashMap;
+
+use jiff::{Timestamp, civil};
+use serde::{Deserialize, Serialize};
+
+use super::capture::Capture;
+use crate::platform::FoundPost;
+use crate::text::PlatformKind;
+use crate::thanks::{self, Exclusions, Participant};
+
+/// How many people the summary names as top contributors.
+pub const TOP_CONTRIBUTORS: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub chat: String,
+    pub title: String,
+    pub hashtag: String,
+    /// The chat's IANA zone; the pages show local times in it.
+    pub timezone: String,
+    /// The local date of the occurrence.
+    pub date: civil::Date,
+    pub starts: Timestamp,
+    pub ends: Timestamp,
+    /// In question order, each with its answers in time order.
+    pub questions: Vec<QuestionSection>,
+    /// Every other original post, in time order (the host's welcome and
+    /// wrap-up included).
+    pub conversation: Vec<Entry>,
+    /// Everyone who took part, ordered by first post.
+    pub participants: Vec<Participant>,
+    pub summary: Summary,
+}
+
+/// A question and the posts that answer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionSection {
+    pub n: u32,
+    pub text: String,
+    /// When it was posted (or due, if the host's post was not found).
+    pub at: Timestamp,
+    pub url: Option<String>,
+    pub answers: Vec<Entry>,
+}
+
+/// One post in the transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: String,
+    pub author: Author,
+    pub at: Timestamp,
+    pub text: String,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    /// Handle without `@`.
+    pub username: String,
+    pub name: Option<String>,
+    /// The profile page, where the platform has a predictable one.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// People who took part (see [`crate::thanks::participants`]).
+    pub participants: usize,
+    /// Posts in the transcript: answers plus conversation, questions not
+    /// counted, reposts left out.
+    pub posts: usize,
+    pub per_question: Vec<QuestionCount>,
+    /// Up to [`TOP_CONTRIBUTORS`] participants by posts, ties by first post.
+    pub top_contributors: Vec<Contributor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionCount {
+    pub n: u32,
+    pub answers: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contributor {
+    pub username: String,
+    pub name: Option<String>,
+    pub posts: usize,
+}
+
+impl Transcript {
+    /// Sorts the captured posts into questions, answers and conversation.
+    pub fn build(capture: &Capture) -> anyhow::Result<Transcript> {
+        let date = capture.date()?;
+        let questions = capture.question_posts();
+        let exclusions = Exclusions::new(&capture.host, &capture.exclude);
+        let participants = thanks::participants(&capture.posts, &exclusions, &questions);
+        let mut sections: Vec<QuestionSection> = capture
+            .questions
+            .iter()
+            .map(|q| QuestionSection {
+                n: q.n,
+                text: q.text.clone(),
+                at: q.at,
+                url: q.post.as_ref().and_then(|p| p.url.clone()),
+                answers: Vec::new(),
+            })
+            .collect();
+        let by_post_id: HashMap<&str, usize> = capture
+            .questions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| Some((q.post.as_ref()?.id.as_str(), i)))
+            .collect();
+        let mut conversation = Vec::new();
+        for post in thanks::original_posts(&capture.posts) {
+            if let Some(&i) = by_post_id.get(post.id.as_str()) {
+                sections[i].at = post.created_at;
+                sections[i].url = sections[i].url.take().or_else(|| post.url.clone());
+                continue;
+            }
+            let entry = entry(post, capture.platform);
+            match thanks::answered_question(post, &questions)
+                .and_then(|n| sections.iter_mut().find(|s| s.n == n))
+            {
+                Some(section) => section.answers.push(entry),
+                None => conversation.push(entry),
+            }
+        }
+        let summary = summarize(&sections, &conversation, &participants);
+        Ok(Transcript {
+            chat: capture.chat.clone(),
+            title: capture.title.clone(),
+            hashtag: capture.hashtag.clone(),
+            timezone: capture.timezone.clone(),
+            date,
+            starts: capture.starts,
+            ends: capture.ends,
+            questions: sections,
+            conversation,
+            participants,
+            summary,
+        })
+    }
+
+    /// Every post in the transcript (answers, then conversation).
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.questions
+            .iter()
+            .flat_map(|q| q.answers.iter())
+            .chain(self.conversation.iter())
+    }
+}
+
+fn entry(post: &FoundPost, platform: PlatformKind) -> Entry {
+    Entry {
+        id: post.id.clone(),
+        author: Author {
+            username: post.author_username.clone(),
+            name: post.author_name.clone(),
+            url: profile_url(platform, &post.author_username, post.url.as_deref()),
+        },
+        at: post.created_at,
+        text: post.text.clone(),
+        url: post.url.clone(),
+    }
+}
+
+fn summarize(
+    sections: &[QuestionSection],
+    conversation: &[Entry],
+    participants: &[Participant],
+) -> Summary {
+    let answers: usize = sections.iter().map(|s| s.answers.len()).sum();
+    let mut top: Vec<&Participant> = participants.iter().collect();
+    top.sort_by_key(|p| std::cmp::Reverse(p.posts));
+    Summary {
+        participants: participants.len(),
+        posts: answers + conversation.len(),
+        per_question: sections
+            .iter()
+            .map(|s| QuestionCount {
+                n: s.n,
+                answers: s.answers.len(),
+            })
+            .collect(),
+        top_contributors: top
+            .into_iter()
+            .take(TOP_CONTRIBUTORS)
+            .map(|p| Contributor {
+                username: p.username.clone(),
+                name: p.name.clone(),
+                posts: p.posts,
+            })
+            .collect(),
+    }
+}
+
+/// A person's profile page: X and Bluesky have fixed ones; on Mastodon it
+/// lives on the instance that served the post (`https://host/@user`).
+pub fn profile_url(
+    platform: PlatformKind,
+    username: &str,
+    post_url: Option<&str>,
+) -> Option<String> {
+    let handle = username.trim_start_matches('@');
+    match platform {
+        PlatformKind::X => Some(format!("https://x.com/{handle}")),
+        PlatformKind::Bluesky => Some(format!("https://bsky.app/profile/{handle}")),
+        PlatformKind::Mastodon => {
+            let url = post_url?;
+            let after_scheme = url.strip_prefix("https://")?;
+            let host = after_scheme.split('/').next().filter(|h| !h.is_empty())?;
+            Some(format!("https://{host}/@{handle}"))
+        }
+        PlatformKind::Console => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::{Identity, RemotePost};
+    use crate::transcript::capture::PostedQuestion;
+
+    fn at(min: i64) -> Timestamp {
+        Timestamp::from_second(1_796_234_400 + min * 60).unwrap()
+    }
+
+    fn post(id: &str, author: &str, min: i64, text: &str, reply: Option<&str>) -> FoundPost {
+        FoundPost {
+            id: id.into(),
+            author_id: format!("id-{author}"),
+            author_username: author.into(),
+            author_name: None,
+            text: text.into(),
+            created_at: at(min),
+            in_reply_to: reply.map(str::to_owned),
+            url: Some(format!("https://x.com/{author}/status/{id}")),
+            is_repost: false,
+        }
+    }
+
+    fn capture() -> Capture {
+        let mut rt = post("r", "echo", 6, "RT @ann: A1 yes", None);
+        rt.is_repost = true;
+        Capture {
+            chat: "hcsmbm".into(),
+            title: "Buddy Mentoring".into(),
+            hashtag: "#hcsmbm".into(),
+            timezone: "America/Chicago".into(),
+            platform: PlatformKind::X,
+            starts: at(0),
+            ends: at(60),
+            host: Identity {
+                id: "id-host".into(),
+                username: "host".into(),
+                display_name: None,
+            },
+            exclude: vec![],
+            questions: (1..=2)
+                .map(|n| PostedQuestion {
+                    n,
+                    text: format!("question {n}"),
+                    at: at(5 * n as i64),
+                    post: Some(RemotePost {
+                        id: format!("q{n}"),
+                        cid: None,
+                        url: None,
+                    }),
+                })
+                .collect(),
+            posts: vec![
+                post("w", "host", 0, "Welcome!", None),
+                post("q1", "host", 5, "Q1. question 1 #hcsmbm", None),
+                post("b", "bob", 7, "reply without prefix", Some("q1")),
+                post("a", "ann", 6, "A1 yes", None),
+                rt,
+                post("q2", "host", 11, "Q2. question 2 #hcsmbm", None),
+                post("c", "ann", 12, "a2: also", None),
+                post("d", "bob", 13, "just chatting", None),
+            ],
+        }
+    }
+
+    #[test]
+    fn groups_answers_under_questions_in_time_order() {
+        let t = Transcript::build(&capture()).unwrap();
+        let ids = |s: &QuestionSection| s.answers.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&t.questions[0]), ["a", "b"]);
+        assert_eq!(ids(&t.questions[1]), ["c"]);
+        assert_eq!(t.questions[1].at, at(11), "the found post's time wins");
+        assert_eq!(
+            t.questions[1].url.as_deref(),
+            Some("https://x.com/host/status/q2")
+        );
+        let conv: Vec<&str> = t.conversation.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(conv, ["w", "d"]);
+        assert_eq!(t.date, civil::date(2026, 12, 2));
+    }
+
+    #[test]
+    fn summarizes_people_posts_and_questions() {
+        let t = Transcript::build(&capture()).unwrap();
+        assert_eq!(t.summary.participants, 2);
+        assert_eq!(t.summary.posts, 5);
+        let per: Vec<(u32, usize)> = t
+            .summary
+            .per_question
+            .iter()
+            .map(|q| (q.n, q.answers))
+            .collect();
+        assert_eq!(per, [(1, 2), (2, 1)]);
+        let top: Vec<(&str, usize)> = t
+            .summary
+            .top_contributors
+            .iter()
+            .map(|c| (c.username.as_str(), c.posts))
+            .collect();
+        assert_eq!(top, [("ann", 2), ("bob", 2)]);
+        assert_eq!(
+            t.conversation[1].author.url.as_deref(),
+            Some("https://x.com/bob")
+        );
+    }
+
+    #[test]
+    fn top_contributors_stop_at_ten() {
+        let mut c = capture();
+        c.posts = (0..25)
+            .map(|i| post(&format!("p{i}"), &format!("u{i}"), i, "hi", None))
+            .collect();
+        let t = Transcript::build(&c).unwrap();
+        assert_eq!(t.summary.participants, 25);
+        assert_eq!(t.summary.top_contributors.len(), TOP_CONTRIBUTORS);
+    }
+
+    #[test]
+    fn an_unknown_zone_is_an_error_naming_it() {
+        let mut c = capture();
+        c.timezone = "Mars/Olympus".into();
+        let err = format!("{:#}", Transcript::build(&c).unwrap_err());
+        assert!(err.contains("Mars/Olympus"), "{err}");
+    }
+
+    #[test]
+    fn mastodon_profiles_live_on_the_posting_instance() {
+        assert_eq!(
+            profile_url(
+                PlatformKind::Mastodon,
+                "ann",
+                Some("https://mastodon.social/@ann/1")
+            ),
+            Some("https://mastodon.social/@ann".into())
+        );
+        assert_eq!(profile_url(PlatformKind::Mastodon, "ann", None), None);
+        assert_eq!(
+            profile_url(PlatformKind::Bluesky, "ann.bsky.social", None),
+            Some("https://bsky.app/profile/ann.bsky.social".into())
+        );
+    }
+}

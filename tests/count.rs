@@ -1,0 +1,167 @@
+//! `tweetchat count` as a process, and our X weighting checked against the
+//! reference implementation (the `twitter-text` crate, config v3).
+
+use std::process::Command;
+
+use proptest::prelude::*;
+use tweetchat::text::{PlatformKind, count};
+
+/// The twitter-text crate's weighted length with URL extraction on.
+fn reference(text: &str) -> usize {
+    let config = twitter_text_config::config_v3();
+    let weighted = twitter_text::parse(text, config, true).weighted_length;
+    usize::try_from(weighted).unwrap()
+}
+
+/// `{example.com}` marks a scheme-less URL: ours gets `example.com`, the
+/// reference `https://example.com` (both must then count it as 23).
+fn ours_and_reference_text(marked: &str) -> (String, String) {
+    let ours = marked.replace(['{', '}'], "");
+    let theirs = marked.replace('{', "https://").replace('}', "");
+    (ours, theirs)
+}
+
+fn unescape(line: &str) -> String {
+    let mut text = line.replace("\\n", "\n").replace("\\t", "\t");
+    while let Some(at) = text.find("\\u") {
+        let code = u32::from_str_radix(&text[at + 2..at + 6], 16).unwrap();
+        let c = char::from_u32(code).unwrap();
+        text.replace_range(at..at + 6, &c.to_string());
+    }
+    text
+}
+
+#[test]
+fn x_length_matches_twitter_text_on_the_sample_strings() {
+    let data = include_str!("data/count_x_reference.txt");
+    let mut mismatches = Vec::new();
+    for line in data
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (text, reference_text) = ours_and_reference_text(&unescape(line));
+        let (ours, theirs) = (count(PlatformKind::X, &text), reference(&reference_text));
+        if ours != theirs {
+            mismatches.push(format!("{text:?}: ours {ours}, twitter-text {theirs}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+fn run(platform: &str, text: &str) -> (String, Option<i32>) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tweetchat"))
+        .args(["count", "--platform", platform, text])
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        output.status.code(),
+    )
+}
+
+#[test]
+fn count_prints_length_and_limit_and_exits_zero_when_it_fits() {
+    let text = "Q1. What are the keys? https://example.com/a/very/long/path #hcsmbm";
+    assert_eq!(run("x", text), ("x: 54 / 280\n".into(), Some(0)));
+    assert_eq!(
+        run("mastodon", "hi @alice@example.social"),
+        ("mastodon: 9 / 500\n".into(), Some(0))
+    );
+    assert_eq!(run("bluesky", "👨‍👩‍👧‍👦"), ("bluesky: 1 / 300\n".into(), Some(0)));
+}
+
+#[test]
+fn count_says_how_much_over_and_exits_one() {
+    let text = "日".repeat(141);
+    assert_eq!(
+        run("x", &text),
+        ("x: 282 / 280 (over by 2)\n".into(), Some(1))
+    );
+}
+
+#[test]
+fn count_rejects_an_unknown_platform_as_usage_error() {
+    let (_, code) = run("myspace", "hello");
+    assert_eq!(code, Some(2));
+}
+
+/// Pieces the random posts are made of: words in many scripts, emoji
+/// sequences, URLs with and without a scheme, punctuation.
+const PIECES: &[&str] = &[
+    "hello",
+    "Q1.",
+    "#hcsmbm",
+    "@alice",
+    "日本",
+    "ひらがな",
+    "한국",
+    "مرحبا",
+    "שלום",
+    "Привет",
+    "नमस्ते",
+    "café",
+    "cafe\u{301}",
+    "“quoted”",
+    "—",
+    "…",
+    "😀",
+    "👋🏽",
+    "👨‍👩‍👧‍👦",
+    "🇺🇸",
+    "1️⃣",
+    "❤️",
+    "https://example.com/path?q=1",
+    "http://www.example.org",
+    "{example.com}",
+    "{www.example.co.uk/a}",
+    "{t.co/xyz}",
+    "foo.io",
+    "file.txt",
+    "#example.com",
+    "!",
+    ",",
+    "(",
+    ")",
+    "42",
+    "A1",
+];
+
+proptest! {
+    #[test]
+    fn x_length_matches_twitter_text_on_random_posts(
+        picks in proptest::collection::vec((0..PIECES.len(), 0..3usize), 0..40)
+    ) {
+        let mut text = String::new();
+        for (piece, sep) in picks {
+            text.push_str(PIECES[piece]);
+            text.push_str([" ", "  ", "\n"][sep]);
+        }
+        let (text, reference_text) = ours_and_reference_text(&text);
+        prop_assert_eq!(count(PlatformKind::X, &text), reference(&reference_text), "{:?}", text);
+    }
+}
+
+/// Where the reference crate differs from X, with the evidence.
+#[test]
+fn the_reference_crate_misses_two_things_x_does() {
+    // 1. Scheme-less URLs. twitter-text's own parseTweet (js/src/parseTweet.js)
+    // calls extractUrlsWithIndices with extractUrlsWithoutProtocol on by
+    // default and weighs each URL as transformedURLLength, and x.com links
+    // `example.com/path` in a post. The crate extracts the entity but its
+    // ValidatingExtractor::create_result only tracks `Rule::url` as a URL, so
+    // `url_without_protocol` is weighed letter by letter.
+    let bare = "example.com/a/long/path/that/costs/more/than/23";
+    assert_eq!(reference(bare), bare.len());
+    assert_eq!(count(PlatformKind::X, bare), 23);
+    assert_eq!(reference(&format!("https://{bare}")), 23);
+
+    // 2. Two flags in a row. The crate's permissive emoji matcher lets a
+    // regional indicator continue a sequence, so `🇺🇸🇬🇧` becomes one
+    // four-code-point candidate, which is no emoji, and weighs 4 × 2. Each
+    // flag is its own RGI emoji sequence (two regional indicators) and
+    // weighs 2, as the crate itself agrees when they are apart.
+    assert_eq!(reference("🇺🇸🇬🇧"), 8);
+    assert_eq!(reference("🇺🇸 🇬🇧"), 5);
+    assert_eq!(count(PlatformKind::X, "🇺🇸🇬🇧"), 4);
+    assert_eq!(count(PlatformKind::X, "🇺🇸 🇬🇧"), 5);
+}
