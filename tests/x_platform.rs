@@ -170,11 +170,30 @@ async fn expired_access_token_is_refreshed_once_and_saved() {
     assert_eq!(state.tokens.refreshes, 2);
     assert_eq!(state.tokens.refresh.len(), 1);
     assert!(state.tokens.refresh.contains(second.refresh_token.expose()));
-    assert_eq!(fake_tweet_count(&state), 2);
+    assert_eq!(state.tweets.len(), 2);
 }
 
-fn fake_tweet_count(state: &support::fake_x::FakeState) -> usize {
-    state.tweets.len()
+#[tokio::test]
+async fn a_restart_uses_the_stored_tokens() {
+    let fake = FakeX::start().await;
+    let store = Arc::new(MemoryTokenStore::new());
+    let settings = fake.oauth2_settings("main_x");
+    with_store(&settings, store.clone()).whoami().await.unwrap();
+
+    // Restarted within the two hours: the stored access token still works.
+    with_store(&settings, store.clone()).whoami().await.unwrap();
+    assert_eq!(fake.state().tokens.refreshes, 1);
+
+    // Restarted after it expired: refreshed with the stored refresh token
+    // (the one in the settings is long spent), before any request fails.
+    let later = Clock::starting_at(Timestamp::now() + SignedDuration::from_hours(3));
+    let x = XAccount::new(&settings, store.clone(), later).unwrap();
+    x.whoami().await.unwrap();
+    let state = fake.state();
+    assert_eq!(state.tokens.refreshes, 2);
+    assert_eq!(state.tokens.refused_refreshes, 0);
+    let saved = store.load("main_x").unwrap().unwrap();
+    assert!(state.tokens.refresh.contains(saved.refresh_token.expose()));
 }
 
 /// A store that can be told to fail, like a full disk.

@@ -128,9 +128,9 @@ fn auth_from_settings(
     if let Some(consumer_key) = secret("consumer_key") {
         let why = "uses X OAuth 1.0a (consumer_key is set)";
         return Ok(Auth::OAuth1(oauth1::Credentials {
-            consumer_key: consumer_key.expose().to_string(),
+            consumer_key,
             consumer_secret: require("consumer_secret", why)?,
-            token: require("access_token", why)?.expose().to_string(),
+            token: require("access_token", why)?,
             token_secret: require("access_token_secret", why)?,
         }));
     }
