@@ -98,11 +98,6 @@ impl XAccount {
         &self.name
     }
 
-    /// The rate-limit headers of the last answer (for `/metrics`).
-    pub fn quota(&self) -> Option<Quota> {
-        self.api.quota()
-    }
-
     fn post_url(&self, id: &str) -> String {
         match self.me.get() {
             Some(me) => format!("https://x.com/{}/status/{id}", me.username),
@@ -181,6 +176,11 @@ fn create_body(post: &OutgoingPost<'_>) -> serde_json::Value {
 impl Platform for XAccount {
     fn kind(&self) -> PlatformKind {
         PlatformKind::X
+    }
+
+    /// The `x-rate-limit-*` headers of the last answer, whichever endpoint.
+    fn quota(&self) -> Option<Quota> {
+        self.api.quota()
     }
 
     async fn whoami(&self) -> Result<Identity, PostError> {
