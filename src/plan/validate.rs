@@ -42,6 +42,14 @@ pub fn build(mut r: Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, Ve
     let (Some(title), Some(hashtag), Some((zone_name, tz)), Some(when), Some(duration)) =
         (title, hashtag, chat_zone, when, length)
     else {
+        if r.diags.is_empty() {
+            // Every check that gives up reports why; this is the safety net.
+            r.error(
+                Loc::default(),
+                "the chat could not be read",
+                "check `title`, `hashtag`, `timezone`, `start`/`repeat` and `duration`",
+            );
+        }
         return Err(r.diags);
     };
     if !r.diags.is_empty() {
