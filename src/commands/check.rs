@@ -11,7 +11,7 @@ use anyhow::Context;
 
 use crate::cli::CheckArgs;
 use crate::plan::validate::{AccountLimit, check_against_accounts};
-use crate::plan::{ChatPlan, Diagnostic, LoadReport, load_paths};
+use crate::plan::{ChatPlan, LoadReport, load_paths};
 use crate::settings::Settings;
 
 pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
@@ -73,7 +73,7 @@ fn check_accounts(report: &mut LoadReport, settings: &Settings) {
 
 fn print(report: &LoadReport) {
     for diag in &report.errors {
-        eprintln!("{}", render(diag));
+        eprintln!("{diag}");
     }
     let now = jiff::Timestamp::now();
     for plan in &report.plans {
@@ -104,27 +104,6 @@ fn next(plan: &ChatPlan, now: jiff::Timestamp) -> String {
         Some(start) => format!("next {}", start.strftime("%a %-d %b %Y %H:%M %Z")),
         None => "no occurrence in the coming year".to_string(),
     }
-}
-
-/// `path:line:col: message` and an indented help line; file-level problems
-/// (line 0) name only the path.
-pub fn render(diag: &Diagnostic) -> String {
-    let mut out = if diag.line == 0 {
-        format!("{}: {}", diag.path.display(), diag.message)
-    } else {
-        format!(
-            "{}:{}:{}: {}",
-            diag.path.display(),
-            diag.line,
-            diag.column,
-            diag.message
-        )
-    };
-    if let Some(help) = &diag.help {
-        out.push_str("\n  help: ");
-        out.push_str(help);
-    }
-    out
 }
 
 fn plural(n: usize, word: &str) -> String {
