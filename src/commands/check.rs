@@ -11,7 +11,7 @@ use anyhow::Context;
 
 use crate::cli::CheckArgs;
 use crate::plan::validate::{AccountLimit, check_against_accounts};
-use crate::plan::{ChatPlan, LoadReport, load_paths};
+use crate::plan::{ChatPlan, Diagnostic, LoadReport, load_paths};
 use crate::settings::Settings;
 
 pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
@@ -104,6 +104,12 @@ fn next(plan: &ChatPlan, now: jiff::Timestamp) -> String {
         Some(start) => format!("next {}", start.strftime("%a %-d %b %Y %H:%M %Z")),
         None => "no occurrence in the coming year".to_string(),
     }
+}
+
+/// `path:line:col: message` and an indented help line; file-level problems
+/// (line 0) name only the path. The same as [`Diagnostic`]'s `Display`.
+pub fn render(diag: &Diagnostic) -> String {
+    diag.to_string()
 }
 
 fn plural(n: usize, word: &str) -> String {
