@@ -43,7 +43,7 @@ fn shows_upcoming_slots_and_recent_results() {
             due: "2026-12-02T18:05:00Z".parse().unwrap(),
             missed: None,
         };
-        store.claim(&[intent.clone()]).unwrap();
+        store.claim(std::slice::from_ref(&intent)).unwrap();
         let remote = RemotePost {
             id: "42".into(),
             cid: None,
