@@ -127,3 +127,37 @@ fn json_reads_back_to_the_same_transcript() {
     assert_eq!(value["date"], "2026-12-02");
     assert_eq!(value["summary"]["per_question"][0]["n"], 1);
 }
+
+#[test]
+fn two_thousand_participants_are_each_listed_once() {
+    let mut capture = capture();
+    let template = capture.posts[0].clone();
+    capture.posts = (0..2000)
+        .map(|i| {
+            let mut post = template.clone();
+            post.id = format!("big{i}");
+            post.author_id = format!("author{i}");
+            post.author_username = format!("person{i:04}");
+            post.is_repost = false;
+            post.in_reply_to = None;
+            post.url = Some(format!("https://x.com/person{i:04}/status/big{i}"));
+            post.created_at = capture
+                .starts
+                .checked_add(jiff::SignedDuration::from_secs(i))
+                .unwrap();
+            post
+        })
+        .collect();
+    let t = Transcript::build(&capture).unwrap();
+    assert_eq!(t.summary.participants, 2000);
+    let page = html::render(&t);
+    let md = markdown::render(&t);
+    for i in 0..2000 {
+        let handle = format!("@person{i:04}<");
+        // Beside the post, in the participants list, and among the top ten
+        // (all tied at one post, so the first ten by first post).
+        let expected = if i < 10 { 3 } else { 2 };
+        assert_eq!(occurrences(&page, &handle), expected, "{handle}");
+        assert_eq!(occurrences(&md, &format!("/status/big{i})")), 1);
+    }
+}

@@ -4,16 +4,26 @@
 //! the search the daemon saved after the occurrence (`DATE.posts.json`):
 //! free, offline, and the same posts every time. With `--refetch` the posts
 //! come from the platform again through [`fetch_capture`], and the new search
-//! is saved for next time.
+//! is saved for next time (console accounts today; the other platforms wait
+//! for the daemon's account factory, see `open_account`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
-use jiff::civil;
+use jiff::{SignedDuration, Timestamp, Zoned, civil};
 
 use crate::cli::TranscriptArgs;
+use crate::clock::Clock;
+use crate::plan::{self, ChatPlan};
+use crate::platform::Platform;
+use crate::platform::console::Console;
+use crate::schedule::occurrences;
 use crate::settings::Settings;
+use crate::store::Store;
+use crate::text::PlatformKind;
 use crate::transcript::{self, Capture, Transcript};
 
 pub fn run(config_dir: &Path, args: TranscriptArgs) -> anyhow::Result<ExitCode> {
@@ -40,27 +50,145 @@ pub fn run(config_dir: &Path, args: TranscriptArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-/// Searches the platform for one occurrence of `chat` and returns what the
-/// transcript is built from.
+/// Searches the platform again for one occurrence of `chat` (on `date`, or
+/// the latest that has ended) and returns what the transcript is built from.
 ///
-/// Not wired up yet: it needs the plan loader (title, zone, questions,
-/// `thanks.exclude`), the state database (the host's question posts) and the
-/// account's platform adapter. The integrator fills it in as: load the plan,
-/// pick the occurrence on `date` (default: the latest that has ended), build
-/// a [`Capture`] from the plan and the store's records of its question posts,
-/// `whoami()` for the host, then [`transcript::search_into`] with
-/// `thanks.after`.
+/// Reads the settings and the chat file, picks the chat's first non-console
+/// account (its first account otherwise), asks it who it is, looks the
+/// host's question posts up in the state database, and searches the hashtag
+/// from [`transcript::EARLY_BIRDS`] before the start to `thanks.after` past
+/// the end. An explicit `thanks.search: false` does not stop it: the
+/// organizer asked for this search.
 pub fn fetch_capture(
     config_dir: &Path,
     state_dir: &Path,
     chat: &str,
     date: Option<civil::Date>,
 ) -> anyhow::Result<Capture> {
-    let _ = (config_dir, state_dir, date);
-    bail!(
-        "searching the platform again for `{chat}` is not available yet; \
-         run without --refetch to rebuild from the saved search"
-    )
+    let settings = Settings::load(config_dir)?;
+    let plan = load_chat(&settings.chats_dir, chat)?;
+    let clock = Clock::system(Duration::from_secs(60));
+    let start = pick_occurrence(&plan, date, clock.now())?;
+    let account = search_account(&settings, &plan)?;
+    let platform = open_account(&settings, &account, state_dir, clock)?;
+    let store = Store::open(state_dir)?;
+    let after = plan
+        .thanks
+        .as_ref()
+        .map_or(SignedDuration::ZERO, |t| t.after);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let host = platform
+            .whoami()
+            .await
+            .with_context(|| format!("account `{account}` cannot say who it is"))?;
+        let mut capture =
+            Capture::for_occurrence(&plan, &start, &account, platform.kind(), host, |key| {
+                store.lookup(key).ok().flatten().and_then(|r| r.remote)
+            });
+        transcript::search_into(platform.as_ref(), &mut capture, after)
+            .await
+            .with_context(|| format!("searching {} on account `{account}`", plan.hashtag))?;
+        Ok(capture)
+    })
+}
+
+/// An adapter for `account`, for searching.
+///
+/// The one piece left to wire: console accounts work here; X, Mastodon and
+/// Bluesky need the daemon's account factory (credentials, the token store
+/// for rotated OAuth 2.0 tokens), which belongs in one place. Replace the
+/// `bail!` with a call to it.
+fn open_account(
+    settings: &Settings,
+    account: &str,
+    state_dir: &Path,
+    clock: Clock,
+) -> anyhow::Result<Arc<dyn Platform>> {
+    let kind = settings
+        .accounts
+        .get(account)
+        .map(|a| a.platform)
+        .with_context(|| format!("account `{account}` is not in the settings"))?;
+    match kind {
+        PlatformKind::Console => Ok(Arc::new(Console::new(account, state_dir, clock))),
+        other => bail!(
+            "searching {other} account `{account}` from the command line is not available yet; \
+             run without --refetch to rebuild from the search the daemon saved"
+        ),
+    }
+}
+
+/// The chat file `chats_dir/CHAT.yaml` (or `.yml`), validated.
+fn load_chat(chats_dir: &Path, chat: &str) -> anyhow::Result<ChatPlan> {
+    transcript::check_chat_id(chat)?;
+    let path = ["yaml", "yml"]
+        .iter()
+        .map(|ext| chats_dir.join(format!("{chat}.{ext}")))
+        .find(|p| p.is_file())
+        .with_context(|| {
+            format!(
+                "no chat file `{chat}.yaml` in {}, expected a chat id such as hcsmbm",
+                chats_dir.display()
+            )
+        })?;
+    plan::load_file(&path).map_err(|diagnostics| {
+        let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("{} is invalid:\n{}", path.display(), lines.join("\n"))
+    })
+}
+
+/// The occurrence starting on local `date`, or the latest that has ended
+/// (looking back a year).
+fn pick_occurrence(
+    plan: &ChatPlan,
+    date: Option<civil::Date>,
+    now: Timestamp,
+) -> anyhow::Result<Zoned> {
+    let found = match date {
+        Some(date) => {
+            let from = plan
+                .tz
+                .to_zoned(date.to_datetime(civil::Time::midnight()))?;
+            let until = from.tomorrow()?;
+            occurrences(plan, from.timestamp(), until.timestamp())
+                .into_iter()
+                .next()
+        }
+        None => {
+            let from = now.checked_sub(SignedDuration::from_hours(366 * 24))?;
+            occurrences(plan, from, now).into_iter().rfind(|start| {
+                start
+                    .timestamp()
+                    .checked_add(plan.duration)
+                    .is_ok_and(|end| end <= now)
+            })
+        }
+    };
+    let what = date.map_or("that has ended in the last year".to_string(), |d| {
+        format!("on {d}")
+    });
+    found.with_context(|| format!("chat `{}` has no occurrence {what}", plan.id))
+}
+
+/// The account whose search the transcript uses.
+fn search_account(settings: &Settings, plan: &ChatPlan) -> anyhow::Result<String> {
+    let accounts = plan.accounts.as_ref().unwrap_or(&settings.default_accounts);
+    let is_console = |name: &&String| {
+        settings
+            .accounts
+            .get(*name)
+            .is_some_and(|a| a.platform == PlatformKind::Console)
+    };
+    accounts
+        .iter()
+        .find(|name| !is_console(name))
+        .or_else(|| accounts.first())
+        .cloned()
+        .with_context(|| format!("chat `{}` posts to no account", plan.id))
 }
 
 /// The capture the daemon saved for `chat` on `date`, or the latest one.

@@ -11,10 +11,12 @@ use std::path::Path;
 
 use anyhow::Context;
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, civil};
+use jiff::{SignedDuration, Timestamp, Zoned, civil};
 use serde::{Deserialize, Serialize};
 
+use crate::plan::ChatPlan;
 use crate::platform::{FoundPost, Identity, Platform, PostError, RemotePost};
+use crate::schedule::{SlotKind, expand_occurrence};
 use crate::text::PlatformKind;
 use crate::thanks::QuestionPost;
 
@@ -60,6 +62,52 @@ pub struct PostedQuestion {
 }
 
 impl Capture {
+    /// The occurrence of `plan` starting at `start`, as hosted by `account`
+    /// (`host` is its [`Platform::whoami`]), before the search: `posts` is
+    /// empty. `posted` answers the host's post for a slot key (the store's
+    /// record of it), so answers can be matched by reply.
+    pub fn for_occurrence(
+        plan: &ChatPlan,
+        start: &Zoned,
+        account: &str,
+        platform: PlatformKind,
+        host: Identity,
+        mut posted: impl FnMut(&str) -> Option<RemotePost>,
+    ) -> Capture {
+        let starts = start.timestamp();
+        let questions = expand_occurrence(plan, start)
+            .into_iter()
+            .filter(|slot| slot.kind == SlotKind::Question)
+            .filter_map(|slot| {
+                let n = slot.n?;
+                let planned = plan.questions.iter().find(|q| q.n == n);
+                Some(PostedQuestion {
+                    n,
+                    text: planned.map_or_else(|| slot.text.clone(), |q| q.text.clone()),
+                    at: slot.at,
+                    post: posted(&slot.key(account)),
+                })
+            })
+            .collect();
+        Capture {
+            chat: plan.id.clone(),
+            title: plan.title.clone(),
+            hashtag: plan.hashtag.clone(),
+            timezone: plan.zone_name.clone(),
+            platform,
+            starts,
+            ends: starts.checked_add(plan.duration).unwrap_or(starts),
+            host,
+            exclude: plan
+                .thanks
+                .as_ref()
+                .map(|t| t.exclude.clone())
+                .unwrap_or_default(),
+            questions,
+            posts: Vec::new(),
+        }
+    }
+
     /// The chat's zone; an unknown name is an error naming it.
     pub fn zone(&self) -> anyhow::Result<TimeZone> {
         TimeZone::get(&self.timezone).with_context(|| {
@@ -120,4 +168,153 @@ pub async fn search_into(
     let (since, until) = search_window(capture.starts, capture.ends, after);
     capture.posts = platform.search(&capture.hashtag, since, until).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::platform::OutgoingPost;
+
+    const PLAN: &str = "title: Buddy <Mentoring>
+hashtag: \"#hcsmbm\"
+timezone: America/Chicago
+start: 2026-12-02 12:00
+duration: 1h
+questions:
+  - at: 5m
+    text: First question?
+  - at: 15m
+    text: Second question?
+thanks:
+  after: 10m
+  text: \"Thanks {mentions}\"
+  exclude: [\"@CoHost\"]
+";
+
+    fn plan() -> ChatPlan {
+        crate::plan::load::load_str(Path::new("chats/hcsmbm.yaml"), PLAN).unwrap()
+    }
+
+    fn host() -> Identity {
+        Identity {
+            id: "1".into(),
+            username: "host".into(),
+            display_name: None,
+        }
+    }
+
+    #[test]
+    fn an_occurrence_brings_the_plan_facts_and_the_question_posts() {
+        let plan = plan();
+        let start = plan
+            .tz
+            .to_zoned(civil::datetime(2026, 12, 2, 12, 0, 0, 0))
+            .unwrap();
+        let mut asked = Vec::new();
+        let capture =
+            Capture::for_occurrence(&plan, &start, "main_x", PlatformKind::X, host(), |key| {
+                asked.push(key.to_string());
+                key.contains("question2").then(|| RemotePost {
+                    id: "q2-id".into(),
+                    cid: None,
+                    url: None,
+                })
+            });
+        assert_eq!(
+            asked,
+            [
+                "hcsmbm/2026-12-02T12:00/question1/main_x",
+                "hcsmbm/2026-12-02T12:00/question2/main_x"
+            ]
+        );
+        assert_eq!(capture.title, "Buddy <Mentoring>");
+        assert_eq!(capture.timezone, "America/Chicago");
+        assert_eq!(capture.starts, "2026-12-02T18:00:00Z".parse().unwrap());
+        assert_eq!(capture.ends, "2026-12-02T19:00:00Z".parse().unwrap());
+        assert_eq!(capture.exclude, ["cohost"]);
+        assert_eq!(capture.date().unwrap(), civil::date(2026, 12, 2));
+        let q: Vec<_> = capture
+            .questions
+            .iter()
+            .map(|q| (q.n, q.text.as_str(), q.post.as_ref().map(|p| p.id.as_str())))
+            .collect();
+        assert_eq!(
+            q,
+            [
+                (1, "First question?", None),
+                (2, "Second question?", Some("q2-id"))
+            ]
+        );
+        assert_eq!(
+            capture.questions[1].at,
+            "2026-12-02T18:15:00Z".parse().unwrap()
+        );
+        assert!(capture.posts.is_empty());
+    }
+
+    struct Recorder(std::sync::Mutex<Vec<(String, Timestamp, Timestamp)>>);
+
+    #[async_trait]
+    impl Platform for Recorder {
+        fn kind(&self) -> PlatformKind {
+            PlatformKind::X
+        }
+        async fn whoami(&self) -> Result<Identity, PostError> {
+            Ok(host())
+        }
+        async fn post(&self, _: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
+            Err(PostError::Rejected("read only".into()))
+        }
+        async fn reconcile(&self, _: &OutgoingPost<'_>) -> Result<Option<RemotePost>, PostError> {
+            Ok(None)
+        }
+        async fn search(
+            &self,
+            hashtag: &str,
+            since: Timestamp,
+            until: Timestamp,
+        ) -> Result<Vec<FoundPost>, PostError> {
+            self.0.lock().unwrap().push((hashtag.into(), since, until));
+            Ok(vec![FoundPost {
+                id: "9".into(),
+                author_id: "2".into(),
+                author_username: "ann".into(),
+                author_name: None,
+                text: "A1 hi".into(),
+                created_at: since,
+                in_reply_to: None,
+                url: None,
+                is_repost: false,
+            }])
+        }
+    }
+
+    #[tokio::test]
+    async fn the_search_covers_early_birds_and_the_thanks_delay() {
+        let plan = plan();
+        let start = plan
+            .tz
+            .to_zoned(civil::datetime(2026, 12, 2, 12, 0, 0, 0))
+            .unwrap();
+        let mut capture =
+            Capture::for_occurrence(&plan, &start, "x", PlatformKind::X, host(), |_| None);
+        let platform = Recorder(Default::default());
+        search_into(&platform, &mut capture, SignedDuration::from_mins(10))
+            .await
+            .unwrap();
+        let calls = platform.0.lock().unwrap().clone();
+        assert_eq!(
+            calls,
+            [(
+                "#hcsmbm".to_string(),
+                "2026-12-02T17:55:00Z".parse().unwrap(),
+                "2026-12-02T19:10:00Z".parse().unwrap()
+            )]
+        );
+        assert_eq!(capture.posts.len(), 1);
+    }
 }

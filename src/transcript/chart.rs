@@ -2,8 +2,8 @@
 //!
 //! One bar per minute that had posts (a `rect class="bar"`, its count in a
 //! `<title>` tooltip), one dashed line labelled `Qn` per question
-//! (`g class="q-marker"`), the scheduled chat span shaded and the time axis
-//! in the chat's zone. Plain SVG so the page needs no script and prints.
+//! (`g class="q-marker"`, the label links to the question), the scheduled
+//! chat span shaded and the time axis in the chat's zone. Plain SVG so the page needs no script and prints.
 
 use std::fmt::Write;
 
@@ -15,10 +15,10 @@ use super::model::Transcript;
 
 const WIDTH: f64 = 1000.0;
 const HEIGHT: f64 = 260.0;
-const LEFT: f64 = 36.0;
+const LEFT: f64 = 40.0;
 const RIGHT: f64 = 12.0;
-const TOP: f64 = 30.0;
-const BOTTOM: f64 = 28.0;
+const TOP: f64 = 32.0;
+const BOTTOM: f64 = 30.0;
 
 /// Posts per minute: the first minute shown and one count per minute, from
 /// the earlier of the start and the first post to the later of the end and
@@ -74,14 +74,13 @@ pub fn svg(t: &Transcript, local: &LocalTimes) -> String {
         let x = plot.x(q.at);
         let _ = write!(
             out,
-            r#"<g class="q-marker"><line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/><text x="{x:.1}" y="{:.1}">Q{}</text><title>Q{} at {} — {}</title></g>"#,
+            r##"<g class="q-marker"><line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/><a href="#q{n}"><text x="{x:.1}" y="{:.1}">Q{n}</text></a><title>Q{n} at {} — {}</title></g>"##,
             TOP - 6.0,
             HEIGHT - BOTTOM,
             TOP - 10.0,
-            q.n,
-            q.n,
             local.time(q.at),
-            html(&q.text)
+            html(&q.text),
+            n = q.n
         );
     }
     out.push_str("</svg>");
@@ -168,5 +167,105 @@ fn bars(out: &mut String, plot: &Plot, counts: &[usize], local: &LocalTimes) {
             HEIGHT - BOTTOM - y,
             local.time(at)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil;
+
+    use super::*;
+    use crate::transcript::model::{Author, Entry, QuestionSection, Summary};
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_796_234_400 + secs).unwrap()
+    }
+
+    fn entry(secs: i64) -> Entry {
+        Entry {
+            id: secs.to_string(),
+            author: Author {
+                username: "ann".into(),
+                name: None,
+                url: None,
+            },
+            at: at(secs),
+            text: "hi".into(),
+            url: None,
+        }
+    }
+
+    fn transcript(entries: Vec<Entry>) -> Transcript {
+        Transcript {
+            chat: "c".into(),
+            title: "t".into(),
+            hashtag: "#t".into(),
+            timezone: "UTC".into(),
+            date: civil::date(2026, 12, 2),
+            starts: at(0),
+            ends: at(600),
+            questions: vec![QuestionSection {
+                n: 1,
+                text: "<why>".into(),
+                at: at(60),
+                url: None,
+                answers: Vec::new(),
+            }],
+            conversation: entries,
+            participants: Vec::new(),
+            summary: Summary {
+                participants: 0,
+                posts: 0,
+                per_question: Vec::new(),
+                top_contributors: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn counts_cover_early_birds_and_late_posts() {
+        let t = transcript(vec![
+            entry(-150),
+            entry(5),
+            entry(59),
+            entry(61),
+            entry(700),
+        ]);
+        let (from, counts) = posts_per_minute(&t);
+        assert_eq!(from, at(-180), "the early bird's minute starts the chart");
+        assert_eq!(
+            counts.len(),
+            15,
+            "three early minutes, the chat's ten and one past its end, the late post's"
+        );
+        assert_eq!(counts[0], 1);
+        assert_eq!(counts[3], 2);
+        assert_eq!(counts[4], 1);
+        assert_eq!(counts[14], 1);
+        assert_eq!(counts.iter().sum::<usize>(), 5);
+    }
+
+    #[test]
+    fn an_empty_chat_still_draws_axes_and_markers() {
+        let t = transcript(Vec::new());
+        let (_, counts) = posts_per_minute(&t);
+        assert!(counts.iter().all(|&c| c == 0));
+        let svg = svg(&t, &LocalTimes::new("UTC"));
+        assert_eq!(svg.matches("class=\"bar\"").count(), 0);
+        assert_eq!(svg.matches("class=\"q-marker\"").count(), 1);
+        assert!(
+            svg.contains("&lt;why&gt;"),
+            "question text escaped in the tooltip"
+        );
+        assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    }
+
+    #[test]
+    fn one_bar_per_busy_minute() {
+        let t = transcript(vec![entry(0), entry(10), entry(130)]);
+        let svg = svg(&t, &LocalTimes::new("UTC"));
+        assert_eq!(svg.matches("class=\"bar\"").count(), 2);
+        assert!(svg.contains("18:00 · 2 posts"));
+        assert!(svg.contains("18:02 · 1 post<"));
     }
 }

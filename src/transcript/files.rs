@@ -15,14 +15,21 @@ use super::capture::Capture;
 use super::model::Transcript;
 use super::{html, markdown};
 
-/// `state_dir/transcripts/CHAT`; the chat id must be a plain file name.
+/// `state_dir/transcripts/CHAT`; see [`check_chat_id`].
 pub fn chat_dir(state_dir: &Path, chat: &str) -> anyhow::Result<PathBuf> {
+    check_chat_id(chat)?;
+    Ok(state_dir.join("transcripts").join(chat))
+}
+
+/// A chat id names files: it must be a plain file name, so a command line
+/// argument cannot reach outside the folders it is joined to.
+pub fn check_chat_id(chat: &str) -> anyhow::Result<()> {
     let plain =
         !chat.is_empty() && chat != "." && chat != ".." && !chat.contains(['/', '\\', '\0']);
     if !plain {
         bail!("chat id `{chat}` is not a plain name, expected a chat file name without .yaml");
     }
-    Ok(state_dir.join("transcripts").join(chat))
+    Ok(())
 }
 
 /// `state_dir/transcripts/CHAT/DATE.posts.json`.
