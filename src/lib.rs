@@ -21,6 +21,7 @@
 //!   post it, record it; reload plans; stop gracefully.
 //! - [`settings`], [`telemetry`], [`http`] are the operator's side: layered
 //!   configuration with redacted secrets, logs, `/healthz` and `/metrics`.
+//! - [`tls`] installs the crypto provider the HTTPS client needs, once.
 //! - [`clock`] is the single source of "now", so tests run a week in paused time.
 //! - [`cli`] maps the command line onto all of the above; `main.rs` only calls it.
 
@@ -37,4 +38,5 @@ pub mod store;
 pub mod telemetry;
 pub mod text;
 pub mod thanks;
+pub mod tls;
 pub mod transcript;

@@ -143,7 +143,7 @@ proptest! {
 
 /// Where the reference crate differs from X, with the evidence.
 #[test]
-fn the_reference_crate_misses_two_things_x_does() {
+fn the_reference_crate_misses_three_things_x_does() {
     // 1. Scheme-less URLs. twitter-text's own parseTweet (js/src/parseTweet.js)
     // calls extractUrlsWithIndices with extractUrlsWithoutProtocol on by
     // default and weighs each URL as transformedURLLength, and x.com links
@@ -164,4 +164,85 @@ fn the_reference_crate_misses_two_things_x_does() {
     assert_eq!(reference("🇺🇸 🇬🇧"), 5);
     assert_eq!(count(PlatformKind::X, "🇺🇸🇬🇧"), 4);
     assert_eq!(count(PlatformKind::X, "🇺🇸 🇬🇧"), 5);
+    // The same after any emoji candidate: an arrow then a flag.
+    assert_eq!(reference("←🇬🇵"), 6);
+    assert_eq!(count(PlatformKind::X, "←🇬🇵"), 4);
+
+    // 3. A keycap glued to a hashtag or mention. twitter-text v3's parseTweet
+    // (js/src/parseTweet.js) takes emoji from twemoji-parser over the whole
+    // text, independent of hashtags, so `1️⃣` after `#hcsmbm` weighs 2. The
+    // crate lets the hashtag swallow the `1` and weighs U+FE0F and U+20E3
+    // as 2 each.
+    assert_eq!(reference("#hcsmbm1️⃣"), 12);
+    assert_eq!(count(PlatformKind::X, "#hcsmbm1️⃣"), 9);
+    assert_eq!(reference("#hcsmbm 1️⃣"), 10);
+    assert_eq!(count(PlatformKind::X, "#hcsmbm 1️⃣"), 10);
+}
+
+/// Code points that stress the weighting: ASCII, Latin-1, combining marks,
+/// the weight-1 punctuation ranges and their neighbours, CJK, Hangul jamo,
+/// emoji bases, skin tones, ZWJ, variation selectors, keycaps and regional
+/// indicators, in any order.
+fn stress_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        prop::char::range('a', 'z'),
+        Just(' '),
+        prop::char::range('0', '9'),
+        Just('#'),
+        Just('*'),
+        prop::char::range('\u{a0}', '\u{ff}'),
+        prop::char::range('\u{300}', '\u{36f}'),
+        prop::char::range('\u{1100}', '\u{1175}'),
+        prop::char::range('\u{1ff0}', '\u{2040}'),
+        prop::char::range('\u{2190}', '\u{21ff}'),
+        prop::char::range('\u{2600}', '\u{27bf}'),
+        prop::char::range('\u{3040}', '\u{30ff}'),
+        prop::char::range('\u{4e00}', '\u{4e20}'),
+        prop::char::range('\u{ac00}', '\u{ac20}'),
+        Just('\u{200d}'),
+        Just('\u{fe0f}'),
+        Just('\u{20e3}'),
+        prop::char::range('\u{1f1e6}', '\u{1f1ff}'),
+        prop::char::range('\u{1f300}', '\u{1f64f}'),
+        prop::char::range('\u{1f3fb}', '\u{1f3ff}'),
+        prop::char::range('\u{1f900}', '\u{1f9ff}'),
+        prop::char::range('\u{20000}', '\u{20010}'),
+    ]
+}
+
+fn is_regional_indicator(c: char) -> bool {
+    ('\u{1f1e6}'..='\u{1f1ff}').contains(&c)
+}
+
+/// Joins random code points, with a space where the reference crate is
+/// known to differ from X (see the test below): before a regional indicator
+/// that does not complete a flag and follows something other than a space
+/// (it could be the end of an emoji candidate), and
+/// between `#` and anything a hashtag could take in.
+fn join_avoiding_known_differences(chars: &[char]) -> String {
+    let mut text = String::new();
+    let mut open_flag = false;
+    let mut prev: Option<char> = None;
+    for &c in chars {
+        let completes_flag = open_flag && is_regional_indicator(c);
+        let fused = is_regional_indicator(c) && !completes_flag && prev.is_some_and(|p| p != ' ');
+        let glued = prev == Some('#') && !matches!(c, '\u{fe0f}' | '\u{20e3}' | ' ');
+        if fused || glued {
+            text.push(' ');
+        }
+        open_flag = is_regional_indicator(c) && !completes_flag;
+        text.push(c);
+        prev = Some(c);
+    }
+    text
+}
+
+proptest! {
+    #[test]
+    fn x_length_matches_twitter_text_on_random_code_points(
+        chars in proptest::collection::vec(stress_char(), 0..60)
+    ) {
+        let text = join_avoiding_known_differences(&chars);
+        prop_assert_eq!(count(PlatformKind::X, &text), reference(&text), "{:?}", text);
+    }
 }

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -29,9 +29,6 @@ use crate::schedule::{Slot, SlotKind, expand};
 use crate::settings::Settings;
 use crate::text::{self, PlatformKind};
 
-/// Where chats live when there is no settings folder.
-const DEFAULT_CHATS_DIR: &str = "chats";
-
 /// Column at which post texts wrap in the table.
 const TEXT_WIDTH: usize = 76;
 
@@ -43,18 +40,20 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let settings = load_settings(config_dir)?;
-    let accounts = Accounts::new(settings.as_ref());
+    // A missing config folder means the built-in defaults (chats in `chats/`,
+    // posts to the console), so a preview works from anywhere.
+    let settings = Settings::load(config_dir)
+        .with_context(|| format!("reading settings from {}", config_dir.display()))?;
+    let accounts = Accounts::new(&settings);
     let paths = if args.paths.is_empty() {
-        let dir = settings.as_ref().map(|s| s.chats_dir.clone());
-        vec![dir.unwrap_or_else(|| PathBuf::from(DEFAULT_CHATS_DIR))]
+        vec![settings.chats_dir.clone()]
     } else {
         args.paths
     };
 
     let report = plan::load_paths(&paths);
     for diagnostic in &report.errors {
-        eprintln!("{diagnostic}");
+        eprintln!("{}", super::check::render(diagnostic));
     }
     let posts = planned_posts(&report.plans, &window, &accounts);
     let mut out = std::io::stdout().lock();
@@ -70,16 +69,6 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Settings when the folder exists; plan works without any.
-fn load_settings(config_dir: &Path) -> anyhow::Result<Option<Settings>> {
-    if !config_dir.is_dir() {
-        return Ok(None);
-    }
-    Settings::load(config_dir)
-        .with_context(|| format!("reading settings from {}", config_dir.display()))
-        .map(Some)
 }
 
 /// `--from` (default: now) and `--until` (default: 8 days later).
@@ -101,21 +90,14 @@ struct Accounts {
 }
 
 impl Accounts {
-    fn new(settings: Option<&Settings>) -> Self {
-        match settings {
-            Some(settings) => Self {
-                default: settings.default_accounts.clone(),
-                platforms: settings
-                    .accounts
-                    .iter()
-                    .map(|(name, account)| (name.clone(), account.platform))
-                    .collect(),
-            },
-            // Without settings the daemon would post to the console.
-            None => Self {
-                default: vec!["console".to_string()],
-                platforms: BTreeMap::from([("console".to_string(), PlatformKind::Console)]),
-            },
+    fn new(settings: &Settings) -> Self {
+        Self {
+            default: settings.default_accounts.clone(),
+            platforms: settings
+                .accounts
+                .iter()
+                .map(|(name, account)| (name.clone(), account.platform))
+                .collect(),
         }
     }
 
@@ -314,7 +296,10 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::schedule::fixtures;
 
     #[test]
     fn wraps_on_words_and_keeps_line_breaks() {
@@ -340,10 +325,85 @@ mod tests {
     }
 
     #[test]
-    fn default_accounts_without_settings_go_to_the_console() {
-        let accounts = Accounts::new(None);
+    fn builtin_default_accounts_go_to_the_console() {
+        let accounts = Accounts::new(&Settings::builtin());
         assert_eq!(accounts.default, ["console"]);
         assert!(accounts.limited_platforms(&accounts.default).is_empty());
+    }
+
+    fn hcsmbm_posts(from: &str, until: &str) -> Vec<serde_json::Value> {
+        let window = parse_window(Some(from), Some(until)).unwrap();
+        let posts = planned_posts(
+            &[fixtures::hcsmbm()],
+            &window,
+            &Accounts::new(&Settings::builtin()),
+        );
+        posts
+            .iter()
+            .map(|p| serde_json::to_value(p).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn json_items_of_a_december_occurrence() {
+        let posts = hcsmbm_posts("2026-12-01", "2026-12-03");
+        assert_eq!(posts.len(), 9);
+        assert_eq!(
+            posts[3],
+            json!({
+                "chat": "hcsmbm",
+                "kind": "question",
+                "n": 1,
+                "seq": 1,
+                "at": "2026-12-02T18:05:00Z",
+                "local": "2026-12-02T12:05:00-06:00",
+                "zone": "America/Chicago",
+                "accounts": ["console"],
+                "text": format!("Q1. {} #hcsmbm", fixtures::HCSMBM_QUESTIONS[0]),
+                "length": {},
+                "limit": {},
+                "over_limit": [],
+            })
+        );
+        // Announcements carry their index in `seq` only.
+        assert_eq!(
+            (&posts[0]["n"], &posts[0]["seq"]),
+            (&json!(null), &json!(1))
+        );
+        assert_eq!(posts[0]["at"], "2026-12-01T18:00:00Z");
+        assert_eq!(posts[8]["kind"], "thanks");
+    }
+
+    #[test]
+    fn a_may_occurrence_is_in_summer_time() {
+        let posts = hcsmbm_posts("2026-05-12", "2026-05-14");
+        assert_eq!(posts[3]["at"], "2026-05-13T17:05:00Z");
+        assert_eq!(posts[3]["local"], "2026-05-13T12:05:00-05:00");
+        let announce = posts[0]["text"].as_str().unwrap();
+        assert!(
+            announce.contains("12:00 CDT Wed 13 May — 11:00 MDT, 18:00 BST"),
+            "{announce}"
+        );
+    }
+
+    #[test]
+    fn table_prints_a_header_a_row_and_the_wrapped_text() {
+        let window =
+            parse_window(Some("2026-12-02T18:05:00Z"), Some("2026-12-02T18:06:00Z")).unwrap();
+        let posts = planned_posts(
+            &[fixtures::hcsmbm()],
+            &window,
+            &Accounts::new(&Settings::builtin()),
+        );
+        let mut out = Vec::new();
+        write_table(&mut out, &posts).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "AT (UTC)          LOCAL                CHAT    POST        ACCOUNTS  LENGTH\n\
+             2026-12-02 18:05  Wed 2 Dec 12:05 CST  hcsmbm  question 1  console   -\n\
+             \x20   Q1. Everyone's needs are different. What are the keys to identifying each\n\
+             \x20   patient's needs? #hcsmbm\n"
+        );
     }
 
     #[test]

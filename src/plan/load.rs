@@ -154,3 +154,98 @@ fn dedup_same_file(files: &mut Vec<PathBuf>) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+    use crate::plan::validate::tests::BASE;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_bad_file_never_hides_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.yaml", BASE);
+        write(dir.path(), "b.yml", "title: [unclosed\n");
+        write(
+            dir.path(),
+            "c.yaml",
+            &BASE.replace("America/Chicago", "Mars/Base"),
+        );
+        write(dir.path(), "notes.txt", "not a chat");
+        let report = load_dir(dir.path());
+        assert_eq!(report.files, 3);
+        assert_eq!(report.plans.len(), 1);
+        assert_eq!(report.plans[0].id, "a");
+        assert_eq!(report.invalid_files(), 2);
+        assert!(report.errors[0].path.ends_with("b.yml"));
+        assert!(report.errors[0].message.starts_with("invalid YAML"));
+        assert!(report.errors[0].line >= 1);
+        assert!(report.errors[1].path.ends_with("c.yaml"));
+        assert_eq!(report.errors[1].line, 3);
+    }
+
+    #[test]
+    fn duplicate_ids_across_extensions_and_folders_are_reported() {
+        let one = tempfile::tempdir().unwrap();
+        let two = tempfile::tempdir().unwrap();
+        write(one.path(), "a.yaml", BASE);
+        write(one.path(), "a.yml", BASE);
+        write(two.path(), "a.yaml", BASE);
+        let report = load_paths(&[one.path().to_path_buf(), two.path().to_path_buf()]);
+        assert_eq!(report.files, 3);
+        assert_eq!(report.plans.len(), 1);
+        assert_eq!(report.errors.len(), 2);
+        for diag in &report.errors {
+            assert_eq!(diag.line, 0, "file-level");
+            assert!(diag.message.contains("chat id `a` is already used by"));
+            assert!(diag.help.as_deref().unwrap().contains("rename"));
+        }
+    }
+
+    #[test]
+    fn the_same_file_named_twice_is_loaded_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "a.yaml", BASE);
+        let report = load_paths(&[dir.path().to_path_buf(), file]);
+        assert_eq!((report.files, report.plans.len()), (1, 1));
+        assert!(report.errors.is_empty());
+    }
+
+    #[test]
+    fn missing_paths_and_bad_encodings_are_file_level_or_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = load_paths(&[dir.path().join("nope")]);
+        assert_eq!(report.errors[0].line, 0);
+        assert!(report.errors[0].message.contains("no such file"));
+        let bad = dir.path().join("latin1.yaml");
+        fs::write(&bad, b"title: caf\xe9\n").unwrap();
+        let diags = load_file(&bad).unwrap_err();
+        assert_eq!((diags[0].line, diags[0].column), (1, 11));
+        assert!(diags[0].message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn the_example_chats_are_valid() {
+        let report = load_dir(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("chats")
+                .as_path(),
+        );
+        assert!(report.errors.is_empty(), "{:#?}", report.errors);
+        assert_eq!(report.plans.len(), 2);
+        let hcsmbm = report.plans.iter().find(|p| p.id == "hcsmbm").unwrap();
+        assert_eq!(hcsmbm.questions.len(), 4);
+        assert_eq!(
+            hcsmbm.questions[2].text,
+            "How can we categorize what a doctor and a mentor offer, to match patient's individual needs?"
+        );
+        assert_eq!(hcsmbm.show_times_in.len(), 5);
+    }
+}

@@ -43,6 +43,7 @@ mod diagnostic;
 pub mod duration;
 pub mod load;
 pub mod node;
+mod questions;
 pub mod raw;
 pub mod templates;
 pub mod validate;

@@ -240,10 +240,15 @@ impl<'a> Reader<'a> {
                 loc: node.loc,
             }),
             None => {
+                let quote = if key == "hashtag" && node.value == Value::Null {
+                    " (quote it: an unquoted # starts a YAML comment)"
+                } else {
+                    ""
+                };
                 self.error(
                     node.loc,
                     format!("expected text for `{key}`, found {}", node.value.kind()),
-                    format!("write it like `{}`", example_or(key)),
+                    format!("write it like `{}`{quote}", example_or(key)),
                 );
                 None
             }

@@ -5,13 +5,12 @@
 //! `{text}` only in `question_format`, `{mentions}` only in `thanks`.
 
 use super::node::Loc;
+use crate::text::template::{PLACEHOLDERS, placeholders};
 
 /// Placeholders every template may use.
 pub const COMMON: &[&str] = &["title", "hashtag", "time", "times", "date"];
 /// Every placeholder any template knows.
-pub const ALL: &[&str] = &[
-    "title", "hashtag", "time", "times", "date", "n", "text", "mentions",
-];
+pub const ALL: &[&str] = &PLACEHOLDERS;
 
 /// A placeholder problem at a byte offset of the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,38 +21,26 @@ pub struct Problem {
 }
 
 /// Every problem of `template` given the placeholders `allowed` for `item`.
-/// `{{` and `}}` are literal braces.
+/// The syntax (`{name}`, `{{`/`}}` literal braces) is the renderer's own:
+/// [`crate::text::template::placeholders`].
 pub fn check(template: &str, item: &str, allowed: &[&str]) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let bytes = template.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'{' if bytes.get(i + 1) == Some(&b'{') => i += 2,
-            b'}' if bytes.get(i + 1) == Some(&b'}') => i += 2,
-            b'{' => {
-                let Some(len) = template[i + 1..].find('}') else {
-                    problems.push(Problem {
-                        offset: i,
-                        message: format!("unclosed `{{` in {item}"),
-                        help: "close the placeholder with `}`, or write `{{` for a literal brace"
-                            .into(),
-                    });
-                    return problems;
-                };
-                let name = &template[i + 1..i + 1 + len];
-                if let Some(problem) = check_name(name, item, allowed) {
-                    problems.push(Problem {
-                        offset: i,
-                        ..problem
-                    });
-                }
-                i += len + 2;
-            }
-            _ => i += 1,
-        }
+    match placeholders(template) {
+        Ok(uses) => uses
+            .into_iter()
+            .filter_map(|used| {
+                let problem = check_name(used.name, item, allowed)?;
+                Some(Problem {
+                    offset: used.offset,
+                    ..problem
+                })
+            })
+            .collect(),
+        Err(err) => vec![Problem {
+            offset: err.offset(),
+            message: format!("unclosed `{{` in {item}"),
+            help: "close the placeholder with `}`, or write `{{` for a literal brace".into(),
+        }],
     }
-    problems
 }
 
 fn check_name(name: &str, item: &str, allowed: &[&str]) -> Option<Problem> {
@@ -129,8 +116,8 @@ mod tests {
 
     #[test]
     fn reports_unknown_unavailable_and_unclosed() {
-        let problems = check("Hi {titel} and {mentions} {", "welcome", COMMON);
-        assert_eq!(problems.len(), 3);
+        let problems = check("Hi {titel} and {mentions}", "welcome", COMMON);
+        assert_eq!(problems.len(), 2);
         assert_eq!(problems[0].offset, 3);
         assert!(
             problems[0]
@@ -139,7 +126,10 @@ mod tests {
         );
         assert!(problems[0].help.contains("did you mean `{title}`"));
         assert!(problems[1].message.contains("not available in welcome"));
-        assert!(problems[2].message.contains("unclosed"));
+        assert_eq!(problems[1].offset, 15);
+        let problems = check("Hi {title", "welcome", COMMON);
+        assert!(problems[0].message.contains("unclosed"));
+        assert_eq!(problems[0].offset, 3);
     }
 
     #[test]

@@ -8,10 +8,10 @@ use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 
 use super::node::Loc;
-use super::raw::{At, RawChat, RawQuestion, Reader, Toggle};
+use super::raw::{At, RawChat, Reader, Toggle};
 use super::{
-    Announcement, ChatPlan, Diagnostic, PlanSpans, Question, ShownZone, Thanks, defaults, duration,
-    templates, when, zones,
+    Announcement, ChatPlan, Diagnostic, PlanSpans, ShownZone, Thanks, defaults, duration,
+    questions, templates, when, zones,
 };
 
 pub use super::accounts::{AccountLimit, check_against_accounts};
@@ -34,7 +34,7 @@ pub fn build(mut r: Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, Ve
         .filter_map(|z| zone(&mut r, z).map(|(name, tz)| ShownZone { name, tz }))
         .collect();
     let accounts = accounts(&mut r, chat);
-    let questions = questions(&mut r, chat, length);
+    let questions = questions::resolve(&mut r, chat, length);
     let announce = announce(&mut r, chat);
     let thanks = thanks(&mut r, chat);
     check_templates(&mut r, chat);
@@ -138,7 +138,11 @@ fn zone(r: &mut Reader<'_>, at: &At<String>) -> Option<(String, TimeZone)> {
 }
 
 /// A duration; reports malformed ones.
-fn parse_duration(r: &mut Reader<'_>, at: &At<String>, key: &str) -> Option<SignedDuration> {
+pub(super) fn parse_duration(
+    r: &mut Reader<'_>,
+    at: &At<String>,
+    key: &str,
+) -> Option<SignedDuration> {
     match duration::parse(&at.value) {
         Ok(d) => Some(d),
         Err(err) => {
@@ -153,11 +157,11 @@ fn parse_duration(r: &mut Reader<'_>, at: &At<String>, key: &str) -> Option<Sign
 }
 
 /// A duration that must be more than zero.
-fn positive(r: &mut Reader<'_>, at: &At<String>, key: &str) -> Option<SignedDuration> {
+pub(super) fn positive(r: &mut Reader<'_>, at: &At<String>, key: &str) -> Option<SignedDuration> {
     non_negative(r, at, key, SignedDuration::from_secs(1))
 }
 
-fn non_negative(
+pub(super) fn non_negative(
     r: &mut Reader<'_>,
     at: &At<String>,
     key: &str,
@@ -213,129 +217,6 @@ fn accounts(r: &mut Reader<'_>, chat: &RawChat) -> Option<Vec<String>> {
         }
     }
     Some(list.value.iter().map(|a| a.value.clone()).collect())
-}
-
-/// Resolves question offsets. Questions without `at` are spread evenly:
-/// a run of k such questions between the previous explicit `at` (or the
-/// start) and the next one (or the end) lands at equal steps of
-/// (next - previous) / (k + 1), truncated to whole seconds.
-fn questions(r: &mut Reader<'_>, chat: &RawChat, length: Option<SignedDuration>) -> Vec<Question> {
-    let Some(list) = &chat.questions else {
-        r.error(
-            Loc::default(),
-            "missing `questions`",
-            format!("add `{}`", super::raw::KEYS[13].1),
-        );
-        return Vec::new();
-    };
-    if list.value.is_empty() {
-        r.error(
-            list.loc,
-            "`questions` is empty",
-            "add at least one question, e.g. `- What brought you here?`",
-        );
-    }
-    let explicit = explicit_offsets(r, &list.value, length);
-    let resolved = spread(&explicit, length.unwrap_or(defaults::DURATION));
-    list.value
-        .iter()
-        .zip(resolved)
-        .enumerate()
-        .map(|(i, (q, at))| Question {
-            n: u32::try_from(i + 1).unwrap_or(u32::MAX),
-            at,
-            text: q.text.value.clone(),
-        })
-        .collect()
-}
-
-/// Parsed `at`s, checked against the end, file order and each other.
-/// Without a valid `length` the end is unknown and not checked.
-fn explicit_offsets(
-    r: &mut Reader<'_>,
-    list: &[RawQuestion],
-    length: Option<SignedDuration>,
-) -> Vec<Option<SignedDuration>> {
-    let mut out = Vec::new();
-    let mut previous: Option<(usize, SignedDuration)> = None;
-    for (i, q) in list.iter().enumerate() {
-        let Some(at) = &q.at else {
-            out.push(None);
-            continue;
-        };
-        let Some(offset) = non_negative(r, at, "at", SignedDuration::ZERO) else {
-            out.push(None);
-            continue;
-        };
-        let n = i + 1;
-        if let Some(length) = length.filter(|l| offset >= *l) {
-            r.error(
-                at.loc,
-                format!(
-                    "Q{n} at {} is not before the end of the chat ({} long)",
-                    at.value.trim(),
-                    duration::format(length)
-                ),
-                format!(
-                    "move it inside the chat, e.g. `at: {}`, or lengthen `duration`",
-                    duration::format(length - SignedDuration::from_mins(5).min(length / 2))
-                ),
-            );
-        } else if let Some((m, before)) = previous {
-            if offset.as_secs() / 60 == before.as_secs() / 60 {
-                r.error(
-                    at.loc,
-                    format!("Q{n} and Q{m} are both at minute {}", offset.as_secs() / 60),
-                    format!(
-                        "move Q{n} to a later minute, e.g. `at: {}`",
-                        duration::format(before + SignedDuration::from_mins(5))
-                    ),
-                );
-            } else if offset < before {
-                r.error(
-                    at.loc,
-                    format!(
-                        "Q{n} at {} comes before Q{m} at {}; questions are posted in file order",
-                        at.value.trim(),
-                        duration::format(before)
-                    ),
-                    "reorder the questions, or fix their `at`",
-                );
-            }
-        }
-        previous = Some((n, offset));
-        out.push(Some(offset));
-    }
-    out
-}
-
-fn spread(explicit: &[Option<SignedDuration>], length: SignedDuration) -> Vec<SignedDuration> {
-    let mut out = Vec::with_capacity(explicit.len());
-    let mut i = 0;
-    while i < explicit.len() {
-        if let Some(at) = explicit[i] {
-            out.push(at);
-            i += 1;
-            continue;
-        }
-        let run_end = (i..explicit.len())
-            .find(|&j| explicit[j].is_some())
-            .unwrap_or(explicit.len());
-        let lo = out.last().copied().unwrap_or(SignedDuration::ZERO);
-        let hi = explicit
-            .get(run_end)
-            .copied()
-            .flatten()
-            .unwrap_or(length)
-            .max(lo);
-        let k = i64::try_from(run_end - i).unwrap_or(i64::MAX);
-        let step = (hi - lo).as_secs() / (k + 1);
-        for j in 1..=k {
-            out.push(lo + SignedDuration::from_secs(step * j));
-        }
-        i = run_end;
-    }
-    out
 }
 
 fn announce(r: &mut Reader<'_>, chat: &RawChat) -> Vec<Announcement> {
@@ -461,5 +342,222 @@ fn spans(chat: &RawChat) -> PlanSpans {
             .flat_map(|l| &l.value)
             .map(|a| a.loc)
             .collect(),
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::plan::load::load_str;
+
+    /// A valid one-off chat; tests replace one line to make one mistake.
+    pub const BASE: &str = "title: Test chat
+hashtag: \"#test\"
+timezone: America/Chicago
+start: 2027-01-13 12:00
+duration: 1h
+questions:
+  - at: 5m
+    text: First?
+  - at: 15m
+    text: Second?
+";
+
+    /// `BASE` with line `n` (1-based) replaced by `line` (which may span lines).
+    pub fn with_line(n: usize, line: &str) -> String {
+        let mut lines: Vec<&str> = BASE.lines().collect();
+        lines[n - 1] = line;
+        lines.join("\n") + "\n"
+    }
+
+    pub fn errors(src: &str) -> Vec<Diagnostic> {
+        load_str(Path::new("t.yaml"), src).expect_err("expected problems")
+    }
+
+    /// The only error of `src`: its line, column, message and help.
+    pub fn only_error(src: &str) -> (usize, usize, String, String) {
+        let diags = errors(src);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        let d = &diags[0];
+        (
+            d.line,
+            d.column,
+            d.message.clone(),
+            d.help.clone().unwrap_or_default(),
+        )
+    }
+
+    #[test]
+    fn base_loads_with_defaults() {
+        let plan = load_str(Path::new("chats/base.yaml"), BASE).unwrap();
+        assert_eq!(plan.id, "base");
+        assert_eq!(plan.hashtag, "#test");
+        assert_eq!(plan.duration, SignedDuration::from_hours(1));
+        assert_eq!(plan.announce, defaults::announcements());
+        assert_eq!(plan.welcome.as_deref(), Some(defaults::WELCOME));
+        assert_eq!(plan.wrapup.as_deref(), Some(defaults::WRAPUP));
+        assert_eq!(plan.thanks, Some(defaults::thanks()));
+        assert_eq!(plan.question_format, defaults::QUESTION_FORMAT);
+        assert!(!plan.thread);
+        assert_eq!(plan.accounts, None);
+        assert_eq!(plan.questions[1].at, SignedDuration::from_mins(15));
+        assert_eq!(plan.spans.questions[1].line, 10);
+    }
+
+    #[test]
+    fn false_turns_items_off() {
+        let src = format!("{BASE}welcome: false\nwrapup: false\nannounce: false\nthanks: false\n");
+        let plan = load_str(Path::new("t.yaml"), &src).unwrap();
+        assert_eq!(plan.welcome, None);
+        assert_eq!(plan.wrapup, None);
+        assert!(plan.announce.is_empty());
+        assert_eq!(plan.thanks, None);
+    }
+
+    #[test]
+    fn explicit_items_are_read() {
+        let src = format!(
+            "{BASE}thread: true\naccounts: [main_x, hcsm_mastodon]\nannounce:\n  - before: 2h\n    text: Soon {{hashtag}}\n  - before: 30m\nthanks:\n  after: 0s\n  exclude: ['@CoHost']\n  search: false\nquestion_format: \"{{n}}) {{text}}\"\n"
+        );
+        let plan = load_str(Path::new("t.yaml"), &src).unwrap();
+        assert!(plan.thread);
+        assert_eq!(
+            plan.accounts,
+            Some(vec!["main_x".into(), "hcsm_mastodon".into()])
+        );
+        assert_eq!(plan.announce[0].before, SignedDuration::from_hours(2));
+        assert_eq!(plan.announce[1].text, defaults::ANNOUNCE);
+        let thanks = plan.thanks.unwrap();
+        assert_eq!((thanks.after, thanks.search), (SignedDuration::ZERO, false));
+        assert_eq!(thanks.exclude, vec!["cohost".to_string()]);
+        assert_eq!(plan.question_format, "{n}) {text}");
+        assert_eq!(plan.spans.accounts[1].column, 20);
+    }
+
+    #[test]
+    fn an_unknown_key_a_bad_zone_and_a_bad_duration_are_all_reported() {
+        let src = BASE
+            .replace("America/Chicago", "America/Chicgo")
+            .replace("duration: 1h", "duration: 1hour\ncolour: blue");
+        let found: Vec<_> = errors(&src)
+            .iter()
+            .map(|d| (d.line, d.column, d.message.clone()))
+            .collect();
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert_eq!((found[0].0, found[0].1), (3, 11));
+        assert!(found[0].2.contains("unknown time zone `America/Chicgo`"));
+        assert_eq!((found[1].0, found[1].1), (5, 11));
+        assert!(found[1].2.contains("`duration` is not a duration"));
+        assert_eq!((found[2].0, found[2].1), (6, 1));
+        assert!(found[2].2.contains("unknown key `colour`"));
+    }
+
+    #[test]
+    fn missing_keys_point_at_the_top_and_say_what_to_add() {
+        let (line, column, message, help) = only_error(&with_line(1, "# no title"));
+        assert_eq!((line, column), (1, 1));
+        assert_eq!(message, "missing `title`");
+        assert!(help.contains("add `title: "), "{help}");
+    }
+
+    #[test]
+    fn an_unquoted_hashtag_is_a_comment_and_we_say_so() {
+        let (line, column, message, help) = only_error(&with_line(2, "hashtag: #test"));
+        assert_eq!((line, column), (2, 8));
+        assert_eq!(message, "expected text for `hashtag`, found nothing");
+        assert!(help.contains("quote it"), "{help}");
+    }
+
+    #[test]
+    fn invalid_hashtags_get_a_fixed_suggestion() {
+        for (tag, fixed) in [
+            ("\"#123\"", "#chat123"),
+            ("test", "#test"),
+            ("\"#hcsm bm!\"", "#hcsmbm"),
+            ("\"#\"", "#chat"),
+        ] {
+            let (line, column, message, help) =
+                only_error(&with_line(2, &format!("hashtag: {tag}")));
+            assert_eq!((line, column), (2, 10), "{tag}");
+            assert!(message.contains("is not a hashtag"), "{message}");
+            assert!(help.contains(&format!("\"{fixed}\"")), "{tag}: {help}");
+        }
+        assert!(
+            load_str(
+                Path::new("t.yaml"),
+                &with_line(2, "hashtag: \"#Santé_2027\"")
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn unknown_zones_suggest_close_names() {
+        let (line, column, message, help) = only_error(&with_line(3, "timezone: Chicago"));
+        assert_eq!((line, column), (3, 11));
+        assert_eq!(message, "unknown time zone `Chicago`");
+        assert!(help.contains("`America/Chicago`"), "{help}");
+        let src = format!("{BASE}show_times_in: [Europe/London, Europe/Pariss]\n");
+        let (line, column, _, help) = only_error(&src);
+        assert_eq!((line, column), (11, 32));
+        assert!(help.contains("`Europe/Paris`"), "{help}");
+    }
+
+    #[test]
+    fn durations_must_be_well_formed_and_positive() {
+        let (line, column, message, help) = only_error(&with_line(5, "duration: 0m"));
+        assert_eq!((line, column), (5, 11));
+        assert!(message.contains("must be more than zero"), "{message}");
+        assert!(help.contains("duration: 10m"), "{help}");
+        let (_, _, message, help) = only_error(&with_line(5, "duration: 90"));
+        assert!(message.contains("needs a unit"), "{message}");
+        assert!(help.contains("`1h30m`"), "{help}");
+        let src = format!("{BASE}announce:\n  - before: -1h\n");
+        let (line, column, message, _) = only_error(&src);
+        assert_eq!((line, column), (12, 13));
+        assert!(message.contains("`before` must be more than zero"));
+    }
+
+    #[test]
+    fn account_names_are_lowercase_words() {
+        let src = format!("{BASE}accounts: [main_x, Main-X]\n");
+        let (line, column, message, help) = only_error(&src);
+        assert_eq!((line, column), (11, 20));
+        assert!(message.contains("`Main-X` is not an account name"));
+        assert!(help.contains("`main_x`"), "{help}");
+        let (_, _, message, _) = only_error(&format!("{BASE}accounts: []\n"));
+        assert!(message.contains("empty"));
+    }
+
+    #[test]
+    fn placeholders_are_checked_per_item_and_located() {
+        let src = format!("{BASE}welcome: \"Hi {{titel}} at {{time}}\"\n");
+        let (line, column, message, help) = only_error(&src);
+        assert_eq!((line, column), (11, 14));
+        assert_eq!(message, "unknown placeholder `{titel}` in welcome");
+        assert!(help.contains("did you mean `{title}`"), "{help}");
+
+        let src = format!("{BASE}wrapup: |\n  Bye!\n  Thanks {{mentions}}\n");
+        let (line, column, message, _) = only_error(&src);
+        assert_eq!((line, column), (13, 10));
+        assert!(message.contains("`{mentions}` is not available in wrapup"));
+
+        let src = format!("{BASE}thanks:\n  text: \"{{mentions}} {{n}}\"\n");
+        let (line, column, message, help) = only_error(&src);
+        assert_eq!((line, column), (12, 21));
+        assert!(message.contains("`{n}` is not available in thanks"));
+        assert!(help.contains("{mentions}"), "{help}");
+
+        let src = format!("{BASE}question_format: \"{{n}}. {{text}} {{mentions}}\"\n");
+        let (_, column, message, _) = only_error(&src);
+        assert_eq!(column, 31);
+        assert!(message.contains("question_format"));
+
+        let src = with_line(8, "    text: What about {text}?");
+        let (line, column, message, _) = only_error(&src);
+        assert_eq!((line, column), (8, 22));
+        assert!(message.contains("not available in a question"));
     }
 }

@@ -89,7 +89,13 @@ fn date(r: &mut Reader<'_>, at: &At<String>, key: &str) -> Option<civil::Date> {
 
 fn datetime(r: &mut Reader<'_>, at: &At<String>) -> Option<civil::DateTime> {
     let text = at.value.trim();
-    match civil::DateTime::from_str(text) {
+    // jiff reads a bare date as midnight; an organizer who left out the
+    // time almost certainly did not mean midnight.
+    let parsed = match civil::DateTime::from_str(text) {
+        Ok(_) if !text.contains(':') => Err("the time of day is missing".to_string()),
+        other => other.map_err(|err| err.to_string()),
+    };
+    match parsed {
         Ok(dt) => Some(dt),
         Err(err) => {
             let hint = if civil::Date::from_str(text).is_ok() {
@@ -219,4 +225,182 @@ fn check_fires(
         "check the day-of-month and month fields (e.g. February has no 30th), or widen `from`/`until`",
     );
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::plan::When;
+    use crate::plan::load::load_str;
+    use crate::plan::validate::tests::{BASE, only_error, with_line};
+
+    fn at(zone: &str, start: &str) -> String {
+        with_line(3, &format!("timezone: {zone}"))
+            .replace("start: 2027-01-13 12:00", &format!("start: {start}"))
+    }
+
+    fn loads(zone: &str, start: &str) -> bool {
+        load_str(Path::new("t.yaml"), &at(zone, start)).is_ok()
+    }
+
+    #[test]
+    fn us_spring_gap_is_reported_with_times_on_either_side() {
+        let (line, column, message, help) = only_error(&at("America/Chicago", "2027-03-14 02:30"));
+        assert_eq!((line, column), (4, 8));
+        assert!(
+            message.contains("2027-03-14 02:30 does not exist"),
+            "{message}"
+        );
+        assert!(message.contains("from offset -06 to -05"), "{message}");
+        assert!(help.contains("`start: 2027-03-14 01:30`"), "{help}");
+        assert!(help.contains("`start: 2027-03-14 03:30`"), "{help}");
+    }
+
+    #[test]
+    fn eu_autumn_overlap_is_reported_as_ambiguous() {
+        let (_, _, message, help) = only_error(&at("Europe/Paris", "2026-10-25 02:30"));
+        assert!(message.contains("happens twice"), "{message}");
+        assert!(message.contains("ambiguous"), "{message}");
+        assert!(help.contains("01:30") && help.contains("03:30"), "{help}");
+        assert!(loads("Europe/Paris", "2026-10-25 03:30"));
+    }
+
+    #[test]
+    fn southern_hemisphere_gap_is_in_october() {
+        let (_, _, message, _) = only_error(&at("Australia/Sydney", "2026-10-04 02:30"));
+        assert!(message.contains("does not exist"), "{message}");
+        let (_, _, message, _) = only_error(&at("Australia/Sydney", "2027-04-04 02:30"));
+        assert!(message.contains("happens twice"), "{message}");
+        assert!(loads("Australia/Sydney", "2027-03-14 02:30"));
+    }
+
+    #[test]
+    fn half_hour_zones_and_half_hour_shifts() {
+        // Adelaide is +09:30/+10:30; Lord Howe moves its clocks by 30 minutes.
+        let (_, _, message, _) = only_error(&at("Australia/Adelaide", "2026-10-04 02:30"));
+        assert!(
+            message.contains("from offset +09:30 to +10:30"),
+            "{message}"
+        );
+        let (_, _, message, help) = only_error(&at("Australia/Lord_Howe", "2026-10-04 02:15"));
+        assert!(message.contains("does not exist"), "{message}");
+        assert!(help.contains("01:45") && help.contains("02:45"), "{help}");
+        assert!(loads("Asia/Kolkata", "2027-03-14 02:30"));
+    }
+
+    #[test]
+    fn zones_that_changed_their_rules() {
+        // Sao Paulo dropped DST in 2019: midnight on the first Sunday of
+        // November was skipped in 2018 but exists in 2027.
+        let (_, _, message, _) = only_error(&at("America/Sao_Paulo", "2018-11-04 00:30"));
+        assert!(message.contains("does not exist"), "{message}");
+        assert!(loads("America/Sao_Paulo", "2027-11-07 00:30"));
+        // Moscow has kept +03 all year since 2014.
+        assert!(loads("Europe/Moscow", "2027-03-28 02:30"));
+        assert!(loads("Europe/Moscow", "2027-10-31 02:30"));
+    }
+
+    #[test]
+    fn start_must_be_a_local_date_and_time() {
+        let (line, column, message, help) = only_error(&with_line(4, "start: 2027-01-13"));
+        assert_eq!((line, column), (4, 8));
+        assert!(message.contains("not a local date and time"), "{message}");
+        assert!(
+            help.starts_with("`start` needs a time of day too"),
+            "{help}"
+        );
+        assert!(loads("America/Chicago", "2027-01-13T12:00"));
+    }
+
+    fn repeat(line: &str) -> String {
+        with_line(4, line)
+    }
+
+    #[test]
+    fn cron_lines_are_standard_five_fields_sunday_zero() {
+        let plan = load_str(Path::new("t.yaml"), &repeat("repeat: \"0 12 * * 0\"")).unwrap();
+        let When::Repeat(rec) = plan.when else {
+            panic!()
+        };
+        let from = jiff::civil::date(2027, 1, 13)
+            .to_zoned(plan.tz.clone())
+            .unwrap();
+        let next = rec.cron.find_next_occurrence(&from, true).unwrap();
+        assert_eq!(next.weekday(), jiff::civil::Weekday::Sunday);
+        assert!(load_str(Path::new("t.yaml"), &repeat("repeat: 0 12 * * WED")).is_ok());
+    }
+
+    #[test]
+    fn six_and_seven_field_lines_are_refused_with_a_reason() {
+        let (line, column, message, help) = only_error(&repeat("repeat: \"0 0 12 * * WED\""));
+        assert_eq!((line, column), (4, 9));
+        assert!(
+            message.contains("needs 5 cron fields, found 6"),
+            "{message}"
+        );
+        assert!(message.contains("seconds"), "{message}");
+        assert!(help.contains("0 12 * * WED"), "{help}");
+        let (_, _, message, _) = only_error(&repeat("repeat: \"0 0 12 * * WED 2027\""));
+        assert!(message.contains("found 7"), "{message}");
+    }
+
+    #[test]
+    fn malformed_cron_lines_are_reported() {
+        let (line, _, message, help) = only_error(&repeat("repeat: \"0 25 * * *\""));
+        assert_eq!(line, 4);
+        assert!(
+            message.starts_with("`repeat` is not a valid cron line"),
+            "{message}"
+        );
+        assert!(
+            help.contains("minute hour day-of-month month day-of-week"),
+            "{help}"
+        );
+    }
+
+    #[test]
+    fn cron_lines_that_never_fire_are_reported() {
+        let (_, _, message, help) = only_error(&repeat("repeat: \"0 12 30 2 *\""));
+        assert!(message.contains("never fires"), "{message}");
+        assert!(help.contains("February"), "{help}");
+        let src = repeat("repeat: \"0 12 * * WED\"\nfrom: 2027-01-14\nuntil: 2027-01-19");
+        let (line, _, message, _) = only_error(&src);
+        assert_eq!(line, 4);
+        assert!(
+            message.contains("never fires between 2027-01-14 and 2027-01-19"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn from_and_until_are_dates_in_order_and_only_for_repeat() {
+        let src = repeat("repeat: \"0 12 * * WED\"\nfrom: 2027-06-01\nuntil: 2027-01-01");
+        let diags = crate::plan::validate::tests::errors(&src);
+        assert!(
+            diags.iter().any(|d| d.line == 6
+                && d.message
+                    .contains("`until` 2027-01-01 is before `from` 2027-06-01")),
+            "{diags:#?}"
+        );
+        let (line, _, message, _) = only_error(&repeat("repeat: \"0 12 * * WED\"\nfrom: June"));
+        assert_eq!(line, 5);
+        assert!(message.contains("`from` is not a date"));
+        let (line, _, message, _) = only_error(&format!("{BASE}until: 2027-02-01\n"));
+        assert_eq!(line, 11);
+        assert!(message.contains("only apply to a `repeat` chat"));
+    }
+
+    #[test]
+    fn start_and_repeat_both_or_neither() {
+        let (line, column, message, _) = only_error(&format!("{BASE}repeat: \"0 12 * * WED\"\n"));
+        assert_eq!((line, column), (11, 9));
+        assert!(message.contains("either `start` or `repeat`, not both"));
+        let (line, column, message, help) = only_error(&with_line(4, "# no start"));
+        assert_eq!(
+            (line, column, message.as_str()),
+            (1, 1, "missing `start` or `repeat`")
+        );
+        assert!(help.contains("repeat:"));
+    }
 }

@@ -66,66 +66,61 @@ pub fn expand(plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Slot> {
 /// Every slot of the occurrence starting at `start`, ordered by instant
 /// then kind then number.
 pub fn expand_occurrence(plan: &ChatPlan, start: &Zoned) -> Vec<Slot> {
-    let base = OccurrenceText::new(plan, start);
+    let texts = OccurrenceText::new(plan, start);
     let starts = start.timestamp();
     let ends = starts.checked_add(plan.duration).unwrap_or(Timestamp::MAX);
-    let slot = |kind: SlotKind, n: Option<u32>, at: Timestamp, text: String| Slot {
-        chat: Arc::clone(&base.chat),
-        occurrence: start.datetime(),
-        kind,
-        n,
-        at,
-        text,
-        starts,
-        ends,
-    };
+    let mut slots: Vec<Slot> = posts(plan, start, ends, &texts)
+        .into_iter()
+        .map(|(kind, n, at, text)| Slot {
+            chat: Arc::clone(&texts.chat),
+            occurrence: start.datetime(),
+            kind,
+            n,
+            at,
+            text,
+            starts,
+            ends,
+        })
+        .collect();
+    slots.sort_by_key(|slot| (slot.at, slot.kind, slot.n));
+    slots
+}
 
-    let mut slots = Vec::with_capacity(plan.announce.len() + plan.questions.len() + 3);
+/// One post of an occurrence: kind, number, instant, text.
+type Post = (SlotKind, Option<u32>, Timestamp, String);
+
+/// Every post of the occurrence starting at `start` and ending at `ends`.
+fn posts(plan: &ChatPlan, start: &Zoned, ends: Timestamp, texts: &OccurrenceText<'_>) -> Vec<Post> {
+    let starts = start.timestamp();
+    let mut posts = Vec::with_capacity(plan.announce.len() + plan.questions.len() + 3);
     for (index, announcement) in (1u32..).zip(&plan.announce) {
         let at = shift(start, -announcement.before);
-        let text = base.post(&announcement.text, base.vars(), "announcement");
-        slots.push(slot(SlotKind::Announce, Some(index), at, text));
+        let text = texts.post(&announcement.text, texts.vars(), "announcement");
+        posts.push((SlotKind::Announce, Some(index), at, text));
     }
     if let Some(welcome) = &plan.welcome {
-        slots.push(slot(
-            SlotKind::Welcome,
-            None,
-            starts,
-            base.post(welcome, base.vars(), "welcome"),
-        ));
+        let text = texts.post(welcome, texts.vars(), "welcome");
+        posts.push((SlotKind::Welcome, None, starts, text));
     }
     for question in &plan.questions {
         let at = starts.checked_add(question.at).unwrap_or(Timestamp::MAX);
-        slots.push(slot(
-            SlotKind::Question,
-            Some(question.n),
-            at,
-            base.question(question.n, &question.text),
-        ));
+        let text = texts.question(question.n, &question.text);
+        posts.push((SlotKind::Question, Some(question.n), at, text));
     }
     if let Some(wrapup) = &plan.wrapup {
-        slots.push(slot(
-            SlotKind::Wrapup,
-            None,
-            ends,
-            base.post(wrapup, base.vars(), "wrap-up"),
-        ));
+        let text = texts.post(wrapup, texts.vars(), "wrap-up");
+        posts.push((SlotKind::Wrapup, None, ends, text));
     }
     if let Some(thanks) = &plan.thanks {
         let end = ends.to_zoned(start.time_zone().clone());
         let vars = Vars {
             mentions: Some("{mentions}"),
-            ..base.vars()
+            ..texts.vars()
         };
-        slots.push(slot(
-            SlotKind::Thanks,
-            None,
-            shift(&end, thanks.after),
-            base.post(&thanks.text, vars, "thank-you"),
-        ));
+        let text = texts.post(&thanks.text, vars, "thank-you");
+        posts.push((SlotKind::Thanks, None, shift(&end, thanks.after), text));
     }
-    slots.sort_by_key(|slot| (slot.at, slot.kind, slot.n));
-    slots
+    posts
 }
 
 /// `from` moved by `by`: whole days on the calendar of its zone, the rest in
@@ -207,76 +202,9 @@ impl<'p> OccurrenceText<'p> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
-    use croner::Cron;
-    use jiff::tz::TimeZone;
-
     use super::*;
-    use crate::plan::{Announcement, Question, Recurrence, ShownZone, Thanks, When};
-
-    const QUESTIONS: [&str; 4] = [
-        "Everyone's needs are different. What are the keys to identifying each patient's needs?",
-        "What guidelines need to be developed to deliver meaningful and individualized support?",
-        "How can we categorize what a doctor and a mentor offer, to match patient's individual needs?",
-        "How do we track progress and make adjustments when necessary?",
-    ];
-
-    fn hcsmbm() -> ChatPlan {
-        let line = "0 12 * * WED";
-        ChatPlan {
-            id: "hcsmbm".into(),
-            source: PathBuf::from("chats/hcsmbm.yaml"),
-            title: "Health Care Social Media Buddy Mentoring".into(),
-            hashtag: "#hcsmbm".into(),
-            zone_name: "America/Chicago".into(),
-            tz: TimeZone::get("America/Chicago").unwrap(),
-            when: When::Repeat(Box::new(Recurrence {
-                line: line.into(),
-                cron: line.parse::<Cron>().unwrap(),
-                from: None,
-                until: None,
-            })),
-            duration: SignedDuration::from_hours(1),
-            show_times_in: ["America/Denver", "Europe/London"]
-                .iter()
-                .map(|name| ShownZone {
-                    name: name.to_string(),
-                    tz: TimeZone::get(name).unwrap(),
-                })
-                .collect(),
-            accounts: None,
-            thread: false,
-            announce: vec![
-                Announcement {
-                    before: SignedDuration::from_hours(24),
-                    text: "Tomorrow: {title} at {times}.".into(),
-                },
-                Announcement {
-                    before: SignedDuration::from_hours(1),
-                    text: "In an hour: {title} at {time} {hashtag}".into(),
-                },
-            ],
-            welcome: Some("Welcome to {title} on {date}! {hashtag}".into()),
-            questions: (1u32..)
-                .zip(QUESTIONS)
-                .map(|(n, text)| Question {
-                    n,
-                    at: SignedDuration::from_mins(5 + 10 * (i64::from(n) - 1)),
-                    text: text.into(),
-                })
-                .collect(),
-            question_format: "Q{n}. {text} {hashtag}".into(),
-            wrapup: Some("That's a wrap! Thank you for a great {hashtag} chat.".into()),
-            thanks: Some(Thanks {
-                after: SignedDuration::from_mins(10),
-                text: "Thank you to everyone who joined {hashtag} today: {mentions}".into(),
-                exclude: Vec::new(),
-                search: true,
-            }),
-            spans: Default::default(),
-        }
-    }
+    use crate::plan::When;
+    use crate::schedule::fixtures::{HCSMBM_QUESTIONS as QUESTIONS, hcsmbm};
 
     fn zoned(s: &str) -> Zoned {
         s.parse().unwrap()

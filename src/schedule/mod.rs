@@ -13,6 +13,8 @@
 //! - [`window`]: the `--from`/`--until` bounds of `tweetchat plan`.
 
 pub mod expand;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod recurrence;
 pub mod times;
 pub mod window;

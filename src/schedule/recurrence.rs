@@ -168,44 +168,17 @@ impl Iterator for RepeatOccurrences<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use croner::Cron;
-    use jiff::SignedDuration;
 
     use super::*;
+    use crate::schedule::fixtures;
 
     fn plan(zone: &str, when: When) -> ChatPlan {
-        ChatPlan {
-            id: "test".into(),
-            source: PathBuf::from("chats/test.yaml"),
-            title: "Test".into(),
-            hashtag: "#test".into(),
-            zone_name: zone.into(),
-            tz: TimeZone::get(zone).unwrap(),
-            when,
-            duration: SignedDuration::from_hours(1),
-            show_times_in: Vec::new(),
-            accounts: None,
-            thread: false,
-            announce: Vec::new(),
-            welcome: None,
-            questions: Vec::new(),
-            question_format: "Q{n}. {text} {hashtag}".into(),
-            wrapup: None,
-            thanks: None,
-            spans: Default::default(),
-        }
+        fixtures::bare(zone, when)
     }
 
     fn repeat(zone: &str, line: &str, from: Option<&str>, until: Option<&str>) -> ChatPlan {
-        let recurrence = Recurrence {
-            line: line.into(),
-            cron: line.parse::<Cron>().unwrap(),
-            from: from.map(|d| d.parse().unwrap()),
-            until: until.map(|d| d.parse().unwrap()),
-        };
-        plan(zone, When::Repeat(Box::new(recurrence)))
+        fixtures::bare(zone, fixtures::repeat(line, from, until))
     }
 
     fn ts(s: &str) -> Timestamp {
@@ -395,6 +368,23 @@ mod tests {
         let chat = repeat("America/Chicago", "30 1 * * *", None, None);
         let found = occurrences(&chat, ts("2026-11-01T06:45Z"), ts("2026-11-02T12:00Z"));
         assert_eq!(locals(&found), ["2026-11-02 01:30 CST"]);
+    }
+
+    #[test]
+    fn a_zone_that_changed_its_rules_follows_the_rules_of_each_date() {
+        // Brazil kept summer time until 2019: São Paulo went to -02 on
+        // 4 November 2018, and no longer does.
+        let chat = repeat("America/Sao_Paulo", "0 12 * * WED", None, None);
+        let found = occurrences(&chat, ts("2018-10-30T00:00Z"), ts("2018-11-08T00:00Z"));
+        assert_eq!(
+            instants(&found),
+            ["2018-10-31T15:00:00Z", "2018-11-07T14:00:00Z"]
+        );
+        let found = occurrences(&chat, ts("2026-10-27T00:00Z"), ts("2026-11-05T00:00Z"));
+        assert_eq!(
+            instants(&found),
+            ["2026-10-28T15:00:00Z", "2026-11-04T15:00:00Z"]
+        );
     }
 
     #[test]

@@ -175,6 +175,19 @@ mod tests {
     }
 
     #[test]
+    fn a_zone_that_changed_its_rules_shows_the_offset_of_that_date() {
+        let shown = zones(&["America/Sao_Paulo"]);
+        assert_eq!(
+            render_times(&chicago("2018-12-05T12:00"), &shown),
+            "12:00 CST Wed 5 Dec — 16:00 UTC-2"
+        );
+        assert_eq!(
+            render_times(&chicago("2026-12-02T12:00"), &shown),
+            "12:00 CST Wed 2 Dec — 15:00 UTC-3"
+        );
+    }
+
+    #[test]
     fn no_shown_zones_is_just_the_chat_zone() {
         let start = chicago("2026-12-02T09:05");
         assert_eq!(render_times(&start, &[]), "9:05 CST Wed 2 Dec");

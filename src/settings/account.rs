@@ -214,29 +214,7 @@ fn check_required(account: &AccountSettings, source: &str, problems: &mut Vec<St
     let prefix = format!("`accounts.{}` ({source})", account.name);
     match account.platform {
         PlatformKind::Console => {}
-        PlatformKind::X => {
-            let oauth1: Vec<&str> = X_OAUTH1.iter().copied().filter(|k| has(k)).collect();
-            let oauth2 =
-                account.client_id.is_some() || has("refresh_token") || has("client_secret");
-            if !oauth1.is_empty() && oauth2 {
-                problems.push(format!(
-                    "{prefix}: x account mixes OAuth 1.0a keys ({}) with OAuth 2.0 keys (client_id, client_secret, refresh_token); keep one set",
-                    oauth1.join(", ")
-                ));
-            } else if !oauth1.is_empty() {
-                let missing: Vec<&str> = X_OAUTH1.iter().copied().filter(|k| !has(k)).collect();
-                if !missing.is_empty() {
-                    problems.push(format!(
-                        "{prefix}: x account with OAuth 1.0a keys also needs {}",
-                        missing.join(", ")
-                    ));
-                }
-            } else if account.client_id.is_none() || !has("refresh_token") {
-                problems.push(format!(
-                    "{prefix}: x account needs either consumer_key, consumer_secret, access_token and access_token_secret (OAuth 1.0a) or client_id and refresh_token (OAuth 2.0)"
-                ));
-            }
-        }
+        PlatformKind::X => check_x(account, &prefix, problems),
         PlatformKind::Mastodon => {
             let mut missing = Vec::new();
             if account.api_base.is_none() {
@@ -267,6 +245,31 @@ fn check_required(account: &AccountSettings, source: &str, problems: &mut Vec<St
                 ));
             }
         }
+    }
+}
+
+/// X: the four OAuth 1.0a keys, or an OAuth 2.0 client id and refresh token.
+fn check_x(account: &AccountSettings, prefix: &str, problems: &mut Vec<String>) {
+    let has = |key: &str| account.secrets.contains_key(key);
+    let oauth1: Vec<&str> = X_OAUTH1.iter().copied().filter(|k| has(k)).collect();
+    let oauth2 = account.client_id.is_some() || has("refresh_token") || has("client_secret");
+    if !oauth1.is_empty() && oauth2 {
+        problems.push(format!(
+            "{prefix}: x account mixes OAuth 1.0a keys ({}) with OAuth 2.0 keys (client_id, client_secret, refresh_token); keep one set",
+            oauth1.join(", ")
+        ));
+    } else if !oauth1.is_empty() {
+        let missing: Vec<&str> = X_OAUTH1.iter().copied().filter(|k| !has(k)).collect();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "{prefix}: x account with OAuth 1.0a keys also needs {}",
+                missing.join(", ")
+            ));
+        }
+    } else if account.client_id.is_none() || !has("refresh_token") {
+        problems.push(format!(
+            "{prefix}: x account needs either consumer_key, consumer_secret, access_token and access_token_secret (OAuth 1.0a) or client_id and refresh_token (OAuth 2.0)"
+        ));
     }
 }
 

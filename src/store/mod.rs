@@ -77,8 +77,12 @@ pub enum Claim {
     InDoubt { attempts: u32 },
     /// Already posted.
     Done(RemotePost),
-    /// Skipped, now or earlier, with the reason.
+    /// Skipped by an earlier claim, with the reason.
     Skipped(String),
+    /// Recorded as skipped by this claim: missed beyond its grace window (see
+    /// [`Intent::missed`]) or out of order (a later slot of the occurrence is
+    /// already posted on this account).
+    SkippedNow(String),
     /// Failed earlier, with the reason; not retried.
     Failed(String),
 }
@@ -339,7 +343,7 @@ fn claim_one(conn: &Connection, intent: &Intent) -> rusqlite::Result<Claim> {
         ],
     )?;
     Ok(match skip {
-        Some(reason) => Claim::Skipped(reason),
+        Some(reason) => Claim::SkippedNow(reason),
         None => Claim::Fresh,
     })
 }
@@ -532,7 +536,7 @@ mod tests {
             claims,
             vec![
                 Claim::InDoubt { attempts: 1 },
-                Claim::Skipped("missed by 2h".into())
+                Claim::SkippedNow("missed by 2h".into())
             ]
         );
         assert_eq!(
@@ -553,7 +557,7 @@ mod tests {
             .claim(&[intent("q1", "2026-12-02T18:05:00Z")])
             .unwrap();
         assert!(
-            matches!(&claims[0], Claim::Skipped(reason) if reason.contains("out of order")),
+            matches!(&claims[0], Claim::SkippedNow(reason) if reason.contains("out of order")),
             "{claims:?}"
         );
     }

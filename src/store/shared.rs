@@ -15,6 +15,8 @@ use tokio::task::JoinHandle;
 
 use super::{Claim, Intent, Outcome, PostRecord, Store};
 
+const STOPPED: &str = "the state database writer stopped before answering";
+
 /// Most requests committed together.
 const MAX_BATCH: usize = 512;
 
@@ -90,14 +92,19 @@ impl SharedStore {
         (SharedStore { tx }, writer)
     }
 
-    async fn ask(&self, request: Request) -> anyhow::Result<Response> {
+    fn send(
+        &self,
+        request: Request,
+    ) -> anyhow::Result<oneshot::Receiver<anyhow::Result<Response>>> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Envelope { request, reply })
             .map_err(|_| anyhow!("the state database writer has stopped"))?;
-        answer
-            .await
-            .context("the state database writer stopped before answering")?
+        Ok(answer)
+    }
+
+    async fn ask(&self, request: Request) -> anyhow::Result<Response> {
+        self.send(request)?.await.context(STOPPED)?
     }
 
     /// Claims every intent, all in one transaction.
@@ -112,9 +119,18 @@ impl SharedStore {
 
     /// Records how the post under `key` ended.
     pub async fn record(&self, key: &str, outcome: Outcome) -> anyhow::Result<()> {
-        self.ask(Request::Record(key.to_string(), outcome))
-            .await
-            .map(drop)
+        self.record_soon(key, outcome).await
+    }
+
+    /// Queues the record now (so later requests see it) and returns a future
+    /// for its commit, which the caller may await elsewhere.
+    pub fn record_soon(
+        &self,
+        key: &str,
+        outcome: Outcome,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send + 'static {
+        let answer = self.send(Request::Record(key.to_string(), outcome));
+        async move { answer?.await.context(STOPPED)?.map(drop) }
     }
 
     /// See [`Store::release`].

@@ -7,9 +7,9 @@
 //! those that are real (RGI) emoji; a candidate that is not an emoji is
 //! counted code point by code point. We do the same, with the `emojis` crate
 //! as the list of real emoji (the same data the reference implementation
-//! uses), except that two flags in a row are two candidates (see
-//! `tests/count.rs`: the reference crate fuses `🇺🇸🇬🇧` into one invalid
-//! candidate and counts it as 8, X counts 4).
+//! uses), except that a regional indicator only continues a candidate to
+//! complete a flag (see `tests/count.rs`: the reference crate fuses
+//! `🇺🇸🇬🇧` into one invalid candidate and counts it as 8, X counts 4).
 
 /// Could `c` begin an emoji sequence?
 fn is_emoji_start(c: char) -> bool {
@@ -26,10 +26,24 @@ fn is_modifier(c: char) -> bool {
         '\u{1f3fb}'..='\u{1f3ff}' | '\u{fe0e}' | '\u{fe0f}' | '\u{20e3}' | '\u{e0000}'..='\u{e007f}')
 }
 
-/// The byte length of the real emoji sequence at the start of `s`, if any.
-pub fn emoji_at(s: &str) -> Option<usize> {
+/// An emoji candidate at the start of a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Candidate {
+    /// A real emoji sequence of this many bytes: weighs 2 in all.
+    Emoji(usize),
+    /// Looked like one but is not: these bytes are weighed code point by
+    /// code point, and no emoji starts inside them (as in twitter-text).
+    Text(usize),
+}
+
+/// The emoji candidate at the start of `s`, if any.
+pub fn emoji_at(s: &str) -> Option<Candidate> {
     let len = candidate_len(s)?;
-    emojis::get(&s[..len]).map(|_| len)
+    Some(if emojis::get(&s[..len]).is_some() {
+        Candidate::Emoji(len)
+    } else {
+        Candidate::Text(len)
+    })
 }
 
 /// The permissive candidate: keycaps (`1️⃣`), flags (two regional
@@ -47,20 +61,22 @@ fn candidate_len(s: &str) -> Option<usize> {
     if !is_emoji_start(first) {
         return None;
     }
-    if is_regional_indicator(first) {
-        let len = first.len_utf8();
-        return Some(match s[len..].chars().next() {
-            Some(c) if is_regional_indicator(c) => len + c.len_utf8(),
-            _ => len,
-        });
-    }
     let mut len = first.len_utf8();
+    if is_regional_indicator(first)
+        && let Some(second) = s[len..]
+            .chars()
+            .next()
+            .filter(|&c| is_regional_indicator(c))
+    {
+        len += second.len_utf8();
+    }
     loop {
         let mut rest = s[len..].chars();
         match rest.next() {
             Some(c) if is_modifier(c) => len += c.len_utf8(),
             Some('\u{200d}') => match rest.next() {
-                Some(next) if is_emoji_start(next) => {
+                // As in twitter-text, a keycap base may follow a joiner too.
+                Some(next) if is_emoji_start(next) || matches!(next, '#' | '*' | '0'..='9') => {
                     len += '\u{200d}'.len_utf8() + next.len_utf8()
                 }
                 _ => break,
@@ -79,15 +95,20 @@ mod tests {
     fn whole_sequences_are_one_emoji() {
         for emoji in ["😀", "👋🏽", "👨‍👩‍👧‍👦", "🇺🇸", "1️⃣", "#\u{20e3}", "🏳️‍🌈", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"]
         {
-            assert_eq!(emoji_at(emoji), Some(emoji.len()), "{emoji}");
+            assert_eq!(
+                emoji_at(emoji),
+                Some(Candidate::Emoji(emoji.len())),
+                "{emoji}"
+            );
         }
-        assert_eq!(emoji_at("🇺🇸🇬🇧"), Some("🇺🇸".len()));
+        assert_eq!(emoji_at("🇺🇸🇬🇧"), Some(Candidate::Emoji("🇺🇸".len())));
     }
 
     #[test]
     fn text_is_not_an_emoji() {
-        for text in ["a", "1", "#tag", "→", "é"] {
+        for text in ["a", "1", "#tag", "é"] {
             assert_eq!(emoji_at(text), None, "{text}");
         }
+        assert_eq!(emoji_at("→\u{fe0f}"), Some(Candidate::Text(6)));
     }
 }

@@ -18,7 +18,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::PlatformKind;
-use super::emoji::emoji_at;
+use super::emoji::{Candidate, emoji_at};
 use super::url::{Schemes, find_urls};
 
 /// What every URL counts on X and Mastodon (X's `transformedURLLength`).
@@ -61,10 +61,18 @@ fn x_weighted_length(text: &str) -> usize {
             continue;
         }
         let rest = &text[pos..];
-        if let Some(len) = emoji_at(rest) {
-            total += 2;
-            pos += len;
-            continue;
+        match emoji_at(rest) {
+            Some(Candidate::Emoji(len)) => {
+                total += 2;
+                pos += len;
+                continue;
+            }
+            Some(Candidate::Text(len)) => {
+                total += rest[..len].chars().map(x_weight).sum::<usize>();
+                pos += len;
+                continue;
+            }
+            None => {}
         }
         let Some(c) = rest.chars().next() else { break };
         total += x_weight(c);

@@ -395,4 +395,18 @@ mod tests {
         .unwrap();
         assert_eq!(fill_mentions(&thanks, "@a @b"), "Thanks #hcsmbm: @a @b");
     }
+
+    proptest::proptest! {
+        /// What the plan validator accepts always renders: the two readings
+        /// of the syntax agree, so validated plans never post a raw template.
+        #[test]
+        fn templates_the_validator_accepts_render(
+            template in "([a-z #]|\\{|\\}|\\{(title|n|text|mentions|bogus)\\}){0,12}",
+        ) {
+            let allowed = ["title", "hashtag", "time", "times", "date", "n", "text"];
+            let accepted = crate::plan::templates::check(&template, "a test", &allowed).is_empty();
+            let vars = Vars { n: Some(1), text: Some("q"), ..vars() };
+            proptest::prop_assert_eq!(accepted, render(&template, &vars).is_ok(), "{}", template);
+        }
+    }
 }

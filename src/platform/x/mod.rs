@@ -10,6 +10,8 @@
 //! - `client`: one authenticated request (signing, timeout, one refresh
 //!   after a 401, rate-limit headers).
 //! - `errors`: every refusal X can answer, mapped onto [`PostError`].
+//! - [`pkce`]: the authorization URL and S256 verifier/challenge for
+//!   `tweetchat auth x`.
 //! - [`quota`]: the last `x-rate-limit-*` values, for metrics.
 //! - `reconcile`: finding an in-doubt post on the account's own timeline.
 //! - `search`: hashtag search over every page of recent search.
@@ -24,6 +26,7 @@ mod client;
 mod errors;
 pub mod oauth1;
 pub mod oauth2;
+pub mod pkce;
 pub mod quota;
 mod reconcile;
 mod search;
@@ -200,6 +203,11 @@ impl Platform for XAccount {
     }
 
     async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
+        if self.me.get().is_none() {
+            // Only for the post's link (x.com/USER/status/ID); the daemon
+            // normally called whoami at start-up already.
+            let _ = self.whoami().await;
+        }
         let body = self
             .api
             .send(&Call::post_json("/2/tweets", create_body(post)))

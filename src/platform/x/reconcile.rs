@@ -4,8 +4,9 @@
 //! content" refusal the only way to know is `GET /2/users/:id/tweets` since a
 //! little before the slot was due, comparing texts the way X stores them:
 //! X answers `&`, `<`, `>` as HTML entities, NFC-normalizes, trims, and
-//! rewrites every link to a `t.co` one. So both sides are normalized and
-//! every URL is masked before comparing.
+//! rewrites every link to a `t.co` one, and a reply's text may start with the
+//! `@handles` it replies to. So both sides are normalized, leading mentions
+//! dropped and every URL masked before comparing.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
@@ -29,6 +30,7 @@ pub fn normalize(text: &str) -> String {
         .replace("&amp;", "&");
     let nfc: String = unescaped.nfc().collect();
     nfc.split_whitespace()
+        .skip_while(|word| word.starts_with('@'))
         .map(|word| {
             let lower = word.to_ascii_lowercase();
             if lower.starts_with("http://") || lower.starts_with("https://") {
@@ -109,6 +111,12 @@ mod tests {
         let sent = "Q1. Tips & tricks <3 at https://example.org/a?b=c #hcsm ";
         let stored = "Q1. Tips &amp; tricks &lt;3 at https://t.co/AbCdEf1234 #hcsm";
         assert_eq!(normalize(sent), normalize(stored));
+    }
+
+    #[test]
+    fn leading_reply_mentions_are_ignored() {
+        assert_eq!(normalize("@ann @bob Q2. Next #x"), normalize("Q2. Next #x"));
+        assert_ne!(normalize("Thanks @ann #x"), normalize("Thanks #x"));
     }
 
     #[test]

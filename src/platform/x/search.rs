@@ -32,13 +32,15 @@ pub fn x_time(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// `[since, until)` clamped to what recent search can answer at `now`;
-/// `None` when nothing is left.
+/// `[since, until)` clamped to what recent search can answer at `now`, in
+/// whole seconds as X takes them; `None` when nothing is left.
 pub fn clamp_window(
     since: Timestamp,
     until: Timestamp,
     now: Timestamp,
 ) -> Option<(Timestamp, Timestamp)> {
+    let whole = |t: Timestamp| Timestamp::from_second(t.as_second()).unwrap_or(t);
+    let (since, until, now) = (whole(since), whole(until), whole(now));
     let earliest = now - WINDOW;
     let since = if since < earliest {
         tracing::warn!(

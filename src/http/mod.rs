@@ -1,0 +1,147 @@
+//! `/healthz` and `/metrics` for operators.
+//!
+//! [`Metrics`] is a small hand-written Prometheus registry; [`Health`] says
+//! whether the scheduler loop is alive (it beats on every wake-up, at least
+//! once per rescan interval). [`serve`] takes its listener and a
+//! cancellation token, so tests run it on port 0 and stop it without signals.
+
+mod metrics;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use jiff::{SignedDuration, Timestamp};
+use tokio_util::sync::CancellationToken;
+
+pub use self::metrics::{LATENESS_BUCKETS, Metrics};
+
+/// The content type of the Prometheus text exposition format.
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Liveness of the scheduler loop: alive while it runs and has woken up
+/// recently (it wakes at least once per rescan interval).
+#[derive(Debug)]
+pub struct Health {
+    max_silence: Duration,
+    state: Mutex<Beat>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Beat {
+    /// The loop has not started yet.
+    NotYet,
+    Last(Timestamp),
+    Stopped,
+}
+
+impl Health {
+    /// `max_silence`: how long without a beat still counts as alive.
+    pub fn new(max_silence: Duration) -> Self {
+        Self {
+            max_silence,
+            state: Mutex::new(Beat::NotYet),
+        }
+    }
+
+    /// The loop is running and has just woken up.
+    pub fn beat(&self, now: Timestamp) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if !matches!(*state, Beat::Stopped) {
+            *state = Beat::Last(now);
+        }
+    }
+
+    /// The loop has stopped (shutdown or crash); no later beat revives it.
+    pub fn stopped(&self) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = Beat::Stopped;
+    }
+
+    /// Alive: beaten at least once, not stopped, last beat within `max_silence`.
+    pub fn is_alive(&self, now: Timestamp) -> bool {
+        let state = *self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        match state {
+            Beat::NotYet | Beat::Stopped => false,
+            Beat::Last(at) => {
+                let silence = now.duration_since(at);
+                let max = SignedDuration::try_from(self.max_silence).unwrap_or(SignedDuration::MAX);
+                silence <= max
+            }
+        }
+    }
+}
+
+/// Shared with the HTTP handlers.
+#[derive(Debug, Clone)]
+pub struct HttpState {
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+    pub clock: crate::clock::Clock,
+}
+
+/// Serves `/healthz` and `/metrics` on `listener` until `shutdown` fires,
+/// then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: HttpState,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let app = axum::Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+        .context("the HTTP listener failed")
+}
+
+async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
+    if state.health.is_alive(state.clock.now()) {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the scheduler loop is not running or has not woken up recently\n",
+        )
+    }
+}
+
+async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
+    let body = state.metrics.render(state.clock.now());
+    ([(header::CONTENT_TYPE, PROMETHEUS_TEXT)], body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn health_needs_a_recent_beat() {
+        let health = Health::new(Duration::from_secs(60));
+        let t0 = ts("2026-12-02T18:00:00Z");
+        assert!(!health.is_alive(t0), "not alive before the first beat");
+        health.beat(t0);
+        assert!(health.is_alive(t0 + SignedDuration::from_secs(60)));
+        assert!(!health.is_alive(t0 + SignedDuration::from_secs(61)));
+    }
+
+    #[test]
+    fn stopped_is_final() {
+        let health = Health::new(Duration::from_secs(60));
+        let t0 = ts("2026-12-02T18:00:00Z");
+        health.beat(t0);
+        health.stopped();
+        assert!(!health.is_alive(t0));
+        health.beat(t0);
+        assert!(!health.is_alive(t0));
+    }
+}

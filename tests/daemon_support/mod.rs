@@ -1,0 +1,264 @@
+//! Shared by the daemon's integration tests: hand-built plans and slots, a
+//! recording fake platform, settings built in code.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp, civil, tz::TimeZone};
+use tweetchat::clock::Clock;
+use tweetchat::daemon::{Chats, Daemon, FixedSlots};
+use tweetchat::plan::{ChatPlan, PlanSpans, When};
+use tweetchat::platform::{FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost};
+use tweetchat::schedule::{Slot, SlotKind};
+use tweetchat::settings::{GraceSettings, HttpSettings, LogFormat, LogSettings, Settings};
+use tweetchat::store::{SharedStore, Store};
+use tweetchat::text::PlatformKind;
+
+pub fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+pub fn settings(state_dir: &Path) -> Settings {
+    Settings {
+        chats_dir: state_dir.join("chats"),
+        state_dir: state_dir.to_path_buf(),
+        default_accounts: vec!["fake".into()],
+        rescan_interval: Duration::from_secs(3600),
+        http: HttpSettings {
+            listen: String::new(),
+        },
+        log: LogSettings {
+            format: LogFormat::Pretty,
+            level: "info".into(),
+        },
+        grace: GraceSettings {
+            question: Duration::from_secs(600),
+            announce: Duration::from_secs(7200),
+            thanks: Duration::from_secs(3600),
+        },
+        accounts: BTreeMap::new(),
+    }
+}
+
+/// A plan that only the daemon's bookkeeping reads (id, accounts, thread).
+pub fn plan(id: &str, accounts: Option<&[&str]>, thread: bool) -> ChatPlan {
+    ChatPlan {
+        id: id.into(),
+        source: format!("{id}.yaml").into(),
+        title: "Test chat".into(),
+        hashtag: format!("#{id}"),
+        zone_name: "UTC".into(),
+        tz: TimeZone::UTC,
+        when: When::Once(civil::date(2026, 12, 2).at(18, 0, 0, 0)),
+        duration: SignedDuration::from_hours(1),
+        show_times_in: vec![],
+        accounts: accounts.map(|a| a.iter().map(|s| s.to_string()).collect()),
+        thread,
+        announce: vec![],
+        welcome: None,
+        questions: vec![],
+        question_format: "Q{n}. {text} {hashtag}".into(),
+        wrapup: None,
+        thanks: None,
+        spans: PlanSpans::default(),
+    }
+}
+
+/// One slot of the occurrence of `chat` starting at `start` (UTC).
+pub fn slot(
+    chat: &str,
+    start: Timestamp,
+    kind: SlotKind,
+    n: Option<u32>,
+    offset: SignedDuration,
+) -> Slot {
+    let occurrence = start.to_zoned(TimeZone::UTC).datetime();
+    let label = match n {
+        Some(n) => format!("{kind}{n}"),
+        None => kind.to_string(),
+    };
+    Slot {
+        chat: chat.into(),
+        occurrence,
+        kind,
+        n,
+        at: start + offset,
+        text: format!("{label} of {chat} at {occurrence} #{chat}"),
+        starts: start,
+        ends: start + SignedDuration::from_hours(1),
+    }
+}
+
+/// Announce 1h before, welcome, two questions, wrap-up, thanks 10m after.
+pub fn occurrence(chat: &str, start: Timestamp) -> Vec<Slot> {
+    let m = SignedDuration::from_mins;
+    vec![
+        slot(chat, start, SlotKind::Announce, Some(1), -m(60)),
+        slot(chat, start, SlotKind::Welcome, None, m(0)),
+        slot(chat, start, SlotKind::Question, Some(1), m(5)),
+        slot(chat, start, SlotKind::Question, Some(2), m(15)),
+        slot(chat, start, SlotKind::Wrapup, None, m(60)),
+        slot(chat, start, SlotKind::Thanks, None, m(70)),
+    ]
+}
+
+/// What the fake saw, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    Post {
+        key: String,
+        at: Timestamp,
+        reply_to: Option<String>,
+        text: String,
+    },
+    Reconcile {
+        key: String,
+    },
+}
+
+/// A platform that records every call and answers from a script.
+pub struct Fake {
+    pub clock: Clock,
+    pub calls: Mutex<Vec<Call>>,
+    /// Answers for successive `post` calls per key; empty means success.
+    pub script: Mutex<HashMap<String, VecDeque<PostError>>>,
+    /// Keys `reconcile` reports as already posted.
+    pub existing: Mutex<Vec<String>>,
+    pub posted: Mutex<Vec<(String, Timestamp)>>,
+    /// How long each post takes.
+    pub delay: Duration,
+}
+
+impl Fake {
+    pub fn new(clock: Clock) -> Arc<Self> {
+        Arc::new(Self {
+            clock,
+            calls: Mutex::new(Vec::new()),
+            script: Mutex::new(HashMap::new()),
+            existing: Mutex::new(Vec::new()),
+            posted: Mutex::new(Vec::new()),
+            delay: Duration::ZERO,
+        })
+    }
+
+    pub fn slow(clock: Clock, delay: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            clock,
+            calls: Mutex::new(Vec::new()),
+            script: Mutex::new(HashMap::new()),
+            existing: Mutex::new(Vec::new()),
+            posted: Mutex::new(Vec::new()),
+            delay,
+        })
+    }
+
+    pub fn fail_next(&self, key: &str, errors: Vec<PostError>) {
+        self.script
+            .lock()
+            .unwrap()
+            .insert(key.into(), errors.into());
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// (key, instant the request arrived) of every successful post, in order.
+    pub fn posts(&self) -> Vec<(String, Timestamp)> {
+        self.posted.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Platform for Fake {
+    fn kind(&self) -> PlatformKind {
+        PlatformKind::Mastodon
+    }
+
+    async fn whoami(&self) -> Result<Identity, PostError> {
+        Ok(Identity {
+            id: "1".into(),
+            username: "fake".into(),
+            display_name: None,
+        })
+    }
+
+    async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
+        let arrived = self.clock.now();
+        self.calls.lock().unwrap().push(Call::Post {
+            key: post.key.into(),
+            at: self.clock.now(),
+            reply_to: post.reply_to.map(|r| r.id.clone()),
+            text: post.text.into(),
+        });
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        let scripted = self
+            .script
+            .lock()
+            .unwrap()
+            .get_mut(post.key)
+            .and_then(|q| q.pop_front());
+        if let Some(err) = scripted {
+            return Err(err);
+        }
+        self.existing.lock().unwrap().push(post.key.into());
+        self.posted.lock().unwrap().push((post.key.into(), arrived));
+        Ok(RemotePost {
+            id: format!("id:{}", post.key),
+            cid: None,
+            url: None,
+        })
+    }
+
+    async fn reconcile(&self, post: &OutgoingPost<'_>) -> Result<Option<RemotePost>, PostError> {
+        self.calls.lock().unwrap().push(Call::Reconcile {
+            key: post.key.into(),
+        });
+        let found = self.existing.lock().unwrap().iter().any(|k| k == post.key);
+        Ok(found.then(|| RemotePost {
+            id: format!("id:{}", post.key),
+            cid: None,
+            url: None,
+        }))
+    }
+
+    async fn search(
+        &self,
+        _: &str,
+        _: Timestamp,
+        _: Timestamp,
+    ) -> Result<Vec<FoundPost>, PostError> {
+        Ok(vec![])
+    }
+}
+
+/// A daemon on `fake` (account "fake") with the given plans and slots; the
+/// store writer's handle resolves once everything is committed.
+pub fn daemon(
+    state_dir: &Path,
+    clock: Clock,
+    fake: Arc<Fake>,
+    plans: Vec<ChatPlan>,
+    slots: Vec<Slot>,
+) -> (Daemon, tokio::task::JoinHandle<()>) {
+    let store = Store::open(state_dir).unwrap();
+    let (shared, writer) = SharedStore::spawn(store);
+    let mut accounts: BTreeMap<String, Arc<dyn Platform>> = BTreeMap::new();
+    accounts.insert("fake".into(), fake);
+    let mut daemon = Daemon::new(
+        &settings(state_dir),
+        clock,
+        shared,
+        accounts,
+        Chats::fixed(plans),
+    );
+    daemon.timeline = Arc::new(FixedSlots(slots));
+    (daemon, writer)
+}
