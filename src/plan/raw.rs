@@ -390,6 +390,14 @@ impl<'a> Reader<'a> {
         match node.value {
             Value::Bool(false) => return Toggle::Off,
             Value::Bool(true) => return Toggle::Default,
+            Value::Str(_) => {
+                self.error(
+                    node.loc,
+                    "`thanks` takes keys, not a text",
+                    "write `thanks:` and below it `  text: \"Thank you {mentions}\"` (and `  after: 10m`), or `thanks: false`",
+                );
+                return Toggle::Default;
+            }
             _ => {}
         }
         let mut thanks = RawThanks::default();
@@ -506,6 +514,13 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn thanks_as_a_bare_text_says_how_to_write_it() {
+        let (_, diags) = read("thanks: Thanks all!\n");
+        assert_eq!((diags[0].line, diags[0].column), (1, 9));
+        assert!(diags[0].help.as_deref().unwrap().contains("text: "));
     }
 
     #[test]
