@@ -1,11 +1,147 @@
-//! `tweetchat status`.
+//! `tweetchat status`: what is coming up and what happened.
+//!
+//! Upcoming slots come from the plans in the chats folder (the same timeline
+//! the daemon follows); recent results come from the state database (key,
+//! state, remote id or link, reason). The database is only read: `status`
+//! on a machine where the daemon never ran says so instead of creating one.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::StatusArgs;
+use anyhow::Context;
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::cli::{OutputFormat, StatusArgs};
+use crate::plan::{self, ChatPlan};
+use crate::schedule::{self, Slot};
+use crate::settings::Settings;
+use crate::store::{self, PostRecord, Store};
+
+/// How many upcoming slots and recent results are shown.
+const SHOWN: usize = 10;
+
+#[derive(Debug, Serialize)]
+struct Upcoming {
+    at: Timestamp,
+    chat: String,
+    kind: &'static str,
+    n: Option<u32>,
+    accounts: Vec<String>,
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Status {
+    upcoming: Vec<Upcoming>,
+    recent: Vec<PostRecord>,
+}
 
 pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let _ = (config_dir, args);
-    todo!("tweetchat status")
+    let settings = Settings::load(config_dir)?;
+    let state_dir = args.state.unwrap_or_else(|| settings.state_dir.clone());
+    let report = plan::load_dir(&settings.chats_dir);
+    for diagnostic in &report.errors {
+        eprintln!("{diagnostic}");
+    }
+    let upcoming = upcoming(&report.plans, &settings, Timestamp::now());
+    let db = state_dir.join(store::FILE_NAME);
+    let recent = if db.exists() {
+        Store::open_file(&db)?.recent(SHOWN)?
+    } else {
+        eprintln!(
+            "no state database at {} yet: nothing has been posted from here",
+            db.display()
+        );
+        Vec::new()
+    };
+    let status = Status { upcoming, recent };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &status)
+                .context("writing the status as JSON")?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text => write_text(&mut out, &status)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The next [`SHOWN`] slots of every plan, looking further ahead until
+/// enough are found (weekly and monthly chats are sparse).
+fn upcoming(plans: &[ChatPlan], settings: &Settings, now: Timestamp) -> Vec<Upcoming> {
+    let mut slots: Vec<(Slot, &ChatPlan)> = Vec::new();
+    for days in [2, 14, 62, 400] {
+        let until = now + SignedDuration::from_hours(24 * days);
+        slots = plans
+            .iter()
+            .flat_map(|plan| {
+                schedule::expand(plan, now, until)
+                    .into_iter()
+                    .map(move |s| (s, plan))
+            })
+            .collect();
+        if slots.len() >= SHOWN {
+            break;
+        }
+    }
+    slots.sort_by(|(a, _), (b, _)| (a.at, &a.chat, a.kind, a.n).cmp(&(b.at, &b.chat, b.kind, b.n)));
+    slots
+        .into_iter()
+        .take(SHOWN)
+        .map(|(slot, plan)| Upcoming {
+            at: slot.at,
+            chat: slot.chat.to_string(),
+            kind: slot.kind.as_str(),
+            n: slot.n,
+            accounts: plan
+                .accounts
+                .clone()
+                .unwrap_or_else(|| settings.default_accounts.clone()),
+            text: slot.text,
+        })
+        .collect()
+}
+
+fn write_text(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
+    writeln!(out, "Upcoming")?;
+    if status.upcoming.is_empty() {
+        writeln!(out, "  nothing scheduled")?;
+    }
+    for slot in &status.upcoming {
+        let label = match slot.n {
+            Some(n) => format!("{}{n}", slot.kind),
+            None => slot.kind.to_string(),
+        };
+        writeln!(
+            out,
+            "  {}  {:<16} {:<10} {}",
+            slot.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            slot.chat,
+            label,
+            slot.accounts.join(",")
+        )?;
+    }
+    writeln!(out, "\nRecent")?;
+    if status.recent.is_empty() {
+        writeln!(out, "  nothing yet")?;
+    }
+    for record in &status.recent {
+        let detail = match (&record.remote, &record.reason) {
+            (Some(remote), _) => remote.url.clone().unwrap_or_else(|| remote.id.clone()),
+            (None, Some(reason)) => reason.clone(),
+            (None, None) => String::new(),
+        };
+        writeln!(
+            out,
+            "  {}  {:<8} {}  {}",
+            record.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            record.state.as_str(),
+            record.key,
+            detail
+        )?;
+    }
+    Ok(())
 }

@@ -16,6 +16,7 @@
 //! - [`dispatch`]: claims due slots and feeds one queue per account.
 //! - [`deliver`]: one post: reconcile, post, retry, decide.
 
+pub mod accounts;
 pub mod deliver;
 pub mod dispatch;
 pub mod reload;

@@ -42,21 +42,21 @@ impl Request {
             Request::Claim(intents) => Response::Claims(
                 intents
                     .iter()
-                    .map(|intent| super::claim_one(conn, intent))
+                    .map(|intent| super::sql::claim_one(conn, intent))
                     .collect::<rusqlite::Result<_>>()?,
             ),
             Request::Record(key, outcome) => {
-                super::record(conn, &key, &outcome)?;
+                super::sql::record(conn, &key, &outcome)?;
                 Response::Done
             }
             Request::Release(key) => {
-                super::release(conn, &key)?;
+                super::sql::release(conn, &key)?;
                 Response::Done
             }
-            Request::Lookup(key) => Response::Record(super::lookup(conn, &key)?.map(Box::new)),
-            Request::KvGet(key) => Response::Value(super::kv_get(conn, &key)?),
+            Request::Lookup(key) => Response::Record(super::sql::lookup(conn, &key)?.map(Box::new)),
+            Request::KvGet(key) => Response::Value(super::sql::kv_get(conn, &key)?),
             Request::KvSet(key, value) => {
-                super::kv_set(conn, &key, &value)?;
+                super::sql::kv_set(conn, &key, &value)?;
                 Response::Done
             }
         })

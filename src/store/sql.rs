@@ -1,0 +1,184 @@
+//! The SQL behind [`Store`](super::Store) and the shared writer: each
+//! function runs on whatever connection or transaction it is given, so the
+//! writer can batch many of them into one commit.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Claim, Intent, Outcome, PostRecord, PostState};
+use crate::platform::RemotePost;
+
+pub(super) const COLUMNS: &str = "key, chat, occurrence, kind, n, account, due, state, \
+    remote_id, remote_cid, remote_url, attempts, reason, updated_at";
+
+pub(super) fn now_ms() -> i64 {
+    Timestamp::now().as_millisecond()
+}
+
+pub(super) fn from_ms(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+pub(super) fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<PostRecord> {
+    let state: String = row.get(7)?;
+    let remote_id: Option<String> = row.get(8)?;
+    Ok(PostRecord {
+        key: row.get(0)?,
+        chat: row.get(1)?,
+        occurrence: row.get(2)?,
+        kind: row.get(3)?,
+        n: row.get(4)?,
+        account: row.get(5)?,
+        due: from_ms(row.get(6)?),
+        state: PostState::parse(&state),
+        remote: remote_id
+            .map(|id| -> rusqlite::Result<RemotePost> {
+                Ok(RemotePost {
+                    id,
+                    cid: row.get(9)?,
+                    url: row.get(10)?,
+                })
+            })
+            .transpose()?,
+        attempts: row.get(11)?,
+        reason: row.get(12)?,
+        updated_at: from_ms(row.get(13)?),
+    })
+}
+
+pub(super) fn lookup(conn: &Connection, key: &str) -> rusqlite::Result<Option<PostRecord>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM posts WHERE key = ?1"),
+        [key],
+        row_to_record,
+    )
+    .optional()
+}
+
+pub(super) fn claim_one(conn: &Connection, intent: &Intent) -> rusqlite::Result<Claim> {
+    if let Some(existing) = lookup(conn, &intent.key)? {
+        let reason = existing.reason.unwrap_or_default();
+        return Ok(match existing.state {
+            PostState::Posted => match existing.remote {
+                Some(remote) => Claim::Done(remote),
+                None => Claim::Failed("posted without a remote id".into()),
+            },
+            PostState::Skipped => Claim::Skipped(reason),
+            PostState::Failed => Claim::Failed(reason),
+            PostState::Intent => {
+                conn.execute(
+                    "UPDATE posts SET attempts = attempts + 1, updated_at = ?2 WHERE key = ?1",
+                    params![intent.key, now_ms()],
+                )?;
+                Claim::InDoubt {
+                    attempts: existing.attempts,
+                }
+            }
+        });
+    }
+    let skip = match &intent.missed {
+        Some(reason) => Some(reason.clone()),
+        None => later_post_in_occurrence(conn, intent)?,
+    };
+    let (state, attempts) = match skip {
+        Some(_) => ("skipped", 0),
+        None => ("intent", 1),
+    };
+    conn.execute(
+        "INSERT INTO posts (key, chat, occurrence, kind, n, account, due, state, attempts, \
+         reason, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            intent.key,
+            intent.chat,
+            intent.occurrence,
+            intent.kind,
+            intent.n,
+            intent.account,
+            intent.due.as_millisecond(),
+            state,
+            attempts,
+            skip,
+            now_ms()
+        ],
+    )?;
+    Ok(match skip {
+        Some(reason) => Claim::SkippedNow(reason),
+        None => Claim::Fresh,
+    })
+}
+
+/// Posting must never run backwards within a chat: if a later slot of the same
+/// occurrence is already out on this account, an earlier one is skipped.
+pub(super) fn later_post_in_occurrence(
+    conn: &Connection,
+    intent: &Intent,
+) -> rusqlite::Result<Option<String>> {
+    let later: Option<String> = conn
+        .query_row(
+            "SELECT key FROM posts WHERE chat = ?1 AND occurrence = ?2 AND account = ?3 \
+             AND due > ?4 AND state = 'posted' ORDER BY due LIMIT 1",
+            params![
+                intent.chat,
+                intent.occurrence,
+                intent.account,
+                intent.due.as_millisecond()
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(later.map(|key| format!("out of order: the later post {key} is already out")))
+}
+
+pub(super) fn record(conn: &Connection, key: &str, outcome: &Outcome) -> anyhow::Result<()> {
+    let (state, remote, reason) = match outcome {
+        Outcome::Posted(remote) => ("posted", Some(remote), None),
+        Outcome::Failed(reason) => ("failed", None, Some(reason.as_str())),
+        Outcome::Skipped(reason) => ("skipped", None, Some(reason.as_str())),
+    };
+    let changed = conn.execute(
+        "UPDATE posts SET state = ?2, remote_id = ?3, remote_cid = ?4, remote_url = ?5, \
+         reason = ?6, updated_at = ?7 WHERE key = ?1",
+        params![
+            key,
+            state,
+            remote.map(|r| &r.id),
+            remote.and_then(|r| r.cid.as_ref()),
+            remote.and_then(|r| r.url.as_ref()),
+            reason,
+            now_ms()
+        ],
+    )?;
+    anyhow::ensure!(
+        changed == 1,
+        "no claim recorded for {key}: claim a key before recording it"
+    );
+    Ok(())
+}
+
+pub(super) fn release(conn: &Connection, key: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE posts SET attempts = attempts - 1 WHERE key = ?1 AND state = 'intent'",
+        [key],
+    )?;
+    conn.execute(
+        "DELETE FROM posts WHERE key = ?1 AND state = 'intent' AND attempts <= 0",
+        [key],
+    )?;
+    Ok(())
+}
+
+pub(super) fn kv_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT value FROM kv WHERE key = ?1", [key], |row| {
+        row.get(0)
+    })
+    .optional()
+}
+
+pub(super) fn kv_set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        params![key, value, now_ms()],
+    )?;
+    Ok(())
+}

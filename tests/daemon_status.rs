@@ -1,0 +1,92 @@
+//! `tweetchat status`: upcoming slots from the plans, recent results from the
+//! state database.
+
+use std::process::Command;
+
+use tweetchat::platform::RemotePost;
+use tweetchat::store::{Intent, Outcome, Store};
+
+fn status(dir: &std::path::Path, format: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tweetchat"))
+        .arg("--config-dir")
+        .arg(dir.join("no-config"))
+        .args(["status", "--format", format])
+        .env("TWEETCHAT__CHATS_DIR", dir.join("chats"))
+        .env("TWEETCHAT__STATE_DIR", dir.join("state"))
+        .output()
+        .unwrap()
+}
+
+fn weekly_chat(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("chats")).unwrap();
+    std::fs::write(
+        dir.join("chats/weekly.yaml"),
+        "title: Weekly\nhashtag: \"#weekly\"\ntimezone: UTC\nrepeat: \"0 18 * * WED\"\n\
+         duration: 1h\nquestions:\n  - at: 5m\n    text: How was your week?\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn shows_upcoming_slots_and_recent_results() {
+    let dir = tempfile::tempdir().unwrap();
+    weekly_chat(dir.path());
+    {
+        let mut store = Store::open(&dir.path().join("state")).unwrap();
+        let intent = Intent {
+            key: "weekly/2026-12-02T18:00/question1/console".into(),
+            chat: "weekly".into(),
+            occurrence: "2026-12-02T18:00".into(),
+            kind: "question".into(),
+            n: Some(1),
+            account: "console".into(),
+            due: "2026-12-02T18:05:00Z".parse().unwrap(),
+            missed: None,
+        };
+        store.claim(std::slice::from_ref(&intent)).unwrap();
+        let remote = RemotePost {
+            id: "42".into(),
+            cid: None,
+            url: Some("https://x.com/i/status/42".into()),
+        };
+        store.record(&intent.key, &Outcome::Posted(remote)).unwrap();
+    }
+
+    let out = status(dir.path(), "json");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let upcoming = json["upcoming"].as_array().unwrap();
+    assert_eq!(upcoming.len(), 10);
+    assert!(upcoming.iter().all(|s| s["chat"] == "weekly"));
+    assert_eq!(
+        json["recent"][0]["key"],
+        "weekly/2026-12-02T18:00/question1/console"
+    );
+    assert_eq!(json["recent"][0]["state"], "posted");
+    assert_eq!(json["recent"][0]["remote"]["id"], "42");
+
+    let out = status(dir.path(), "text");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Upcoming") && text.contains("question1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("posted") && text.contains("https://x.com/i/status/42"),
+        "{text}"
+    );
+}
+
+#[test]
+fn says_so_when_nothing_ran_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    weekly_chat(dir.path());
+    let out = status(dir.path(), "text");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no state database"));
+    assert!(!dir.path().join("state/state.db").exists());
+}
