@@ -189,3 +189,53 @@ fn readme_blocks_are_found_and_marked_ones_skipped() {
         ]
     );
 }
+
+/// The keys named in the first column of the README's "Every key" table.
+fn readme_key_table(markdown: &str) -> Option<Vec<String>> {
+    let section = markdown.split("### Every key").nth(1)?;
+    let mut names: Vec<String> = section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|row| row.split('|').nth(1))
+        .flat_map(|cell| {
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    names.sort();
+    Some(names)
+}
+
+#[test]
+fn the_readme_key_table_names_every_top_level_key() {
+    let Ok(readme) = std::fs::read_to_string(Path::new(ROOT).join("README.md")) else {
+        eprintln!("no README.md yet: nothing to compare");
+        return;
+    };
+    let Some(found) = readme_key_table(&readme) else {
+        eprintln!("README.md has no \"### Every key\" table: nothing to compare");
+        return;
+    };
+    let mut expected: Vec<String> = tweetchat::plan::keys::names(tweetchat::plan::keys::TOP)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    expected.sort();
+    assert_eq!(
+        found, expected,
+        "README.md's \"Every key\" table and plan::keys differ"
+    );
+}
+
+#[test]
+fn the_key_table_reader_reads_combined_rows() {
+    let markdown = "### Every key\n\n| key | what |\n| --- | --- |\n| `title` | The `{title}`. |\n| `from`, `until` | Dates. |\n\nAfter.\n";
+    assert_eq!(
+        readme_key_table(markdown),
+        Some(vec!["from".into(), "title".into(), "until".into()])
+    );
+}
