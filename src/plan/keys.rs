@@ -9,7 +9,9 @@
 //! the shapes here carry only cheap syntax patterns, never stricter than the
 //! loader.
 
-use super::duration;
+use jiff::SignedDuration;
+
+use super::{defaults, duration};
 
 /// One key of a mapping in the chat file.
 #[derive(Debug)]
@@ -22,6 +24,19 @@ pub struct Key {
     /// A value as YAML, as written after `name: `; quoted in help lines and
     /// the schema's `examples`.
     pub example: &'static str,
+    /// What an omitted key means, when that is one value (from
+    /// [`defaults`], which the loader uses too).
+    pub default: Fallback,
+}
+
+/// The value of an omitted key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// Nothing, or a rule the description spells out.
+    None,
+    Text(&'static str),
+    Bool(bool),
+    Duration(SignedDuration),
 }
 
 /// What values a key takes.
@@ -72,14 +87,15 @@ pub const ANNOUNCE: &[Key] = &[
         shape: DURATION,
         need: Need::Required,
         about: "How long before the start to post this announcement, like `1d` or `1h30m`.",
+        default: Fallback::None,
         example: "1d",
     },
     Key {
         name: "text",
         shape: Shape::Text,
         need: Need::Optional,
-        about: "The announcement. Placeholders: {title}, {hashtag}, {time}, {times}, {date}. \
-                Omitted: \"Coming up: {title} at {times}. Join us and bring your answers! {hashtag}\".",
+        about: "The announcement. Placeholders: {title}, {hashtag}, {time}, {times}, {date}.",
+        default: Fallback::Text(defaults::ANNOUNCE),
         example: "\"Tomorrow: {title} at {times}. {hashtag}\"",
     },
 ];
@@ -92,6 +108,7 @@ pub const QUESTION: &[Key] = &[
         need: Need::Optional,
         about: "When to post it, counted from the start, like `15m`. \
                 Questions without `at` are spread evenly over the chat.",
+        default: Fallback::None,
         example: "15m",
     },
     Key {
@@ -100,6 +117,7 @@ pub const QUESTION: &[Key] = &[
         need: Need::Required,
         about: "The question; posted through `question_format`. \
                 Placeholders: {title}, {hashtag}, {time}, {times}, {date}.",
+        default: Fallback::None,
         example: "What brought you here?",
     },
 ];
@@ -110,7 +128,8 @@ pub const THANKS: &[Key] = &[
         name: "after",
         shape: DURATION,
         need: Need::Optional,
-        about: "How long after the end of the chat to thank the participants (default 10m).",
+        about: "How long after the end of the chat to thank the participants.",
+        default: Fallback::Duration(defaults::THANKS_AFTER),
         example: "10m",
     },
     Key {
@@ -119,6 +138,7 @@ pub const THANKS: &[Key] = &[
         need: Need::Optional,
         about: "The thank-you. Placeholders: {mentions} (the participants), {title}, \
                 {hashtag}, {time}, {times}, {date}.",
+        default: Fallback::Text(defaults::THANKS),
         example: "\"Thank you so much to everyone who joined {hashtag} today: {mentions}\"",
     },
     Key {
@@ -126,14 +146,16 @@ pub const THANKS: &[Key] = &[
         shape: Shape::List(&Shape::Text),
         need: Need::Optional,
         about: "Handles never thanked (co-hosts, bots), with or without `@`.",
+        default: Fallback::None,
         example: "[\"@cohost\", newsbot]",
     },
     Key {
         name: "search",
         shape: Shape::Bool,
         need: Need::Optional,
-        about: "Search the hashtag for participants to mention (default true); \
+        about: "Search the hashtag for participants to mention; \
                 `false` posts a thank-you without mentions.",
+        default: Fallback::Bool(true),
         example: "false",
     },
 ];
@@ -145,6 +167,7 @@ pub const TOP: &[Key] = &[
         shape: Shape::Text,
         need: Need::Required,
         about: "The chat's name, for {title}.",
+        default: Fallback::None,
         example: "Health Care Social Media Buddy Mentoring",
     },
     Key {
@@ -153,6 +176,7 @@ pub const TOP: &[Key] = &[
         need: Need::Required,
         about: "The chat's hashtag with its `#`: letters, digits or `_`, not only digits. \
                 Quote it: an unquoted # starts a YAML comment.",
+        default: Fallback::None,
         example: "\"#hcsmbm\"",
     },
     Key {
@@ -160,6 +184,7 @@ pub const TOP: &[Key] = &[
         shape: Shape::Text,
         need: Need::Required,
         about: "The IANA time zone all local times of the file are in.",
+        default: Fallback::None,
         example: "America/Chicago",
     },
     Key {
@@ -168,6 +193,7 @@ pub const TOP: &[Key] = &[
         need: Need::OneOf,
         about: "A one-off chat: its local date and time in `timezone`. \
                 Use either `start` or `repeat`.",
+        default: Fallback::None,
         example: "2026-12-02 12:00",
     },
     Key {
@@ -176,6 +202,7 @@ pub const TOP: &[Key] = &[
         need: Need::OneOf,
         about: "A recurring chat: a standard 5-field cron line `minute hour day-of-month \
                 month day-of-week` in `timezone` (Sunday is 0). Use either `start` or `repeat`.",
+        default: Fallback::None,
         example: "\"0 12 * * WED\"",
     },
     Key {
@@ -183,6 +210,7 @@ pub const TOP: &[Key] = &[
         shape: Shape::Pattern(DATE_PATTERN),
         need: Need::With("repeat"),
         about: "The first local date a `repeat` chat may happen on.",
+        default: Fallback::None,
         example: "2026-12-01",
     },
     Key {
@@ -190,13 +218,15 @@ pub const TOP: &[Key] = &[
         shape: Shape::Pattern(DATE_PATTERN),
         need: Need::With("repeat"),
         about: "The last local date a `repeat` chat may happen on.",
+        default: Fallback::None,
         example: "2027-06-30",
     },
     Key {
         name: "duration",
         shape: DURATION,
         need: Need::Optional,
-        about: "How long the chat lasts (default 1h), like `1h` or `1h30m`.",
+        about: "How long the chat lasts, like `1h` or `1h30m`.",
+        default: Fallback::Duration(defaults::DURATION),
         example: "1h",
     },
     Key {
@@ -204,6 +234,7 @@ pub const TOP: &[Key] = &[
         shape: Shape::List(&Shape::Text),
         need: Need::Optional,
         about: "IANA time zones {times} spells the time in, after the chat's own.",
+        default: Fallback::None,
         example: "[America/New_York, Europe/London]",
     },
     Key {
@@ -212,13 +243,15 @@ pub const TOP: &[Key] = &[
         need: Need::Optional,
         about: "Account names from the settings to post with \
                 (default: the settings' default_accounts).",
+        default: Fallback::None,
         example: "[main_x]",
     },
     Key {
         name: "thread",
         shape: Shape::Bool,
         need: Need::Optional,
-        about: "Post the questions and the wrap-up as a thread under the welcome (default false).",
+        about: "Post the questions and the wrap-up as a thread under the welcome.",
+        default: Fallback::Bool(false),
         example: "true",
     },
     Key {
@@ -227,6 +260,7 @@ pub const TOP: &[Key] = &[
         need: Need::Optional,
         about: "Announcements before the start (default: a day and an hour before); \
                 `false` turns them off.",
+        default: Fallback::None,
         example: "[{before: 1d, text: \"Tomorrow: {title} at {times}\"}]",
     },
     Key {
@@ -235,6 +269,7 @@ pub const TOP: &[Key] = &[
         need: Need::Optional,
         about: "Posted at the start; `false` turns it off. Placeholders: {title}, {hashtag}, \
                 {time}, {times}, {date}.",
+        default: Fallback::Text(defaults::WELCOME),
         example: "\"Welcome to {title}!\"",
     },
     Key {
@@ -243,14 +278,15 @@ pub const TOP: &[Key] = &[
         need: Need::Required,
         about: "The questions Q1..Qn in order: each is text, or `{at, text}` to post it \
                 at a set time after the start.",
+        default: Fallback::None,
         example: "[\"First question?\", {at: 15m, text: \"Second?\"}]",
     },
     Key {
         name: "question_format",
         shape: Shape::Text,
         need: Need::Optional,
-        about: "How a question is posted (default \"Q{n}. {text} {hashtag}\"). \
-                Placeholders: {n}, {text}, {title}, {hashtag}, {time}, {times}, {date}.",
+        about: "How a question is posted. Placeholders: {n}, {text}, {title}, {hashtag}, {time}, {times}, {date}.",
+        default: Fallback::Text(defaults::QUESTION_FORMAT),
         example: "\"Q{n}. {text} {hashtag}\"",
     },
     Key {
@@ -259,6 +295,7 @@ pub const TOP: &[Key] = &[
         need: Need::Optional,
         about: "Posted at the end; `false` turns it off. Placeholders: {title}, {hashtag}, \
                 {time}, {times}, {date}.",
+        default: Fallback::Text(defaults::WRAPUP),
         example: "\"That's a wrap!\"",
     },
     Key {
@@ -266,6 +303,7 @@ pub const TOP: &[Key] = &[
         shape: Shape::Switch(&Shape::Map(THANKS)),
         need: Need::Optional,
         about: "Thanking the participants by @mention after the chat; `false` turns it off.",
+        default: Fallback::None,
         example: "{after: 10m, text: \"Thank you {mentions}\"}",
     },
 ];

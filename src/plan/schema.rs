@@ -4,7 +4,8 @@
 //! `schemars` derive: the loader reads a span-carrying YAML tree by hand
 //! (see [`super::raw`]) and has no serde struct a derive could describe, so a
 //! derived schema would describe a second, drifting copy of the format. From
-//! the tables every key gets its shape, `description` and `examples`, each
+//! the tables every key gets its shape, `description`, `examples` and
+//! `default` (from [`super::defaults`], as the loader fills it in), each
 //! mapping `additionalProperties: false`, and the top level `oneOf`
 //! `start`/`repeat`. Meaning (zones, cron lines, placeholders) is left to
 //! `tweetchat check`; the schema never rejects a file the loader accepts.
@@ -12,7 +13,8 @@
 use anyhow::Context;
 use serde_json::{Map, Value, json};
 
-use super::keys::{self, Key, Need, Shape};
+use super::duration;
+use super::keys::{self, Fallback, Key, Need, Shape};
 
 /// The draft the schema is written in.
 pub const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -79,7 +81,20 @@ fn property(key: &Key) -> anyhow::Result<Value> {
     let example: Value = serde_saphyr::from_str(key.example)
         .with_context(|| format!("the example of `{}` is not YAML", key.name))?;
     let mut schema = shape(&key.shape)?;
-    insert(&mut schema, "description", json!(key.about));
+    let default = match key.default {
+        Fallback::None => None,
+        Fallback::Text(text) => Some(json!(text)),
+        Fallback::Bool(on) => Some(json!(on)),
+        Fallback::Duration(d) => Some(json!(duration::format(d))),
+    };
+    match default {
+        Some(value) => {
+            let about = format!("{} Default: {value}.", key.about);
+            insert(&mut schema, "description", json!(about));
+            insert(&mut schema, "default", value);
+        }
+        None => insert(&mut schema, "description", json!(key.about)),
+    }
     insert(&mut schema, "examples", json!([example]));
     Ok(schema)
 }
@@ -107,7 +122,6 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::plan::duration;
     use crate::plan::load::load_str;
 
     const LEVELS: [(&str, &[Key]); 4] = [
@@ -258,6 +272,51 @@ mod tests {
             }
         }
         assert_eq!(tried, 17 + 2 + 2 + 4);
+    }
+
+    #[test]
+    fn every_default_is_accepted_by_both() {
+        let schema = chat_schema().unwrap();
+        let mut tried = 0;
+        for (level, table) in LEVELS {
+            for key in table.iter().filter(|k| k.default != Fallback::None) {
+                let value = match key.default {
+                    Fallback::Text(text) => json!(text),
+                    Fallback::Bool(on) => json!(on),
+                    Fallback::Duration(d) => json!(duration::format(d)),
+                    Fallback::None => unreachable!(),
+                };
+                let mut found = Vec::new();
+                find_defaults(&schema, key.name, &mut found);
+                assert!(found.contains(&&value), "{}: {found:?}", key.name);
+                let value = value.to_string();
+                let src = file(level, &[(key.name, &value)]);
+                let loaded = load_str(Path::new("t.yaml"), &src);
+                assert!(loaded.is_ok(), "{}: {loaded:?}\n{src}", key.name);
+                let errors = schema_errors(&src);
+                assert!(errors.is_empty(), "{}: {errors:?}\n{src}", key.name);
+                tried += 1;
+            }
+        }
+        assert_eq!(tried, 9);
+    }
+
+    /// The `default` of every property called `name`.
+    fn find_defaults<'v>(value: &'v Value, name: &str, out: &mut Vec<&'v Value>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(default) = map
+                    .get("properties")
+                    .and_then(|p| p.get(name))
+                    .and_then(|p| p.get("default"))
+                {
+                    out.push(default);
+                }
+                map.values().for_each(|v| find_defaults(v, name, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| find_defaults(v, name, out)),
+            _ => {}
+        }
     }
 
     #[test]
