@@ -205,10 +205,26 @@ fn rescan(daemon: &mut Daemon, timetable: &mut timetable::Timetable, now: Timest
         metrics.set_invalid_files(found.invalid);
     }
     if let Some(plans) = found.plans {
-        info!(chats = plans.len(), "plans (re)loaded");
+        let chats = plans.len();
         if let Some(metrics) = &daemon.metrics {
-            metrics.set_chats_loaded(plans.len());
+            metrics.set_chats_loaded(chats);
         }
         timetable.replace_plans(plans, daemon.timeline.as_ref(), now);
+        match timetable.next_slot() {
+            Some(next) => info!(
+                chats,
+                invalid = found.invalid,
+                "chats loaded; next post: {} of {} at {}",
+                next.kind,
+                next.chat,
+                next.at
+            ),
+            None => info!(
+                chats,
+                invalid = found.invalid,
+                "chats loaded; nothing due in the next {:#}",
+                daemon.horizon
+            ),
+        }
     }
 }
