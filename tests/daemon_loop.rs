@@ -444,3 +444,53 @@ async fn shutdown_finishes_the_post_in_flight_records_it_and_gives_back_the_rest
         vec![Claim::Fresh]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn two_hundred_slots_at_one_instant_across_fifty_accounts_all_go_out_at_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::starting_at(ts("2026-12-02T18:04:00Z"));
+    let start = ts(START);
+    let names: Vec<String> = (0..50).map(|i| format!("acct{i}")).collect();
+    let fakes: Vec<_> = names.iter().map(|_| Fake::new(clock.clone())).collect();
+    let accounts: Vec<&str> = names.iter().map(String::as_str).collect();
+    // Four chats, each with a question at 18:05 on all fifty accounts.
+    let chats = ["a", "b", "c", "d"];
+    let plans = chats
+        .iter()
+        .map(|c| plan(c, Some(&accounts), false))
+        .collect();
+    let slots: Vec<Slot> = chats
+        .iter()
+        .map(|c| {
+            slot(
+                c,
+                start,
+                SlotKind::Question,
+                Some(1),
+                SignedDuration::from_mins(5),
+            )
+        })
+        .collect();
+    let (mut daemon, writer) = daemon(
+        dir.path(),
+        clock.clone(),
+        fakes[0].clone(),
+        plans,
+        slots.clone(),
+    );
+    for (name, fake) in names.iter().zip(&fakes) {
+        daemon.accounts.insert(name.clone(), fake.clone());
+    }
+
+    run_until(daemon, writer, &clock, ts("2026-12-02T18:10:00Z")).await;
+
+    let at = slots[0].at;
+    for (name, fake) in names.iter().zip(&fakes) {
+        let want: Vec<_> = slots.iter().map(|s| (s.key(name), at)).collect();
+        assert_eq!(fake.posts(), want, "{name}");
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let recorded = store.recent(1000).unwrap();
+    assert_eq!(recorded.len(), 200);
+    assert!(recorded.iter().all(|r| r.state == PostState::Posted));
+}
