@@ -170,11 +170,30 @@ async fn expired_access_token_is_refreshed_once_and_saved() {
     assert_eq!(state.tokens.refreshes, 2);
     assert_eq!(state.tokens.refresh.len(), 1);
     assert!(state.tokens.refresh.contains(second.refresh_token.expose()));
-    assert_eq!(fake_tweet_count(&state), 2);
+    assert_eq!(state.tweets.len(), 2);
 }
 
-fn fake_tweet_count(state: &support::fake_x::FakeState) -> usize {
-    state.tweets.len()
+#[tokio::test]
+async fn a_restart_uses_the_stored_tokens() {
+    let fake = FakeX::start().await;
+    let store = Arc::new(MemoryTokenStore::new());
+    let settings = fake.oauth2_settings("main_x");
+    with_store(&settings, store.clone()).whoami().await.unwrap();
+
+    // Restarted within the two hours: the stored access token still works.
+    with_store(&settings, store.clone()).whoami().await.unwrap();
+    assert_eq!(fake.state().tokens.refreshes, 1);
+
+    // Restarted after it expired: refreshed with the stored refresh token
+    // (the one in the settings is long spent), before any request fails.
+    let later = Clock::starting_at(Timestamp::now() + SignedDuration::from_hours(3));
+    let x = XAccount::new(&settings, store.clone(), later).unwrap();
+    x.whoami().await.unwrap();
+    let state = fake.state();
+    assert_eq!(state.tokens.refreshes, 2);
+    assert_eq!(state.tokens.refused_refreshes, 0);
+    let saved = store.load("main_x").unwrap().unwrap();
+    assert!(state.tokens.refresh.contains(saved.refresh_token.expose()));
 }
 
 /// A store that can be told to fail, like a full disk.
@@ -350,32 +369,31 @@ async fn rate_limits_are_parsed_and_tracked() {
 }
 
 #[tokio::test]
-async fn server_errors_timeouts_and_resets_are_transient() {
+async fn server_errors_and_resets_are_transient() {
     let fake = FakeX::start().await;
-    let mut settings = fake.oauth1_settings("main_x");
-    settings.timeout = Duration::from_millis(300);
-    let x = account(&settings);
+    let x = account(&fake.oauth1_settings("main_x"));
     for fault in [Fault::Status(500), Fault::Status(503), Fault::Drop] {
         fake.push_fault(Route::CreateTweet, fault.clone());
         let err = x.post(&outgoing("Q1 #hcsmbm", None)).await.unwrap_err();
         assert!(matches!(err, PostError::Transient(_)), "{fault:?}: {err:?}");
     }
     assert!(fake.tweets().is_empty());
+}
 
-    fake.push_fault(Route::CreateTweet, Fault::Delay(Duration::from_secs(1)));
+#[tokio::test]
+async fn a_timeout_is_transient_and_the_post_is_reconciled() {
+    let fake = FakeX::start().await;
+    let mut impatient = fake.oauth1_settings("main_x");
+    impatient.timeout = Duration::from_secs(1);
+    // X takes the post but answers after the client gave up.
+    fake.push_fault(Route::CreateTweet, Fault::Delay(Duration::from_secs(3)));
     let post = outgoing("Q1 #hcsmbm", None);
-    let err = x.post(&post).await.unwrap_err();
+    let err = account(&impatient).post(&post).await.unwrap_err();
     assert!(
         matches!(err, PostError::Transient(ref m) if m.contains("no answer")),
         "{err:?}"
     );
-    // X got it after all: the in-doubt post is found by reconciling.
-    for _ in 0..50 {
-        if !fake.tweets().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let x = account(&fake.oauth1_settings("main_x"));
     let found = x.reconcile(&post).await.unwrap().expect("reconciled");
     assert_eq!(found.id, fake.tweets()[0].id);
 }

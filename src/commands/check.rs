@@ -11,7 +11,7 @@ use anyhow::Context;
 
 use crate::cli::CheckArgs;
 use crate::plan::validate::{AccountLimit, check_against_accounts};
-use crate::plan::{Diagnostic, LoadReport, load_paths};
+use crate::plan::{ChatPlan, Diagnostic, LoadReport, load_paths};
 use crate::settings::Settings;
 
 pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
@@ -73,10 +73,16 @@ fn check_accounts(report: &mut LoadReport, settings: &Settings) {
 
 fn print(report: &LoadReport) {
     for diag in &report.errors {
-        eprintln!("{}", render(diag));
+        eprintln!("{diag}");
     }
+    let now = jiff::Timestamp::now();
     for plan in &report.plans {
-        println!("ok {} ({})", plan.id, plan.source.display());
+        println!(
+            "ok {} ({}): {}",
+            plan.id,
+            plan.source.display(),
+            next(plan, now)
+        );
     }
     let invalid = report.invalid_files().min(report.files);
     let errors = report.errors.len();
@@ -89,25 +95,21 @@ fn print(report: &LoadReport) {
     );
 }
 
-/// `path:line:col: message` and an indented help line; file-level problems
-/// (line 0) name only the path.
-pub fn render(diag: &Diagnostic) -> String {
-    let mut out = if diag.line == 0 {
-        format!("{}: {}", diag.path.display(), diag.message)
-    } else {
-        format!(
-            "{}:{}:{}: {}",
-            diag.path.display(),
-            diag.line,
-            diag.column,
-            diag.message
-        )
-    };
-    if let Some(help) = &diag.help {
-        out.push_str("\n  help: ");
-        out.push_str(help);
+/// "next Wed 2 Dec 2026 12:00 CST", or that there is none within a year.
+fn next(plan: &ChatPlan, now: jiff::Timestamp) -> String {
+    let until = now
+        .checked_add(jiff::SignedDuration::from_hours(24 * 366))
+        .unwrap_or(now);
+    match crate::schedule::occurrences(plan, now, until).first() {
+        Some(start) => format!("next {}", start.strftime("%a %-d %b %Y %H:%M %Z")),
+        None => "no occurrence in the coming year".to_string(),
     }
-    out
+}
+
+/// `path:line:col: message` and an indented help line; file-level problems
+/// (line 0) name only the path. The same as [`Diagnostic`]'s `Display`.
+pub fn render(diag: &Diagnostic) -> String {
+    diag.to_string()
 }
 
 fn plural(n: usize, word: &str) -> String {

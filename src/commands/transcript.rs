@@ -31,15 +31,15 @@ pub fn run(config_dir: &Path, args: TranscriptArgs) -> anyhow::Result<ExitCode> 
         Some(dir) => dir.clone(),
         None => Settings::load(config_dir)?.state_dir,
     };
-    let capture = if args.refetch {
+    let (built, written) = if args.refetch {
         let capture = fetch_capture(config_dir, &state_dir, &args.chat, args.date)?;
-        transcript::write_capture(&state_dir, &capture)?;
-        capture
+        transcript::publish(&state_dir, &capture)?
     } else {
-        saved_capture(&state_dir, &args.chat, args.date)?
+        let capture = saved_capture(&state_dir, &args.chat, args.date)?;
+        let built = Transcript::build(&capture)?;
+        let written = transcript::write(&state_dir, &built)?;
+        (built, written)
     };
-    let built = Transcript::build(&capture)?;
-    let written = transcript::write(&state_dir, &built)?;
     println!(
         "{} {}: {} participants, {} posts",
         built.chat, built.date, built.summary.participants, built.summary.posts

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::{ChatPlan, Diagnostic, Loc, PlanSpans};
+use super::{ChatPlan, Diagnostic, Loc, PlanSpans, When};
 use crate::schedule::{Slot, SlotKind};
 use crate::text::{self, PlatformKind};
 
@@ -78,13 +78,24 @@ fn resolve_accounts<'a>(
     (diags, targets)
 }
 
+/// The occurrence whose posts are measured: a one-off chat's own start, or
+/// the next occurrence of a recurring one after `now` (or after `from`).
 fn first_start(plan: &ChatPlan, now: Timestamp) -> Option<jiff::Zoned> {
-    let until = now
-        .checked_add(jiff::SignedDuration::from_hours(24 * 400))
-        .ok()?;
-    crate::schedule::occurrences(plan, now, until)
-        .into_iter()
-        .next()
+    match &plan.when {
+        When::Once(start) => plan.tz.to_zoned(*start).ok(),
+        When::Repeat(recurrence) => {
+            let from = recurrence
+                .from
+                .and_then(|d| d.to_zoned(plan.tz.clone()).ok())
+                .map_or(now, |z| z.timestamp().max(now));
+            let until = from
+                .checked_add(jiff::SignedDuration::from_hours(24 * 400))
+                .ok()?;
+            crate::schedule::occurrences(plan, from, until)
+                .into_iter()
+                .next()
+        }
+    }
 }
 
 fn too_long(plan: &ChatPlan, slot: &Slot, account: &AccountLimit) -> Option<Diagnostic> {

@@ -36,14 +36,18 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path.display(),
-            self.line,
-            self.column,
-            self.message
-        )?;
+        if self.line == 0 {
+            write!(f, "{}: {}", self.path.display(), self.message)?;
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                self.line,
+                self.column,
+                self.message
+            )?;
+        }
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;
         }
@@ -52,3 +56,25 @@ impl fmt::Display for Diagnostic {
 }
 
 impl std::error::Error for Diagnostic {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_like_a_compiler_and_file_level_without_position() {
+        let located = Diagnostic::new(Path::new("chats/a.yaml"), 8, 5, "unknown key `txt`")
+            .help("did you mean `text`?");
+        assert_eq!(
+            located.to_string(),
+            "chats/a.yaml:8:5: unknown key `txt`\n  help: did you mean `text`?"
+        );
+        let file = Diagnostic::new(
+            Path::new("chats/a.yml"),
+            0,
+            0,
+            "chat id `a` is already used",
+        );
+        assert_eq!(file.to_string(), "chats/a.yml: chat id `a` is already used");
+    }
+}

@@ -173,7 +173,11 @@ fn options() -> serde_saphyr::Options {
 /// serde-saphyr may append a snippet or location; keep the sentence.
 fn first_line(message: &str) -> String {
     let line = message.lines().next().unwrap_or("invalid YAML").trim();
-    line.to_string()
+    // The location is reported separately; drop serde-saphyr's own copy.
+    match line.rfind(" at line ") {
+        Some(i) if line[i..].contains("column") => line[..i].to_string(),
+        _ => line.to_string(),
+    }
 }
 
 #[cfg(test)]

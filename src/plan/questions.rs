@@ -31,6 +31,13 @@ pub(super) fn resolve(
             "add at least one question, e.g. `- What brought you here?`",
         );
     }
+    for q in list.value.iter().filter(|q| q.text.value.trim().is_empty()) {
+        r.error(
+            q.text.loc,
+            "a question has no text",
+            "write the question, e.g. `- What brought you here?`, or remove the entry",
+        );
+    }
     let explicit = explicit_offsets(r, &list.value, length);
     let resolved = spread(&explicit, length.unwrap_or(defaults::DURATION));
     list.value
@@ -194,6 +201,16 @@ mod tests {
         assert_eq!(line, 9);
         assert!(message.contains("comes before Q1"), "{message}");
         assert!(help.contains("reorder"), "{help}");
+    }
+
+    #[test]
+    fn a_question_without_text_is_reported() {
+        let (line, column, message, help) = only_error(&with_line(8, "    text: \"  \""));
+        assert_eq!(
+            (line, column, message.as_str()),
+            (8, 11, "a question has no text")
+        );
+        assert!(help.contains("remove the entry"), "{help}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub use super::accounts::{AccountLimit, check_against_accounts};
 
 /// Builds the plan with id `id` from a read file, or every problem in it.
 pub fn build(mut r: Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, Vec<Diagnostic>> {
-    let title = required(&mut r, &chat.title, "title");
+    let title = required(&mut r, &chat.title, "title").and_then(|t| title(&mut r, t));
     let hashtag = required(&mut r, &chat.hashtag, "hashtag").and_then(|h| hashtag(&mut r, h));
     let chat_zone = required(&mut r, &chat.timezone, "timezone").and_then(|z| zone(&mut r, z));
     let when = when::read(&mut r, chat, chat_zone.as_ref().map(|(_, tz)| tz));
@@ -42,7 +42,7 @@ pub fn build(mut r: Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, Ve
     let (Some(title), Some(hashtag), Some((zone_name, tz)), Some(when), Some(duration)) =
         (title, hashtag, chat_zone, when, length)
     else {
-        return Err(r.diags);
+        return Err(incomplete(r));
     };
     if !r.diags.is_empty() {
         return Err(r.diags);
@@ -50,7 +50,7 @@ pub fn build(mut r: Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, Ve
     Ok(ChatPlan {
         id: id.to_string(),
         source: r.path.to_path_buf(),
-        title: title.value.clone(),
+        title,
         hashtag,
         zone_name,
         tz,
@@ -99,6 +99,31 @@ fn required<'c>(
         );
     }
     value.as_ref()
+}
+
+/// Every check that gives up reports why; this is the safety net.
+fn incomplete(mut r: Reader<'_>) -> Vec<Diagnostic> {
+    if r.diags.is_empty() {
+        r.error(
+            Loc::default(),
+            "the chat could not be read",
+            "check `title`, `hashtag`, `timezone`, `start`/`repeat` and `duration`",
+        );
+    }
+    r.diags
+}
+
+fn title(r: &mut Reader<'_>, at: &At<String>) -> Option<String> {
+    let title = at.value.trim();
+    if title.is_empty() {
+        r.error(
+            at.loc,
+            "`title` is empty",
+            "write the chat's name, e.g. `title: Health Care Social Media Buddy Mentoring`",
+        );
+        return None;
+    }
+    Some(title.to_string())
 }
 
 /// `#` then letters, digits or `_`, not all digits.
@@ -452,6 +477,13 @@ questions:
         assert!(found[1].2.contains("`duration` is not a duration"));
         assert_eq!((found[2].0, found[2].1), (6, 1));
         assert!(found[2].2.contains("unknown key `colour`"));
+    }
+
+    #[test]
+    fn an_empty_title_is_reported() {
+        let (line, column, message, help) = only_error(&with_line(1, "title: \"\""));
+        assert_eq!((line, column, message.as_str()), (1, 8, "`title` is empty"));
+        assert!(help.contains("title: "), "{help}");
     }
 
     #[test]

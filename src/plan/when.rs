@@ -127,8 +127,8 @@ fn check_exists(
     };
     let shift =
         jiff::SignedDuration::from_secs(i64::from((after.seconds() - before.seconds()).abs()));
-    let earlier = dt.checked_sub(shift).ok()?;
-    let later = dt.checked_add(shift).ok()?;
+    let earlier = dt.checked_sub(shift).unwrap_or(dt);
+    let later = dt.checked_add(shift).unwrap_or(dt);
     let why = if what == "does not exist" {
         format!("it falls into the gap when clocks jump from offset {before} to {after}")
     } else {
@@ -203,8 +203,10 @@ fn check_fires(
     tz: &TimeZone,
 ) -> Option<()> {
     let first_day = from.unwrap_or(civil::date(2026, 1, 1));
-    let start = first_day.to_zoned(tz.clone()).ok()?;
-    let next = cron.find_next_occurrence(&start, true).ok();
+    let next = first_day
+        .to_zoned(tz.clone())
+        .ok()
+        .and_then(|start| cron.find_next_occurrence(&start, true).ok());
     let fires = match (next, until) {
         (Some(next), Some(until)) => next.date() <= until,
         (Some(_), None) => true,

@@ -52,6 +52,16 @@ pub struct Identity {
     pub display_name: Option<String>,
 }
 
+/// What the platform's last answer said about the account's request quota
+/// (X's `x-rate-limit-*` headers), for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: u64,
+    pub remaining: u64,
+    /// When the window resets.
+    pub reset: Option<Timestamp>,
+}
+
 /// A post found by a hashtag search (participants, transcripts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FoundPost {
@@ -114,6 +124,12 @@ pub trait Platform: Send + Sync {
     /// counts for [`Platform::kind`]).
     fn limit(&self) -> usize {
         self.kind().default_limit()
+    }
+
+    /// The rate-limit window the last answer reported (`None`: not known or
+    /// not tracked by this adapter); the daemon exports it as metrics.
+    fn quota(&self) -> Option<Quota> {
+        None
     }
 
     /// Who this account posts as; called once at start-up so bad credentials

@@ -178,4 +178,14 @@ mod tests {
         assert!(fits(PlatformKind::Bluesky, &"a".repeat(300), 300));
         assert!(!fits(PlatformKind::Bluesky, &"a".repeat(301), 300));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_counted_without_panicking(text in "(\\PC|[.:/@#?()\u{200d}\u{fe0f}\u{20e3}\u{1f1e6}-\u{1f1ff}]|https?://|www\\.|\\.com){0,40}") {
+            let scalars = count(PlatformKind::Console, &text);
+            proptest::prop_assert!(count(PlatformKind::Bluesky, &text) <= scalars);
+            let _ = count(PlatformKind::Mastodon, &text);
+            let _ = count(PlatformKind::X, &text);
+        }
+    }
 }

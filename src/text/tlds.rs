@@ -182,9 +182,75 @@ const GENERIC: &[&str] = &[
     "zone",
 ];
 
-/// Whether `label` (any case) is a TLD we link without a scheme.
+/// Internationalised TLDs in their own script (linked after a scheme).
+const INTERNATIONAL: &[&str] = &[
+    "бел",
+    "дети",
+    "ком",
+    "қаз",
+    "мкд",
+    "москва",
+    "онлайн",
+    "орг",
+    "рус",
+    "рф",
+    "сайт",
+    "срб",
+    "укр",
+    "ею",
+    "გე",
+    "հայ",
+    "ישראל",
+    "קום",
+    "ابوظبي",
+    "السعودية",
+    "امارات",
+    "ایران",
+    "بازار",
+    "شبكة",
+    "عمان",
+    "قطر",
+    "مصر",
+    "موقع",
+    "भारत",
+    "संगठन",
+    "বাংলা",
+    "ไทย",
+    "한국",
+    "닷컴",
+    "닷넷",
+    "삼성",
+    "みんな",
+    "コム",
+    "世界",
+    "中国",
+    "中國",
+    "中文网",
+    "企业",
+    "公司",
+    "台湾",
+    "台灣",
+    "商城",
+    "在线",
+    "我爱你",
+    "手机",
+    "游戏",
+    "网址",
+    "网络",
+    "新加坡",
+    "香港",
+    "澳門",
+    "点看",
+    "移动",
+];
+
+/// Whether `label` (any case) is a TLD we know: every country code, the
+/// common generic ones, and internationalised ones in their own script.
 pub fn is_known_tld(label: &str) -> bool {
-    if label.len() > 24 || !label.is_ascii() {
+    if !label.is_ascii() {
+        return INTERNATIONAL.contains(&label);
+    }
+    if label.len() > 24 {
         return false;
     }
     let lower = label.to_ascii_lowercase();
@@ -208,7 +274,8 @@ mod tests {
         for tld in ["com", "ORG", "io", "de", "uk", "dev", "app"] {
             assert!(is_known_tld(tld), "{tld}");
         }
-        for tld in ["txt", "zz", "", "comx", "みんな"] {
+        assert!(is_known_tld("みんな") && is_known_tld("рф"));
+        for tld in ["txt", "zz", "", "comx", "д", "日本"] {
             assert!(!is_known_tld(tld), "{tld}");
         }
     }

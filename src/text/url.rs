@@ -8,22 +8,28 @@
 //! rules of twitter-text's own `extractUrlsWithIndices` (the JavaScript and
 //! Java libraries X publishes):
 //!
-//! - `http://` and `https://` URLs whose host ends in a known TLD or an IDN
-//!   (non-ASCII) TLD, with port, path, query and fragment;
+//! - `http://` and `https://` URLs whose host ends in a known TLD (after a
+//!   scheme also an internationalised one such as `рф`), with port, path,
+//!   query and fragment; a host whose last label is no TLD is cut back to the
+//!   rightmost one that is (`https://example.co.uka` links `…example.co`);
+//!   `https://t.co/` takes only a slug of up to 40 letters and digits;
 //! - URLs without a scheme (`example.com/path`, `www.example.org`) whose last
 //!   label is a generic TLD or a country-code TLD from [`super::tlds`]; as in
 //!   twitter-text, a bare `name.cc` with a country code and no path is not a
 //!   link (`example.de` is not, `example.de/x`, `www.example.de`, `example.co`
 //!   and `example.tv` are);
 //! - a URL does not start right after an ASCII letter or digit, `@`, `#` or
-//!   `$` (nor, without a scheme, after `-`, `_`, `.` or `/`);
+//!   `$` (nor, without a scheme, after `-`, `_`, `.` or `/`), and a label is
+//!   Latin or not, never both (`example.com日本` links `example.com`);
 //! - the path/query/fragment character sets and trailing-punctuation rules of
 //!   twitter-text (balanced parentheses kept, a final `.` or `,` dropped).
 //!
-//! Known differences from twitter-text: our TLD list is shorter (a rare gTLD
+//! `tests/count.rs` compares the result with the twitter-text crate on
+//! random URLs. Known differences: our TLD list is shorter (a rare gTLD
 //! written without a scheme is counted letter by letter: over-counting, never
-//! under-counting), IDN hosts without a scheme are not links, and t.co slugs
-//! are not length-checked.
+//! under-counting), IDN hosts without a scheme are not links, and oddities
+//! glued straight onto a TLD (`example.co.uk-a`, `example.com.д-`) may be
+//! cut differently.
 
 use std::ops::Range;
 
@@ -77,19 +83,60 @@ fn url_at(s: &str, schemes: Schemes, prev: Option<char>) -> Option<usize> {
         return None;
     }
     if let Some(scheme_len) = scheme_len(s) {
-        let (host_len, _) = host_len(&s[scheme_len..], true)?;
-        let end = scheme_len + host_len;
-        return Some(end + tail_len(&s[end..]));
+        if let Some(len) = tco_len(&s[scheme_len..]) {
+            return Some(scheme_len + len);
+        }
+        let host = host(&s[scheme_len..], true)?;
+        let end = scheme_len + host.len;
+        let tail = if host.takes_tail {
+            tail_len(&s[end..])
+        } else {
+            0
+        };
+        return Some(end + tail);
     }
     if schemes == Schemes::Required || !may_precede_bare_url(prev) {
         return None;
     }
-    let (host_len, short_cc) = host_len(s, false)?;
-    let tail = tail_len(&s[host_len..]);
-    if short_cc && !s[host_len..].starts_with('/') {
+    let host = host(s, false)?;
+    let has_path = host.takes_tail && s[host.len..].starts_with('/');
+    if host.short_cc && !has_path {
         return None;
     }
-    Some(host_len + tail)
+    let tail = if host.takes_tail {
+        tail_len(&s[host.len..])
+    } else {
+        0
+    };
+    Some(host.len + tail)
+}
+
+/// X's own short links: `t.co/` and a slug of at most 40 letters and
+/// digits, then an optional query (and fragment); nothing else of a path.
+fn tco_len(s: &str) -> Option<usize> {
+    let rest = s.strip_prefix("t.co")?;
+    if rest
+        .chars()
+        .next()
+        .is_some_and(|c| is_label_char(c, true) || c == '.')
+    {
+        return None;
+    }
+    let mut end = 4;
+    if let Some(path) = rest.strip_prefix('/') {
+        let slug = path.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        if slug > 40 {
+            return None;
+        }
+        end += 1 + slug;
+    }
+    if s[end..].starts_with('?') {
+        end += query_len(&s[end..]);
+        if s[end..].starts_with('#') {
+            end += fragment_len(&s[end..]);
+        }
+    }
+    Some(end)
 }
 
 fn scheme_len(s: &str) -> Option<usize> {
@@ -103,56 +150,113 @@ fn scheme_len(s: &str) -> Option<usize> {
     }
 }
 
-/// The length of a host (with port): labels separated by dots, the last one
-/// a TLD we know (or, after a scheme, an IDN TLD); and whether it is a short
-/// country-code domain (`name.de`), which is a link without a scheme only
-/// with a path.
-fn host_len(s: &str, after_scheme: bool) -> Option<(usize, bool)> {
-    let mut labels: Vec<&str> = Vec::new();
-    let mut end = 0;
-    loop {
-        let label_len = s[end..]
-            .char_indices()
-            .find(|&(_, c)| !is_label_char(c, after_scheme))
-            .map_or(s.len() - end, |(i, _)| i);
-        if label_len == 0 {
-            break;
-        }
-        labels.push(&s[end..end + label_len]);
-        end += label_len;
-        let after = &s[end..];
-        if after.starts_with('.')
-            && after[1..]
-                .chars()
-                .next()
-                .is_some_and(|c| is_label_char(c, after_scheme))
-        {
-            end += 1;
-        } else {
-            break;
-        }
-    }
-    if labels.len() < 2
-        || labels
-            .iter()
-            .any(|l| l.starts_with('-') || l.ends_with('-'))
+/// A host found at the start of a text.
+struct Host {
+    /// Bytes up to the end of the host (and port, when the whole host is valid).
+    len: usize,
+    /// A bare `name.cc` with a country code: a link without a scheme only
+    /// with a path.
+    short_cc: bool,
+    /// Whether a path, query or fragment may follow: not when the host was
+    /// cut back to its last valid TLD (`example.co.uka` links `example.co`).
+    takes_tail: bool,
+}
+
+/// The host at the start of `s`: dot-separated labels ending in a TLD we
+/// know (after a scheme also one in its own script, such as `рф`). When the last label is no TLD the
+/// host is cut back to the rightmost one that is, as twitter-text does.
+fn host(s: &str, after_scheme: bool) -> Option<Host> {
+    let labels = labels(s, after_scheme);
+    if labels
+        .iter()
+        .any(|l| s[l.clone()].starts_with('-') || s[l.clone()].ends_with('-'))
     {
         return None;
     }
-    // `example.com@` is an e-mail-like thing, `example.comx` is not a TLD.
-    if s[end..].starts_with(['@', '＠', '-', '_']) {
+    if !after_scheme && labels.iter().any(|l| !s[l.clone()].is_ascii()) {
         return None;
     }
-    let tld = labels[labels.len() - 1];
-    let valid = is_known_tld(tld) || (after_scheme && !tld.is_ascii());
-    if !valid || (!after_scheme && labels.iter().any(|l| !l.is_ascii())) {
-        return None;
-    }
-    let short_cc = labels.len() == 2
+    let is_tld = |tld: &str| is_known_tld(tld) && (after_scheme || tld.is_ascii());
+    let last = (1..labels.len())
+        .rev()
+        .find(|&i| is_tld(&s[labels[i].clone()]))?;
+    let tld = &s[labels[last].clone()];
+    let short_cc = last == 1
         && tld.len() == 2
         && !tld.eq_ignore_ascii_case("co")
         && !tld.eq_ignore_ascii_case("tv");
-    Some((end + port_len(&s[end..]), short_cc))
+    let end = labels[last].end;
+    if last + 1 < labels.len() {
+        return Some(Host {
+            len: end,
+            short_cc,
+            takes_tail: false,
+        });
+    }
+    // `example.com@` is an e-mail-like thing, `example.comx` is not a TLD.
+    let after = s[end..].strip_prefix('.').unwrap_or(&s[end..]);
+    if s[end..].starts_with('-') || after.starts_with(['@', '＠']) {
+        return None;
+    }
+    let end = end + port_len(&s[end..]);
+    // `user:password@host` is userinfo, not a host with a port.
+    if s[end..].starts_with(['@', '＠']) {
+        return None;
+    }
+    Some(Host {
+        len: end,
+        short_cc,
+        takes_tail: true,
+    })
+}
+
+/// The byte ranges of the dot-separated labels at the start of `s`.
+fn labels(s: &str, after_scheme: bool) -> Vec<Range<usize>> {
+    let mut labels = Vec::new();
+    let mut end = 0;
+    loop {
+        let label_len = label_len(&s[end..], after_scheme);
+        if label_len == 0 {
+            break;
+        }
+        labels.push(end..end + label_len);
+        end += label_len;
+        let after = &s[end..];
+        let more = after.starts_with('.')
+            && after[1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c != '-' && is_label_char(c, after_scheme));
+        if !more {
+            break;
+        }
+        end += 1;
+    }
+    // `https://example.com_`: the underscore is not part of the TLD.
+    if let Some(last) = labels.last_mut() {
+        last.end = last.start + s[last.clone()].trim_end_matches('_').len();
+    }
+    labels
+}
+
+/// A label is Latin (ASCII and accented letters) or not, never both: in
+/// `example.com日本` the host ends after `com`, as in twitter-text.
+fn label_len(s: &str, after_scheme: bool) -> usize {
+    let mut chars = s.char_indices();
+    let Some((_, first)) = chars
+        .next()
+        .filter(|&(_, c)| is_label_char(c, after_scheme))
+    else {
+        return 0;
+    };
+    let latin = is_latin(first);
+    chars
+        .find(|&(_, c)| !is_label_char(c, after_scheme) || is_latin(c) != latin)
+        .map_or(s.len(), |(i, _)| i)
+}
+
+fn is_latin(c: char) -> bool {
+    c.is_ascii() || is_latin_accent(c)
 }
 
 fn is_label_char(c: char, after_scheme: bool) -> bool {
@@ -184,13 +288,13 @@ fn tail_len(s: &str) -> usize {
         end += query_len(&s[end..]);
     }
     if s[end..].starts_with('#') {
-        end += s[end + 1..]
-            .bytes()
-            .take_while(|&b| is_fragment_byte(b))
-            .count()
-            + 1;
+        end += fragment_len(&s[end..]);
     }
     end
+}
+
+fn fragment_len(s: &str) -> usize {
+    1 + s[1..].bytes().take_while(|&b| is_fragment_byte(b)).count()
 }
 
 fn is_path_punctuation(c: char) -> bool {
@@ -238,7 +342,7 @@ fn query_len(s: &str) -> usize {
             break;
         }
     }
-    if last_end == 0 { 1 } else { last_end }
+    if s[1..].starts_with('#') { 1 } else { last_end }
 }
 
 fn is_fragment_byte(b: u8) -> bool {

@@ -9,9 +9,12 @@
 //! - [`answers`]: which question a post answers (`A2: …` or a reply to Q2).
 //! - [`participants`]: distinct authors without reposts, the host and the
 //!   plan's `thanks.exclude` handles.
+//! - [`message`]: the mentions in order, and the mention-free thank-you.
 
 pub mod answers;
+pub mod message;
 pub mod participants;
 
 pub use answers::{QuestionPost, answer_prefix, answered_question};
+pub use message::{generic_thanks, mentions};
 pub use participants::{Exclusions, Participant, normalize_handle, original_posts, participants};

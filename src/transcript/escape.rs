@@ -31,9 +31,9 @@ pub fn markdown(line: &str) -> String {
     let body = line.trim_start();
     out.push_str(&line[..line.len() - body.len()]);
     let body = escape_line_start(body, &mut out);
-    for c in body.chars() {
+    for (i, c) in body.char_indices() {
         match c {
-            '&' => out.push_str("&amp;"),
+            '&' if starts_entity(&body[i + 1..]) => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
@@ -46,13 +46,27 @@ pub fn markdown(line: &str) -> String {
     out
 }
 
-/// Escapes a block marker at the start of a line (`# `, `- `, `+ `, `= `,
-/// `1. `, `1) `) and returns the rest of the line.
+/// Whether the text after a `&` would read as an entity (`&amp;`, `&#39;`).
+fn starts_entity(rest: &str) -> bool {
+    let name = rest.len()
+        - rest
+            .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '#')
+            .len();
+    name > 0 && rest[name..].starts_with(';')
+}
+
+/// Escapes a block marker at the start of a line (`# `, `- `, `+ `, `===`,
+/// `1. `, `1) `: the marker followed by a space or the end of the line) and
+/// returns the rest of the line.
 fn escape_line_start<'a>(body: &'a str, out: &mut String) -> &'a str {
-    if let Some(rest) = body.strip_prefix(['#', '-', '+', '=']) {
-        out.push('\\');
-        out.push_str(&body[..1]);
-        return rest;
+    if let Some(marker) = body.chars().next().filter(|c| "#-+=".contains(*c)) {
+        let after = body.trim_start_matches(marker);
+        if after.is_empty() || after.starts_with([' ', '\t']) {
+            out.push('\\');
+            out.push(marker);
+            return &body[1..];
+        }
+        return body;
     }
     let digits = body.len() - body.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     if digits > 0 && body[digits..].starts_with(['.', ')']) {
@@ -103,6 +117,7 @@ mod tests {
             markdown("*bold* _it_ `code` [x](y) <b>&amp; a|b ~s~ \\"),
             "\\*bold\\* \\_it\\_ \\`code\\` \\[x\\](y) &lt;b&gt;&amp;amp; a\\|b \\~s\\~ \\\\"
         );
+        assert_eq!(markdown("Q&A & more &#39; &x"), "Q&A & more &amp;#39; &x");
     }
 
     #[test]
@@ -112,6 +127,11 @@ mod tests {
         assert_eq!(markdown("  1. first"), "  1\\. first");
         assert_eq!(markdown("2) second"), "2\\) second");
         assert_eq!(markdown("A2: 1. fine #tag"), "A2: 1. fine #tag");
+        assert_eq!(markdown("#hcsmbm rocks"), "#hcsmbm rocks");
+        assert_eq!(markdown("## two"), "\\## two");
+        assert_eq!(markdown("---"), "\\---");
+        assert_eq!(markdown("-5 degrees"), "-5 degrees");
+        assert_eq!(markdown("#"), "\\#");
     }
 
     #[test]

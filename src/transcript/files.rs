@@ -69,6 +69,16 @@ pub fn write(state_dir: &Path, transcript: &Transcript) -> anyhow::Result<Writte
     Ok(written)
 }
 
+/// After an occurrence: saves `capture` (so the pages can be rebuilt without
+/// searching again), builds its transcript and writes the pages. The daemon's
+/// one call once the search is in.
+pub fn publish(state_dir: &Path, capture: &Capture) -> anyhow::Result<(Transcript, Written)> {
+    write_capture(state_dir, capture)?;
+    let transcript = Transcript::build(capture)?;
+    let written = write(state_dir, &transcript)?;
+    Ok((transcript, written))
+}
+
 /// Writes `bytes` to `path` through a temporary sibling and a rename,
 /// creating the folder if needed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -110,6 +120,27 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["2026-12-02.md"]);
+    }
+
+    #[test]
+    fn publish_saves_the_capture_beside_the_pages() {
+        let state = tempfile::tempdir().unwrap();
+        let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/transcript/2026-12-02.posts.json");
+        let capture = Capture::load(&data).unwrap();
+        let (transcript, written) = publish(state.path(), &capture).unwrap();
+        let dir = state.path().join("transcripts/hcsmbm");
+        assert_eq!(written.html, dir.join("2026-12-02.html"));
+        assert_eq!(
+            Capture::load(&dir.join("2026-12-02.posts.json")).unwrap(),
+            capture
+        );
+        let json = std::fs::read(&written.json).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Transcript>(&json).unwrap(),
+            transcript
+        );
+        assert!(written.markdown.is_file());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::chart;
 use super::escape::{html as esc, safe_url};
-use super::local::LocalTimes;
+use super::local::{LocalTimes, counted};
 use super::model::{Author, Entry, Transcript};
 
 const STYLE: &str = include_str!("transcript.css");
@@ -38,16 +38,16 @@ pub fn render(t: &Transcript) -> String {
         let _ = writeln!(
             out,
             "<section class=\"question\" id=\"q{n}\"><h2><span class=\"qn\">Q{n}</span>{}</h2>\
-             <p class=\"meta\">Asked at {when} · {} answers</p>",
+             <p class=\"meta\">Asked at {when} · {}</p>",
             esc(&q.text),
-            q.answers.len(),
+            counted(q.answers.len(), "answer"),
             n = q.n
         );
         posts(&mut out, &q.answers, &local);
         out.push_str("</section>\n");
     }
     if !t.conversation.is_empty() {
-        out.push_str("<section class=\"conversation\"><h2>Conversation</h2>\n");
+        out.push_str("<section class=\"conversation\" id=\"conversation\"><h2>Conversation</h2>\n");
         posts(&mut out, &t.conversation, &local);
         out.push_str("</section>\n");
     }
@@ -122,16 +122,16 @@ fn participants(out: &mut String, t: &Transcript) {
     }
     let _ = write!(
         out,
-        "<section class=\"participants\"><h2>Participants <small>{}</small></h2><ol>",
+        "<section class=\"participants\" id=\"participants\"><h2>Participants <small>{}</small></h2><ol>",
         t.participants.len()
     );
     for p in &t.participants {
         let answered: Vec<String> = p.answered.iter().map(|n| format!("Q{n}")).collect();
         let _ = write!(
             out,
-            "<li><span class=\"handle\">@{}</span> <small>{} posts{}</small></li>",
+            "<li><span class=\"handle\">@{}</span><small>{}{}</small></li>",
             esc(&p.username),
-            p.posts,
+            counted(p.posts, "post"),
             if answered.is_empty() {
                 String::new()
             } else {

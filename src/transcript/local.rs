@@ -1,4 +1,5 @@
-//! Times as the chat's audience reads them: in the chat's own zone.
+//! Times and counts as the chat's audience reads them: times in the chat's
+//! own zone, `1 post` but `2 posts`.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -34,6 +35,15 @@ impl LocalTimes {
     pub fn span(&self, starts: Timestamp, ends: Timestamp) -> String {
         let end = ends.to_zoned(self.tz.clone());
         format!("{}–{}", self.time(starts), end.strftime("%H:%M %Z"))
+    }
+}
+
+/// `1 post`, `3 posts`.
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use super::escape::{markdown as md, safe_url};
-use super::local::LocalTimes;
+use super::local::{LocalTimes, counted};
 use super::model::{Author, Entry, Transcript};
 
 /// Renders the whole transcript.
@@ -27,7 +27,8 @@ pub fn render(t: &Transcript) -> String {
     for q in &t.questions {
         let _ = writeln!(out, "## Q{}. {}\n", q.n, md(&q.text));
         let when = link(&local.time(q.at), q.url.as_deref());
-        let _ = writeln!(out, "Asked at {when} · {} answers\n", q.answers.len());
+        let answers = counted(q.answers.len(), "answer");
+        let _ = writeln!(out, "Asked at {when} · {answers}\n");
         for e in &q.answers {
             entry(&mut out, e, &local);
         }
@@ -98,10 +99,10 @@ fn participants(out: &mut String, t: &Transcript) {
             .unwrap_or_default();
         let _ = write!(
             out,
-            "{}. {}{name} · {} posts",
+            "{}. {}{name} · {}",
             i + 1,
             handle_link(&p.username, None),
-            p.posts
+            counted(p.posts, "post")
         );
         if !answered.is_empty() {
             let _ = write!(out, " · answered {}", answered.join(", "));

@@ -23,5 +23,5 @@ pub mod markdown;
 pub mod model;
 
 pub use capture::{Capture, EARLY_BIRDS, PostedQuestion, search_into, search_window};
-pub use files::{Written, capture_path, chat_dir, check_chat_id, write, write_capture};
+pub use files::{Written, capture_path, chat_dir, check_chat_id, publish, write, write_capture};
 pub use model::{Author, Entry, QuestionSection, Summary, Transcript};

@@ -176,6 +176,13 @@ impl FakeX {
             .push_back(fault);
     }
 
+    /// Scripts `fault` for the next `n` requests to `route` (a 5xx storm).
+    pub fn push_faults(&self, route: Route, fault: Fault, n: usize) {
+        for _ in 0..n {
+            self.push_fault(route, fault.clone());
+        }
+    }
+
     /// Adds posts that search can find.
     pub fn seed_search(&self, posts: impl IntoIterator<Item = SearchPost>) {
         self.state().search_posts.extend(posts);

@@ -1,4 +1,10 @@
 //! Fakes shared by the integration tests (each test crate uses a part).
+//!
+//! `fake_x::FakeX::start().await` serves a fake X API on 127.0.0.1:0;
+//! `oauth1_settings(name)` / `oauth2_settings(name)` give an
+//! `AccountSettings` pointing at it, `push_fault(s)` scripts refusals and
+//! outages, `tweets()` lists what was accepted, `seed_search` adds other
+//! people's posts for hashtag search.
 #![allow(dead_code)]
 
 pub mod fake_x;

@@ -15,7 +15,7 @@ use reqwest::{Method, Url};
 use super::errors;
 use super::oauth1::{self, Stamp};
 use super::oauth2::Session;
-use super::quota::Quota;
+use super::quota::{self, Quota};
 use crate::clock::Clock;
 use crate::platform::PostError;
 use crate::settings::Secret;
@@ -103,7 +103,7 @@ impl Api {
     }
 
     fn remember_quota(&self, headers: &reqwest::header::HeaderMap) {
-        if let Some(q) = Quota::from_headers(headers) {
+        if let Some(q) = quota::from_headers(headers) {
             if let Ok(mut slot) = self.quota.lock() {
                 *slot = Some(q);
             }

@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `usage-capped` problem (any status, usually 429) | `Rejected`, says to raise the cap |
 //! | `client-not-enrolled` (403 `client-forbidden`) | `Rejected`, says to attach the app to a project |
+//! | `oauth1-permissions` (403) | `Rejected`, says to allow writing and regenerate the token |
 //! | 401 | `Unauthorized` (OAuth 2.0 refreshes once before this) |
 //! | 403 "duplicate content" | `Duplicate` (reconcile before deciding) |
 //! | 403 "Reply to this conversation is not allowed …" | `ReplyRefused` (post standalone) |
@@ -134,6 +135,14 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> PostError {
             problem.summary()
         ));
     }
+    if problem.is("oauth1-permissions") {
+        return PostError::Rejected(format!(
+            "X says the app may only read (`oauth1-permissions`): set the app's permissions to \
+             \"Read and write\" in the X developer console, then regenerate the access token \
+             and secret (old tokens keep the old permissions) ({})",
+            problem.summary()
+        ));
+    }
     match status {
         401 => PostError::Unauthorized(format!(
             "X rejected the credentials (401 {}); check the account's keys and tokens",
@@ -251,6 +260,20 @@ mod tests {
             panic!("{e:?}")
         };
         assert!(msg.contains("attach the app to a project"), "{msg}");
+    }
+
+    #[test]
+    fn read_only_apps_are_told_to_regenerate_tokens() {
+        let e = classify_json(
+            403,
+            serde_json::json!({"title": "Forbidden", "status": 403,
+                "type": "https://api.twitter.com/2/problems/oauth1-permissions",
+                "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint."}),
+        );
+        assert!(
+            matches!(e, PostError::Rejected(ref m) if m.contains("regenerate the access token")),
+            "{e:?}"
+        );
     }
 
     #[test]

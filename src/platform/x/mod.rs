@@ -98,11 +98,6 @@ impl XAccount {
         &self.name
     }
 
-    /// The rate-limit headers of the last answer (for `/metrics`).
-    pub fn quota(&self) -> Option<Quota> {
-        self.api.quota()
-    }
-
     fn post_url(&self, id: &str) -> String {
         match self.me.get() {
             Some(me) => format!("https://x.com/{}/status/{id}", me.username),
@@ -128,9 +123,9 @@ fn auth_from_settings(
     if let Some(consumer_key) = secret("consumer_key") {
         let why = "uses X OAuth 1.0a (consumer_key is set)";
         return Ok(Auth::OAuth1(oauth1::Credentials {
-            consumer_key: consumer_key.expose().to_string(),
+            consumer_key,
             consumer_secret: require("consumer_secret", why)?,
-            token: require("access_token", why)?.expose().to_string(),
+            token: require("access_token", why)?,
             token_secret: require("access_token_secret", why)?,
         }));
     }
@@ -181,6 +176,11 @@ fn create_body(post: &OutgoingPost<'_>) -> serde_json::Value {
 impl Platform for XAccount {
     fn kind(&self) -> PlatformKind {
         PlatformKind::X
+    }
+
+    /// The `x-rate-limit-*` headers of the last answer, whichever endpoint.
+    fn quota(&self) -> Option<Quota> {
+        self.api.quota()
     }
 
     async fn whoami(&self) -> Result<Identity, PostError> {
@@ -242,5 +242,98 @@ impl Platform for XAccount {
         until: Timestamp,
     ) -> Result<Vec<FoundPost>, PostError> {
         search::search(&self.api, hashtag, since, until).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::settings::Secret;
+
+    fn settings(secrets: &[(&str, &str)], client_id: Option<&str>) -> AccountSettings {
+        AccountSettings {
+            name: "main_x".into(),
+            platform: PlatformKind::X,
+            api_base: None,
+            handle: None,
+            client_id: client_id.map(str::to_string),
+            secrets: secrets
+                .iter()
+                .map(|(k, v)| (k.to_string(), Secret::new(*v)))
+                .collect(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn build(s: &AccountSettings) -> anyhow::Result<XAccount> {
+        XAccount::new(
+            s,
+            Arc::new(MemoryTokenStore::new()),
+            Clock::system(Duration::from_secs(60)),
+        )
+    }
+
+    #[test]
+    fn an_account_without_credentials_says_what_to_set() {
+        let err = build(&settings(&[], None)).err().unwrap().to_string();
+        assert!(err.contains("has no X credentials"), "{err}");
+        assert!(err.contains("client_id and refresh_token"), "{err}");
+    }
+
+    #[test]
+    fn a_half_configured_oauth1_account_names_the_missing_key() {
+        let s = settings(
+            &[("consumer_key", "ck"), ("consumer_secret", "s3cr3t-value")],
+            None,
+        );
+        let err = build(&s).err().unwrap().to_string();
+        assert!(err.contains("has no `access_token`"), "{err}");
+        assert!(!err.contains("s3cr3t-value"), "{err}");
+    }
+
+    #[test]
+    fn complete_accounts_build_either_way() {
+        let oauth1 = settings(
+            &[
+                ("consumer_key", "ck"),
+                ("consumer_secret", "cs"),
+                ("access_token", "at"),
+                ("access_token_secret", "ats"),
+            ],
+            None,
+        );
+        assert!(build(&oauth1).is_ok());
+        let oauth2 = settings(&[("refresh_token", "rt")], Some("cid"));
+        assert_eq!(build(&oauth2).unwrap().name(), "main_x");
+    }
+
+    #[test]
+    fn replies_carry_the_parent_id() {
+        let parent = RemotePost {
+            id: "1860000000000000001".into(),
+            cid: None,
+            url: None,
+        };
+        let post = OutgoingPost {
+            key: "k",
+            text: "Q2 #x",
+            reply_to: Some(&parent),
+            thread_root: Some(&parent),
+            due: Timestamp::UNIX_EPOCH,
+        };
+        assert_eq!(
+            create_body(&post),
+            serde_json::json!({"text": "Q2 #x", "reply": {"in_reply_to_tweet_id": "1860000000000000001"}})
+        );
+        let standalone = OutgoingPost {
+            reply_to: None,
+            ..post
+        };
+        assert_eq!(
+            create_body(&standalone),
+            serde_json::json!({"text": "Q2 #x"})
+        );
     }
 }

@@ -32,12 +32,13 @@ pub fn encode(s: &str) -> String {
     utf8_percent_encode(s, RFC3986).to_string()
 }
 
-/// The four credentials of an OAuth 1.0a user context.
+/// The four credentials of an OAuth 1.0a user context (all four print as
+/// `***`: the keys are not secret alone, but nobody needs them in a log).
 #[derive(Debug, Clone)]
 pub struct Credentials {
-    pub consumer_key: String,
+    pub consumer_key: Secret,
     pub consumer_secret: Secret,
-    pub token: String,
+    pub token: Secret,
     pub token_secret: Secret,
 }
 
@@ -93,11 +94,14 @@ pub fn sign(base: &str, consumer_secret: &str, token_secret: &str) -> String {
 /// The protocol parameters (without the signature) for one request.
 pub fn protocol_params(creds: &Credentials, stamp: &Stamp) -> Vec<(String, String)> {
     vec![
-        ("oauth_consumer_key".into(), creds.consumer_key.clone()),
+        (
+            "oauth_consumer_key".into(),
+            creds.consumer_key.expose().to_string(),
+        ),
         ("oauth_nonce".into(), stamp.nonce.clone()),
         ("oauth_signature_method".into(), "HMAC-SHA1".into()),
         ("oauth_timestamp".into(), stamp.timestamp.to_string()),
-        ("oauth_token".into(), creds.token.clone()),
+        ("oauth_token".into(), creds.token.expose().to_string()),
         ("oauth_version".into(), "1.0".into()),
     ]
 }
@@ -191,9 +195,9 @@ mod tests {
     #[test]
     fn oauth_core_1_0_appendix_example() {
         let creds = Credentials {
-            consumer_key: "dpf43f3p2l4k3l03".into(),
+            consumer_key: Secret::new("dpf43f3p2l4k3l03"),
             consumer_secret: Secret::new("kd94hf93k423kf44"),
-            token: "nnch734d00sl2jdk".into(),
+            token: Secret::new("nnch734d00sl2jdk"),
             token_secret: Secret::new("pfkkdhi9sl3r4s00"),
         };
         let stamp = Stamp {

@@ -8,24 +8,15 @@
 use jiff::Timestamp;
 use reqwest::header::HeaderMap;
 
-/// What the last response said about the caller's quota.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quota {
-    pub limit: u64,
-    pub remaining: u64,
-    /// When the window resets (from `x-rate-limit-reset`).
-    pub reset: Option<Timestamp>,
-}
+pub use crate::platform::Quota;
 
-impl Quota {
-    /// Reads the three headers; `None` when limit or remaining is missing.
-    pub fn from_headers(headers: &HeaderMap) -> Option<Quota> {
-        Some(Quota {
-            limit: header_u64(headers, "x-rate-limit-limit")?,
-            remaining: header_u64(headers, "x-rate-limit-remaining")?,
-            reset: reset(headers),
-        })
-    }
+/// Reads the three headers; `None` when limit or remaining is missing.
+pub fn from_headers(headers: &HeaderMap) -> Option<Quota> {
+    Some(Quota {
+        limit: header_u64(headers, "x-rate-limit-limit")?,
+        remaining: header_u64(headers, "x-rate-limit-remaining")?,
+        reset: reset(headers),
+    })
 }
 
 /// `x-rate-limit-reset` as an instant.
@@ -48,7 +39,7 @@ mod tests {
         h.insert("x-rate-limit-limit", "100".parse().unwrap());
         h.insert("x-rate-limit-remaining", "7".parse().unwrap());
         h.insert("x-rate-limit-reset", "1764216000".parse().unwrap());
-        let q = Quota::from_headers(&h).unwrap();
+        let q = from_headers(&h).unwrap();
         assert_eq!(q.limit, 100);
         assert_eq!(q.remaining, 7);
         assert_eq!(q.reset, Some("2025-11-27T04:00:00Z".parse().unwrap()));
@@ -57,9 +48,9 @@ mod tests {
     #[test]
     fn missing_or_garbled_headers_give_none() {
         let mut h = HeaderMap::new();
-        assert_eq!(Quota::from_headers(&h), None);
+        assert_eq!(from_headers(&h), None);
         h.insert("x-rate-limit-limit", "lots".parse().unwrap());
         h.insert("x-rate-limit-remaining", "1".parse().unwrap());
-        assert_eq!(Quota::from_headers(&h), None);
+        assert_eq!(from_headers(&h), None);
     }
 }

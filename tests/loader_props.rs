@@ -1,0 +1,215 @@
+//! The loader never panics, whatever the bytes, and every problem it reports
+//! points inside the file.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use tweetchat::plan::load::{load_file, load_str};
+
+const VALID: &str = include_str!("../chats/hcsmbm.yaml");
+const ONE_OFF: &str = include_str!("../chats/rarediseaseday.yaml");
+
+/// Loads `src` and checks that every diagnostic is located inside it.
+fn assert_located(src: &str) {
+    let lines = src.lines().count().max(1) + 1;
+    if let Err(diags) = load_str(Path::new("p.yaml"), src) {
+        assert!(!diags.is_empty(), "an error without a diagnostic");
+        for d in diags {
+            assert!(
+                d.line >= 1 && d.line <= lines,
+                "line out of range: {d:?}\n{src}"
+            );
+            assert!(d.column >= 1, "column 0: {d:?}");
+            assert!(!d.message.is_empty());
+            assert!(
+                d.help.as_deref().is_some_and(|h| !h.is_empty()),
+                "no help: {d:?}"
+            );
+        }
+    }
+}
+
+/// Fragments that stress YAML and our checks when spliced into a file.
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ -~\n\t]{0,12}",
+        Just(": ".to_string()),
+        Just("\n  - ".to_string()),
+        Just("{".to_string()),
+        Just("}".to_string()),
+        Just("&a ".to_string()),
+        Just("*a".to_string()),
+        Just("!!binary ".to_string()),
+        Just("\"\\u00e9\"".to_string()),
+        Just("false".to_string()),
+        Just("2027-03-14 02:30".to_string()),
+        Just("0 0 12 * * WED".to_string()),
+        Just("America/Chicgo".to_string()),
+        Just("{titel}".to_string()),
+        Just("99999999999999999999999".to_string()),
+        Just("-5m".to_string()),
+        Just("9999-12-31".to_string()),
+        Just("é🎉\u{200d}".to_string()),
+        Just("\n".to_string()),
+    ]
+}
+
+/// A chat file built from values near the edges of every check.
+fn chat() -> impl Strategy<Value = String> {
+    let zone = prop::sample::select(vec![
+        "America/Chicago",
+        "Europe/Paris",
+        "Australia/Lord_Howe",
+        "Asia/Kolkata",
+        "America/Sao_Paulo",
+        "UTC",
+        "Chicago",
+        "",
+        "Etc/GMT+12",
+        "Pacific/Kiritimati",
+    ]);
+    let when = prop::sample::select(vec![
+        "start: 2027-03-14 02:30",
+        "start: 2026-10-25 02:30",
+        "start: 0001-01-01 00:00",
+        "start: 9999-12-31 23:59",
+        "start: 2027-02-30 12:00",
+        "start: 24:00",
+        "repeat: \"0 12 * * WED\"",
+        "repeat: \"30 2 * * SUN\"",
+        "repeat: \"0 12 30 2 *\"",
+        "repeat: \"0 0 12 * * *\"",
+        "repeat: \"@weekly\"",
+        "repeat: \"*/0 * * * *\"",
+        "repeat: \"0 12 29 2 *\"\nfrom: 9999-12-01",
+        "repeat: \"0 12 * * 7\"\nuntil: 0001-01-02",
+        "repeat: \"59 23 31 12 *\"\nfrom: 9999-12-31\nuntil: 9999-12-31",
+    ]);
+    let duration =
+        prop::sample::select(vec!["0s", "90s", "1h", "1d", "366d", "367d", "-1h", "1h1h"]);
+    let at = prop::option::of(prop::sample::select(vec![
+        "0s", "59s", "1m", "5m", "5m30s", "59m59s", "1h", "2h", "366d", "-1m", "x",
+    ]));
+    let questions = prop::collection::vec(at, 0..8);
+    (zone, when, duration, questions).prop_map(|(zone, when, duration, questions)| {
+        let mut src = format!(
+            "title: G\nhashtag: \"#g\"\ntimezone: {zone}\n{when}\nduration: {duration}\nquestions:\n"
+        );
+        for (i, at) in questions.iter().enumerate() {
+            match at {
+                Some(at) => src.push_str(&format!("  - at: {at}\n    text: Q{i}?\n")),
+                None => src.push_str(&format!("  - Q{i}?\n")),
+            }
+        }
+        if questions.is_empty() {
+            src.push_str("  []\n");
+        }
+        src
+    })
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Delete(usize, usize),
+    Insert(usize, String),
+    DuplicateLine(usize),
+    ReplaceLine(usize, String),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), 0usize..40).prop_map(|(at, len)| Edit::Delete(at, len)),
+        (any::<usize>(), fragment()).prop_map(|(at, s)| Edit::Insert(at, s)),
+        any::<usize>().prop_map(Edit::DuplicateLine),
+        (any::<usize>(), fragment()).prop_map(|(at, s)| Edit::ReplaceLine(at, s)),
+    ]
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn apply(src: &str, edit: &Edit) -> String {
+    match edit {
+        Edit::Delete(at, len) => {
+            let start = floor_boundary(src, at % (src.len() + 1));
+            let end = floor_boundary(src, start + len);
+            format!("{}{}", &src[..start], &src[end..])
+        }
+        Edit::Insert(at, text) => {
+            let at = floor_boundary(src, at % (src.len() + 1));
+            format!("{}{}{}", &src[..at], text, &src[at..])
+        }
+        Edit::DuplicateLine(n) | Edit::ReplaceLine(n, _) => {
+            let mut lines: Vec<String> = src.lines().map(str::to_string).collect();
+            if lines.is_empty() {
+                return src.to_string();
+            }
+            let i = n % lines.len();
+            match edit {
+                Edit::ReplaceLine(_, text) => lines[i] = text.clone(),
+                _ => lines.insert(i, lines[i].clone()),
+            }
+            lines.join("\n") + "\n"
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_text_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        assert_located(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn mutated_chat_files_never_panic(
+        one_off in any::<bool>(),
+        edits in proptest::collection::vec(edit(), 1..6),
+    ) {
+        let mut src = if one_off { ONE_OFF } else { VALID }.to_string();
+        for e in &edits {
+            src = apply(&src, e);
+        }
+        assert_located(&src);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_chats_never_panic_and_valid_ones_are_consistent(src in chat()) {
+        assert_located(&src);
+        if let Ok(plan) = load_str(Path::new("g.yaml"), &src) {
+            for (i, q) in plan.questions.iter().enumerate() {
+                prop_assert_eq!(q.n as usize, i + 1);
+                prop_assert!(q.at >= jiff::SignedDuration::ZERO && q.at < plan.duration, "{:?}", q);
+            }
+            prop_assert!(plan.duration > jiff::SignedDuration::ZERO);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Raw bytes through the file path too (invalid UTF-8 included).
+    #[test]
+    fn random_files_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.yaml");
+        std::fs::write(&path, &bytes).unwrap();
+        if let Err(diags) = load_file(&path) {
+            prop_assert!(!diags.is_empty());
+            for d in diags {
+                prop_assert!(d.line >= 1 && d.column >= 1, "{d:?}");
+            }
+        }
+    }
+}
