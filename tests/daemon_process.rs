@@ -209,3 +209,79 @@ fn kill_9_in_the_middle_and_a_restart_neither_double_nor_lose_a_post() {
         logs(&setup)
     );
 }
+
+/// `GET path` on the daemon's HTTP listener, as logged at start-up.
+fn http_get(setup: &Setup, path: &str) -> String {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let addr = loop {
+        let logs = logs(setup);
+        let found = logs
+            .lines()
+            .find(|l| l.contains("serving /healthz"))
+            .and_then(|l| l.split("listen=").nth(1))
+            .map(|rest| {
+                rest.split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            });
+        if let Some(addr) = found {
+            break addr;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no listen address in the logs:\n{logs}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut body = String::new();
+    stream.read_to_string(&mut body).unwrap();
+    body
+}
+
+#[test]
+fn a_chat_broken_while_running_is_reported_and_the_others_keep_posting() {
+    let setup = setup();
+    let start = soon(5);
+    write_chat(&setup.chats, "good", start);
+    write_chat(&setup.chats, "broken", start);
+    let mut daemon = start_daemon(&setup);
+    std::thread::sleep(Duration::from_millis(1500));
+    std::fs::write(
+        setup.chats.join("broken.yaml"),
+        "title: Broken\nhashtag: \"#broken\"\ntimezone: Mars/Olympus\nstart: 2026-12-02 18:00\n",
+    )
+    .unwrap();
+
+    let entries = wait_for_posts(&setup, 6, Duration::from_secs(20));
+    let metrics = http_get(&setup, "/metrics");
+    let (status, _) = terminate(&mut daemon);
+
+    let logs = logs(&setup);
+    assert!(
+        logs.contains("broken.yaml:3:11"),
+        "the log names file:line:column:\n{logs}"
+    );
+    assert!(
+        metrics.contains("tweetchat_invalid_chat_files 1"),
+        "{metrics}"
+    );
+    let chats: Vec<_> = entries
+        .iter()
+        .map(|e| e.key.split('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        chats.iter().filter(|c| **c == "good").count(),
+        3,
+        "{entries:?}"
+    );
+    assert_eq!(
+        chats.iter().filter(|c| **c == "broken").count(),
+        3,
+        "the last good version keeps running: {entries:?}"
+    );
+    assert!(status.success());
+}

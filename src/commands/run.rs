@@ -119,6 +119,9 @@ async fn start_http(
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on http.listen = {listen}"))?;
+    if let Ok(bound) = listener.local_addr() {
+        info!(listen = %bound, "serving /healthz and /metrics");
+    }
     let state = HttpState {
         metrics: metrics.clone(),
         health: health.clone(),
