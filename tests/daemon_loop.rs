@@ -155,8 +155,9 @@ async fn after_a_crash_in_doubt_keys_are_reconciled_before_any_post_and_never_po
 #[tokio::test(start_paused = true)]
 async fn missed_slots_are_posted_late_inside_grace_and_skipped_beyond_it_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    // Down from before the announcement until 18:12: the announcement (2h
-    // grace) and Q1 (10m) are still in time, the welcome (12m late) is not.
+    // Down from before the announcement until 18:12: Q1 (10m grace) is still
+    // in time, the welcome (12m late) is not, and the announcement (2h
+    // grace) is pointless now that the chat has started.
     let now = ts("2026-12-02T18:12:00Z");
     let clock = Clock::starting_at(now);
     let fake = Fake::new(clock.clone());
@@ -173,7 +174,6 @@ async fn missed_slots_are_posted_late_inside_grace_and_skipped_beyond_it_in_orde
 
     let k = |i: usize| slots[i].key("fake");
     let expected = vec![
-        (k(0), now),
         (k(2), now),
         (k(3), slots[3].at),
         (k(4), slots[4].at),
@@ -187,6 +187,9 @@ async fn missed_slots_are_posted_late_inside_grace_and_skipped_beyond_it_in_orde
         reason.contains("missed by 12m") && reason.contains("grace"),
         "{reason}"
     );
+    let (announce, reason) = state(dir.path(), &k(0));
+    assert_eq!(announce, PostState::Skipped);
+    assert!(reason.unwrap().contains("already started"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -493,4 +496,46 @@ async fn two_hundred_slots_at_one_instant_across_fifty_accounts_all_go_out_at_it
     let recorded = store.recent(1000).unwrap();
     assert_eq!(recorded.len(), 200);
     assert!(recorded.iter().all(|r| r.state == PostState::Posted));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_announcement_is_posted_late_before_the_start_but_not_after_it() {
+    let slots = occurrence("c", ts(START));
+    let plans = || vec![plan("c", None, false)];
+
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::starting_at(ts("2026-12-02T17:30:00Z"));
+    let fake = Fake::new(clock.clone());
+    let (before, writer) = daemon(
+        dir.path(),
+        clock.clone(),
+        fake.clone(),
+        plans(),
+        slots[..1].to_vec(),
+    );
+    run_until(before, writer, &clock, ts("2026-12-02T17:40:00Z")).await;
+    assert_eq!(
+        fake.posts(),
+        vec![(slots[0].key("fake"), ts("2026-12-02T17:30:00Z"))]
+    );
+
+    // Inside the announcement's 2h grace window, but after the start.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::starting_at(ts("2026-12-02T18:01:00Z"));
+    let fake = Fake::new(clock.clone());
+    let (after, writer) = daemon(
+        dir.path(),
+        clock.clone(),
+        fake.clone(),
+        plans(),
+        slots[..2].to_vec(),
+    );
+    run_until(after, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
+    assert_eq!(
+        fake.posts(),
+        vec![(slots[1].key("fake"), ts("2026-12-02T18:01:00Z"))]
+    );
+    let (announce, reason) = state(dir.path(), &slots[0].key("fake"));
+    assert_eq!(announce, PostState::Skipped);
+    assert!(reason.unwrap().contains("already started"));
 }
