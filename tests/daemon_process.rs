@@ -38,6 +38,10 @@ fn setup() -> Setup {
 }
 
 fn start_daemon(setup: &Setup) -> Child {
+    start_daemon_rescanning(setup, "1")
+}
+
+fn start_daemon_rescanning(setup: &Setup, rescan_interval: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_tweetchat"))
         .args(["--config-dir"])
         .arg(&setup.config)
@@ -45,7 +49,7 @@ fn start_daemon(setup: &Setup) -> Child {
         .env("TWEETCHAT__CHATS_DIR", &setup.chats)
         .env("TWEETCHAT__STATE_DIR", &setup.state)
         .env("TWEETCHAT__HTTP__LISTEN", "127.0.0.1:0")
-        .env("TWEETCHAT__RESCAN_INTERVAL", "1")
+        .env("TWEETCHAT__RESCAN_INTERVAL", rescan_interval)
         .env("TWEETCHAT__DEFAULT_ACCOUNTS", "console")
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
@@ -283,5 +287,25 @@ fn a_chat_broken_while_running_is_reported_and_the_others_keep_posting() {
         3,
         "the last good version keeps running: {entries:?}"
     );
+    assert!(status.success());
+}
+
+#[test]
+fn sighup_rescans_the_chats_folder_at_once() {
+    let setup = setup();
+    let mut daemon = start_daemon_rescanning(&setup, "1h");
+    http_get(&setup, "/healthz");
+    let start = soon(3);
+    write_chat(&setup.chats, "hup", start);
+    let status = Command::new("kill")
+        .args(["-HUP", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let entries = wait_for_posts(&setup, 3, Duration::from_secs(15));
+    let (status, _) = terminate(&mut daemon);
+
+    assert_eq!(entries.len(), 3, "{entries:?}\n{}", logs(&setup));
     assert!(status.success());
 }
