@@ -539,3 +539,48 @@ async fn an_announcement_is_posted_late_before_the_start_but_not_after_it() {
     assert_eq!(announce, PostState::Skipped);
     assert!(reason.unwrap().contains("already started"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_console_reconciles_from_its_outbox_so_a_restart_never_prints_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let slots = occurrence("c", ts(START));
+    let clock = Clock::starting_at(ts("2026-12-02T18:06:00Z"));
+    let console = Console::new("console", dir.path(), clock.clone());
+    {
+        // The last run wrote the welcome to the outbox and died before
+        // recording it; Q1 was claimed but never written.
+        let mut store = Store::open(dir.path()).unwrap();
+        let claims = [
+            Intent::for_slot(&slots[1], "console"),
+            Intent::for_slot(&slots[2], "console"),
+        ];
+        store.claim(&claims).unwrap();
+        let welcome_key = slots[1].key("console");
+        let post = tweetchat::platform::OutgoingPost {
+            key: &welcome_key,
+            text: &slots[1].text,
+            reply_to: None,
+            thread_root: None,
+            due: slots[1].at,
+        };
+        use tweetchat::platform::Platform;
+        console.post(&post).await.unwrap();
+    }
+    let fake = Fake::new(clock.clone());
+    let plans = vec![plan("c", Some(&["console"]), false)];
+    let (mut daemon, writer) = daemon(dir.path(), clock.clone(), fake, plans, slots[1..3].to_vec());
+    daemon.accounts.insert("console".into(), Arc::new(console));
+
+    run_until(daemon, writer, &clock, ts("2026-12-02T18:10:00Z")).await;
+
+    let keys: Vec<_> = read_outbox(&dir.path().join("outbox.jsonl"))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(keys, [slots[1].key("console"), slots[2].key("console")]);
+    assert_eq!(
+        state(dir.path(), &slots[1].key("console")).0,
+        PostState::Posted
+    );
+}
