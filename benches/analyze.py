@@ -44,13 +44,14 @@ def percentile(sorted_values, p):
 
 def lateness(timeline, posts):
     due = {(p["token"], p["text"]): instant_ns(p["at"]) for p in timeline}
-    delays = []
+    first = {}
     for post in posts:
-        at = due.get((post["account"], post["text"]))
-        if at is not None:
-            delays.append((int(post["arrived_ns"]) - at) / 1e6)
-    delays.sort()
-    result = {"expected": len(due), "seen": len(delays)}
+        key = (post["account"], post["text"])
+        if key in due:
+            arrived = int(post["arrived_ns"])
+            first[key] = min(arrived, first.get(key, arrived))
+    delays = sorted((arrived - due[key]) / 1e6 for key, arrived in first.items())
+    result = {"expected": len(due), "seen": len(delays), "requests": len(posts)}
     if delays:
         result.update(
             p50_ms=round(percentile(delays, 50), 2),

@@ -10,8 +10,8 @@ Standard library only. Subcommands:
       idle:     N realistic chats (weekly or one-off, several questions,
                 announcements) with nothing due for at least a week.
       soak:     N short chats starting --spacing seconds apart from --start,
-                each a welcome, Q1 after 4 s and a wrap-up after 8 s, on two
-                of the --accounts accounts; every text is unique.
+                each a welcome, Q1 after 4 s and a wrap-up after 8 s, on
+                --per-chat of the --accounts accounts; every text is unique.
   config DIR --accounts N --api-base URL --chats D --state D --listen ADDR
              [--rescan S] [--log-level L]
       DIR/local.toml: N X accounts acc0..acc{N-1} (OAuth 1.0a; the fake
@@ -92,10 +92,10 @@ thanks:
 """
 
 
-def soak_chat(i, start, accounts, rng):
+def soak_chat(i, start, accounts, per_chat, rng):
     tag = f"#soak{i:04d}"
-    pair = rng.sample(range(accounts), 2) if accounts > 1 else [0]
-    names = ", ".join(f"acc{a}" for a in sorted(pair))
+    chosen = rng.sample(range(accounts), min(per_chat, accounts))
+    names = ", ".join(f"acc{a}" for a in sorted(chosen))
     return f"""title: Soak chat {i}
 hashtag: "{tag}"
 timezone: UTC
@@ -124,7 +124,7 @@ def cmd_chats(a):
             text = idle_chat(i, rng, now)
         else:
             at = start + dt.timedelta(seconds=a.spacing * i)
-            text = soak_chat(i, at, a.accounts, rng)
+            text = soak_chat(i, at, a.accounts, a.per_chat, rng)
         write(os.path.join(a.dir, f"{a.kind}{i:05d}.yaml"), text)
 
 
@@ -181,6 +181,7 @@ def main():
     c.add_argument("--start")
     c.add_argument("--accounts", type=int, default=50)
     c.add_argument("--spacing", type=float, default=1.0)
+    c.add_argument("--per-chat", type=int, default=2, help="accounts per soak chat")
     c.set_defaults(run=cmd_chats)
     g = sub.add_parser("config")
     g.add_argument("dir")
