@@ -16,8 +16,9 @@ Standard library only. Subcommands:
              [--rescan S] [--log-level L]
       DIR/local.toml: N X accounts acc0..acc{N-1} (OAuth 1.0a; the fake
       platform does not check signatures) pointing at URL.
-  timeline CHATS_DIR OUT.json BIN
-      The expected posts (account, text, at) from `BIN plan --format json`.
+  timeline CHATS_DIR OUT.json BIN [--kind KIND]
+      The expected posts (account, text, at) from `BIN plan --format json`,
+      optionally only those of one kind.
 """
 
 import argparse
@@ -165,6 +166,7 @@ def cmd_timeline(a):
         {"account": account, "token": f"token-{account}", "text": item["text"], "at": item["at"],
          "key": f"{item['chat']}/{item['kind']}/{item.get('n') or 0}/{account}"}
         for item in json.loads(out) for account in item["accounts"]
+        if a.kind is None or item["kind"] == a.kind
     ]
     with open(a.out, "w", encoding="utf-8") as f:
         json.dump(posts, f, indent=0)
@@ -197,6 +199,7 @@ def main():
     t.add_argument("chats_dir")
     t.add_argument("out")
     t.add_argument("bin")
+    t.add_argument("--kind", help="only slots of this kind (welcome, question, …)")
     t.set_defaults(run=cmd_timeline)
     a = p.parse_args()
     a.run(a)

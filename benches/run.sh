@@ -62,6 +62,23 @@ say size
 R[size_bytes]=$(stat -c %s "$BIN")
 R[size_mib]=$(awk -v b="${R[size_bytes]}" 'BEGIN {printf "%.2f", b / 1048576}')
 
+# ---------------------------------------------------------------- disk
+# The daemon commits each batch of intents (synchronous=FULL) before
+# posting, so one fsync sits in every slot's lateness.
+R[fsync_ms]=$(python3 - "$WORK" <<'EOF'
+import os, statistics, sys, time
+path = os.path.join(sys.argv[1], "fsync-probe")
+times = []
+with open(path, "ab") as f:
+    for _ in range(30):
+        f.write(b"x" * 512)
+        t = time.perf_counter()
+        os.fsync(f.fileno())
+        times.append((time.perf_counter() - t) * 1000)
+print(f"{statistics.median(times):.2f}")
+EOF
+)
+
 # ---------------------------------------------------------------- scale
 say "scale: generating 10,000 chat files"
 python3 benches/gen.py chats idle "$WORK/scale" --count 10000
@@ -123,9 +140,9 @@ python3 benches/gen.py config "$WORK/idle-config" --chats "$WORK/idle" \
     --state "$WORK/idle-state" --listen "127.0.0.1:$(free_port)" --rescan 30s --log-level info
 start_daemon "$WORK/idle-config" "$WORK/idle.log"
 sleep 5 # start-up is not idle
-TASKS=$(ls "/proc/$DAEMON_PID/task" | paste -sd, -)
+# -f with -p attaches to every thread of the process.
 strace -f -c -e trace=epoll_wait,epoll_pwait,futex,clock_nanosleep,nanosleep -o "$WORK/idle.strace" \
-    -p "$TASKS" 2>/dev/null &
+    -p "$DAEMON_PID" 2>/dev/null &
 STRACE_PID=$!
 PIDS+=("$STRACE_PID")
 sleep 1
@@ -141,7 +158,8 @@ stop "$DAEMON_PID"
 TCK=$(getconf CLK_TCK)
 R[idle_cpu_s]=$(awk -v t=$((ticks1 - ticks0)) -v h="$TCK" 'BEGIN {printf "%.2f", t / h}')
 R[idle_cpu_pct]=$(awk -v t=$((ticks1 - ticks0)) -v h="$TCK" -v s="$IDLE_SECONDS" 'BEGIN {printf "%.4f", 100 * t / h / s}')
-R[idle_syscalls]=$(awk '$NF ~ /^(epoll_wait|epoll_pwait|futex|clock_nanosleep|nanosleep)$/ {printf "%s %s calls; ", $NF, $4}' "$WORK/idle.strace")
+R[idle_syscalls]=$(awk '$NF ~ /^(epoll_wait|epoll_pwait|futex|clock_nanosleep|nanosleep)$/ {printf "%s%s: %s", sep, $NF, $4; sep = ", "}' "$WORK/idle.strace")
+R[idle_syscalls]=${R[idle_syscalls]:-no waiting system call at all}
 R[idle_epoll]=$(awk '$NF ~ /^epoll_(p)?wait$/ {n += $4} END {print n + 0}' "$WORK/idle.strace")
 R[idle_rescans]=$((IDLE_SECONDS / 30))
 
@@ -155,7 +173,7 @@ lateness_run() { # name; sets R[name_*]
     python3 benches/gen.py chats lateness "$dir/chats" --count 200 --accounts 50 --start "$start"
     python3 benches/gen.py config "$dir/config" --accounts 50 --api-base "$FAKE_BASE" \
         --chats "$dir/chats" --state "$dir/state" --log-level warn
-    python3 benches/gen.py timeline "$dir/chats" "$dir/timeline.json" "$BIN" 2>/dev/null
+    python3 benches/gen.py timeline "$dir/chats" "$dir/timeline.json" "$BIN" --kind welcome 2>/dev/null
     if [[ $name == daemon ]]; then
         start_daemon "$dir/config" "$dir/daemon.log"
         wait_lines "$dir/posts.jsonl" 200 40
@@ -204,6 +222,7 @@ below comes from that one run; rerun the command to reproduce them.
 | kernel | $(uname -sr) |
 | rustc | $(rustc --version) |
 | build | \`cargo build --release\` (LTO, codegen-units 1, opt-level "s", stripped) |
+| disk | one fsync of a 512-byte append: ${R[fsync_ms]} ms (median of 30) |
 
 The machine is a shared 2-core build box: other jobs were compiling while
 this ran, so the timings include their interference.
