@@ -4,7 +4,8 @@
   lateness TIMELINE.json POSTS.jsonl
       One JSON object: posts expected and seen, and p50/p99/max of
       (arrival at the fake - the slot's instant) in milliseconds
-      (nearest-rank percentiles). Exit 1 when a post is missing.
+      (nearest-rank percentiles), and the median delay of each account's
+      first, second, ... post. Exit 1 when a post is missing.
   soak TIMELINE.json POSTS.jsonl
       Counts creates by (account, text): a duplicate is a key accepted more
       than once, a lost one is an expected key never accepted. Prints
@@ -52,6 +53,18 @@ def lateness(timeline, posts):
             first[key] = min(arrived, first.get(key, arrived))
     delays = sorted((arrived - due[key]) / 1e6 for key, arrived in first.items())
     result = {"expected": len(due), "seen": len(delays), "requests": len(posts)}
+    # The median delay of each account's 1st, 2nd, ... post of the instant.
+    by_account = collections.defaultdict(list)
+    for (account, _), arrived in first.items():
+        by_account[account].append(arrived)
+    ranks = collections.defaultdict(list)
+    for arrivals in by_account.values():
+        for i, arrived in enumerate(sorted(arrivals)):
+            ranks[i].append(arrived)
+    result["by_position_ms"] = [
+        round(sorted((a - min(due.values())) / 1e6 for a in ranks[i])[len(ranks[i]) // 2], 2)
+        for i in sorted(ranks)
+    ]
     if delays:
         result.update(
             p50_ms=round(percentile(delays, 50), 2),
