@@ -175,10 +175,10 @@ async fn server_errors_past_the_grace_window_are_recorded_as_failed() {
 async fn an_answer_slower_than_the_timeout_is_found_and_not_posted_again() {
     let fake = FakeX::start().await;
     // X takes the post but answers after the client gave up.
-    fake.push_fault(Route::CreateTweet, Fault::Delay(Duration::from_secs(2)));
+    fake.push_fault(Route::CreateTweet, Fault::Delay(Duration::from_secs(3)));
     let slot = question("slow");
     let setup = Setup {
-        timeout: Duration::from_millis(500),
+        timeout: Duration::from_secs(1),
         ..Setup::default()
     };
     let row = run_slot(&fake, slot.clone(), setup).await;
@@ -284,11 +284,11 @@ async fn a_duplicate_refusal_of_our_own_earlier_post_is_recorded_as_posted() {
     // The first attempt goes out but its answer is lost and the timeline
     // lookup after it fails too, so the retry is sent and refused by X's
     // duplicate check: the post found then is ours.
-    fake.push_fault(Route::CreateTweet, Fault::Delay(Duration::from_secs(2)));
+    fake.push_fault(Route::CreateTweet, Fault::Delay(Duration::from_secs(3)));
     fake.push_fault(Route::UserTweets, Fault::Status(503));
     let slot = question("dupown");
     let setup = Setup {
-        timeout: Duration::from_millis(500),
+        timeout: Duration::from_secs(1),
         ..Setup::default()
     };
     let row = run_slot(&fake, slot.clone(), setup).await;
