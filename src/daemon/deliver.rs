@@ -18,6 +18,10 @@ use crate::platform::{OutgoingPost, Platform, PostError, RemotePost};
 use crate::schedule::{Slot, SlotKind};
 use crate::store::{Outcome, SharedStore};
 
+/// The metrics label of a post refused for its @mentions; the thanks slot
+/// falls back to a mention-free thank-you on it.
+pub const MENTIONS_REFUSED: &str = "mentions_refused";
+
 /// Backoff for temporary failures: doubling from `base` up to `max`, with
 /// jitter, for as long as the slot's grace window lasts.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +66,9 @@ pub struct Job {
     /// Why it must not be posted any more (past its grace window); an
     /// in-doubt job is then only reconciled.
     pub missed: Option<String>,
+    /// Set on thanks slots: what thanking the participants needs (see
+    /// [`super::thanks`]).
+    pub thanks: Option<Arc<super::thanks::ThanksContext>>,
 }
 
 /// How a job ended.
@@ -85,6 +92,9 @@ pub struct Poster {
 impl Poster {
     /// Delivers one job; `cancel` interrupts waits, never a request in flight.
     pub async fn deliver(&self, job: &Job, cancel: &CancellationToken) -> Delivery {
+        if let Some(thanks) = &job.thanks {
+            return super::thanks::deliver(self, job, thanks, cancel).await;
+        }
         let text = post_text(&job.slot);
         let root = self.thread_root(job).await;
         let mut post = OutgoingPost {
@@ -113,7 +123,7 @@ impl Poster {
         self.post_with_retries(job, &mut post, cancel).await
     }
 
-    async fn post_with_retries(
+    pub(super) async fn post_with_retries(
         &self,
         job: &Job,
         post: &mut OutgoingPost<'_>,
@@ -148,6 +158,10 @@ impl Poster {
                     post.reply_to = None;
                     post.thread_root = None;
                     continue;
+                }
+                PostError::MentionsRefused(_) => {
+                    warn!("not posted: {err}");
+                    return Delivery::Done(Outcome::Failed(err.to_string()), MENTIONS_REFUSED);
                 }
                 other => {
                     warn!("not posted: {other}");

@@ -1,0 +1,192 @@
+//! The thanks slot: thank every participant by name, publish the transcript.
+//!
+//! When a thanks slot is due on an account (the end of the occurrence plus
+//! `thanks.after`), [`deliver`] replaces the plain post of other slots:
+//!
+//! 1. [`decide`]: search the hashtag from [`crate::transcript::EARLY_BIRDS`]
+//!    before the start to the slot's instant, write the transcript, find the
+//!    participants (the account itself, by `whoami`, and `thanks.exclude`
+//!    left out) and split the mentions into the fewest posts the account's
+//!    limit allows. No search, or nobody found: one generic thank-you.
+//! 2. Store the decided texts *before* the first post leaves ([`parts`]), so
+//!    a restart posts exactly the same parts and never mentions anyone twice.
+//! 3. Post the parts in order, each under its own key, the continuations as
+//!    replies to the first (standalone where the platform refuses replies).
+//!    A part refused for its mentions (X's restrictions on programmatic
+//!    @mentions) is replaced, with everything after it, by one mention-free
+//!    thank-you that still counts the people; the refused part's record and
+//!    the log say why.
+//!
+//! The slot's own key is recorded with the first post that went out.
+
+pub mod decide;
+pub mod parts;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use super::deliver::{Delivery, Job, Poster};
+use crate::plan::ChatPlan;
+use crate::platform::{Platform, RemotePost};
+use crate::schedule::{Slot, SlotKind};
+use crate::store::Outcome;
+use crate::text::PlatformKind;
+use crate::thanks::generic_thanks;
+pub use decide::{Decided, ThanksContext, compose};
+use parts::{Sent, send};
+pub use parts::{fallback_key, kv_key, part_key};
+
+/// The account whose search makes the chat's transcript: the first of the
+/// chat's accounts that is not a console (a console finds nothing), else
+/// the first. `tweetchat transcript --refetch` picks the same one.
+pub fn transcript_account<'a>(
+    accounts: &'a [String],
+    platforms: &BTreeMap<String, Arc<dyn Platform>>,
+) -> Option<&'a String> {
+    let is_console = |name: &&String| {
+        platforms
+            .get(*name)
+            .is_some_and(|p| p.kind() == PlatformKind::Console)
+    };
+    accounts
+        .iter()
+        .find(|name| !is_console(name))
+        .or_else(|| accounts.first())
+}
+
+/// What a job of `slot` on `account` needs to thank people; `None` for
+/// every slot but thanks, and for a plan without `thanks` (a hand-built
+/// timeline), whose slot is posted as it stands.
+pub fn context(
+    slot: &Slot,
+    plan: &Arc<ChatPlan>,
+    account: &str,
+    chat_accounts: &[String],
+    platforms: &BTreeMap<String, Arc<dyn Platform>>,
+    state_dir: Option<&Path>,
+) -> Option<Arc<ThanksContext>> {
+    if slot.kind != SlotKind::Thanks || plan.thanks.is_none() {
+        return None;
+    }
+    let writes_transcript =
+        transcript_account(chat_accounts, platforms).is_some_and(|a| a == account);
+    Some(Arc::new(ThanksContext {
+        plan: plan.clone(),
+        transcript_dir: state_dir
+            .filter(|_| writes_transcript)
+            .map(Path::to_path_buf),
+    }))
+}
+
+/// Delivers a thanks job; see the module docs.
+pub async fn deliver(
+    poster: &Poster,
+    job: &Job,
+    context: &ThanksContext,
+    cancel: &CancellationToken,
+) -> Delivery {
+    let decided = match parts::load(&poster.store, &job.key).await {
+        Ok(Some(decided)) => decided,
+        Ok(None) => {
+            if let Some(reason) = &job.missed {
+                return Delivery::Done(Outcome::Skipped(reason.clone()), "skipped");
+            }
+            let Some(decided) = decide::decide(poster, job, context, cancel).await else {
+                return Delivery::InDoubt;
+            };
+            if let Err(err) = parts::save(&poster.store, &job.key, &decided).await {
+                error!(
+                    "cannot keep the thank-you before posting it; trying again on the next start: {err:#}"
+                );
+                return Delivery::InDoubt;
+            }
+            decided
+        }
+        Err(err) => {
+            error!(
+                "cannot read the thank-you decided earlier; trying again on the next start: {err:#}"
+            );
+            return Delivery::InDoubt;
+        }
+    };
+    let hashtag = context.plan.hashtag.as_str();
+    if let Some(reason) = &job.missed {
+        parts::reconcile_leftovers(poster, job, &decided, hashtag, reason).await;
+        return Delivery::Done(Outcome::Skipped(reason.clone()), "skipped");
+    }
+    post_parts(poster, job, decided, hashtag, cancel).await
+}
+
+/// Posts every part not posted yet, then the mention-free replacement if a
+/// part was refused for its mentions.
+async fn post_parts(
+    poster: &Poster,
+    job: &Job,
+    mut decided: Decided,
+    hashtag: &str,
+    cancel: &CancellationToken,
+) -> Delivery {
+    let mut first: Option<RemotePost> = None;
+    let mut failure = None;
+    let texts = decided.parts.clone();
+    for (k, text) in (1..).zip(&texts) {
+        if decided.refused.is_some_and(|refused| k >= refused) {
+            break;
+        }
+        if cancel.is_cancelled() {
+            return Delivery::InDoubt;
+        }
+        let reply_to = first.as_ref().filter(|_| k > 1);
+        let key = part_key(&job.key, k);
+        match send(poster, job, &key, text, reply_to, cancel).await {
+            Sent::Posted(remote) => {
+                first.get_or_insert(remote);
+            }
+            Sent::Refused(reason) if decided.mentions => {
+                warn!(
+                    part = k,
+                    "{reason}; posting a thank-you without mentions instead"
+                );
+                decided.refused = Some(k);
+                if let Err(err) = parts::save(&poster.store, &job.key, &decided).await {
+                    error!("cannot note the refusal; trying again on the next start: {err:#}");
+                    return Delivery::InDoubt;
+                }
+                // Recorded or not, the refusal is noted: a restart goes
+                // straight to the replacement.
+                let why = format!("{reason}; the thank-you went out without mentions");
+                parts::record(poster, &key, Outcome::Failed(why), Sent::InDoubt).await;
+            }
+            Sent::Refused(reason) | Sent::Failed(reason) => {
+                warn!(part = k, "part not posted: {reason}");
+                failure.get_or_insert(reason);
+            }
+            Sent::InDoubt => return Delivery::InDoubt,
+        }
+    }
+    if decided.refused.is_some() {
+        let text = generic_thanks(decided.participants, hashtag);
+        let key = fallback_key(&job.key);
+        match send(poster, job, &key, &text, first.as_ref(), cancel).await {
+            Sent::Posted(remote) => {
+                info!(remote_id = %remote.id, "posted the thank-you without mentions");
+                first.get_or_insert(remote);
+            }
+            Sent::Refused(reason) | Sent::Failed(reason) => {
+                failure.get_or_insert(reason);
+            }
+            Sent::InDoubt => return Delivery::InDoubt,
+        }
+    }
+    match first {
+        Some(remote) => Delivery::Done(Outcome::Posted(remote), "posted"),
+        None => {
+            let reason = failure.unwrap_or_else(|| "the thank-you had nothing to post".into());
+            Delivery::Done(Outcome::Failed(reason), "failed")
+        }
+    }
+}
