@@ -30,15 +30,21 @@ pub fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
-/// The chat file; `extra` goes under `thanks:`.
+/// The chat file, starting 2026-12-02 18:00 UTC on account `main`;
+/// `extra` goes under `thanks:`.
 pub fn plan(extra: &str) -> ChatPlan {
+    plan_with("2026-12-02 18:00", "main", extra)
+}
+
+/// The chat file starting at `start` (UTC) on `account`.
+pub fn plan_with(start: &str, account: &str, extra: &str) -> ChatPlan {
     let src = format!(
         "title: Buddy Mentoring
 hashtag: \"#hcsmbm\"
 timezone: UTC
-start: 2026-12-02 18:00
+start: {start}
 duration: 1h
-accounts: [main]
+accounts: [{account}]
 announce: false
 questions:
   - at: 5m
