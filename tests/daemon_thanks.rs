@@ -411,3 +411,35 @@ async fn a_thank_you_already_posted_is_not_posted_again() {
     assert!(again.thanks().is_empty());
     assert!(again.searches().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn past_the_grace_window_the_rest_is_skipped_and_the_part_in_doubt_only_looked_up() {
+    for part2_went_out in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = SearchFake::new(search_results(7));
+        crashed_mid_thanks(dir.path(), &fake, part2_went_out);
+        // The thanks slot (19:10) has a one-hour grace window.
+        run_daemon(
+            dir.path(),
+            plan(""),
+            fake.clone(),
+            ts("2026-12-02T20:30:00Z"),
+            ts("2026-12-02T20:40:00Z"),
+        )
+        .await;
+        assert!(fake.thanks().is_empty(), "nothing posted late");
+        assert_eq!(row(dir.path(), SLOT_KEY).state, PostState::Skipped);
+        let part2 = row(dir.path(), &part_key(SLOT_KEY, 2)).state;
+        let expected = if part2_went_out {
+            PostState::Posted
+        } else {
+            PostState::Skipped
+        };
+        assert_eq!(part2, expected);
+        let part3 = Store::open(dir.path())
+            .unwrap()
+            .lookup(&part_key(SLOT_KEY, 3))
+            .unwrap();
+        assert!(part3.is_none(), "never claimed");
+    }
+}

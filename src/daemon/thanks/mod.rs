@@ -147,19 +147,9 @@ async fn post_parts(
                 first.get_or_insert(remote);
             }
             Sent::Refused(reason) if decided.mentions => {
-                warn!(
-                    part = k,
-                    "{reason}; posting a thank-you without mentions instead"
-                );
-                decided.refused = Some(k);
-                if let Err(err) = parts::save(&poster.store, &job.key, &decided).await {
-                    error!("cannot note the refusal; trying again on the next start: {err:#}");
+                if !note_refusal(poster, job, &mut decided, k, &reason).await {
                     return Delivery::InDoubt;
                 }
-                // Recorded or not, the refusal is noted: a restart goes
-                // straight to the replacement.
-                let why = format!("{reason}; the thank-you went out without mentions");
-                parts::record(poster, &key, Outcome::Failed(why), Sent::InDoubt).await;
             }
             Sent::Refused(reason) | Sent::Failed(reason) => {
                 warn!(part = k, "part not posted: {reason}");
@@ -189,4 +179,30 @@ async fn post_parts(
             Delivery::Done(Outcome::Failed(reason), "failed")
         }
     }
+}
+
+/// Part `k` was refused for its mentions: notes it in the stored thank-you
+/// (so a restart goes straight to the replacement), then records the part
+/// as failed with the reason `status` shows. `false` when the note could
+/// not be stored (the part stays in doubt for the next start).
+async fn note_refusal(
+    poster: &Poster,
+    job: &Job,
+    decided: &mut Decided,
+    k: usize,
+    reason: &str,
+) -> bool {
+    warn!(
+        part = k,
+        "{reason}; posting a thank-you without mentions instead"
+    );
+    decided.refused = Some(k);
+    if let Err(err) = parts::save(&poster.store, &job.key, decided).await {
+        error!("cannot note the refusal; trying again on the next start: {err:#}");
+        return false;
+    }
+    let why = format!("{reason}; the thank-you went out without mentions");
+    let key = part_key(&job.key, k);
+    parts::record(poster, &key, Outcome::Failed(why), Sent::InDoubt).await;
+    true
 }
