@@ -12,10 +12,10 @@
 //! clock is re-read after a suspend or an NTP step.
 //!
 //! - [`timetable`]: the pending slots and the sliding expansion window.
+//! - [`thanks`]: the thanks slot: search, transcript, mentions in parts.
 //! - [`reload`]: where plans come from and how changes are noticed.
 //! - [`dispatch`]: claims due slots and feeds one queue per account.
 //! - [`deliver`]: one post: reconcile, post, retry, decide.
-//! - [`thanks`]: the thanks slot: search, transcript, mentions in parts.
 
 pub mod accounts;
 pub mod deliver;
