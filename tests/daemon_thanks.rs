@@ -219,6 +219,24 @@ async fn mentions_refused_fall_back_to_a_thank_you_that_counts_the_people() {
     let base = row(dir.path(), SLOT_KEY);
     assert_eq!(base.state, PostState::Posted);
     assert_eq!(base.remote.unwrap().id, remote_id(&fallback_key(SLOT_KEY)));
+    std::fs::create_dir_all(dir.path().join("chats")).unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_tweetchat"))
+        .arg("--config-dir")
+        .arg(dir.path().join("no-config"))
+        .arg("status")
+        .env("TWEETCHAT__CHATS_DIR", dir.path().join("chats"))
+        .env("TWEETCHAT__STATE_DIR", dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains(&part_key(SLOT_KEY, 1)))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        line.contains("failed") && line.contains("mentions refused"),
+        "{line}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
