@@ -41,21 +41,17 @@ use parts::{Sent, send};
 pub use parts::{fallback_key, kv_key, part_key};
 
 /// The account whose search makes the chat's transcript: the first of the
-/// chat's accounts that is not a console (a console finds nothing), else
-/// the first. `tweetchat transcript --refetch` picks the same one.
+/// chat's accounts that is not a console. A console's search finds nothing,
+/// and rehearsals (console only) must not overwrite a real transcript.
 pub fn transcript_account<'a>(
     accounts: &'a [String],
     platforms: &BTreeMap<String, Arc<dyn Platform>>,
 ) -> Option<&'a String> {
-    let is_console = |name: &&String| {
+    accounts.iter().find(|name| {
         platforms
             .get(*name)
-            .is_some_and(|p| p.kind() == PlatformKind::Console)
-    };
-    accounts
-        .iter()
-        .find(|name| !is_console(name))
-        .or_else(|| accounts.first())
+            .is_some_and(|p| p.kind() != PlatformKind::Console)
+    })
 }
 
 /// What a job of `slot` on `account` needs to thank people; `None` for
@@ -205,4 +201,69 @@ async fn note_refusal(
     let key = part_key(&job.key, k);
     parts::record(poster, &key, Outcome::Failed(why), Sent::InDoubt).await;
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::platform::console::Console;
+
+    struct OtherKind(PlatformKind);
+
+    #[async_trait::async_trait]
+    impl Platform for OtherKind {
+        fn kind(&self) -> PlatformKind {
+            self.0
+        }
+        async fn whoami(&self) -> Result<crate::platform::Identity, crate::platform::PostError> {
+            unreachable!("not called")
+        }
+        async fn post(
+            &self,
+            _: &crate::platform::OutgoingPost<'_>,
+        ) -> Result<RemotePost, crate::platform::PostError> {
+            unreachable!("not called")
+        }
+        async fn reconcile(
+            &self,
+            _: &crate::platform::OutgoingPost<'_>,
+        ) -> Result<Option<RemotePost>, crate::platform::PostError> {
+            unreachable!("not called")
+        }
+        async fn search(
+            &self,
+            _: &str,
+            _: jiff::Timestamp,
+            _: jiff::Timestamp,
+        ) -> Result<Vec<crate::platform::FoundPost>, crate::platform::PostError> {
+            unreachable!("not called")
+        }
+    }
+
+    #[test]
+    fn the_first_account_that_can_search_makes_the_transcript() {
+        let clock = Clock::starting_at(jiff::Timestamp::UNIX_EPOCH);
+        let mut platforms: BTreeMap<String, Arc<dyn Platform>> = BTreeMap::new();
+        let console = Console::new("console", &PathBuf::from("unused"), clock);
+        platforms.insert("console".into(), Arc::new(console));
+        platforms.insert("main_x".into(), Arc::new(OtherKind(PlatformKind::X)));
+        platforms.insert("toot".into(), Arc::new(OtherKind(PlatformKind::Mastodon)));
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+        let chat = names(&["console", "toot", "main_x"]);
+        assert_eq!(
+            transcript_account(&chat, &platforms).map(String::as_str),
+            Some("toot")
+        );
+        let rehearsal = names(&["console"]);
+        assert_eq!(transcript_account(&rehearsal, &platforms), None);
+        let unknown = names(&["gone", "main_x"]);
+        assert_eq!(
+            transcript_account(&unknown, &platforms).map(String::as_str),
+            Some("main_x")
+        );
+    }
 }
