@@ -37,7 +37,7 @@ use crate::store::Outcome;
 use crate::text::PlatformKind;
 use crate::thanks::generic_thanks;
 pub use decide::{Decided, ThanksContext, compose};
-use parts::{Sent, send};
+use parts::{Part, Sent, send};
 pub use parts::{fallback_key, kv_key, part_key};
 
 /// The account whose search makes the chat's transcript: the first of the
@@ -138,16 +138,22 @@ async fn post_parts(
         }
         let reply_to = first.as_ref().filter(|_| k > 1);
         let key = part_key(&job.key, k);
-        match send(poster, job, &key, text, reply_to, cancel).await {
+        let part = Part {
+            key: &key,
+            text,
+            reply_to,
+            mentions: decided.mentions,
+        };
+        match send(poster, job, part, cancel).await {
             Sent::Posted(remote) => {
                 first.get_or_insert(remote);
             }
-            Sent::Refused(reason) if decided.mentions => {
+            Sent::Refused(reason) => {
                 if !note_refusal(poster, job, &mut decided, k, &reason).await {
                     return Delivery::InDoubt;
                 }
             }
-            Sent::Refused(reason) | Sent::Failed(reason) => {
+            Sent::Failed(reason) => {
                 warn!(part = k, "part not posted: {reason}");
                 failure.get_or_insert(reason);
             }
@@ -157,12 +163,19 @@ async fn post_parts(
     if decided.refused.is_some() {
         let text = generic_thanks(decided.participants, hashtag);
         let key = fallback_key(&job.key);
-        match send(poster, job, &key, &text, first.as_ref(), cancel).await {
+        let part = Part {
+            key: &key,
+            text: &text,
+            reply_to: first.as_ref(),
+            mentions: false,
+        };
+        match send(poster, job, part, cancel).await {
             Sent::Posted(remote) => {
                 info!(remote_id = %remote.id, "posted the thank-you without mentions");
                 first.get_or_insert(remote);
             }
             Sent::Refused(reason) | Sent::Failed(reason) => {
+                warn!("the thank-you without mentions was not posted either: {reason}");
                 failure.get_or_insert(reason);
             }
             Sent::InDoubt => return Delivery::InDoubt,

@@ -69,21 +69,32 @@ pub enum Sent {
     InDoubt,
 }
 
-/// One post of the thank-you under its own `key`: claimed, reconciled if an
+/// What to post under one key of the thank-you.
+pub struct Part<'a> {
+    pub key: &'a str,
+    pub text: &'a str,
+    pub reply_to: Option<&'a RemotePost>,
+    /// Whether it mentions people: only then is a refusal for mentions
+    /// handed back as [`Sent::Refused`] (otherwise it is a failure).
+    pub mentions: bool,
+}
+
+/// One post of the thank-you under its own key: claimed, reconciled if an
 /// earlier run left it in doubt, posted, recorded.
-pub async fn send(
-    poster: &Poster,
-    job: &Job,
-    key: &str,
-    text: &str,
-    reply_to: Option<&RemotePost>,
-    cancel: &CancellationToken,
-) -> Sent {
+pub async fn send(poster: &Poster, job: &Job, part: Part<'_>, cancel: &CancellationToken) -> Sent {
+    let Part {
+        key,
+        text,
+        reply_to,
+        mentions,
+    } = part;
     let mut intent = Intent::for_slot(&job.slot, &job.account);
     intent.key = key.to_string();
     let claim = match poster.store.claim(vec![intent]).await {
-        Ok(mut claims) if claims.len() == 1 => claims.remove(0),
-        Ok(_) => return Sent::InDoubt,
+        Ok(claims) => match claims.into_iter().next() {
+            Some(claim) => claim,
+            None => return Sent::InDoubt,
+        },
         Err(err) => {
             warn!(%key, "cannot record the intent to post, so not posting it: {err:#}");
             return Sent::InDoubt;
@@ -133,7 +144,9 @@ pub async fn send(
     };
     match poster.post_with_retries(&part_job, &mut post, cancel).await {
         Delivery::InDoubt => Sent::InDoubt,
-        Delivery::Done(Outcome::Failed(reason), MENTIONS_REFUSED) => Sent::Refused(reason),
+        Delivery::Done(Outcome::Failed(reason), MENTIONS_REFUSED) if mentions => {
+            Sent::Refused(reason)
+        }
         Delivery::Done(outcome, _) => {
             let sent = match &outcome {
                 Outcome::Posted(remote) => Sent::Posted(remote.clone()),
