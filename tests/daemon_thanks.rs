@@ -461,3 +461,40 @@ async fn past_the_grace_window_the_rest_is_skipped_and_the_part_in_doubt_only_lo
         assert!(part3.is_none(), "never claimed");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_shutdown_between_parts_resumes_with_the_next_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = SearchFake::new(search_results(150));
+    *fake.delay.lock().unwrap() = std::time::Duration::from_secs(10);
+    // Part 1 leaves at 19:10:00 and is out at 19:10:10; part 2 is in
+    // flight when shutdown comes at 19:10:15 and is finished, no more.
+    run_daemon(
+        dir.path(),
+        plan(""),
+        fake.clone(),
+        ts("2026-12-02T19:05:00Z"),
+        ts("2026-12-02T19:10:15Z"),
+    )
+    .await;
+    let first_run = fake.thanks();
+    assert_eq!(first_run.len(), 2, "{first_run:?}");
+    assert_eq!(row(dir.path(), SLOT_KEY).state, PostState::Intent);
+
+    let again = SearchFake::new(search_results(3));
+    *again.existing.lock().unwrap() = fake.existing.lock().unwrap().clone();
+    run_daemon(
+        dir.path(),
+        plan(""),
+        again.clone(),
+        ts("2026-12-02T19:20:00Z"),
+        ts("2026-12-02T19:40:00Z"),
+    )
+    .await;
+    assert!(again.searches().is_empty());
+    let mut all = first_run;
+    all.extend(again.thanks());
+    assert_eq!(mentioned(&all), expected_handles(150), "everyone once");
+    assert!(again.thanks()[0].key.ends_with("#3"));
+    assert_eq!(row(dir.path(), SLOT_KEY).state, PostState::Posted);
+}

@@ -80,6 +80,8 @@ pub struct SearchFake {
     mention_posts: Mutex<usize>,
     /// Keys `reconcile` finds on the platform.
     pub existing: Mutex<HashSet<String>>,
+    /// How long each post takes to go out.
+    pub delay: Mutex<Duration>,
 }
 
 pub const HOST_ID: &str = "100";
@@ -99,6 +101,7 @@ impl SearchFake {
             refuse_mentions_from: Mutex::new(None),
             mention_posts: Mutex::new(0),
             existing: Mutex::new(HashSet::new()),
+            delay: Mutex::new(Duration::ZERO),
         })
     }
 
@@ -142,6 +145,8 @@ impl Platform for SearchFake {
     }
 
     async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
+        let delay = *self.delay.lock().unwrap();
+        tokio::time::sleep(delay).await;
         if post.text.contains('@') {
             let mut n = self.mention_posts.lock().unwrap();
             *n += 1;
