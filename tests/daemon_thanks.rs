@@ -161,6 +161,8 @@ async fn a_refused_search_posts_the_generic_thank_you_and_the_chat_goes_on() {
         sent[4].text,
         "Thank you to everyone who joined #hcsmbm today!"
     );
+    let reason = row(dir.path(), SLOT_KEY).reason.unwrap();
+    assert!(reason.contains("client-not-enrolled"), "{reason}");
     assert!(
         !dir.path()
             .join("transcripts/hcsmbm/2026-12-02.html")
@@ -236,6 +238,14 @@ async fn mentions_refused_fall_back_to_a_thank_you_that_counts_the_people() {
     assert!(
         line.contains("failed") && line.contains("mentions refused"),
         "{line}"
+    );
+    let slot_line = stdout
+        .lines()
+        .find(|l| l.contains(&format!("{SLOT_KEY} ")))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        slot_line.contains("posted") && slot_line.contains("without mentions: mentions refused"),
+        "{slot_line}"
     );
 }
 

@@ -55,7 +55,8 @@ pub struct Decided {
     pub parts: Vec<String>,
     /// Whether the parts mention people (only those can be refused for it).
     pub mentions: bool,
-    /// Why the thank-you mentions nobody, when it does not.
+    /// Why the thank-you mentions nobody (search unavailable, nobody
+    /// found, the platform refused the mentions), when it does not.
     pub reason: Option<String>,
     /// The part (1-based) the platform refused for its mentions: that part
     /// and the later ones are replaced by one mention-free thank-you.

@@ -182,7 +182,17 @@ async fn post_parts(
         }
     }
     match first {
-        Some(remote) => Delivery::Done(Outcome::Posted(remote), "posted"),
+        Some(remote) => {
+            if let Some(reason) = &decided.reason {
+                // Kept when the slot is recorded as posted: `status` says
+                // why this thank-you mentions nobody.
+                let why = format!("without mentions: {reason}");
+                if let Err(err) = poster.store.note(&job.key, &why).await {
+                    warn!("cannot note why the thank-you has no mentions: {err:#}");
+                }
+            }
+            Delivery::Done(Outcome::Posted(remote), "posted")
+        }
         None => {
             let reason = failure.unwrap_or_else(|| "the thank-you had nothing to post".into());
             Delivery::Done(Outcome::Failed(reason), "failed")
@@ -206,6 +216,7 @@ async fn note_refusal(
         "{reason}; posting a thank-you without mentions instead"
     );
     decided.refused = Some(k);
+    decided.reason = Some(reason.to_string());
     if let Err(err) = parts::save(&poster.store, &job.key, decided).await {
         error!("cannot note the refusal; trying again on the next start: {err:#}");
         return false;
