@@ -193,6 +193,14 @@ impl FakeX {
         self.state().tweets.clone()
     }
 
+    /// The account owner opens `authorize_url` (as `tweetchat auth x` printed
+    /// it) and approves the app: the address the browser is sent back to,
+    /// carrying `state` and a fresh single-use code.
+    pub fn approve(&self, authorize_url: &str) -> Result<String, String> {
+        let client = self.shared.config.oauth2.clone();
+        auth::approve(client.as_ref(), &mut self.state().tokens, authorize_url)
+    }
+
     /// Makes every access token issued so far expire now.
     pub fn expire_access_tokens(&self) {
         let past = Timestamp::now() - SignedDuration::from_secs(1);
@@ -320,7 +328,7 @@ pub struct Received<'a> {
 fn answer(shared: &Shared, route: Route, fault: Option<&Fault>, req: &Received<'_>) -> Response {
     let mut state = shared.state.lock().unwrap();
     if route == Route::Token {
-        let (status, value) = auth::refresh(shared.config.oauth2.as_ref(), &mut state.tokens, req);
+        let (status, value) = auth::token(shared.config.oauth2.as_ref(), &mut state.tokens, req);
         return json_response(status, &value, &[]);
     }
     let caller = match auth::authenticate(shared.config.oauth1.as_ref(), &mut state.tokens, req) {

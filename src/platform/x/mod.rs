@@ -67,12 +67,7 @@ impl XAccount {
         // reqwest is built without a default TLS provider; installing ring
         // twice is harmless (the second call reports the first one won).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let base = settings
-            .api_base
-            .as_deref()
-            .unwrap_or(DEFAULT_API_BASE)
-            .trim_end_matches('/')
-            .to_string();
+        let base = api_base(settings);
         let auth = auth_from_settings(settings, &base, tokens)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("tweetchat/", env!("CARGO_PKG_VERSION")))
@@ -104,6 +99,17 @@ impl XAccount {
             None => format!("https://x.com/i/status/{id}"),
         }
     }
+}
+
+/// The account's `api_base` (default [`DEFAULT_API_BASE`]) without a
+/// trailing slash.
+pub fn api_base(settings: &AccountSettings) -> String {
+    settings
+        .api_base
+        .as_deref()
+        .unwrap_or(DEFAULT_API_BASE)
+        .trim_end_matches('/')
+        .to_string()
 }
 
 fn auth_from_settings(
