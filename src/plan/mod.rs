@@ -41,6 +41,7 @@ mod accounts;
 pub mod defaults;
 mod diagnostic;
 pub mod duration;
+pub mod file;
 pub mod load;
 pub mod node;
 mod questions;

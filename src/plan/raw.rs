@@ -300,9 +300,9 @@ impl<'a> Reader<'a> {
 
     fn announce(&mut self, node: &Node) -> Toggle<Vec<RawAnnounce>> {
         match &node.value {
-            Value::Bool(false) => return Toggle::Off,
-            Value::Bool(true) => return Toggle::Default,
-            Value::Seq(_) => {}
+            Value::Bool(false) => Toggle::Off,
+            Value::Bool(true) => Toggle::Default,
+            Value::Seq(items) => Toggle::On(items.iter().map(|i| self.announcement(i)).collect()),
             _ => {
                 self.error(
                     node.loc,
@@ -315,35 +315,35 @@ impl<'a> Reader<'a> {
                         example("announce")
                     ),
                 );
-                return Toggle::Default;
+                Toggle::Default
             }
         }
-        let Value::Seq(items) = &node.value else {
-            return Toggle::Default;
+    }
+
+    fn announcement(&mut self, item: &Node) -> RawAnnounce {
+        let mut entry = RawAnnounce {
+            before: None,
+            text: None,
+            loc: item.loc,
         };
-        let mut out = Vec::new();
-        for item in items {
-            let mut entry = RawAnnounce {
-                before: None,
-                text: None,
-                loc: item.loc,
-            };
-            for (key, value) in self.entries(item, "an announcement", &["before", "text"]) {
-                match key.as_str() {
-                    "before" => entry.before = self.string(value, "before"),
-                    _ => entry.text = self.string(value, "text"),
+        let mut has_before = false;
+        for (key, value) in self.entries(item, "an announcement", &["before", "text"]) {
+            match key.as_str() {
+                "before" => {
+                    has_before = true;
+                    entry.before = self.string(value, "before");
                 }
+                _ => entry.text = self.string(value, "text"),
             }
-            if entry.before.is_none() && matches!(item.value, Value::Map(_)) {
-                self.error(
-                    item.loc,
-                    "an announcement needs `before`",
-                    "add `before: 1d` (how long before the start)",
-                );
-            }
-            out.push(entry);
         }
-        Toggle::On(out)
+        if !has_before && matches!(item.value, Value::Map(_)) {
+            self.error(
+                item.loc,
+                "an announcement needs `before`",
+                "add `before: 1d` (how long before the start)",
+            );
+        }
+        entry
     }
 
     fn questions(&mut self, node: &Node) -> Option<At<Vec<RawQuestion>>> {
@@ -390,6 +390,14 @@ impl<'a> Reader<'a> {
         match node.value {
             Value::Bool(false) => return Toggle::Off,
             Value::Bool(true) => return Toggle::Default,
+            Value::Str(_) => {
+                self.error(
+                    node.loc,
+                    "`thanks` takes keys, not a text",
+                    "write `thanks:` and below it `  text: \"Thank you {mentions}\"` (and `  after: 10m`), or `thanks: false`",
+                );
+                return Toggle::Default;
+            }
             _ => {}
         }
         let mut thanks = RawThanks::default();
@@ -485,6 +493,34 @@ mod tests {
         );
         assert!(diags[3].message.contains("needs `text`"));
         assert!(diags[4].help.as_deref().unwrap().contains("thread: true"));
+    }
+
+    #[test]
+    fn announcements_need_before_once() {
+        let (_, diags) = read("announce:\n  - text: Soon\n  - before: [1d]\n  - 1d\n");
+        let found: Vec<_> = diags
+            .iter()
+            .map(|d| (d.line, d.column, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (2, 5, "an announcement needs `before`"),
+                (3, 13, "expected text for `before`, found a list"),
+                (
+                    4,
+                    5,
+                    "expected a mapping of keys for an announcement, found a string"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn thanks_as_a_bare_text_says_how_to_write_it() {
+        let (_, diags) = read("thanks: Thanks all!\n");
+        assert_eq!((diags[0].line, diags[0].column), (1, 9));
+        assert!(diags[0].help.as_deref().unwrap().contains("text: "));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! Which placeholders a template may use depends on the item: `{n}` and
 //! `{text}` only in `question_format`, `{mentions}` only in `thanks`.
 
+use super::Diagnostic;
 use super::node::Loc;
+use super::raw::{At, RawChat, Reader, Toggle};
 use crate::text::template::{PLACEHOLDERS, placeholders};
 
 /// Placeholders every template may use.
@@ -68,6 +70,43 @@ fn check_name(name: &str, item: &str, allowed: &[&str]) -> Option<Problem> {
         message,
         help,
     })
+}
+
+/// Every template the file spells out, with the placeholders it may use.
+pub(super) fn check_chat(r: &mut Reader<'_>, chat: &RawChat) {
+    let with = |extra: &[&'static str]| -> Vec<&'static str> {
+        COMMON.iter().chain(extra).copied().collect()
+    };
+    let mut items: Vec<(&At<String>, String, Vec<&str>)> = Vec::new();
+    if let Toggle::On(w) = &chat.welcome {
+        items.push((w, "welcome".into(), with(&[])));
+    }
+    if let Toggle::On(w) = &chat.wrapup {
+        items.push((w, "wrapup".into(), with(&[])));
+    }
+    if let Some(f) = &chat.question_format {
+        items.push((f, "question_format".into(), with(&["n", "text"])));
+    }
+    if let Toggle::On(t) = &chat.thanks
+        && let Some(text) = &t.text
+    {
+        items.push((text, "thanks".into(), with(&["mentions"])));
+    }
+    if let Toggle::On(list) = &chat.announce {
+        for a in list.iter().filter_map(|a| a.text.as_ref()) {
+            items.push((a, "an announcement".into(), with(&[])));
+        }
+    }
+    for q in chat.questions.iter().flat_map(|l| &l.value) {
+        items.push((&q.text, "a question".into(), with(&[])));
+    }
+    for (at, item, allowed) in items {
+        for p in check(&at.value, &item, &allowed) {
+            let (line, column) = locate(r.src, at.loc, &at.value, p.offset);
+            r.diags
+                .push(Diagnostic::new(r.path, line, column, p.message).help(p.help));
+        }
+    }
 }
 
 /// Line and column of byte `offset` of `value`, the text of the YAML scalar

@@ -37,7 +37,7 @@ pub fn build(mut r: Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, Ve
     let questions = questions::resolve(&mut r, chat, length);
     let announce = announce(&mut r, chat);
     let thanks = thanks(&mut r, chat);
-    check_templates(&mut r, chat);
+    templates::check_chat(&mut r, chat);
     r.diags.sort_by_key(|d| (d.line, d.column));
     let (Some(title), Some(hashtag), Some((zone_name, tz)), Some(when), Some(duration)) =
         (title, hashtag, chat_zone, when, length)
@@ -294,43 +294,6 @@ fn text_or(item: &Toggle<At<String>>, default: &str) -> Option<String> {
         Toggle::Off => None,
         Toggle::Default => Some(default.to_string()),
         Toggle::On(at) => Some(at.value.clone()),
-    }
-}
-
-/// Every template the file spells out, with the placeholders it may use.
-fn check_templates(r: &mut Reader<'_>, chat: &RawChat) {
-    let with = |extra: &[&'static str]| -> Vec<&'static str> {
-        templates::COMMON.iter().chain(extra).copied().collect()
-    };
-    let mut items: Vec<(&At<String>, String, Vec<&str>)> = Vec::new();
-    if let Toggle::On(w) = &chat.welcome {
-        items.push((w, "welcome".into(), with(&[])));
-    }
-    if let Toggle::On(w) = &chat.wrapup {
-        items.push((w, "wrapup".into(), with(&[])));
-    }
-    if let Some(f) = &chat.question_format {
-        items.push((f, "question_format".into(), with(&["n", "text"])));
-    }
-    if let Toggle::On(t) = &chat.thanks
-        && let Some(text) = &t.text
-    {
-        items.push((text, "thanks".into(), with(&["mentions"])));
-    }
-    if let Toggle::On(list) = &chat.announce {
-        for a in list.iter().filter_map(|a| a.text.as_ref()) {
-            items.push((a, "an announcement".into(), with(&[])));
-        }
-    }
-    for q in chat.questions.iter().flat_map(|l| &l.value) {
-        items.push((&q.text, "a question".into(), with(&[])));
-    }
-    for (at, item, allowed) in items {
-        for p in templates::check(&at.value, &item, &allowed) {
-            let (line, column) = templates::locate(r.src, at.loc, &at.value, p.offset);
-            r.diags
-                .push(Diagnostic::new(r.path, line, column, p.message).help(p.help));
-        }
     }
 }
 
