@@ -10,6 +10,7 @@
 //! - `client`: one authenticated request (signing, timeout, one refresh
 //!   after a 401, rate-limit headers).
 //! - `errors`: every refusal X can answer, mapped onto [`PostError`].
+//! - [`cost`]: pay-per-use prices and the estimate `tweetchat plan` shows.
 //! - [`pkce`]: the authorization URL and S256 verifier/challenge for
 //!   `tweetchat auth x`.
 //! - [`quota`]: the last `x-rate-limit-*` values, for metrics.
@@ -23,6 +24,7 @@
 //! policy is the daemon's.
 
 mod client;
+pub mod cost;
 mod errors;
 pub mod oauth1;
 pub mod oauth2;
