@@ -155,8 +155,9 @@ async fn after_a_crash_in_doubt_keys_are_reconciled_before_any_post_and_never_po
 #[tokio::test(start_paused = true)]
 async fn missed_slots_are_posted_late_inside_grace_and_skipped_beyond_it_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    // Down from before the announcement until 18:12: the announcement (2h
-    // grace) and Q1 (10m) are still in time, the welcome (12m late) is not.
+    // Down from before the announcement until 18:12: Q1 (10m grace) is still
+    // in time, the welcome (12m late) is not, and the announcement (2h
+    // grace) is pointless now that the chat has started.
     let now = ts("2026-12-02T18:12:00Z");
     let clock = Clock::starting_at(now);
     let fake = Fake::new(clock.clone());
@@ -173,7 +174,6 @@ async fn missed_slots_are_posted_late_inside_grace_and_skipped_beyond_it_in_orde
 
     let k = |i: usize| slots[i].key("fake");
     let expected = vec![
-        (k(0), now),
         (k(2), now),
         (k(3), slots[3].at),
         (k(4), slots[4].at),
@@ -187,6 +187,9 @@ async fn missed_slots_are_posted_late_inside_grace_and_skipped_beyond_it_in_orde
         reason.contains("missed by 12m") && reason.contains("grace"),
         "{reason}"
     );
+    let (announce, reason) = state(dir.path(), &k(0));
+    assert_eq!(announce, PostState::Skipped);
+    assert!(reason.unwrap().contains("already started"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -442,5 +445,142 @@ async fn shutdown_finishes_the_post_in_flight_records_it_and_gives_back_the_rest
     assert_eq!(
         store.claim(&[Intent::for_slot(&slots[1], "fake")]).unwrap(),
         vec![Claim::Fresh]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_hundred_slots_at_one_instant_across_fifty_accounts_all_go_out_at_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::starting_at(ts("2026-12-02T18:04:00Z"));
+    let start = ts(START);
+    let names: Vec<String> = (0..50).map(|i| format!("acct{i}")).collect();
+    let fakes: Vec<_> = names.iter().map(|_| Fake::new(clock.clone())).collect();
+    let accounts: Vec<&str> = names.iter().map(String::as_str).collect();
+    // Four chats, each with a question at 18:05 on all fifty accounts.
+    let chats = ["a", "b", "c", "d"];
+    let plans = chats
+        .iter()
+        .map(|c| plan(c, Some(&accounts), false))
+        .collect();
+    let slots: Vec<Slot> = chats
+        .iter()
+        .map(|c| {
+            slot(
+                c,
+                start,
+                SlotKind::Question,
+                Some(1),
+                SignedDuration::from_mins(5),
+            )
+        })
+        .collect();
+    let (mut daemon, writer) = daemon(
+        dir.path(),
+        clock.clone(),
+        fakes[0].clone(),
+        plans,
+        slots.clone(),
+    );
+    for (name, fake) in names.iter().zip(&fakes) {
+        daemon.accounts.insert(name.clone(), fake.clone());
+    }
+
+    run_until(daemon, writer, &clock, ts("2026-12-02T18:10:00Z")).await;
+
+    let at = slots[0].at;
+    for (name, fake) in names.iter().zip(&fakes) {
+        let want: Vec<_> = slots.iter().map(|s| (s.key(name), at)).collect();
+        assert_eq!(fake.posts(), want, "{name}");
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let recorded = store.recent(1000).unwrap();
+    assert_eq!(recorded.len(), 200);
+    assert!(recorded.iter().all(|r| r.state == PostState::Posted));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_announcement_is_posted_late_before_the_start_but_not_after_it() {
+    let slots = occurrence("c", ts(START));
+    let plans = || vec![plan("c", None, false)];
+
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::starting_at(ts("2026-12-02T17:30:00Z"));
+    let fake = Fake::new(clock.clone());
+    let (before, writer) = daemon(
+        dir.path(),
+        clock.clone(),
+        fake.clone(),
+        plans(),
+        slots[..1].to_vec(),
+    );
+    run_until(before, writer, &clock, ts("2026-12-02T17:40:00Z")).await;
+    assert_eq!(
+        fake.posts(),
+        vec![(slots[0].key("fake"), ts("2026-12-02T17:30:00Z"))]
+    );
+
+    // Inside the announcement's 2h grace window, but after the start.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::starting_at(ts("2026-12-02T18:01:00Z"));
+    let fake = Fake::new(clock.clone());
+    let (after, writer) = daemon(
+        dir.path(),
+        clock.clone(),
+        fake.clone(),
+        plans(),
+        slots[..2].to_vec(),
+    );
+    run_until(after, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
+    assert_eq!(
+        fake.posts(),
+        vec![(slots[1].key("fake"), ts("2026-12-02T18:01:00Z"))]
+    );
+    let (announce, reason) = state(dir.path(), &slots[0].key("fake"));
+    assert_eq!(announce, PostState::Skipped);
+    assert!(reason.unwrap().contains("already started"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_console_reconciles_from_its_outbox_so_a_restart_never_prints_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let slots = occurrence("c", ts(START));
+    let clock = Clock::starting_at(ts("2026-12-02T18:06:00Z"));
+    let console = Console::new("console", dir.path(), clock.clone());
+    {
+        // The last run wrote the welcome to the outbox and died before
+        // recording it; Q1 was claimed but never written.
+        let mut store = Store::open(dir.path()).unwrap();
+        let claims = [
+            Intent::for_slot(&slots[1], "console"),
+            Intent::for_slot(&slots[2], "console"),
+        ];
+        store.claim(&claims).unwrap();
+        let welcome_key = slots[1].key("console");
+        let post = tweetchat::platform::OutgoingPost {
+            key: &welcome_key,
+            text: &slots[1].text,
+            reply_to: None,
+            thread_root: None,
+            due: slots[1].at,
+        };
+        use tweetchat::platform::Platform;
+        console.post(&post).await.unwrap();
+    }
+    let fake = Fake::new(clock.clone());
+    let plans = vec![plan("c", Some(&["console"]), false)];
+    let (mut daemon, writer) = daemon(dir.path(), clock.clone(), fake, plans, slots[1..3].to_vec());
+    daemon.accounts.insert("console".into(), Arc::new(console));
+
+    run_until(daemon, writer, &clock, ts("2026-12-02T18:10:00Z")).await;
+
+    let keys: Vec<_> = read_outbox(&dir.path().join("outbox.jsonl"))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(keys, [slots[1].key("console"), slots[2].key("console")]);
+    assert_eq!(
+        state(dir.path(), &slots[1].key("console")).0,
+        PostState::Posted
     );
 }

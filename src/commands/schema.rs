@@ -1,7 +1,11 @@
-//! `tweetchat schema`.
+//! `tweetchat schema`: the JSON Schema of the chat file, for editors.
 
+use std::io::Write;
 use std::process::ExitCode;
 
+/// Prints the schema built from the loader's key tables.
 pub fn run() -> anyhow::Result<ExitCode> {
-    todo!("tweetchat schema")
+    let text = crate::plan::schema::to_text()?;
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }

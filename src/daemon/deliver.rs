@@ -135,14 +135,14 @@ impl Poster {
                 Err(err) => err,
             };
             let retry_at = match err {
-                PostError::Transient(_) | PostError::RateLimited { reset: None } => {
+                PostError::Transient(_) => {
+                    // A timeout or a dropped connection may hide a success.
                     if let Some(remote) = self.reconcile_quietly(post).await {
                         return Delivery::Done(Outcome::Posted(remote), "reconciled");
                     }
-                    self.clock.now()
-                        + SignedDuration::try_from(self.retry.delay(attempt))
-                            .unwrap_or(SignedDuration::MAX)
+                    self.backoff(attempt)
                 }
+                PostError::RateLimited { reset: None } => self.backoff(attempt),
                 PostError::RateLimited { reset: Some(reset) } => reset,
                 PostError::Duplicate(ref why) => return self.after_duplicate(post, why).await,
                 PostError::ReplyRefused(ref why) if post.reply_to.is_some() => {
@@ -178,6 +178,16 @@ impl Poster {
         if let (Some(metrics), Some(quota)) = (&self.metrics, self.platform.quota()) {
             metrics.set_quota(account, quota.remaining, quota.limit, quota.reset);
         }
+    }
+
+    /// When retry number `attempt` may start.
+    fn backoff(&self, attempt: u32) -> Timestamp {
+        let delay =
+            SignedDuration::try_from(self.retry.delay(attempt)).unwrap_or(SignedDuration::MAX);
+        self.clock
+            .now()
+            .saturating_add(delay)
+            .unwrap_or(Timestamp::MAX)
     }
 
     /// The platform says it has this text already: it may be ours.

@@ -157,6 +157,10 @@ impl Dispatcher {
                 "missed by {late:#}, past the {grace:#} grace window for a {}",
                 slot.kind
             ))
+        } else if slot.kind == SlotKind::Announce && now >= slot.starts {
+            Some(format!(
+                "missed by {late:#}: the chat has already started, so announcing it is pointless"
+            ))
         } else {
             None
         };

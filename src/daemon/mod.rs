@@ -15,6 +15,7 @@
 //! - [`reload`]: where plans come from and how changes are noticed.
 //! - [`dispatch`]: claims due slots and feeds one queue per account.
 //! - [`deliver`]: one post: reconcile, post, retry, decide.
+//! - [`accounts`]: which adapter serves which account (`tweetchat run`).
 
 pub mod accounts;
 pub mod deliver;
@@ -43,8 +44,9 @@ pub use deliver::{RetryPolicy, thanks_without_mentions};
 pub use reload::Chats;
 
 /// How long in-flight posts may take to finish after shutdown is asked for
-/// (the whole process must be gone within 10 s).
-pub const SHUTDOWN_BUDGET: Duration = Duration::from_secs(8);
+/// (the whole process must be gone within 10 s; the rest is for flushing
+/// the store and closing the HTTP listener).
+pub const SHUTDOWN_BUDGET: Duration = Duration::from_secs(7);
 
 /// Where slots come from: the schedule, or a fixed list in tests and
 /// rehearsals.
@@ -53,7 +55,7 @@ pub trait Timeline: Send + Sync {
     fn slots(&self, plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Slot>;
 }
 
-/// The real timeline: [`schedule::expand`].
+/// The real timeline: [`schedule::expand()`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Expand;
 
@@ -205,10 +207,26 @@ fn rescan(daemon: &mut Daemon, timetable: &mut timetable::Timetable, now: Timest
         metrics.set_invalid_files(found.invalid);
     }
     if let Some(plans) = found.plans {
-        info!(chats = plans.len(), "plans (re)loaded");
+        let chats = plans.len();
         if let Some(metrics) = &daemon.metrics {
-            metrics.set_chats_loaded(plans.len());
+            metrics.set_chats_loaded(chats);
         }
         timetable.replace_plans(plans, daemon.timeline.as_ref(), now);
+        match timetable.next_slot() {
+            Some(next) => info!(
+                chats,
+                invalid = found.invalid,
+                "chats loaded; next post: {} of {} at {}",
+                next.kind,
+                next.chat,
+                next.at
+            ),
+            None => info!(
+                chats,
+                invalid = found.invalid,
+                "chats loaded; nothing due in the next {:#}",
+                daemon.horizon
+            ),
+        }
     }
 }

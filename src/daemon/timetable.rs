@@ -124,6 +124,11 @@ impl Timetable {
         self.pending.keys().next().map(|id| id.0)
     }
 
+    /// The next pending slot.
+    pub fn next_slot(&self) -> Option<&Slot> {
+        self.pending.values().next().map(|slot| slot.as_ref())
+    }
+
     /// Nothing pending inside the expanded window.
     pub fn is_idle(&self) -> bool {
         self.pending.is_empty()

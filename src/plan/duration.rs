@@ -79,6 +79,10 @@ pub fn format(duration: SignedDuration) -> String {
     out
 }
 
+/// A duration [`parse`] accepts, without the sign (no key takes a negative
+/// one), as a regular expression for the JSON Schema.
+pub const PATTERN: &str = r"^\s*([0-9]+d([0-9]+h)?([0-9]+m)?([0-9]+s)?|[0-9]+h([0-9]+m)?([0-9]+s)?|[0-9]+m([0-9]+s)?|[0-9]+s)\s*$";
+
 /// The help line for a malformed duration.
 pub const HELP: &str = "write a number and a unit, largest first: `90s`, `5m`, `1h30m`, `1d`";
 

@@ -239,7 +239,13 @@ mod tests {
                 .as_path(),
         );
         assert!(report.errors.is_empty(), "{:#?}", report.errors);
-        assert_eq!(report.plans.len(), 2);
+        // tweetchat.schema.json sits beside them and is not a chat.
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("chats/tweetchat.schema.json")
+                .is_file()
+        );
+        assert_eq!((report.files, report.plans.len()), (2, 2));
         let hcsmbm = report.plans.iter().find(|p| p.id == "hcsmbm").unwrap();
         assert_eq!(hcsmbm.questions.len(), 4);
         assert_eq!(

@@ -15,7 +15,9 @@
 //!
 //! Step 1 reads the YAML into a span-carrying [`node::Node`] tree and then
 //! [`raw`] checks every key by hand, because a derived serde struct stops at
-//! the first error and organizers want all of them.
+//! the first error and organizers want all of them. The keys it accepts are
+//! listed once, in [`keys`]; [`schema`] builds the JSON Schema for editors
+//! from the same tables.
 //!
 //! # Defaults (see [`defaults`])
 //!
@@ -41,11 +43,12 @@ mod accounts;
 pub mod defaults;
 mod diagnostic;
 pub mod duration;
-pub mod file;
+pub mod keys;
 pub mod load;
 pub mod node;
 mod questions;
 pub mod raw;
+pub mod schema;
 pub mod templates;
 pub mod validate;
 mod when;

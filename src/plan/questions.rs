@@ -20,7 +20,7 @@ pub(super) fn resolve(
         r.error(
             Loc::default(),
             "missing `questions`",
-            format!("add `{}`", super::raw::KEYS[13].1),
+            format!("add `{}`", super::keys::line("questions")),
         );
         return Vec::new();
     };

@@ -83,10 +83,7 @@ fn required<'c>(
             .iter()
             .any(|d| d.message.contains(&format!("`{key}`")))
     {
-        let example = super::raw::KEYS
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map_or(String::new(), |(_, e)| e.to_string());
+        let example = super::keys::line(key);
         let quote = if key == "hashtag" {
             " (quote it: an unquoted # starts a YAML comment)"
         } else {

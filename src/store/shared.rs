@@ -68,9 +68,8 @@ struct Envelope {
     reply: oneshot::Sender<anyhow::Result<Response>>,
 }
 
-/// A cloneable async handle on the one writer. Dropping every handle (or
-/// calling [`SharedStore::close`]) lets the writer finish what is queued and
-/// stop.
+/// A cloneable async handle on the one writer. Dropping every handle lets
+/// the writer finish what is queued and stop.
 #[derive(Debug, Clone)]
 pub struct SharedStore {
     tx: mpsc::UnboundedSender<Envelope>,

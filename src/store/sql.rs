@@ -47,12 +47,9 @@ pub(super) fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<PostRec
 }
 
 pub(super) fn lookup(conn: &Connection, key: &str) -> rusqlite::Result<Option<PostRecord>> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM posts WHERE key = ?1"),
-        [key],
-        row_to_record,
-    )
-    .optional()
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM posts WHERE key = ?1"))?
+        .query_row([key], row_to_record)
+        .optional()
 }
 
 pub(super) fn claim_one(conn: &Connection, intent: &Intent) -> rusqlite::Result<Claim> {
@@ -66,10 +63,10 @@ pub(super) fn claim_one(conn: &Connection, intent: &Intent) -> rusqlite::Result<
             PostState::Skipped => Claim::Skipped(reason),
             PostState::Failed => Claim::Failed(reason),
             PostState::Intent => {
-                conn.execute(
+                conn.prepare_cached(
                     "UPDATE posts SET attempts = attempts + 1, updated_at = ?2 WHERE key = ?1",
-                    params![intent.key, now_ms()],
-                )?;
+                )?
+                .execute(params![intent.key, now_ms()])?;
                 Claim::InDoubt {
                     attempts: existing.attempts,
                 }
@@ -84,23 +81,23 @@ pub(super) fn claim_one(conn: &Connection, intent: &Intent) -> rusqlite::Result<
         Some(_) => ("skipped", 0),
         None => ("intent", 1),
     };
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO posts (key, chat, occurrence, kind, n, account, due, state, attempts, \
          reason, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            intent.key,
-            intent.chat,
-            intent.occurrence,
-            intent.kind,
-            intent.n,
-            intent.account,
-            intent.due.as_millisecond(),
-            state,
-            attempts,
-            skip,
-            now_ms()
-        ],
-    )?;
+    )?
+    .execute(params![
+        intent.key,
+        intent.chat,
+        intent.occurrence,
+        intent.kind,
+        intent.n,
+        intent.account,
+        intent.due.as_millisecond(),
+        state,
+        attempts,
+        skip,
+        now_ms()
+    ])?;
     Ok(match skip {
         Some(reason) => Claim::SkippedNow(reason),
         None => Claim::Fresh,
@@ -114,9 +111,11 @@ pub(super) fn later_post_in_occurrence(
     intent: &Intent,
 ) -> rusqlite::Result<Option<String>> {
     let later: Option<String> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT key FROM posts WHERE chat = ?1 AND occurrence = ?2 AND account = ?3 \
              AND due > ?4 AND state = 'posted' ORDER BY due LIMIT 1",
+        )?
+        .query_row(
             params![
                 intent.chat,
                 intent.occurrence,
@@ -135,10 +134,12 @@ pub(super) fn record(conn: &Connection, key: &str, outcome: &Outcome) -> anyhow:
         Outcome::Failed(reason) => ("failed", None, Some(reason.as_str())),
         Outcome::Skipped(reason) => ("skipped", None, Some(reason.as_str())),
     };
-    let changed = conn.execute(
-        "UPDATE posts SET state = ?2, remote_id = ?3, remote_cid = ?4, remote_url = ?5, \
-         reason = ?6, updated_at = ?7 WHERE key = ?1",
-        params![
+    let changed = conn
+        .prepare_cached(
+            "UPDATE posts SET state = ?2, remote_id = ?3, remote_cid = ?4, remote_url = ?5, \
+             reason = ?6, updated_at = ?7 WHERE key = ?1",
+        )?
+        .execute(params![
             key,
             state,
             remote.map(|r| &r.id),
@@ -146,8 +147,7 @@ pub(super) fn record(conn: &Connection, key: &str, outcome: &Outcome) -> anyhow:
             remote.and_then(|r| r.url.as_ref()),
             reason,
             now_ms()
-        ],
-    )?;
+        ])?;
     anyhow::ensure!(
         changed == 1,
         "no claim recorded for {key}: claim a key before recording it"

@@ -1,0 +1,326 @@
+//! Every key a chat file may have, in one table per mapping: its shape, what
+//! it means and an example.
+//!
+//! This is the single source of truth for the file's keys. [`super::raw`]
+//! accepts exactly these keys (anything else is an "unknown key" error) and
+//! quotes the examples in its help lines; [`super::schema`] builds the JSON
+//! Schema editors use from the same tables, so the two cannot drift apart.
+//! Meaning checks (zones, cron, placeholders) stay in [`super::validate`];
+//! the shapes here carry only cheap syntax patterns, never stricter than the
+//! loader.
+
+use jiff::SignedDuration;
+
+use super::{defaults, duration};
+
+/// One key of a mapping in the chat file.
+#[derive(Debug)]
+pub struct Key {
+    pub name: &'static str,
+    pub shape: Shape,
+    pub need: Need,
+    /// What the key means; the schema's `description` (editors show it on hover).
+    pub about: &'static str,
+    /// A value as YAML, as written after `name: `; quoted in help lines and
+    /// the schema's `examples`.
+    pub example: &'static str,
+    /// What an omitted key means, when that is one value (from
+    /// [`defaults`], which the loader uses too).
+    pub default: Fallback,
+}
+
+/// The value of an omitted key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// Nothing, or a rule the description spells out.
+    None,
+    Text(&'static str),
+    Bool(bool),
+    Duration(SignedDuration),
+}
+
+/// What values a key takes.
+#[derive(Debug)]
+pub enum Shape {
+    /// Free text (a number is read as the digits written).
+    Text,
+    /// Text that must match an anchored regular expression (valid both as
+    /// ECMA-262 and Rust regex syntax).
+    Pattern(&'static str),
+    Bool,
+    List(&'static Shape),
+    /// A mapping of these keys and no others.
+    Map(&'static [Key]),
+    /// Free text, or a mapping of these keys.
+    TextOrMap(&'static [Key]),
+    /// The shape, or `true` (the default) or `false` (turned off).
+    Switch(&'static Shape),
+}
+
+/// Whether a key must be present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Required,
+    Optional,
+    /// Exactly one of the keys marked `OneOf` in the same table.
+    OneOf,
+    /// Allowed only together with the named key.
+    With(&'static str),
+}
+
+/// `start`: a local date and time (seconds optional), as jiff reads it.
+pub const START_PATTERN: &str =
+    r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?\s*$";
+/// `from`/`until`: a local date.
+pub const DATE_PATTERN: &str = r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$";
+/// `#` and a word; the loader further requires letters, digits or `_`.
+pub const HASHTAG_PATTERN: &str = r"^\s*#[^\s#]+\s*$";
+/// Account names as the settings spell them.
+pub const ACCOUNT_PATTERN: &str = r"^[a-z0-9_]+$";
+
+const DURATION: Shape = Shape::Pattern(duration::PATTERN);
+
+/// An item of `announce`.
+pub const ANNOUNCE: &[Key] = &[
+    Key {
+        name: "before",
+        shape: DURATION,
+        need: Need::Required,
+        about: "How long before the start to post this announcement, like `1d` or `1h30m`.",
+        default: Fallback::None,
+        example: "1d",
+    },
+    Key {
+        name: "text",
+        shape: Shape::Text,
+        need: Need::Optional,
+        about: "The announcement. Placeholders: {title}, {hashtag}, {time}, {times}, {date}.",
+        default: Fallback::Text(defaults::ANNOUNCE),
+        example: "\"Tomorrow: {title} at {times}. {hashtag}\"",
+    },
+];
+
+/// A question written as a mapping rather than plain text.
+pub const QUESTION: &[Key] = &[
+    Key {
+        name: "at",
+        shape: DURATION,
+        need: Need::Optional,
+        about: "When to post it, counted from the start, like `15m`. \
+                Questions without `at` are spread evenly over the chat.",
+        default: Fallback::None,
+        example: "15m",
+    },
+    Key {
+        name: "text",
+        shape: Shape::Text,
+        need: Need::Required,
+        about: "The question; posted through `question_format`. \
+                Placeholders: {title}, {hashtag}, {time}, {times}, {date}.",
+        default: Fallback::None,
+        example: "What brought you here?",
+    },
+];
+
+/// The `thanks` mapping.
+pub const THANKS: &[Key] = &[
+    Key {
+        name: "after",
+        shape: DURATION,
+        need: Need::Optional,
+        about: "How long after the end of the chat to thank the participants.",
+        default: Fallback::Duration(defaults::THANKS_AFTER),
+        example: "10m",
+    },
+    Key {
+        name: "text",
+        shape: Shape::Text,
+        need: Need::Optional,
+        about: "The thank-you. Placeholders: {mentions} (the participants), {title}, \
+                {hashtag}, {time}, {times}, {date}.",
+        default: Fallback::Text(defaults::THANKS),
+        example: "\"Thank you so much to everyone who joined {hashtag} today: {mentions}\"",
+    },
+    Key {
+        name: "exclude",
+        shape: Shape::List(&Shape::Text),
+        need: Need::Optional,
+        about: "Handles never thanked (co-hosts, bots), with or without `@`.",
+        default: Fallback::None,
+        example: "[\"@cohost\", newsbot]",
+    },
+    Key {
+        name: "search",
+        shape: Shape::Bool,
+        need: Need::Optional,
+        about: "Search the hashtag for participants to mention; \
+                `false` posts a thank-you without mentions.",
+        default: Fallback::Bool(true),
+        example: "false",
+    },
+];
+
+/// The top level of a chat file.
+pub const TOP: &[Key] = &[
+    Key {
+        name: "title",
+        shape: Shape::Text,
+        need: Need::Required,
+        about: "The chat's name, for {title}.",
+        default: Fallback::None,
+        example: "Health Care Social Media Buddy Mentoring",
+    },
+    Key {
+        name: "hashtag",
+        shape: Shape::Pattern(HASHTAG_PATTERN),
+        need: Need::Required,
+        about: "The chat's hashtag with its `#`: letters, digits or `_`, not only digits. \
+                Quote it: an unquoted # starts a YAML comment.",
+        default: Fallback::None,
+        example: "\"#hcsmbm\"",
+    },
+    Key {
+        name: "timezone",
+        shape: Shape::Text,
+        need: Need::Required,
+        about: "The IANA time zone all local times of the file are in.",
+        default: Fallback::None,
+        example: "America/Chicago",
+    },
+    Key {
+        name: "start",
+        shape: Shape::Pattern(START_PATTERN),
+        need: Need::OneOf,
+        about: "A one-off chat: its local date and time in `timezone`. \
+                Use either `start` or `repeat`.",
+        default: Fallback::None,
+        example: "2026-12-02 12:00",
+    },
+    Key {
+        name: "repeat",
+        shape: Shape::Text,
+        need: Need::OneOf,
+        about: "A recurring chat: a standard 5-field cron line `minute hour day-of-month \
+                month day-of-week` in `timezone` (Sunday is 0). Use either `start` or `repeat`.",
+        default: Fallback::None,
+        example: "\"0 12 * * WED\"",
+    },
+    Key {
+        name: "from",
+        shape: Shape::Pattern(DATE_PATTERN),
+        need: Need::With("repeat"),
+        about: "The first local date a `repeat` chat may happen on.",
+        default: Fallback::None,
+        example: "2026-12-01",
+    },
+    Key {
+        name: "until",
+        shape: Shape::Pattern(DATE_PATTERN),
+        need: Need::With("repeat"),
+        about: "The last local date a `repeat` chat may happen on.",
+        default: Fallback::None,
+        example: "2027-06-30",
+    },
+    Key {
+        name: "duration",
+        shape: DURATION,
+        need: Need::Optional,
+        about: "How long the chat lasts, like `1h` or `1h30m`.",
+        default: Fallback::Duration(defaults::DURATION),
+        example: "1h",
+    },
+    Key {
+        name: "show_times_in",
+        shape: Shape::List(&Shape::Text),
+        need: Need::Optional,
+        about: "IANA time zones {times} spells the time in, after the chat's own.",
+        default: Fallback::None,
+        example: "[America/New_York, Europe/London]",
+    },
+    Key {
+        name: "accounts",
+        shape: Shape::List(&Shape::Pattern(ACCOUNT_PATTERN)),
+        need: Need::Optional,
+        about: "Account names from the settings to post with \
+                (default: the settings' default_accounts).",
+        default: Fallback::None,
+        example: "[main_x]",
+    },
+    Key {
+        name: "thread",
+        shape: Shape::Bool,
+        need: Need::Optional,
+        about: "Post the questions and the wrap-up as a thread under the welcome.",
+        default: Fallback::Bool(false),
+        example: "true",
+    },
+    Key {
+        name: "announce",
+        shape: Shape::Switch(&Shape::List(&Shape::Map(ANNOUNCE))),
+        need: Need::Optional,
+        about: "Announcements before the start (default: a day and an hour before); \
+                `false` turns them off.",
+        default: Fallback::None,
+        example: "[{before: 1d, text: \"Tomorrow: {title} at {times}\"}]",
+    },
+    Key {
+        name: "welcome",
+        shape: Shape::Switch(&Shape::Text),
+        need: Need::Optional,
+        about: "Posted at the start; `false` turns it off. Placeholders: {title}, {hashtag}, \
+                {time}, {times}, {date}.",
+        default: Fallback::Text(defaults::WELCOME),
+        example: "\"Welcome to {title}!\"",
+    },
+    Key {
+        name: "questions",
+        shape: Shape::List(&Shape::TextOrMap(QUESTION)),
+        need: Need::Required,
+        about: "The questions Q1..Qn in order: each is text, or `{at, text}` to post it \
+                at a set time after the start.",
+        default: Fallback::None,
+        example: "[\"First question?\", {at: 15m, text: \"Second?\"}]",
+    },
+    Key {
+        name: "question_format",
+        shape: Shape::Text,
+        need: Need::Optional,
+        about: "How a question is posted. Placeholders: {n}, {text}, {title}, {hashtag}, {time}, {times}, {date}.",
+        default: Fallback::Text(defaults::QUESTION_FORMAT),
+        example: "\"Q{n}. {text} {hashtag}\"",
+    },
+    Key {
+        name: "wrapup",
+        shape: Shape::Switch(&Shape::Text),
+        need: Need::Optional,
+        about: "Posted at the end; `false` turns it off. Placeholders: {title}, {hashtag}, \
+                {time}, {times}, {date}.",
+        default: Fallback::Text(defaults::WRAPUP),
+        example: "\"That's a wrap!\"",
+    },
+    Key {
+        name: "thanks",
+        shape: Shape::Switch(&Shape::Map(THANKS)),
+        need: Need::Optional,
+        about: "Thanking the participants by @mention after the chat; `false` turns it off.",
+        default: Fallback::None,
+        example: "{after: 10m, text: \"Thank you {mentions}\"}",
+    },
+];
+
+/// The names of a table's keys, in order.
+pub fn names(keys: &[Key]) -> Vec<&'static str> {
+    keys.iter().map(|k| k.name).collect()
+}
+
+/// `name: example` for help lines; top-level keys first, then nested ones.
+pub fn line(name: &str) -> String {
+    [TOP, ANNOUNCE, QUESTION, THANKS]
+        .into_iter()
+        .flatten()
+        .find(|k| k.name == name)
+        .map_or_else(
+            || format!("{name}: 10m"),
+            |k| format!("{name}: {}", k.example),
+        )
+}

@@ -1,0 +1,77 @@
+//! `tweetchat rehearse`: a whole chat through the daemon's code, accelerated,
+//! printed on the console, leaving no state behind.
+
+use std::process::Command;
+
+const CHAT: &str = r##"title: Quick
+hashtag: "#quick"
+timezone: UTC
+start: 2026-12-02 18:00
+duration: 2m
+announce:
+  - before: 1m
+questions:
+  - at: 30s
+    text: First?
+  - at: 1m
+    text: Second?
+thanks:
+  after: 10s
+"##;
+
+#[test]
+fn rehearses_every_post_in_order_with_its_real_instant() {
+    let dir = tempfile::tempdir().unwrap();
+    let chat = dir.path().join("quick.yaml");
+    std::fs::write(&chat, CHAT).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tweetchat"))
+        .arg("--config-dir")
+        .arg(dir.path().join("no-config"))
+        .arg("rehearse")
+        .arg(&chat)
+        .args(["--speed", "600"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let posts: Vec<&str> = stdout.lines().filter(|l| l.starts_with('[')).collect();
+    let instants: Vec<&str> = posts.iter().map(|l| &l[1..21]).collect();
+    assert_eq!(
+        instants,
+        [
+            "2026-12-02T17:59:00Z",
+            "2026-12-02T18:00:00Z",
+            "2026-12-02T18:00:30Z",
+            "2026-12-02T18:01:00Z",
+            "2026-12-02T18:02:00Z",
+            "2026-12-02T18:02:10Z",
+        ],
+        "{stdout}"
+    );
+    assert!(
+        posts[2].ends_with("console  Q1. First? #quick"),
+        "{}",
+        posts[2]
+    );
+    assert!(!posts[5].contains("{mentions}"), "{}", posts[5]);
+    assert!(stdout.contains("rehearsal done"));
+}
+
+#[test]
+fn an_unknown_chat_says_what_was_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tweetchat"))
+        .arg("--config-dir")
+        .arg(dir.path().join("no-config"))
+        .args(["rehearse", "nope"])
+        .env("TWEETCHAT__CHATS_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no chat `nope`"), "{stderr}");
+}
