@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use support::fake_x::{FakeX, Fault, Route};
+use support::fake_x_auth::Caller;
 use tokio_util::sync::CancellationToken;
 use tweetchat::clock::Clock;
 use tweetchat::daemon::accounts::verify_accounts;
@@ -135,4 +136,275 @@ async fn a_refused_reply_goes_out_standalone_and_the_quota_is_exported() {
         rendered.contains("tweetchat_platform_quota_limit{account=\"main_x\"} 100"),
         "{rendered}"
     );
+}
+
+/// A config folder, a chats folder with one fast chat starting a few
+/// seconds from now, and the fake X the account points at.
+struct Chat {
+    dir: tempfile::TempDir,
+    /// (text, instant) of every post, from `tweetchat plan`.
+    posts: Vec<(String, Timestamp)>,
+}
+
+impl Chat {
+    /// Two chats, `fasta` and `fastb` a second later, each with a welcome,
+    /// Q1 at +2 s and the wrap-up at +4 s: a post every second.
+    fn new(fake: &FakeX, thread: bool) -> Chat {
+        let dir = tempfile::tempdir().unwrap();
+        let local = format!(
+            "state_dir = {:?}\nchats_dir = {:?}\ndefault_accounts = [\"main_x\"]\n\
+             [http]\nlisten = \"\"\n\
+             [accounts.main_x]\nplatform = \"x\"\napi_base = {:?}\ntimeout = \"3s\"\n\
+             consumer_key = \"fake-consumer-key\"\nconsumer_secret = \"fake-consumer-secret\"\n\
+             access_token = \"2244994945-fake-access-token\"\n\
+             access_token_secret = \"fake-access-token-secret\"\n",
+            dir.path().join("state"),
+            dir.path().join("chats"),
+            fake.base
+        );
+        std::fs::write(dir.path().join("local.toml"), local).unwrap();
+        let now = Timestamp::now();
+        let start = Timestamp::from_second(now.as_second() + 4).unwrap();
+        // Two chats a second apart: the plan rules keep one chat's questions
+        // in different minutes, and a test has no minutes to spare.
+        std::fs::create_dir_all(dir.path().join("chats")).unwrap();
+        for (id, offset) in [("fasta", 0), ("fastb", 1)] {
+            let at = start + SignedDuration::from_secs(offset);
+            let chat = format!(
+                "title: Fast Chat {id}\nhashtag: \"#{id}\"\ntimezone: UTC\nstart: {}\n\
+                 duration: 4s\nthread: {thread}\nannounce: false\n\
+                 welcome: \"Welcome to {{title}}! {{hashtag}}\"\n\
+                 questions:\n  - at: 2s\n    text: What brought you here?\n\
+                 wrapup: \"That's a wrap! {{hashtag}}\"\nthanks: false\n",
+                at.strftime("%Y-%m-%d %H:%M:%S")
+            );
+            std::fs::write(dir.path().join(format!("chats/{id}.yaml")), chat).unwrap();
+        }
+        let posts = planned(dir.path(), start);
+        assert_eq!(posts.len(), 6, "welcome, a question and a wrap-up, twice");
+        Chat { dir, posts }
+    }
+
+    fn start(&self) -> tokio::process::Child {
+        let log = |name: &str| std::fs::File::create(self.dir.path().join(name)).unwrap();
+        tweetchat(self.dir.path())
+            .arg("run")
+            .stdout(log("stdout.log"))
+            .stderr(log("stderr.log"))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the daemon starts")
+    }
+
+    fn logs(&self) -> String {
+        let read =
+            |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        format!("{}{}", read("stdout.log"), read("stderr.log"))
+    }
+}
+
+fn tweetchat(dir: &std::path::Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tweetchat"));
+    command.arg("--config-dir").arg(dir);
+    command
+        .env_remove("TWEETCHAT_CONFIG_DIR")
+        .env_remove("RUST_LOG");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("TWEETCHAT__") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// What `tweetchat plan` says goes out around `start`.
+fn planned(dir: &std::path::Path, start: Timestamp) -> Vec<(String, Timestamp)> {
+    let from = start - SignedDuration::from_mins(1);
+    let until = start + SignedDuration::from_mins(1);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tweetchat"))
+        .arg("--config-dir")
+        .arg(dir)
+        .args([
+            "plan",
+            "--format",
+            "json",
+            "--from",
+            &from.to_string(),
+            "--until",
+            &until.to_string(),
+        ])
+        .env_remove("TWEETCHAT_CONFIG_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    items
+        .iter()
+        .map(|p| {
+            (
+                p["text"].as_str().unwrap().to_string(),
+                p["at"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Waits (up to `limit`) until every planned text is on the fake.
+async fn until_all_posted(fake: &FakeX, chat: &Chat, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let tweets = fake.tweets();
+        if chat
+            .posts
+            .iter()
+            .all(|(text, _)| tweets.iter().any(|t| &t.sent_text == text))
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not everything was posted; on the fake: {:?}\nlogs:\n{}",
+            tweets.iter().map(|t| &t.sent_text).collect::<Vec<_>>(),
+            chat.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every planned text was created exactly once, signed, and nothing else.
+fn assert_exactly_once(fake: &FakeX, chat: &Chat) {
+    let state = fake.state();
+    for (text, _) in &chat.posts {
+        assert_eq!(
+            state.creates.get(text),
+            Some(&1),
+            "{text}\nlogs:\n{}",
+            chat.logs()
+        );
+    }
+    assert_eq!(state.tweets.len(), chat.posts.len());
+    assert!(
+        state
+            .requests
+            .iter()
+            .all(|(_, _, caller)| caller == &Some(Caller::OAuth1)),
+        "every request carried a valid OAuth 1.0a signature"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whole_chat_arrives_on_time_signed_and_exactly_once() {
+    for thread in [false, true] {
+        let fake = FakeX::start().await;
+        let chat = Chat::new(&fake, thread);
+        let mut daemon = chat.start();
+        until_all_posted(&fake, &chat, Duration::from_secs(20)).await;
+        // A moment more: nothing else may arrive.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        daemon.start_kill().unwrap();
+        daemon.wait().await.unwrap();
+
+        assert_exactly_once(&fake, &chat);
+        let tweets = fake.tweets();
+        for (text, at) in &chat.posts {
+            let tweet = tweets.iter().find(|t| &t.sent_text == text).unwrap();
+            let late = tweet.created_at.duration_since(*at);
+            assert!(
+                !late.is_negative() && late < SignedDuration::from_secs(2),
+                "{text}: due {at}, arrived {} ({late:#} late)",
+                tweet.created_at
+            );
+        }
+        for tweet in &tweets {
+            let hashtag = tweet.sent_text.split_whitespace().last().unwrap();
+            let welcome = tweets
+                .iter()
+                .find(|t| t.sent_text.starts_with("Welcome") && t.sent_text.ends_with(hashtag))
+                .unwrap();
+            let expected = (thread && tweet.id != welcome.id).then(|| welcome.id.clone());
+            assert_eq!(
+                tweet.reply_to, expected,
+                "thread: {thread}: {}",
+                tweet.sent_text
+            );
+        }
+        assert!(
+            chat.logs().contains("hcsm_host"),
+            "who it posts as is logged:\n{}",
+            chat.logs()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kill_during_a_5xx_storm_loses_nothing_and_duplicates_nothing() {
+    let fake = FakeX::start().await;
+    let chat = Chat::new(&fake, false);
+    // The welcome meets three 503s, then X accepts it but answers slowly:
+    // the daemon dies with the post in flight and its outcome unknown.
+    fake.push_faults(Route::CreateTweet, Fault::Status(503), 3);
+    fake.push_fault(Route::CreateTweet, Fault::Delay(Duration::from_secs(5)));
+    let mut daemon = chat.start();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(25);
+    while fake.tweets().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "logs:\n{}",
+            chat.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    daemon.start_kill().unwrap(); // SIGKILL
+    daemon.wait().await.unwrap();
+    let first_run = chat.logs();
+
+    let mut daemon = chat.start();
+    until_all_posted(&fake, &chat, Duration::from_secs(25)).await;
+    assert!(
+        chat.logs()
+            .contains("found on the platform after a restart"),
+        "the in-flight welcome was reconciled, not sent again:\n{}",
+        chat.logs()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    daemon.start_kill().unwrap();
+    daemon.wait().await.unwrap();
+
+    assert_exactly_once(&fake, &chat);
+    let tweets = fake.tweets();
+    for (text, at) in &chat.posts {
+        let tweet = tweets.iter().find(|t| &t.sent_text == text).unwrap();
+        assert!(tweet.created_at >= *at, "{text} went out before {at}");
+    }
+    let created: Vec<&str> = tweets.iter().map(|t| t.sent_text.as_str()).collect();
+    let planned: Vec<&str> = chat.posts.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(created, planned, "in order, nothing skipped\n{first_run}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_credentials_fail_the_start_before_any_slot() {
+    let fake = FakeX::start().await;
+    let chat = Chat::new(&fake, false);
+    let local = chat.dir.path().join("local.toml");
+    let settings = std::fs::read_to_string(&local)
+        .unwrap()
+        .replace("fake-consumer-secret", "a-revoked-secret");
+    std::fs::write(&local, settings).unwrap();
+    let mut daemon = chat.start();
+    let status = tokio::time::timeout(Duration::from_secs(10), daemon.wait())
+        .await
+        .expect("the daemon gives up at once")
+        .unwrap();
+    assert_eq!(status.code(), Some(3), "{}", chat.logs());
+    let logs = chat.logs();
+    assert!(
+        logs.contains("account `main_x` (x): not authorized: X rejected the credentials (401"),
+        "{logs}"
+    );
+    assert!(!logs.contains("a-revoked-secret"), "{logs}");
+    assert!(fake.tweets().is_empty());
 }

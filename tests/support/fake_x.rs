@@ -107,6 +107,10 @@ pub struct FakeState {
     pub requests: Vec<(String, String, Option<Caller>)>,
     /// Bodies checked against TweetCreateRequest.
     pub schema_checks: usize,
+    /// `POST /2/tweets` requests that reached the create step, per text
+    /// (accepted or refused as duplicate; scripted faults answer earlier):
+    /// more than one for a text means the client sent it again.
+    pub creates: HashMap<String, usize>,
     pub window_start: i64,
     pub window_used: HashMap<Route, u64>,
     id_counter: u64,
