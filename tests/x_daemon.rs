@@ -408,3 +408,77 @@ async fn refused_credentials_fail_the_start_before_any_slot() {
     assert!(!logs.contains("a-revoked-secret"), "{logs}");
     assert!(fake.tweets().is_empty());
 }
+
+/// `tweetchat auth x --no-browser-callback` in `dir`, approved on the fake.
+async fn authorize(fake: &FakeX, dir: &std::path::Path) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut child = tweetchat(dir)
+        .args(["auth", "x", "--no-browser-callback"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the address is printed");
+        if line.starts_with("https://x.com/i/oauth2/authorize?") {
+            break line;
+        }
+    };
+    let back = fake.approve(&url).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{back}\n").as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    while lines.next_line().await.unwrap().is_some() {}
+    assert!(child.wait().await.unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_authorized_with_auth_x_posts_and_keeps_its_rotated_token() {
+    let fake = FakeX::start().await;
+    let chat = Chat::new(&fake, false);
+    let local = chat.dir.path().join("local.toml");
+    let oauth1 = std::fs::read_to_string(&local).unwrap();
+    let keys_at = oauth1.find("consumer_key").unwrap();
+    let oauth2 = format!(
+        "{}client_id = \"fake-client-id\"\nclient_secret = \"fake-client-secret\"\n",
+        &oauth1[..keys_at]
+    );
+    std::fs::write(&local, oauth2).unwrap();
+    authorize(&fake, chat.dir.path()).await;
+    // The first post finds the access token expired: the daemon refreshes,
+    // stores the rotated pair, then posts.
+    fake.expire_access_tokens();
+
+    let mut daemon = chat.start();
+    until_all_posted(&fake, &chat, Duration::from_secs(20)).await;
+    daemon.start_kill().unwrap();
+    daemon.wait().await.unwrap();
+
+    let state = fake.state();
+    assert_eq!((state.tokens.exchanges, state.tokens.refreshes), (1, 1));
+    assert!(
+        state
+            .requests
+            .iter()
+            .all(|(_, _, caller)| matches!(caller, Some(Caller::Bearer(_)))),
+        "every request carried a Bearer token"
+    );
+    let stored =
+        tweetchat::daemon::accounts::StateTokens::open(&chat.dir.path().join("state")).unwrap();
+    let stored = tweetchat::platform::x::TokenStore::load(&stored, "main_x")
+        .unwrap()
+        .unwrap();
+    assert!(
+        state.tokens.refresh.contains(stored.refresh_token.expose()),
+        "the state database holds the live refresh token"
+    );
+}
