@@ -9,9 +9,14 @@ use tweetchat::plan::load::{load_file, load_str};
 const VALID: &str = include_str!("../chats/hcsmbm.yaml");
 const ONE_OFF: &str = include_str!("../chats/rarediseaseday.yaml");
 
+/// Lines as YAML counts them: `\r\n`, a lone `\r` and `\n` each end one.
+fn yaml_lines(src: &str) -> usize {
+    src.replace("\r\n", "\n").replace('\r', "\n").lines().count().max(1)
+}
+
 /// Loads `src` and checks that every diagnostic is located inside it.
 fn assert_located(src: &str) {
-    let lines = src.lines().count().max(1) + 1;
+    let lines = yaml_lines(src) + 1;
     if let Err(diags) = load_str(Path::new("p.yaml"), src) {
         assert!(!diags.is_empty(), "an error without a diagnostic");
         for d in diags {
