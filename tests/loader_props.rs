@@ -11,7 +11,11 @@ const ONE_OFF: &str = include_str!("../chats/rarediseaseday.yaml");
 
 /// Lines as YAML counts them: `\r\n`, a lone `\r` and `\n` each end one.
 fn yaml_lines(src: &str) -> usize {
-    src.replace("\r\n", "\n").replace('\r', "\n").lines().count().max(1)
+    src.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .lines()
+        .count()
+        .max(1)
 }
 
 /// Loads `src` and checks that every diagnostic is located inside it.

@@ -302,6 +302,13 @@ async fn a_whole_chat_arrives_on_time_signed_and_exactly_once() {
         let fake = FakeX::start().await;
         let chat = Chat::new(&fake, thread);
         let mut daemon = chat.start();
+        if thread {
+            // Both welcomes are out: X refuses the next reply (fasta's Q1).
+            while fake.tweets().len() < 2 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            fake.push_fault(Route::CreateTweet, Fault::ReplyRefused);
+        }
         until_all_posted(&fake, &chat, Duration::from_secs(20)).await;
         // A moment more: nothing else may arrive.
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -325,17 +332,21 @@ async fn a_whole_chat_arrives_on_time_signed_and_exactly_once() {
                 .iter()
                 .find(|t| t.sent_text.starts_with("Welcome") && t.sent_text.ends_with(hashtag))
                 .unwrap();
-            let expected = (thread && tweet.id != welcome.id).then(|| welcome.id.clone());
+            let refused = tweet.sent_text.starts_with("Q1.") && hashtag == "#fasta";
+            let expected =
+                (thread && tweet.id != welcome.id && !refused).then(|| welcome.id.clone());
             assert_eq!(
                 tweet.reply_to, expected,
                 "thread: {thread}: {}",
                 tweet.sent_text
             );
         }
-        assert!(
-            chat.logs().contains("hcsm_host"),
-            "who it posts as is logged:\n{}",
-            chat.logs()
+        let logs = chat.logs();
+        assert!(logs.contains("posts as @hcsm_host"), "{logs}");
+        assert_eq!(
+            logs.contains("posting it standalone instead"),
+            thread,
+            "the refused reply is logged\n{logs}"
         );
     }
 }
