@@ -199,7 +199,6 @@ impl Platform for XAccount {
                 let me: Data<Me> = serde_json::from_slice(&body).map_err(|e| {
                     PostError::Transient(format!("X's answer to /2/users/me was not understood: {e}"))
                 })?;
-                tracing::info!(account = %self.name, username = %me.data.username, "posting to X as @{}", me.data.username);
                 Ok(Identity {
                     id: me.data.id,
                     username: me.data.username,
