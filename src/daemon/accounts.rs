@@ -82,7 +82,7 @@ pub async fn verify_accounts(accounts: &BTreeMap<String, Arc<dyn Platform>>) -> 
         let (name, kind, answer) = joined.context("an account check panicked")?;
         match answer {
             Ok(me) => {
-                info!(account = %name, platform = %kind, user_id = %me.id, "account `{name}` posts as @{}", me.username)
+                info!(account = %name, platform = %kind, user_id = %me.id, "account ready: `{name}` posts as @{}", me.username)
             }
             Err(err @ (PostError::Unauthorized(_) | PostError::Rejected(_))) => {
                 let hint = match kind {

@@ -197,7 +197,9 @@ impl Platform for XAccount {
                 let query = vec![("user.fields".to_string(), "username,name".to_string())];
                 let body = self.api.send(&Call::get("/2/users/me", query)).await?;
                 let me: Data<Me> = serde_json::from_slice(&body).map_err(|e| {
-                    PostError::Transient(format!("X's answer to /2/users/me was not understood: {e}"))
+                    PostError::Transient(format!(
+                        "X's answer to /2/users/me was not understood: {e}"
+                    ))
                 })?;
                 Ok(Identity {
                     id: me.data.id,
