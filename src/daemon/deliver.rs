@@ -135,7 +135,9 @@ impl Poster {
         }
         let mut attempt = 0;
         loop {
-            let err = match self.platform.post(post).await {
+            let answer = self.platform.post(post).await;
+            self.export_quota(&job.account);
+            let err = match answer {
                 Ok(remote) => {
                     info!(remote_id = %remote.id, "posted");
                     return Delivery::Done(Outcome::Posted(remote), "posted");
@@ -182,6 +184,13 @@ impl Poster {
             if !sleep_until(&self.clock, retry_at, cancel).await {
                 return Delivery::InDoubt;
             }
+        }
+    }
+
+    /// The rate-limit window the platform reported with its last answer.
+    fn export_quota(&self, account: &str) {
+        if let (Some(metrics), Some(quota)) = (&self.metrics, self.platform.quota()) {
+            metrics.set_quota(account, quota.remaining, quota.limit, quota.reset);
         }
     }
 
