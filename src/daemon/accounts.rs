@@ -42,8 +42,8 @@ pub fn build_account(
             context.clock.clone(),
         )),
         PlatformKind::X => Arc::new(
-            XAccount::new(account, context.tokens.clone(), context.clock.clone())
-                .with_context(|| format!("account `{}`", account.name))?,
+            // Its errors already name the account.
+            XAccount::new(account, context.tokens.clone(), context.clock.clone())?,
         ),
         kind @ (PlatformKind::Mastodon | PlatformKind::Bluesky) => bail!(
             "account `{}`: platform `{kind}` is not supported by this build yet; \

@@ -75,7 +75,7 @@ impl XAccount {
             .user_agent(concat!("tweetchat/", env!("CARGO_PKG_VERSION")))
             .timeout(settings.timeout)
             .build()
-            .context("could not build the HTTP client for X")?;
+            .with_context(|| format!("account `{}`: could not build the HTTP client for X", settings.name))?;
         Ok(Self {
             name: settings.name.clone(),
             api: Api {
