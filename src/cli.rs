@@ -185,9 +185,23 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::dispatch(cli) {
         Ok(code) => code,
+        // `tweetchat plan | head`: the reader has all it wanted.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(3)
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|json| json.io_error_kind() == Some(BrokenPipe))
+    })
 }

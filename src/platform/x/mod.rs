@@ -75,7 +75,12 @@ impl XAccount {
             .user_agent(concat!("tweetchat/", env!("CARGO_PKG_VERSION")))
             .timeout(settings.timeout)
             .build()
-            .with_context(|| format!("account `{}`: could not build the HTTP client for X", settings.name))?;
+            .with_context(|| {
+                format!(
+                    "account `{}`: could not build the HTTP client for X",
+                    settings.name
+                )
+            })?;
         Ok(Self {
             name: settings.name.clone(),
             api: Api {
