@@ -1,0 +1,46 @@
+# Shared by benches/run.sh and benches/soak.sh (sourced, not run).
+
+# Starts the fake platform logging to $1; sets FAKE_PID and FAKE_BASE.
+start_fake() {
+    local log=$1 addr_file
+    addr_file=$(mktemp -u "$WORK/fake-addr.XXXX")
+    : >"$log"
+    "$FAKE" --log "$log" --addr-file "$addr_file" 2>>"$WORK/fake.err" &
+    FAKE_PID=$!
+    for _ in $(seq 200); do
+        [[ -s $addr_file ]] && break
+        sleep 0.05
+    done
+    [[ -s $addr_file ]] || { echo "the fake platform did not start" >&2; exit 1; }
+    FAKE_BASE="http://$(cat "$addr_file")"
+}
+
+# Stops a process we started, by its id.
+stop() {
+    local pid=$1
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# A free loopback port.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Lines in a file (0 when missing).
+lines() {
+    [[ -f $1 ]] && wc -l <"$1" || echo 0
+}
+
+# Waits until file $1 has at least $2 lines or $3 seconds pass.
+wait_lines() {
+    local deadline=$((SECONDS + $3))
+    while (($(lines "$1") < $2 && SECONDS < deadline)); do
+        sleep 0.2
+    done
+}
+
+# A UTC instant $1 seconds from now, on a whole second, as RFC 3339.
+utc_in() {
+    date -u -d "@$(($(date +%s) + $1))" +%Y-%m-%dT%H:%M:%SZ
+}
