@@ -52,6 +52,34 @@ pub enum Command {
     Healthcheck(HealthcheckArgs),
     /// Print the JSON Schema of the chat file.
     Schema,
+    /// Authorize an account once and store its tokens in the state database.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// OAuth 2.0 (PKCE) for an X account with a `client_id`: prints the
+    /// address to open, takes the code, stores the rotating tokens.
+    X(AuthXArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuthXArgs {
+    /// The account (default: the only X account with a `client_id`).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Do not listen for the browser's redirect; paste the address the
+    /// browser ends up on (or just its code) instead.
+    #[arg(long)]
+    pub no_browser_callback: bool,
+    /// The callback registered for the app in X's developer portal; must be
+    /// http on a loopback address to be listened on.
+    #[arg(long, default_value = "http://127.0.0.1:8765/callback")]
+    pub redirect_uri: String,
+    /// State folder (overrides the `state_dir` setting).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -157,9 +185,23 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::dispatch(cli) {
         Ok(code) => code,
+        // `tweetchat plan | head`: the reader has all it wanted.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(3)
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|json| json.io_error_kind() == Some(BrokenPipe))
+    })
 }

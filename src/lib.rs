@@ -30,6 +30,7 @@ pub mod clock;
 pub mod commands;
 pub mod daemon;
 pub mod http;
+pub mod parallel;
 pub mod plan;
 pub mod platform;
 pub mod schedule;

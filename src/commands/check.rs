@@ -4,6 +4,7 @@
 //! with settings it also checks account names and post lengths against the
 //! accounts each chat posts to.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -61,8 +62,10 @@ fn check_accounts(report: &mut LoadReport, settings: &Settings) {
         .collect();
     let now = jiff::Timestamp::now();
     let plans = std::mem::take(&mut report.plans);
-    for plan in plans {
-        let diags = check_against_accounts(&plan, &accounts, &settings.default_accounts, now);
+    let problems = crate::parallel::map_in_order(&plans, |plan| {
+        check_against_accounts(plan, &accounts, &settings.default_accounts, now)
+    });
+    for (plan, diags) in plans.into_iter().zip(problems) {
         if diags.is_empty() {
             report.plans.push(plan);
         } else {
@@ -76,14 +79,15 @@ fn print(report: &LoadReport) {
         eprintln!("{diag}");
     }
     let now = jiff::Timestamp::now();
-    for plan in &report.plans {
-        println!(
-            "ok {} ({}): {}",
-            plan.id,
-            plan.source.display(),
-            next(plan, now)
-        );
+    let upcoming = crate::parallel::map_in_order(&report.plans, |plan| next(plan, now));
+    let mut out = std::io::stdout().lock();
+    for (plan, next) in report.plans.iter().zip(upcoming) {
+        // A closed stdout (`check | head`) only cuts the listing short.
+        if writeln!(out, "ok {} ({}): {next}", plan.id, plan.source.display()).is_err() {
+            break;
+        }
     }
+    drop(out);
     let invalid = report.invalid_files().min(report.files);
     let errors = report.errors.len();
     println!(

@@ -1,5 +1,6 @@
 //! One file per subcommand: load what it needs, call the library, print.
 
+pub mod auth;
 pub mod check;
 pub mod count;
 pub mod healthcheck;
@@ -26,5 +27,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Transcript(args) => transcript::run(&config_dir, args),
         Command::Healthcheck(args) => healthcheck::run(&config_dir, args),
         Command::Schema => schema::run(),
+        Command::Auth(command) => auth::run(&config_dir, command),
     }
 }

@@ -6,6 +6,12 @@
 //! posts to counts it, flagged when over the limit. `--format json` prints
 //! the same as an array for scripts and tests.
 //!
+//! Posts to X accounts also carry X's pay-per-use cost estimate (`cost_usd`
+//! per item in JSON; the total is a summary line after the table, or on
+//! stderr with `--format json` so stdout stays one JSON array), and every
+//! such post that contains a link gets a warning on stderr: X bills those at
+//! more than ten times the price ([`cost`] has the prices).
+//!
 //! Invalid chat files are reported on stderr (`path:line:col: …`) and the
 //! other chats are still planned; the exit code is then 1. A bad `--from` or
 //! `--until` is a usage error (2).
@@ -23,6 +29,7 @@ use serde::Serialize;
 use crate::cli::{OutputFormat, PlanArgs};
 use crate::clock::Clock;
 use crate::plan::{self, ChatPlan};
+use crate::platform::x::cost;
 use crate::schedule::times::zone_label;
 use crate::schedule::window::{Bound, Window};
 use crate::schedule::{Slot, SlotKind, expand};
@@ -56,13 +63,22 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}", super::check::render(diagnostic));
     }
     let posts = planned_posts(&report.plans, &window, &accounts);
+    let estimate = warn_about_links(&posts);
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &posts).context("writing the plan as JSON")?;
             writeln!(out)?;
+            if let Some(estimate) = estimate {
+                eprintln!("{}", estimate.summary());
+            }
         }
-        OutputFormat::Text => write_table(&mut out, &posts)?,
+        OutputFormat::Text => {
+            write_table(&mut out, &posts)?;
+            if let Some(estimate) = estimate {
+                writeln!(out, "\n{}", estimate.summary())?;
+            }
+        }
     }
     Ok(if report.errors.is_empty() {
         ExitCode::SUCCESS
@@ -107,6 +123,14 @@ impl Accounts {
             .unwrap_or_else(|| self.default.clone())
     }
 
+    /// How many of these accounts are on X (each is billed per post).
+    fn x_accounts(&self, accounts: &[String]) -> u64 {
+        let on_x = accounts
+            .iter()
+            .filter(|name| self.platforms.get(*name) == Some(&PlatformKind::X));
+        on_x.count() as u64
+    }
+
     /// The platforms with a length limit that these accounts post to.
     fn limited_platforms(&self, accounts: &[String]) -> Vec<PlatformKind> {
         let mut platforms: Vec<PlatformKind> = accounts
@@ -144,6 +168,13 @@ struct PlannedPost {
     limit: BTreeMap<String, usize>,
     /// Platforms whose limit the text exceeds.
     over_limit: Vec<String>,
+    /// Estimated X API cost in US dollars over the chat's X accounts;
+    /// absent when the post goes to no X account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost_usd: Option<f64>,
+    /// How many X accounts it goes to.
+    #[serde(skip)]
+    x_accounts: u64,
 }
 
 /// Every post of every plan in the window, in order of time.
@@ -154,9 +185,14 @@ fn planned_posts(plans: &[ChatPlan], window: &Window, accounts: &Accounts) -> Ve
             let (from, until) = window.in_zone(&plan.tz);
             let chat_accounts = accounts.of(plan);
             let platforms = accounts.limited_platforms(&chat_accounts);
+            let on_x = accounts.x_accounts(&chat_accounts);
             expand(plan, from, until)
                 .into_iter()
-                .map(move |slot| planned_post(plan, slot, &chat_accounts, &platforms))
+                .map(move |slot| PlannedPost {
+                    x_accounts: on_x,
+                    cost_usd: (on_x > 0).then(|| cost::to_usd(cost::post_cost(&slot.text) * on_x)),
+                    ..planned_post(plan, slot, &chat_accounts, &platforms)
+                })
         })
         .collect();
     posts.sort_by(|a, b| (&a.at, &a.chat, a.kind, a.seq).cmp(&(&b.at, &b.chat, b.kind, b.seq)));
@@ -200,7 +236,35 @@ fn planned_post(
         length,
         limit,
         over_limit,
+        cost_usd: None,
+        x_accounts: 0,
     }
+}
+
+/// Warns on stderr about every post to X that contains a link (X bills it
+/// at the link price) and adds up the estimate; `None` when nothing in the
+/// window goes to X.
+fn warn_about_links(posts: &[PlannedPost]) -> Option<cost::Estimate> {
+    let mut estimate = cost::Estimate::default();
+    for post in posts.iter().filter(|p| p.x_accounts > 0) {
+        estimate.add(&post.text, post.x_accounts);
+        let urls = cost::urls(&post.text);
+        if let Some(first) = urls.first() {
+            let what = match post.seq {
+                Some(n) => format!("{} {n}", post.kind),
+                None => post.kind.to_string(),
+            };
+            eprintln!(
+                "warning: {} {what} at {} contains a link ({first}): X bills it at {} instead of \
+                 {} per X account; drop the link or accept the cost",
+                post.chat,
+                post.at,
+                cost::format_usd(cost::price::POST_WITH_URL),
+                cost::format_usd(cost::price::POST),
+            );
+        }
+    }
+    (estimate.posts > 0).then_some(estimate)
 }
 
 /// The terminal table: one line of facts per post, its text wrapped below.
@@ -422,6 +486,8 @@ mod tests {
             length: BTreeMap::from([("mastodon".into(), 300), ("x".into(), 300)]),
             limit: BTreeMap::from([("mastodon".into(), 500), ("x".into(), 280)]),
             over_limit: vec!["x".into()],
+            cost_usd: Some(0.015),
+            x_accounts: 1,
         };
         assert_eq!(
             table_row(&post),

@@ -136,6 +136,8 @@ async fn rehearse(
     let accounts = [(ACCOUNT.to_string(), console)].into_iter().collect();
     let mut daemon = Daemon::new(settings, clock, store, accounts, Chats::fixed(vec![plan]));
     daemon.default_accounts = vec![ACCOUNT.to_string()];
+    // Anything the daemon writes (transcripts) stays in the scratch folder.
+    daemon.state_dir = state_dir.to_path_buf();
     daemon.timeline = Arc::new(FixedSlots(slots));
     // The whole occurrence in one window, so "nothing pending" means done.
     daemon.horizon = last.duration_since(first) + SignedDuration::from_hours(1);

@@ -17,10 +17,9 @@ use tracing::{error, info, warn};
 
 use crate::cli::RunArgs;
 use crate::clock::Clock;
-use crate::daemon::accounts::{AccountContext, StateTokens, build_accounts};
+use crate::daemon::accounts::{AccountContext, StateTokens, build_accounts, verify_accounts};
 use crate::daemon::{self, Chats, Daemon};
 use crate::http::{self, Health, HttpState, Metrics};
-use crate::platform::{Platform, PostError};
 use crate::settings::Settings;
 use crate::store::{SharedStore, Store};
 
@@ -50,9 +49,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         tokens: Arc::new(StateTokens::open(&settings.state_dir)?),
     };
     let accounts = build_accounts(&settings, &context)?;
-    for (name, platform) in &accounts {
-        check_account(name, platform.as_ref()).await?;
-    }
+    verify_accounts(&accounts).await?;
     let shutdown = CancellationToken::new();
     let reload = Arc::new(Notify::new());
     listen_for_signals(shutdown.clone(), reload.clone())?;
@@ -85,24 +82,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     info!("stopped");
     result
-}
-
-/// Asks the platform who the account is, so bad credentials stop the start;
-/// a network problem only warns (the platform may be back by the first slot).
-async fn check_account(name: &str, platform: &dyn Platform) -> anyhow::Result<()> {
-    match platform.whoami().await {
-        Ok(me) => {
-            info!(account = name, username = %me.username, "account ready");
-            Ok(())
-        }
-        Err(err @ PostError::Unauthorized(_)) => {
-            Err(anyhow::anyhow!("account `{name}` cannot sign in: {err}"))
-        }
-        Err(err) => {
-            warn!(account = name, "cannot check the account yet: {err}");
-            Ok(())
-        }
-    }
 }
 
 async fn start_http(

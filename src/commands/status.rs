@@ -130,7 +130,13 @@ fn write_text(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
     }
     for record in &status.recent {
         let detail = match (&record.remote, &record.reason) {
-            (Some(remote), _) => remote.url.clone().unwrap_or_else(|| remote.id.clone()),
+            (Some(remote), reason) => {
+                let link = remote.url.clone().unwrap_or_else(|| remote.id.clone());
+                match reason {
+                    Some(reason) => format!("{link} ({reason})"),
+                    None => link,
+                }
+            }
             (None, Some(reason)) => reason.clone(),
             (None, None) => String::new(),
         };

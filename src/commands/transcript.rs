@@ -4,8 +4,7 @@
 //! the search the daemon saved after the occurrence (`DATE.posts.json`):
 //! free, offline, and the same posts every time. With `--refetch` the posts
 //! come from the platform again through [`fetch_capture`], and the new search
-//! is saved for next time (console accounts today; the other platforms wait
-//! for the daemon's account factory, see `open_account`).
+//! is saved for next time.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,9 +16,9 @@ use jiff::{SignedDuration, Timestamp, Zoned, civil};
 
 use crate::cli::TranscriptArgs;
 use crate::clock::Clock;
+use crate::daemon::accounts::{AccountContext, StateTokens, build_account};
 use crate::plan::{self, ChatPlan};
 use crate::platform::Platform;
-use crate::platform::console::Console;
 use crate::schedule::occurrences;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -96,30 +95,25 @@ pub fn fetch_capture(
     })
 }
 
-/// An adapter for `account`, for searching.
-///
-/// The one piece left to wire: console accounts work here; X, Mastodon and
-/// Bluesky need the daemon's account factory (credentials, the token store
-/// for rotated OAuth 2.0 tokens), which belongs in one place. Replace the
-/// `bail!` with a call to it.
+/// An adapter for `account`, for searching: the daemon's account factory,
+/// with OAuth 2.0 tokens kept in the state database as the daemon keeps
+/// them (a rotated refresh token is saved before it is used).
 fn open_account(
     settings: &Settings,
     account: &str,
     state_dir: &Path,
     clock: Clock,
 ) -> anyhow::Result<Arc<dyn Platform>> {
-    let kind = settings
+    let account_settings = settings
         .accounts
         .get(account)
-        .map(|a| a.platform)
         .with_context(|| format!("account `{account}` is not in the settings"))?;
-    match kind {
-        PlatformKind::Console => Ok(Arc::new(Console::new(account, state_dir, clock))),
-        other => bail!(
-            "searching {other} account `{account}` from the command line is not available yet; \
-             run without --refetch to rebuild from the search the daemon saved"
-        ),
-    }
+    let context = AccountContext {
+        state_dir: state_dir.to_path_buf(),
+        clock,
+        tokens: Arc::new(StateTokens::open(state_dir)?),
+    };
+    build_account(account_settings, &context)
 }
 
 /// The chat file `chats_dir/CHAT.yaml` (or `.yml`), validated.

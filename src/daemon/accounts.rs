@@ -13,11 +13,12 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, anyhow, bail};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
 
 use crate::clock::Clock;
-use crate::platform::Platform;
 use crate::platform::console::Console;
 use crate::platform::x::{StoredTokens, TokenStore, XAccount};
+use crate::platform::{Platform, PostError};
 use crate::settings::{AccountSettings, Secret, Settings};
 use crate::store::Store;
 use crate::text::PlatformKind;
@@ -41,8 +42,8 @@ pub fn build_account(
             context.clock.clone(),
         )),
         PlatformKind::X => Arc::new(
-            XAccount::new(account, context.tokens.clone(), context.clock.clone())
-                .with_context(|| format!("account `{}`", account.name))?,
+            // Its errors already name the account.
+            XAccount::new(account, context.tokens.clone(), context.clock.clone())?,
         ),
         kind @ (PlatformKind::Mastodon | PlatformKind::Bluesky) => bail!(
             "account `{}`: platform `{kind}` is not supported by this build yet; \
@@ -64,6 +65,48 @@ pub fn build_accounts(
         .values()
         .map(|account| Ok((account.name.clone(), build_account(account, context)?)))
         .collect()
+}
+
+/// Asks every account once who it posts as, before any slot, and logs it.
+/// Refused credentials stop the start-up with one line per account saying
+/// what to fix; a platform that cannot be reached only warns (its posts are
+/// retried inside their grace windows like any temporary failure).
+pub async fn verify_accounts(accounts: &BTreeMap<String, Arc<dyn Platform>>) -> anyhow::Result<()> {
+    let mut checks = tokio::task::JoinSet::new();
+    for (name, platform) in accounts {
+        let (name, platform) = (name.clone(), platform.clone());
+        checks.spawn(async move { (name, platform.kind(), platform.whoami().await) });
+    }
+    let mut refused = Vec::new();
+    while let Some(joined) = checks.join_next().await {
+        let (name, kind, answer) = joined.context("an account check panicked")?;
+        match answer {
+            Ok(me) => {
+                info!(account = %name, platform = %kind, user_id = %me.id, "account ready: `{name}` posts as @{}", me.username)
+            }
+            Err(err @ (PostError::Unauthorized(_) | PostError::Rejected(_))) => {
+                let hint = match kind {
+                    PlatformKind::X => format!(
+                        "; fix its keys in [accounts.{name}], or for OAuth 2.0 run \
+                         `tweetchat auth x --account {name}`"
+                    ),
+                    _ => format!("; fix its credentials in [accounts.{name}]"),
+                };
+                refused.push(format!("account `{name}` ({kind}): {err}{hint}"));
+            }
+            Err(err) => {
+                warn!(account = %name, "could not check who account `{name}` posts as, starting anyway: {err}")
+            }
+        }
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    refused.sort();
+    bail!(
+        "not starting, the platform refused these accounts:\n  - {}",
+        refused.join("\n  - ")
+    )
 }
 
 /// OAuth tokens in the state database's key/value table, one connection of

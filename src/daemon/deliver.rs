@@ -18,6 +18,10 @@ use crate::platform::{OutgoingPost, Platform, PostError, RemotePost};
 use crate::schedule::{Slot, SlotKind};
 use crate::store::{Outcome, SharedStore};
 
+/// The metrics label of a post refused for its @mentions; the thanks slot
+/// falls back to a mention-free thank-you on it.
+pub const MENTIONS_REFUSED: &str = "mentions_refused";
+
 /// Backoff for temporary failures: doubling from `base` up to `max`, with
 /// jitter, for as long as the slot's grace window lasts.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +66,9 @@ pub struct Job {
     /// Why it must not be posted any more (past its grace window); an
     /// in-doubt job is then only reconciled.
     pub missed: Option<String>,
+    /// Set on thanks slots: what thanking the participants needs (see
+    /// [`super::thanks`]).
+    pub thanks: Option<Arc<super::thanks::ThanksContext>>,
 }
 
 /// How a job ended.
@@ -85,6 +92,9 @@ pub struct Poster {
 impl Poster {
     /// Delivers one job; `cancel` interrupts waits, never a request in flight.
     pub async fn deliver(&self, job: &Job, cancel: &CancellationToken) -> Delivery {
+        if let Some(thanks) = &job.thanks {
+            return super::thanks::deliver(self, job, thanks, cancel).await;
+        }
         let text = post_text(&job.slot);
         let root = self.thread_root(job).await;
         let mut post = OutgoingPost {
@@ -113,7 +123,7 @@ impl Poster {
         self.post_with_retries(job, &mut post, cancel).await
     }
 
-    async fn post_with_retries(
+    pub(super) async fn post_with_retries(
         &self,
         job: &Job,
         post: &mut OutgoingPost<'_>,
@@ -125,7 +135,9 @@ impl Poster {
         }
         let mut attempt = 0;
         loop {
-            let err = match self.platform.post(post).await {
+            let answer = self.platform.post(post).await;
+            self.export_quota(&job.account);
+            let err = match answer {
                 Ok(remote) => {
                     info!(remote_id = %remote.id, "posted");
                     return Delivery::Done(Outcome::Posted(remote), "posted");
@@ -149,6 +161,10 @@ impl Poster {
                     post.thread_root = None;
                     continue;
                 }
+                PostError::MentionsRefused(_) => {
+                    warn!("not posted: {err}");
+                    return Delivery::Done(Outcome::Failed(err.to_string()), MENTIONS_REFUSED);
+                }
                 other => {
                     warn!("not posted: {other}");
                     return Delivery::Done(Outcome::Failed(other.to_string()), "failed");
@@ -168,6 +184,13 @@ impl Poster {
             if !sleep_until(&self.clock, retry_at, cancel).await {
                 return Delivery::InDoubt;
             }
+        }
+    }
+
+    /// The rate-limit window the platform reported with its last answer.
+    fn export_quota(&self, account: &str) {
+        if let (Some(metrics), Some(quota)) = (&self.metrics, self.platform.quota()) {
+            metrics.set_quota(account, quota.remaining, quota.limit, quota.reset);
         }
     }
 

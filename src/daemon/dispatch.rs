@@ -58,6 +58,8 @@ pub struct Dispatcher {
     pub clock: Clock,
     pub metrics: Option<Arc<Metrics>>,
     pub retry: RetryPolicy,
+    /// Where thanks slots write transcripts; `None` writes none.
+    pub state_dir: Option<std::path::PathBuf>,
     queues: HashMap<String, mpsc::UnboundedSender<Job>>,
     tracker: TaskTracker,
     cancel: CancellationToken,
@@ -81,6 +83,7 @@ impl Dispatcher {
             clock,
             metrics: None,
             retry: RetryPolicy::default(),
+            state_dir: None,
             queues: HashMap::new(),
             tracker: TaskTracker::new(),
             cancel,
@@ -98,7 +101,15 @@ impl Dispatcher {
             };
             let accounts = plan.accounts.as_ref().unwrap_or(&self.default_accounts);
             for account in accounts {
-                let job = self.job(slot, account, plan.thread, now);
+                let mut job = self.job(slot, account, plan.thread, now);
+                job.thanks = super::thanks::context(
+                    slot,
+                    plan,
+                    account,
+                    accounts,
+                    &self.accounts,
+                    self.state_dir.as_deref(),
+                );
                 let mut intent = Intent::for_slot(slot, account);
                 intent.missed = job.missed.clone();
                 intents.push(intent);
@@ -172,6 +183,7 @@ impl Dispatcher {
             in_doubt: false,
             deadline,
             missed,
+            thanks: None,
         }
     }
 

@@ -12,6 +12,7 @@
 //! clock is re-read after a suspend or an NTP step.
 //!
 //! - [`timetable`]: the pending slots and the sliding expansion window.
+//! - [`thanks`]: the thanks slot: search, transcript, mentions in parts.
 //! - [`reload`]: where plans come from and how changes are noticed.
 //! - [`dispatch`]: claims due slots and feeds one queue per account.
 //! - [`deliver`]: one post: reconcile, post, retry, decide.
@@ -21,6 +22,7 @@ pub mod accounts;
 pub mod deliver;
 pub mod dispatch;
 pub mod reload;
+pub mod thanks;
 pub mod timetable;
 
 use std::collections::BTreeMap;
@@ -102,6 +104,8 @@ pub struct Daemon {
     /// Return once every slot has been handled (rehearsals) instead of
     /// waiting for more.
     pub stop_when_done: bool,
+    /// Where thanks slots write transcripts (`transcripts/CHAT/DATE.*`).
+    pub state_dir: std::path::PathBuf,
 }
 
 impl Daemon {
@@ -129,6 +133,7 @@ impl Daemon {
             health: None,
             retry: RetryPolicy::default(),
             stop_when_done: false,
+            state_dir: settings.state_dir.clone(),
         }
     }
 
@@ -158,6 +163,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     );
     dispatcher.metrics = daemon.metrics.clone();
     dispatcher.retry = daemon.retry;
+    dispatcher.state_dir = Some(daemon.state_dir.clone());
     let rescan_every = SignedDuration::try_from(daemon.rescan_interval)
         .unwrap_or(SignedDuration::from_mins(1))
         .max(SignedDuration::from_secs(1));

@@ -117,6 +117,7 @@ pub fn load_paths(paths: &[PathBuf]) -> LoadReport {
     }
     dedup_same_file(&mut files);
     let mut first_by_id: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut unique = Vec::with_capacity(files.len());
     for file in files {
         report.files += 1;
         let id = chat_id(&file);
@@ -133,7 +134,10 @@ pub fn load_paths(paths: &[PathBuf]) -> LoadReport {
             continue;
         }
         first_by_id.insert(id, file.clone());
-        match load_file(&file) {
+        unique.push(file);
+    }
+    for loaded in crate::parallel::map_in_order(&unique, |file| load_file(file)) {
+        match loaded {
             Ok(plan) => report.plans.push(plan),
             Err(diags) => report.errors.extend(diags),
         }

@@ -248,7 +248,8 @@ fn check_required(account: &AccountSettings, source: &str, problems: &mut Vec<St
     }
 }
 
-/// X: the four OAuth 1.0a keys, or an OAuth 2.0 client id and refresh token.
+/// X: the four OAuth 1.0a keys, or an OAuth 2.0 client id (with a refresh
+/// token, or tokens from `tweetchat auth x` in the state database).
 fn check_x(account: &AccountSettings, prefix: &str, problems: &mut Vec<String>) {
     let has = |key: &str| account.secrets.contains_key(key);
     let oauth1: Vec<&str> = X_OAUTH1.iter().copied().filter(|k| has(k)).collect();
@@ -266,9 +267,12 @@ fn check_x(account: &AccountSettings, prefix: &str, problems: &mut Vec<String>) 
                 missing.join(", ")
             ));
         }
-    } else if account.client_id.is_none() || !has("refresh_token") {
+    } else if account.client_id.is_none() {
+        // client_id alone is complete: `tweetchat auth x` keeps the tokens in
+        // the state database, and the account fails at start-up with that
+        // advice when there are none.
         problems.push(format!(
-            "{prefix}: x account needs either consumer_key, consumer_secret, access_token and access_token_secret (OAuth 1.0a) or client_id and refresh_token (OAuth 2.0)"
+            "{prefix}: x account needs either consumer_key, consumer_secret, access_token and access_token_secret (OAuth 1.0a) or client_id and refresh_token (OAuth 2.0; client_id alone once `tweetchat auth x` has stored tokens)"
         ));
     }
 }

@@ -206,6 +206,12 @@ impl Store {
         Ok(())
     }
 
+    /// Notes why the post under `key` went out the way it did (kept when
+    /// it is recorded as posted, so `status` can say it).
+    pub fn note(&mut self, key: &str, reason: &str) -> anyhow::Result<()> {
+        sql::note(&self.conn, key, reason)
+    }
+
     pub fn lookup(&self, key: &str) -> anyhow::Result<Option<PostRecord>> {
         Ok(lookup(&self.conn, key)?)
     }
@@ -413,6 +419,32 @@ mod tests {
             err.to_string().contains("no claim recorded for nope"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_note_survives_recording_the_post_and_a_failure_replaces_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .claim(&[
+                intent("a", "2026-12-02T18:05:00Z"),
+                intent("b", "2026-12-02T18:05:00Z"),
+            ])
+            .unwrap();
+        store.note("a", "posted without mentions").unwrap();
+        store.record("a", &Outcome::Posted(remote("1"))).unwrap();
+        let row = store.lookup("a").unwrap().unwrap();
+        assert_eq!(row.reason.as_deref(), Some("posted without mentions"));
+        assert_eq!(row.remote, Some(remote("1")));
+        store.note("b", "first try").unwrap();
+        store
+            .record("b", &Outcome::Failed("refused".into()))
+            .unwrap();
+        assert_eq!(
+            store.lookup("b").unwrap().unwrap().reason.as_deref(),
+            Some("refused")
+        );
+        assert!(store.note("nope", "x").is_err());
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub(super) enum Request {
     Lookup(String),
     KvGet(String),
     KvSet(String, String),
+    Note(String, String),
 }
 
 pub(super) enum Response {
@@ -55,6 +56,10 @@ impl Request {
             }
             Request::Lookup(key) => Response::Record(super::sql::lookup(conn, &key)?.map(Box::new)),
             Request::KvGet(key) => Response::Value(super::sql::kv_get(conn, &key)?),
+            Request::Note(key, reason) => {
+                super::sql::note(conn, &key, &reason)?;
+                Response::Done
+            }
             Request::KvSet(key, value) => {
                 super::sql::kv_set(conn, &key, &value)?;
                 Response::Done
@@ -153,6 +158,13 @@ impl SharedStore {
                 "the state database answered a read with something else"
             )),
         }
+    }
+
+    /// See [`Store::note`].
+    pub async fn note(&self, key: &str, reason: &str) -> anyhow::Result<()> {
+        self.ask(Request::Note(key.to_string(), reason.to_string()))
+            .await
+            .map(drop)
     }
 
     pub async fn kv_set(&self, key: &str, value: &str) -> anyhow::Result<()> {

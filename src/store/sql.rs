@@ -128,6 +128,8 @@ pub(super) fn later_post_in_occurrence(
     Ok(later.map(|key| format!("out of order: the later post {key} is already out")))
 }
 
+/// A posted outcome keeps a reason noted earlier ([`note`]); failed and
+/// skipped ones bring their own.
 pub(super) fn record(conn: &Connection, key: &str, outcome: &Outcome) -> anyhow::Result<()> {
     let (state, remote, reason) = match outcome {
         Outcome::Posted(remote) => ("posted", Some(remote), None),
@@ -137,7 +139,7 @@ pub(super) fn record(conn: &Connection, key: &str, outcome: &Outcome) -> anyhow:
     let changed = conn
         .prepare_cached(
             "UPDATE posts SET state = ?2, remote_id = ?3, remote_cid = ?4, remote_url = ?5, \
-             reason = ?6, updated_at = ?7 WHERE key = ?1",
+             reason = COALESCE(?6, reason), updated_at = ?7 WHERE key = ?1",
         )?
         .execute(params![
             key,
@@ -151,6 +153,20 @@ pub(super) fn record(conn: &Connection, key: &str, outcome: &Outcome) -> anyhow:
     anyhow::ensure!(
         changed == 1,
         "no claim recorded for {key}: claim a key before recording it"
+    );
+    Ok(())
+}
+
+/// Notes why a claimed post went out the way it did (a thank-you without
+/// mentions); `status` shows it beside the link.
+pub(super) fn note(conn: &Connection, key: &str, reason: &str) -> anyhow::Result<()> {
+    let changed = conn.execute(
+        "UPDATE posts SET reason = ?2 WHERE key = ?1",
+        params![key, reason],
+    )?;
+    anyhow::ensure!(
+        changed == 1,
+        "no claim recorded for {key}: claim a key before noting why"
     );
     Ok(())
 }

@@ -107,6 +107,10 @@ pub struct FakeState {
     pub requests: Vec<(String, String, Option<Caller>)>,
     /// Bodies checked against TweetCreateRequest.
     pub schema_checks: usize,
+    /// `POST /2/tweets` requests that reached the create step, per text
+    /// (accepted or refused as duplicate; scripted faults answer earlier):
+    /// more than one for a text means the client sent it again.
+    pub creates: HashMap<String, usize>,
     pub window_start: i64,
     pub window_used: HashMap<Route, u64>,
     id_counter: u64,
@@ -191,6 +195,14 @@ impl FakeX {
     /// Every accepted tweet, in order.
     pub fn tweets(&self) -> Vec<Tweet> {
         self.state().tweets.clone()
+    }
+
+    /// The account owner opens `authorize_url` (as `tweetchat auth x` printed
+    /// it) and approves the app: the address the browser is sent back to,
+    /// carrying `state` and a fresh single-use code.
+    pub fn approve(&self, authorize_url: &str) -> Result<String, String> {
+        let client = self.shared.config.oauth2.clone();
+        auth::approve(client.as_ref(), &mut self.state().tokens, authorize_url)
     }
 
     /// Makes every access token issued so far expire now.
@@ -320,7 +332,7 @@ pub struct Received<'a> {
 fn answer(shared: &Shared, route: Route, fault: Option<&Fault>, req: &Received<'_>) -> Response {
     let mut state = shared.state.lock().unwrap();
     if route == Route::Token {
-        let (status, value) = auth::refresh(shared.config.oauth2.as_ref(), &mut state.tokens, req);
+        let (status, value) = auth::token(shared.config.oauth2.as_ref(), &mut state.tokens, req);
         return json_response(status, &value, &[]);
     }
     let caller = match auth::authenticate(shared.config.oauth1.as_ref(), &mut state.tokens, req) {

@@ -9,6 +9,7 @@ use base64::Engine;
 use jiff::{SignedDuration, Timestamp};
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
+use sha2::Digest;
 use tweetchat::platform::x::oauth1;
 
 use super::fake_x::Received;
@@ -48,6 +49,18 @@ pub struct Tokens {
     pub refreshes: usize,
     /// Refused refreshes.
     pub refused_refreshes: usize,
+    /// Authorization codes handed out by [`approve`] and not yet exchanged.
+    pub codes: HashMap<String, PendingCode>,
+    /// Codes exchanged for tokens.
+    pub exchanges: usize,
+}
+
+/// What X remembers about an authorization code until it is exchanged.
+#[derive(Debug, Clone)]
+pub struct PendingCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub challenge: String,
 }
 
 /// Who made a request.
@@ -170,8 +183,50 @@ fn signed_params(oauth: &[(String, String)], req: &Received<'_>) -> Vec<(String,
     signed
 }
 
-/// `POST /2/oauth2/token` with `grant_type=refresh_token`.
-pub fn refresh(
+/// The account owner opens `authorize_url` and approves: checks what X's
+/// consent page checks and returns the address X sends the browser to.
+pub fn approve(
+    client: Option<&OAuth2Client>,
+    tokens: &mut Tokens,
+    authorize_url: &str,
+) -> Result<String, String> {
+    let client = client.ok_or("OAuth 2.0 is not configured on this fake")?;
+    let (base, query) = authorize_url.split_once('?').ok_or("no query")?;
+    if base != "https://x.com/i/oauth2/authorize" {
+        return Err(format!("not X's authorization page: {base}"));
+    }
+    let query: HashMap<String, String> = form_pairs(query).into_iter().collect();
+    let get = |k: &str| query.get(k).cloned().ok_or(format!("missing {k}"));
+    if get("response_type")? != "code" || get("client_id")? != client.client_id {
+        return Err("wrong response_type or client_id".into());
+    }
+    if get("code_challenge_method")? != "S256" {
+        return Err("only S256 challenges are accepted".into());
+    }
+    let scopes = get("scope")?;
+    for needed in ["tweet.read", "tweet.write", "users.read", "offline.access"] {
+        if !scopes.split(' ').any(|s| s == needed) {
+            return Err(format!("scope {needed} not requested"));
+        }
+    }
+    let code = format!("code-{}", fastrand_token());
+    let redirect_uri = get("redirect_uri")?;
+    tokens.codes.insert(
+        code.clone(),
+        PendingCode {
+            client_id: client.client_id.clone(),
+            redirect_uri: redirect_uri.clone(),
+            challenge: get("code_challenge")?,
+        },
+    );
+    Ok(format!(
+        "{redirect_uri}?state={}&code={code}",
+        get("state")?
+    ))
+}
+
+/// `POST /2/oauth2/token`: `refresh_token` or `authorization_code` grants.
+pub fn token(
     client: Option<&OAuth2Client>,
     tokens: &mut Tokens,
     req: &Received<'_>,
@@ -194,25 +249,65 @@ pub fn refresh(
             json!({"error": "unauthorized_client", "error_description": "Missing valid authorization header"}),
         );
     }
-    if form.get("grant_type").map(String::as_str) != Some("refresh_token")
-        || form.get("client_id") != Some(&client.client_id)
-    {
-        return invalid("Missing required parameter [grant_type] or [client_id].");
+    if form.get("client_id") != Some(&client.client_id) {
+        return invalid("Missing required parameter [client_id].");
     }
-    let Some(old) = form.get("refresh_token") else {
-        return invalid("Missing required parameter [refresh_token].");
-    };
-    if !tokens.refresh.remove(old) {
-        tokens.refused_refreshes += 1;
-        return invalid("Value passed for the token was invalid.");
+    match form.get("grant_type").map(String::as_str) {
+        Some("refresh_token") => {
+            let Some(old) = form.get("refresh_token") else {
+                return invalid("Missing required parameter [refresh_token].");
+            };
+            if !tokens.refresh.remove(old) {
+                tokens.refused_refreshes += 1;
+                return invalid("Value passed for the token was invalid.");
+            }
+            tokens.spent.insert(old.clone());
+            tokens.refreshes += 1;
+        }
+        Some("authorization_code") => {
+            if let Err(why) = redeem_code(tokens, &form) {
+                return invalid(&why);
+            }
+            tokens.exchanges += 1;
+        }
+        _ => return invalid("Missing required parameter [grant_type]."),
     }
-    tokens.spent.insert(old.clone());
-    tokens.refreshes += 1;
+    issue(client, tokens, req.now)
+}
+
+/// A code is single-use, bound to its redirect URI, and only redeemed with
+/// the verifier whose S256 digest is its challenge (RFC 7636 4.6).
+fn redeem_code(tokens: &mut Tokens, form: &HashMap<String, String>) -> Result<(), String> {
+    let code = form
+        .get("code")
+        .ok_or("Missing required parameter [code].")?;
+    let pending = tokens
+        .codes
+        .remove(code)
+        .ok_or("Value passed for the authorization code was invalid.")?;
+    if form.get("redirect_uri") != Some(&pending.redirect_uri) {
+        return Err(
+            "Value passed for the redirect uri did not match the uri of the authorization code."
+                .into(),
+        );
+    }
+    let verifier = form
+        .get("code_verifier")
+        .ok_or("Missing required parameter [code_verifier].")?;
+    let digest = sha2::Sha256::digest(verifier.as_bytes());
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+    if challenge != pending.challenge || pending.client_id != form["client_id"] {
+        return Err("Value passed for the code verifier did not match the code challenge.".into());
+    }
+    Ok(())
+}
+
+fn issue(client: &OAuth2Client, tokens: &mut Tokens, now: Timestamp) -> (u16, Value) {
     let access = format!("at-{}", fastrand_token());
     let new_refresh = format!("rt-{}", fastrand_token());
     tokens
         .access
-        .insert(access.clone(), req.now + client.access_ttl);
+        .insert(access.clone(), now + client.access_ttl);
     tokens.refresh.insert(new_refresh.clone());
     (
         200,

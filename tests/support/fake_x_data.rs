@@ -155,6 +155,7 @@ pub fn create_tweet(
     let Some(text) = value["text"].as_str() else {
         return invalid_request(vec!["`text` is required without media".into()]);
     };
+    *state.creates.entry(text.to_string()).or_default() += 1;
     if state.tweets.iter().any(|t| t.sent_text == text) {
         return (
             403,

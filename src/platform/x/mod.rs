@@ -10,6 +10,7 @@
 //! - `client`: one authenticated request (signing, timeout, one refresh
 //!   after a 401, rate-limit headers).
 //! - `errors`: every refusal X can answer, mapped onto [`PostError`].
+//! - [`cost`]: pay-per-use prices and the estimate `tweetchat plan` shows.
 //! - [`pkce`]: the authorization URL and S256 verifier/challenge for
 //!   `tweetchat auth x`.
 //! - [`quota`]: the last `x-rate-limit-*` values, for metrics.
@@ -23,6 +24,7 @@
 //! policy is the daemon's.
 
 mod client;
+pub mod cost;
 mod errors;
 pub mod oauth1;
 pub mod oauth2;
@@ -67,18 +69,18 @@ impl XAccount {
         // reqwest is built without a default TLS provider; installing ring
         // twice is harmless (the second call reports the first one won).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let base = settings
-            .api_base
-            .as_deref()
-            .unwrap_or(DEFAULT_API_BASE)
-            .trim_end_matches('/')
-            .to_string();
+        let base = api_base(settings);
         let auth = auth_from_settings(settings, &base, tokens)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("tweetchat/", env!("CARGO_PKG_VERSION")))
             .timeout(settings.timeout)
             .build()
-            .context("could not build the HTTP client for X")?;
+            .with_context(|| {
+                format!(
+                    "account `{}`: could not build the HTTP client for X",
+                    settings.name
+                )
+            })?;
         Ok(Self {
             name: settings.name.clone(),
             api: Api {
@@ -104,6 +106,17 @@ impl XAccount {
             None => format!("https://x.com/i/status/{id}"),
         }
     }
+}
+
+/// The account's `api_base` (default [`DEFAULT_API_BASE`]) without a
+/// trailing slash.
+pub fn api_base(settings: &AccountSettings) -> String {
+    settings
+        .api_base
+        .as_deref()
+        .unwrap_or(DEFAULT_API_BASE)
+        .trim_end_matches('/')
+        .to_string()
 }
 
 fn auth_from_settings(
@@ -189,9 +202,10 @@ impl Platform for XAccount {
                 let query = vec![("user.fields".to_string(), "username,name".to_string())];
                 let body = self.api.send(&Call::get("/2/users/me", query)).await?;
                 let me: Data<Me> = serde_json::from_slice(&body).map_err(|e| {
-                    PostError::Transient(format!("X's answer to /2/users/me was not understood: {e}"))
+                    PostError::Transient(format!(
+                        "X's answer to /2/users/me was not understood: {e}"
+                    ))
                 })?;
-                tracing::info!(account = %self.name, username = %me.data.username, "posting to X as @{}", me.data.username);
                 Ok(Identity {
                     id: me.data.id,
                     username: me.data.username,

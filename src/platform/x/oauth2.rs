@@ -211,54 +211,84 @@ impl Session {
         let form = [
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh.expose()),
-            ("client_id", self.client.client_id.as_str()),
         ];
-        let mut request = http.post(&self.client.token_url).form(&form);
-        if let Some(secret) = &self.client.client_secret {
-            request = request.basic_auth(&self.client.client_id, Some(secret.expose()));
-        }
-        let response = request.send().await.map_err(|e| {
-            PostError::Transient(format!(
-                "could not reach X to refresh the OAuth 2.0 token: {}",
-                super::client::error_chain(&e)
-            ))
-        })?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|e| {
-            PostError::Transient(format!(
-                "the answer to the token refresh broke off: {}",
-                super::client::error_chain(&e)
-            ))
-        })?;
-        if status.is_server_error() {
-            return Err(PostError::Transient(format!(
-                "X answered {status} to the token refresh"
-            )));
-        }
-        if !status.is_success() {
-            let refused: TokenError = serde_json::from_slice(&body).unwrap_or_default();
-            return Err(PostError::Unauthorized(format!(
-                "X refused to refresh the OAuth 2.0 token of account `{}` ({status} {}: {}); \
-                 authorize the account again with `tweetchat auth x`",
-                self.account,
-                refused.error.as_deref().unwrap_or("no error code"),
-                refused
-                    .error_description
-                    .as_deref()
-                    .unwrap_or("no description"),
-            )));
-        }
-        serde_json::from_slice(&body).map_err(|e| {
-            PostError::Transient(format!("X's token refresh answer was not understood: {e}"))
-        })
+        token_request(http, &self.client, &form)
+            .await
+            .map_err(|failure| match failure {
+                TokenFailure::Refused(why) => PostError::Unauthorized(format!(
+                    "X refused to refresh the OAuth 2.0 token of account `{}` ({why}); \
+                     authorize the account again with `tweetchat auth x`",
+                    self.account,
+                )),
+                TokenFailure::Temporary(why) => {
+                    PostError::Transient(format!("refreshing the OAuth 2.0 token: {why}"))
+                }
+            })
     }
 }
 
+/// Why the token endpoint gave no tokens.
+#[derive(Debug)]
+pub(super) enum TokenFailure {
+    /// X answered 4xx: the grant (code, refresh token, client) is not valid.
+    Refused(String),
+    /// Unreachable, 5xx, or an answer that was not understood.
+    Temporary(String),
+}
+
+/// `POST {token_url}` with `form` plus `client_id`, HTTP Basic for a
+/// confidential client: the one request every grant makes.
+pub(super) async fn token_request(
+    http: &reqwest::Client,
+    client: &ClientCredentials,
+    form: &[(&str, &str)],
+) -> Result<Issued, TokenFailure> {
+    let mut form = form.to_vec();
+    form.push(("client_id", client.client_id.as_str()));
+    let mut request = http.post(&client.token_url).form(&form);
+    if let Some(secret) = &client.client_secret {
+        request = request.basic_auth(&client.client_id, Some(secret.expose()));
+    }
+    let response = request.send().await.map_err(|e| {
+        TokenFailure::Temporary(format!(
+            "could not reach X's token endpoint: {}",
+            super::client::error_chain(&e)
+        ))
+    })?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| {
+        TokenFailure::Temporary(format!(
+            "X's token answer broke off: {}",
+            super::client::error_chain(&e)
+        ))
+    })?;
+    if status.is_server_error() {
+        return Err(TokenFailure::Temporary(format!(
+            "X's token endpoint answered {status}"
+        )));
+    }
+    if !status.is_success() {
+        let refused: TokenError = serde_json::from_slice(&body).unwrap_or_default();
+        return Err(TokenFailure::Refused(format!(
+            "{status} {}: {}",
+            refused.error.as_deref().unwrap_or("no error code"),
+            refused
+                .error_description
+                .as_deref()
+                .unwrap_or("no description"),
+        )));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| TokenFailure::Temporary(format!("X's token answer was not understood: {e}")))
+}
+
+/// A successful token answer.
 #[derive(Deserialize)]
-struct Issued {
-    access_token: String,
-    refresh_token: Option<String>,
-    expires_in: Option<i64>,
+pub(super) struct Issued {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// Seconds; X says 7200.
+    pub expires_in: Option<i64>,
 }
 
 #[derive(Default, Deserialize)]

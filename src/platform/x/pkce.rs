@@ -1,15 +1,19 @@
 //! The OAuth 2.0 authorization-code + PKCE start for `tweetchat auth x`.
 //!
-//! Pure pieces only: a random verifier, its S256 challenge (RFC 7636), and
-//! the URL the operator opens. The command that prints it, takes the code and
-//! exchanges it (`POST /2/oauth2/token`, `grant_type=authorization_code`,
-//! `code_verifier`) is built on top; the tokens it gets go to the
+//! A random verifier, its S256 challenge (RFC 7636), the URL the operator
+//! opens, and [`exchange`], which trades the code that comes back for the
+//! first token pair (`POST /2/oauth2/token`, `grant_type=authorization_code`
+//! with the `code_verifier`). The command that prints the URL and collects
+//! the code is `tweetchat auth x`; the tokens go to the
 //! [`super::TokenStore`] like every refreshed pair.
 
 use base64::Engine;
+use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
 use super::oauth1::encode;
+use super::oauth2::{ClientCredentials, StoredTokens, TokenFailure, token_request};
+use crate::settings::Secret;
 
 /// Where X asks the account owner to approve the app.
 pub const AUTHORIZE_URL: &str = "https://x.com/i/oauth2/authorize";
@@ -67,6 +71,49 @@ pub fn authorization(client_id: &str, redirect_uri: &str) -> Authorization {
         verifier,
         state,
     }
+}
+
+/// Trades an authorization `code` for the account's first tokens. X sends a
+/// refresh token only when `offline.access` was granted; without one the
+/// daemon could not post for more than two hours, so that is an error.
+pub async fn exchange(
+    http: &reqwest::Client,
+    client: &ClientCredentials,
+    code: &str,
+    verifier: &str,
+    redirect_uri: &str,
+    now: Timestamp,
+) -> anyhow::Result<StoredTokens> {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+        ("code_verifier", verifier),
+    ];
+    let issued = token_request(http, client, &form)
+        .await
+        .map_err(|failure| match failure {
+            TokenFailure::Refused(why) => anyhow::anyhow!(
+                "X refused the authorization code ({why}); codes are single-use and expire \
+                 after 30 seconds, so run `tweetchat auth x` again and paste the new address \
+                 promptly; check that the redirect URI matches the app's callback in X's \
+                 developer portal"
+            ),
+            TokenFailure::Temporary(why) => {
+                anyhow::anyhow!("exchanging the authorization code: {why}; try again")
+            }
+        })?;
+    let refresh = issued.refresh_token.ok_or_else(|| {
+        anyhow::anyhow!(
+            "X granted no refresh token, so the daemon could post for two hours only; \
+             authorize again and approve offline access (scope `offline.access`)"
+        )
+    })?;
+    Ok(StoredTokens {
+        access_token: Secret::new(issued.access_token),
+        refresh_token: Secret::new(refresh),
+        expires_at: now + SignedDuration::from_secs(issued.expires_in.unwrap_or(7200)),
+    })
 }
 
 #[cfg(test)]
