@@ -234,6 +234,12 @@ impl Dispatcher {
     }
 }
 
+/// How long before its instant a slot is claimed (its intent committed).
+/// The post itself still leaves at the instant: the worker waits for it.
+/// A crash in between leaves an intent in doubt, which the next start
+/// reconciles like any other, so claiming early costs nothing in safety.
+pub const CLAIM_AHEAD: SignedDuration = SignedDuration::from_millis(100);
+
 /// Drains one account's queue in order.
 async fn account_worker(
     poster: Poster,
@@ -250,6 +256,13 @@ async fn account_worker(
                 None => return,
             },
         };
+        // Claimed ahead of time: wait for the slot's own instant.
+        if !wait_until(&poster.clock, job.slot.at, &cancel).await {
+            if let Err(err) = poster.store.release(&job.key).await {
+                warn!(key = %job.key, "could not give back an unused claim; it is reconciled on the next start: {err:#}");
+            }
+            break;
+        }
         let span = post_span(&job.slot, &job.account);
         let delivery = poster.deliver(&job, &cancel).instrument(span.clone()).await;
         if let Delivery::Done(outcome, label) = delivery {
@@ -274,4 +287,16 @@ async fn account_worker(
             warn!(key = %job.key, "could not give back an unused claim; it is reconciled on the next start: {err:#}");
         }
     }
+}
+
+/// Sleeps until the clock reads `at`; `false` when cancelled first.
+async fn wait_until(clock: &Clock, at: Timestamp, cancel: &CancellationToken) -> bool {
+    while clock.now() < at {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return false,
+            _ = clock.sleep_until(at) => {}
+        }
+    }
+    true
 }

@@ -178,7 +178,9 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
             next_rescan = now + rescan_every;
         }
         timetable.extend(daemon.timeline.as_ref(), now);
-        let due = timetable.take_due(now);
+        // Claimed a little ahead, so the intent's commit is off the critical
+        // path; each account's worker still waits for the exact instant.
+        let due = timetable.take_due(now + dispatch::CLAIM_AHEAD);
         if !due.is_empty() {
             dispatcher.dispatch(&due, &timetable, now).await;
             continue;
@@ -190,7 +192,9 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         if daemon.stop_when_done && timetable.is_idle() {
             break;
         }
-        let wake = next.map_or(next_rescan, |at| at.min(next_rescan));
+        let wake = next.map_or(next_rescan, |at| {
+            (at - dispatch::CLAIM_AHEAD).min(next_rescan)
+        });
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = daemon.reload.notified() => next_rescan = daemon.clock.now(),
