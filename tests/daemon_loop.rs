@@ -584,3 +584,45 @@ async fn the_console_reconciles_from_its_outbox_so_a_restart_never_prints_twice(
         PostState::Posted
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_slot_claimed_ahead_is_given_back_when_shutdown_comes_before_its_instant() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::starting_at(ts("2026-12-02T18:04:59Z"));
+    let fake = Fake::new(clock.clone());
+    let start = ts(START);
+    let slots = vec![slot(
+        "one",
+        start,
+        SlotKind::Question,
+        Some(1),
+        SignedDuration::from_mins(5),
+    )];
+    let (daemon, writer) = daemon(
+        dir.path(),
+        clock.clone(),
+        fake.clone(),
+        vec![plan("one", None, false)],
+        slots.clone(),
+    );
+    let key = slots[0].key("fake");
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(daemon::run(daemon, cancel.clone()));
+    // Inside the claim-ahead window: claimed, not yet posted.
+    clock
+        .sleep_until(ts("2026-12-02T18:05:00Z") - SignedDuration::from_millis(50))
+        .await;
+    let claimed = Store::open(dir.path()).unwrap().lookup(&key).unwrap();
+    assert_eq!(claimed.map(|row| row.state), Some(PostState::Intent));
+    cancel.cancel();
+    task.await.unwrap().unwrap();
+    writer.await.unwrap();
+
+    assert!(fake.posts().is_empty(), "nothing leaves before its instant");
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.lookup(&key).unwrap(), None, "the claim is given back");
+    assert_eq!(
+        store.claim(&[Intent::for_slot(&slots[0], "fake")]).unwrap(),
+        vec![Claim::Fresh]
+    );
+}
