@@ -250,8 +250,8 @@ below comes from that one run; rerun the command to reproduce them.
 | build | \`cargo build --release\` (LTO, codegen-units 1, opt-level "s", stripped) |
 | disk | one fsync of a 512-byte append: ${R[fsync_ms]} ms (median of 30) |
 
-The machine is a shared 2-core build box: other jobs were compiling while
-this ran, so the timings include their interference.
+The machine is a shared 2-core build box: other jobs may have been running
+at the same time, and the timings include their interference.
 
 ## Results
 
