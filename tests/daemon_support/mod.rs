@@ -15,7 +15,7 @@ use tweetchat::daemon::{Chats, Daemon, FixedSlots};
 use tweetchat::plan::{ChatPlan, PlanSpans, When};
 use tweetchat::platform::{FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost};
 use tweetchat::schedule::{Slot, SlotKind};
-use tweetchat::settings::{GraceSettings, HttpSettings, LogFormat, LogSettings, Settings};
+use tweetchat::settings::{HttpSettings, Settings};
 use tweetchat::store::{SharedStore, Store};
 use tweetchat::text::PlatformKind;
 
@@ -24,6 +24,8 @@ pub fn ts(s: &str) -> Timestamp {
 }
 
 pub fn settings(state_dir: &Path) -> Settings {
+    // The shipped defaults (grace windows included), with the test's folders,
+    // its one fake account, no listener and no rescans to speak of.
     Settings {
         chats_dir: state_dir.join("chats"),
         state_dir: state_dir.to_path_buf(),
@@ -32,16 +34,8 @@ pub fn settings(state_dir: &Path) -> Settings {
         http: HttpSettings {
             listen: String::new(),
         },
-        log: LogSettings {
-            format: LogFormat::Pretty,
-            level: "info".into(),
-        },
-        grace: GraceSettings {
-            question: Duration::from_secs(600),
-            announce: Duration::from_secs(7200),
-            thanks: Duration::from_secs(3600),
-        },
         accounts: BTreeMap::new(),
+        ..Settings::builtin()
     }
 }
 

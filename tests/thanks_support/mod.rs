@@ -17,7 +17,7 @@ use tweetchat::clock::Clock;
 use tweetchat::daemon::{self, Chats, Daemon};
 use tweetchat::plan::ChatPlan;
 use tweetchat::platform::{FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost};
-use tweetchat::settings::{GraceSettings, HttpSettings, LogFormat, LogSettings, Settings};
+use tweetchat::settings::{HttpSettings, Settings};
 use tweetchat::store::{SharedStore, Store};
 use tweetchat::text::PlatformKind;
 
@@ -319,6 +319,8 @@ pub fn expected_handles(people: usize) -> Vec<String> {
 }
 
 pub fn settings(state_dir: &Path) -> Settings {
+    // The shipped defaults (grace windows included), with the test's folders,
+    // its one fake account, no listener and no rescans to speak of.
     Settings {
         chats_dir: state_dir.join("chats"),
         state_dir: state_dir.to_path_buf(),
@@ -327,16 +329,8 @@ pub fn settings(state_dir: &Path) -> Settings {
         http: HttpSettings {
             listen: String::new(),
         },
-        log: LogSettings {
-            format: LogFormat::Pretty,
-            level: "info".into(),
-        },
-        grace: GraceSettings {
-            question: Duration::from_secs(600),
-            announce: Duration::from_secs(7200),
-            thanks: Duration::from_secs(3600),
-        },
         accounts: BTreeMap::new(),
+        ..Settings::builtin()
     }
 }
 
