@@ -83,6 +83,7 @@ impl Poster {
             reply_to: posting.reply_to,
             thread_root: posting.reply_to,
             due: posting.due,
+            window_end: posting.deadline,
         };
         if posting.in_doubt {
             warn!(key = %posting.key, "an earlier run may have posted this; checking the platform first");
