@@ -45,13 +45,13 @@ fn no_intents(dir: &std::path::Path) {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_15_minute_429_with_another_chats_question_queued_behind_skips_it_with_the_reason() {
+async fn a_15_minute_429_holds_up_neither_another_chats_question_nor_outlasts_its_grace() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Clock::starting_at(ts("2026-12-02T17:58:00Z"));
     let fake = Fake::new(clock.clone());
-    // Chat `a` announces at 18:00 (its chat starts at 19:00; announcements
-    // have two hours of grace); chat `b` asks a question on the same
-    // account at 18:01 (ten minutes of grace).
+    // Chat `a` announces at 18:00 (its chat starts at 19:00); chat `b`
+    // asks a question on the same account at 18:01 (ten minutes of
+    // grace). The account is rate limited until 18:15 for both.
     let announce = slot(
         "a",
         ts("2026-12-02T19:00:00Z"),
@@ -67,10 +67,9 @@ async fn a_15_minute_429_with_another_chats_question_queued_behind_skips_it_with
         SignedDuration::from_mins(11),
     );
     let reset = ts("2026-12-02T18:15:00Z");
-    fake.fail_next(
-        &announce.key("fake"),
-        vec![PostError::RateLimited { reset: Some(reset) }],
-    );
+    for key in [announce.key("fake"), question.key("fake")] {
+        fake.fail_next(&key, vec![PostError::RateLimited { reset: Some(reset) }]);
+    }
     let plans = vec![plan("a", None, false), plan("b", None, false)];
     let (daemon, writer) = daemon(
         dir.path(),
@@ -90,12 +89,54 @@ async fn a_15_minute_429_with_another_chats_question_queued_behind_skips_it_with
         "{posts:?}"
     );
     assert_eq!(row(dir.path(), &announce.key("fake")).0, PostState::Posted);
-    // The question's turn came at 18:15, past its grace window: skipped,
-    // with the reason, and never sent.
+    // The question was tried at its own instant (not behind the other
+    // chat's wait), and its reset lies past its grace window: failed, with
+    // the reason, never posted late.
+    let tried: Vec<_> = fake
+        .calls()
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::Post { key, at, .. } if key == question.key("fake") => Some(at),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tried, vec![question.at], "{tried:?}");
     let (state, reason) = row(dir.path(), &question.key("fake"));
-    assert_eq!(state, PostState::Skipped, "{reason}");
-    assert!(reason.contains("missed by 14m"), "{reason}");
+    assert_eq!(state, PostState::Failed, "{reason}");
+    assert!(reason.contains("rate limited until"), "{reason}");
     assert!(reason.contains("grace window"), "{reason}");
+    no_intents(dir.path());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_announcement_rate_limited_past_the_chats_start_is_never_posted_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::starting_at(ts("2026-12-02T18:39:00Z"));
+    let fake = Fake::new(clock.clone());
+    let announce = slot(
+        "e",
+        ts("2026-12-02T19:00:00Z"),
+        SlotKind::Announce,
+        Some(1),
+        -SignedDuration::from_mins(20),
+    );
+    let reset = ts("2026-12-02T19:05:00Z");
+    fake.fail_next(
+        &announce.key("fake"),
+        vec![PostError::RateLimited { reset: Some(reset) }],
+    );
+    let (daemon, writer) = daemon(
+        dir.path(),
+        clock.clone(),
+        fake.clone(),
+        vec![plan("e", None, false)],
+        vec![announce.clone()],
+    );
+    run_until(daemon, writer, &clock, ts("2026-12-02T19:30:00Z")).await;
+    assert!(fake.posts().is_empty(), "{:?}", fake.posts());
+    let (state, reason) = row(dir.path(), &announce.key("fake"));
+    assert_eq!(state, PostState::Failed, "{reason}");
+    assert!(reason.contains("rate limited until"), "{reason}");
     no_intents(dir.path());
 }
 

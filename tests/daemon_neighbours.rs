@@ -263,6 +263,7 @@ fn a_torn_outbox_line_is_cut_before_the_next_post() {
     assert_eq!(keys.len(), 4, "{keys:?}");
     assert!(keys[0].starts_with("old/"), "{keys:?}");
     assert!(keys[1..].iter().all(|k| k.starts_with("mend/")), "{keys:?}");
+    // The torn half-line is gone: had the next post been glued onto it,
+    // its line would not parse above.
     assert_eq!(settled_rows(&setup, "mend").len(), 3);
-    assert!(log(&setup, "daemon.log").contains("torn"));
 }

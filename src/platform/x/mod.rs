@@ -207,6 +207,12 @@ impl Platform for XAccount {
         self.api.quota()
     }
 
+    /// An unauthenticated `HEAD` of `api_base`: it costs no quota and
+    /// leaves a pooled connection (with its TLS session) for the post.
+    async fn warm(&self) {
+        self.api.warm().await;
+    }
+
     async fn whoami(&self) -> Result<Identity, PostError> {
         self.me
             .get_or_try_init(|| async {
@@ -236,10 +242,20 @@ impl Platform for XAccount {
         if let Ok(mut sent) = self.sent.lock() {
             sent.insert(post.key.to_string(), self.api.clock.now());
         }
-        let body = self
+        let answer = self
             .api
             .send(&Call::post_json("/2/tweets", create_body(post)))
-            .await?;
+            .await;
+        if let Err(PostError::Transient(why)) = &answer {
+            // X answered with a 5xx status: the timeline is current, so
+            // no lag allowance (that is for timeouts and lost answers).
+            if why.starts_with("X answered 5") {
+                if let Ok(mut sent) = self.sent.lock() {
+                    sent.remove(post.key);
+                }
+            }
+        }
+        let body = answer?;
         let created: Data<Created> = serde_json::from_slice(&body).map_err(|e| {
             // The post exists but its id is unknown: in doubt, reconcile.
             PostError::Transient(format!(
