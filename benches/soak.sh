@@ -9,7 +9,12 @@
 # expected one never accepted is lost (every slot is inside its 10-minute
 # grace window, since the daemon is down for milliseconds at a time).
 #
-#   benches/soak.sh [KILLS] [--release]
+#   benches/soak.sh [KILLS] [--release] [--neighbours]
+#
+# --neighbours adds the world around the daemon: `tweetchat status` runs in
+# a loop beside it, and another writer takes the database's write lock
+# (BEGIN IMMEDIATE) at random moments, holding it from 50 ms to 7 s (past
+# SQLite's 5 s busy timeout), so claims and records must wait or retry.
 #
 # KILLS defaults to 10 (the short version CI runs, under 2 minutes); the
 # long version is `benches/soak.sh 200`. Debug build unless --release. The
@@ -20,11 +25,13 @@ cd "$(dirname "$0")/.."
 
 KILLS=10
 PROFILE=debug
+NEIGHBOURS=0
 for arg in "$@"; do
     case $arg in
         --release) PROFILE=release ;;
+        --neighbours) NEIGHBOURS=1 ;;
         [0-9]*) KILLS=$arg ;;
-        *) echo "usage: benches/soak.sh [KILLS] [--release]" >&2; exit 2 ;;
+        *) echo "usage: benches/soak.sh [KILLS] [--release] [--neighbours]" >&2; exit 2 ;;
     esac
 done
 
@@ -40,8 +47,10 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/tweetchat-soak.XXXXXX")
 source benches/lib.sh
 
 DAEMON_PID=
+NEIGHBOUR_PIDS=()
 cleanup() {
     [[ -n $DAEMON_PID ]] && kill -KILL "$DAEMON_PID" 2>/dev/null
+    for pid in "${NEIGHBOUR_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     [[ -n ${FAKE_PID:-} ]] && stop "$FAKE_PID"
     if [[ ${KEEP:-} == 1 ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
@@ -65,6 +74,44 @@ start_daemon() {
     DAEMON_PID=$!
 }
 
+# `status` in a loop, and a writer grabbing the write lock now and then.
+start_neighbours() {
+    (while true; do
+        "$BIN" --config-dir "$WORK/config" status >/dev/null 2>>"$WORK/status.log" \
+            || echo "status failed: $?" >>"$WORK/status.log"
+        sleep 0.2
+    done) &
+    NEIGHBOUR_PIDS+=($!)
+    python3 - "$WORK/state/state.db" >>"$WORK/writer.log" 2>&1 <<'PY' &
+import os, random, sqlite3, sys, time
+path = sys.argv[1]
+while not os.path.exists(path):
+    time.sleep(0.05)
+db = sqlite3.connect(path, timeout=30, isolation_level=None)
+held = 0
+while True:
+    time.sleep(random.uniform(0.3, 3.0))
+    hold = random.choice([random.uniform(0.05, 1.0), random.uniform(5.5, 7.0)])
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO kv (key, value, updated_at) VALUES ('soak/neighbour', ?, 0) "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(held),))
+        time.sleep(hold)
+        db.execute("COMMIT")
+    except sqlite3.Error as err:  # not migrated yet
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        print(f"skipped: {err}", file=sys.stderr, flush=True)
+        continue
+    held += 1
+    print(f"held {hold:.2f} s ({held})", flush=True)
+PY
+    NEIGHBOUR_PIDS+=($!)
+}
+if ((NEIGHBOURS)); then
+    start_neighbours
+fi
+
 for ((kill = 1; kill <= KILLS; kill++)); do
     start_daemon
     ms=$((100 + RANDOM % 1100))
@@ -82,6 +129,11 @@ wait_lines "$WORK/posts.jsonl" "$EXPECTED" "$((WAIT > 30 ? WAIT : 30))"
 sleep 1 # anything still in flight would show up as a duplicate
 stop "$DAEMON_PID"
 DAEMON_PID=
+for pid in "${NEIGHBOUR_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+if ((NEIGHBOURS)); then
+    echo "soak: the neighbour writer held the lock $(grep -c '^held' "$WORK/writer.log" || true) times;" \
+        "status ran beside it, $(grep -c 'status failed' "$WORK/status.log" || true) times failing" >&2
+fi
 
 set +e
 RESULT=$(python3 benches/analyze.py soak "$WORK/timeline.json" "$WORK/posts.jsonl")

@@ -48,7 +48,7 @@ fn main() {
     let loaded = found.changes.as_ref().map_or(0, |c| c.updated.len());
     let after = LIVE.load(Ordering::Relaxed);
     let bytes = after.saturating_sub(before);
-    let per_chat = if loaded == 0 { 0 } else { bytes / loaded };
+    let per_chat = bytes.checked_div(loaded).unwrap_or(0);
     println!(
         "{{\"chats\": {loaded}, \"invalid\": {}, \"heap_bytes\": {bytes}, \"bytes_per_chat\": {per_chat}}}",
         found.invalid

@@ -392,6 +392,8 @@ async fn same_instant_slots_go_out_concurrently_across_accounts_and_chats_in_ord
 
     run_until(daemon, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
 
+    // One queue per account and chat: the two chats do not wait for each
+    // other's round trip on the same account either.
     let at = slots[0].at;
     let second = at + SignedDuration::from_secs(1);
     for (fake, account) in [(&a, "fake"), (&b, "b")] {
@@ -571,6 +573,7 @@ async fn the_console_reconciles_from_its_outbox_so_a_restart_never_prints_twice(
             reply_to: None,
             thread_root: None,
             due: slots[1].at,
+            window_end: slots[1].at + jiff::SignedDuration::from_mins(10),
         };
         use tweetchat::platform::Platform;
         console.post(&post).await.unwrap();

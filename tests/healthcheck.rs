@@ -4,7 +4,6 @@ use std::process::Output;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 use tweetchat::clock::Clock;
@@ -46,7 +45,7 @@ fn stderr(output: &Output) -> String {
 async fn healthy_then_unhealthy_with_a_reason() {
     let shutdown = CancellationToken::new();
     let (addr, health) = daemon_http(&shutdown).await;
-    health.beat(Timestamp::now());
+    health.beat();
     let ok = healthcheck(&["--url", &addr], &[]).await;
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
 
@@ -64,7 +63,7 @@ async fn healthy_then_unhealthy_with_a_reason() {
 async fn the_address_comes_from_the_settings() {
     let shutdown = CancellationToken::new();
     let (addr, health) = daemon_http(&shutdown).await;
-    health.beat(Timestamp::now());
+    health.beat();
     let port = addr.rsplit_once(':').unwrap().1;
     // As in the container: listening on every interface, probed on loopback.
     let listen = format!("0.0.0.0:{port}");

@@ -48,7 +48,7 @@ async fn healthz_follows_the_scheduler_loop() {
     let app = start().await;
     let url = format!("{}/healthz", app.base);
     assert_eq!(get(&url).await.0, 503, "not alive before the first beat");
-    app.state.health.beat(app.now);
+    app.state.health.beat();
     assert_eq!(get(&url).await, (200, "ok\n".to_string()));
     app.state.health.stopped();
     assert_eq!(get(&url).await.0, 503);
@@ -60,14 +60,11 @@ async fn healthz_follows_the_scheduler_loop() {
 async fn healthz_fails_after_too_long_a_silence() {
     let app = start().await;
     let url = format!("{}/healthz", app.base);
-    // The clock reads `now`; a beat 61 s earlier is beyond the 60 s allowed.
-    app.state
-        .health
-        .beat(app.now - SignedDuration::from_secs(61));
+    // A beat 61 s ago (monotonic clock) is beyond the 60 s allowed.
+    let ago = |secs| tokio::time::Instant::now() - std::time::Duration::from_secs(secs);
+    app.state.health.beat_at(ago(61));
     assert_eq!(get(&url).await.0, 503);
-    app.state
-        .health
-        .beat(app.now - SignedDuration::from_secs(59));
+    app.state.health.beat_at(ago(59));
     assert_eq!(get(&url).await.0, 200);
     app.shutdown.cancel();
     app.task.await.unwrap().unwrap();

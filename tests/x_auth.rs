@@ -162,6 +162,7 @@ async fn a_pasted_address_ends_with_stored_tokens_that_post() {
         reply_to: None,
         thread_root: None,
         due: jiff::Timestamp::now(),
+        window_end: jiff::Timestamp::now() + jiff::SignedDuration::from_mins(10),
     };
     x.post(&post).await.unwrap();
     assert_eq!(fake.tweets().len(), 1);
@@ -260,4 +261,60 @@ async fn the_fake_redeems_a_code_only_with_its_verifier() {
         .await
         .unwrap();
     assert_eq!(tokens.expires_at, now + jiff::SignedDuration::from_hours(2));
+}
+
+/// Another process (`auth x`, `transcript --refetch`) refreshes the
+/// account's token pair while the daemon holds the old one in memory: the
+/// daemon reads the stored pair again before refreshing, so it never
+/// replays the spent refresh token.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refresh_by_a_second_process_never_leaves_the_daemon_with_a_spent_token() {
+    let fake = FakeX::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let settings = fake.oauth2_settings("main_x");
+    let clock = Clock::system(Duration::from_secs(5));
+    let post = |key: &'static str| OutgoingPost {
+        key,
+        text: key,
+        reply_to: None,
+        thread_root: None,
+        due: jiff::Timestamp::now(),
+        window_end: jiff::Timestamp::now() + jiff::SignedDuration::from_mins(10),
+    };
+    // The daemon: refreshes once (from the settings' token) and stores it.
+    let daemon_store: Arc<dyn TokenStore> = Arc::new(StateTokens::open(&state).unwrap());
+    let daemon = XAccount::new(&settings, daemon_store, clock.clone()).unwrap();
+    daemon.post(&post("Q1. one #x")).await.unwrap();
+    assert_eq!(fake.state().tokens.refreshes, 1);
+
+    // A second process, on its own connection, finds the access token dead
+    // and refreshes: the daemon's refresh token in memory is now spent.
+    fake.expire_access_tokens();
+    let other_store: Arc<dyn TokenStore> = Arc::new(StateTokens::open(&state).unwrap());
+    let other = XAccount::new(&settings, other_store, clock.clone()).unwrap();
+    other.post(&post("Q2. two #x")).await.unwrap();
+    assert_eq!(fake.state().tokens.refreshes, 2);
+
+    // The daemon's next post gets a 401 for its old access token, reads the
+    // stored pair, and uses it without another refresh.
+    daemon.post(&post("Q3. three #x")).await.unwrap();
+    assert_eq!(fake.tweets().len(), 3);
+    assert_eq!(
+        fake.state().tokens.refreshes,
+        2,
+        "the stored pair was taken, not refreshed again"
+    );
+    assert_eq!(
+        fake.state().tokens.refused_refreshes,
+        0,
+        "no spent token replayed"
+    );
+    let stored = stored(dir.path()).unwrap();
+    assert!(
+        fake.state()
+            .tokens
+            .refresh
+            .contains(stored.refresh_token.expose())
+    );
 }

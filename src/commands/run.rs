@@ -21,7 +21,7 @@ use crate::daemon::accounts::{AccountContext, StateTokens, build_accounts, verif
 use crate::daemon::{self, Chats, Daemon};
 use crate::http::{self, Health, HttpState, Metrics};
 use crate::settings::Settings;
-use crate::store::{SharedStore, Store};
+use crate::store::{SharedStore, StateLock, Store};
 
 pub fn run(config_dir: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::load(config_dir)?;
@@ -31,6 +31,8 @@ pub fn run(config_dir: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(state) = args.state {
         settings.state_dir = state;
     }
+    // Before anything else: a second daemon on this folder stops here.
+    let _lock = StateLock::acquire(&settings.state_dir)?;
     crate::telemetry::init(&settings.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -43,12 +45,15 @@ pub fn run(config_dir: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let clock = Clock::system(settings.rescan_interval);
     let store = Store::open(&settings.state_dir)?;
+    let (shared, writer) = SharedStore::spawn(store);
     let context = AccountContext {
         state_dir: settings.state_dir.clone(),
         clock: clock.clone(),
-        tokens: Arc::new(StateTokens::open(&settings.state_dir)?),
+        tokens: Arc::new(StateTokens::through(shared.clone(), &settings.state_dir)),
     };
     let accounts = build_accounts(&settings, &context)?;
+    // Its handle on the writer must not outlive the daemon (see below).
+    drop(context);
     verify_accounts(&accounts).await?;
     let shutdown = CancellationToken::new();
     let reload = Arc::new(Notify::new());
@@ -58,7 +63,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let health = Arc::new(Health::new(settings.rescan_interval * 3));
     let http_server = start_http(&settings, &metrics, &health, &clock, &shutdown).await?;
 
-    let (shared, writer) = SharedStore::spawn(store);
     let chats = Chats::folder(&settings.chats_dir);
     let mut daemon = Daemon::new(&settings, clock, shared, accounts, chats);
     daemon.reload = reload;

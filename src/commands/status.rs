@@ -2,7 +2,8 @@
 //!
 //! Upcoming slots come from the plans in the chats folder (the same timeline
 //! the daemon follows); recent results come from the state database (key,
-//! state, remote id or link, reason). The database is only read: `status`
+//! state, remote id or link, reason). The database is only read (opened
+//! read-only, never migrated, so it runs beside the daemon): `status`
 //! on a machine where the daemon never ran says so instead of creating one.
 
 use std::io::Write;
@@ -48,7 +49,7 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let upcoming = upcoming(&report.plans, &settings, Timestamp::now());
     let db = state_dir.join(store::FILE_NAME);
     let recent = if db.exists() {
-        Store::open_file(&db)?.recent(SHOWN)?
+        Store::open_read_only(&db)?.recent(SHOWN)?
     } else {
         eprintln!(
             "no state database at {} yet: nothing has been posted from here",

@@ -20,7 +20,7 @@ use crate::platform::console::Console;
 use crate::platform::x::{StoredTokens, TokenStore, XAccount};
 use crate::platform::{Platform, PostError};
 use crate::settings::{AccountSettings, Secret, Settings};
-use crate::store::Store;
+use crate::store::{SharedStore, Store};
 use crate::text::PlatformKind;
 
 /// What every adapter may need besides its own settings.
@@ -109,10 +109,20 @@ pub async fn verify_accounts(accounts: &BTreeMap<String, Arc<dyn Platform>>) -> 
     )
 }
 
-/// OAuth tokens in the state database's key/value table, one connection of
-/// its own (token refreshes are rare and must be durable before use).
+/// OAuth tokens in the state database's key/value table.
+///
+/// In the daemon ([`StateTokens::through`]) every read and write goes
+/// through the one writer task ([`SharedStore`]), so a refresh's fsync and
+/// busy wait never run on an async worker thread and never race the
+/// daemon's own transactions; the calling task steps off the runtime
+/// (`block_in_place`) while it waits. CLI commands (`auth x`, `transcript`)
+/// use a connection of their own ([`StateTokens::open`]). Either way a value
+/// written by another process is seen by the next read: the session reads
+/// the stored pair again before every refresh.
 pub struct StateTokens {
-    store: Mutex<Store>,
+    writer: Option<SharedStore>,
+    store: Mutex<Option<Store>>,
+    state_dir: std::path::PathBuf,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -123,24 +133,62 @@ struct TokenRow {
 }
 
 impl StateTokens {
+    /// A connection of its own (CLI commands).
     pub fn open(state_dir: &Path) -> anyhow::Result<Self> {
         Ok(Self {
-            store: Mutex::new(Store::open(state_dir)?),
+            writer: None,
+            store: Mutex::new(Some(Store::open(state_dir)?)),
+            state_dir: state_dir.to_path_buf(),
         })
+    }
+
+    /// Through the daemon's writer task.
+    pub fn through(writer: SharedStore, state_dir: &Path) -> Self {
+        Self {
+            writer: Some(writer),
+            store: Mutex::new(None),
+            state_dir: state_dir.to_path_buf(),
+        }
     }
 
     fn key(account: &str) -> String {
         format!("oauth2/{account}")
     }
+
+    /// Runs `ask` on the writer task when there is one and the runtime can
+    /// step aside; otherwise `direct` on the own connection.
+    fn run<T>(
+        &self,
+        ask: impl AsyncFnOnce(&SharedStore) -> anyhow::Result<T>,
+        direct: impl FnOnce(&mut Store) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        if let (Some(writer), Ok(handle)) = (&self.writer, tokio::runtime::Handle::try_current()) {
+            if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+                return tokio::task::block_in_place(|| handle.block_on(ask(writer)));
+            }
+        }
+        let mut guard = self
+            .store
+            .lock()
+            .map_err(|_| anyhow!("the token store lock is poisoned"))?;
+        if guard.is_none() {
+            *guard = Some(Store::open(&self.state_dir)?);
+        }
+        match guard.as_mut() {
+            Some(store) => direct(store),
+            None => Err(anyhow!("the token store could not be opened")),
+        }
+    }
 }
 
 impl TokenStore for StateTokens {
     fn load(&self, account: &str) -> anyhow::Result<Option<StoredTokens>> {
-        let store = self
-            .store
-            .lock()
-            .map_err(|_| anyhow!("the token store lock is poisoned"))?;
-        let Some(json) = store.kv_get(&Self::key(account))? else {
+        let key = Self::key(account);
+        let json = self.run(
+            async |writer| writer.kv_get(&key).await,
+            |store| store.kv_get(&key),
+        )?;
+        let Some(json) = json else {
             return Ok(None);
         };
         let row: TokenRow = serde_json::from_str(&json)
@@ -159,11 +207,11 @@ impl TokenStore for StateTokens {
             expires_at: tokens.expires_at,
         };
         let json = serde_json::to_string(&row)?;
-        let mut store = self
-            .store
-            .lock()
-            .map_err(|_| anyhow!("the token store lock is poisoned"))?;
-        store.kv_set(&Self::key(account), &json)
+        let key = Self::key(account);
+        self.run(
+            async |writer| writer.kv_set(&key, &json).await,
+            |store| store.kv_set(&key, &json),
+        )
     }
 }
 

@@ -2,7 +2,11 @@
 //!
 //! Every slot due now becomes one job per account of its chat. All their
 //! intents are claimed in one store request (one transaction, one fsync),
-//! then each job goes to the queue of its account and chat. One task per
+//! then each job goes to the queue of its account and chat. Each claim
+//! runs in its own savepoint; one the database refuses (busy beyond its
+//! timeout, disk full) is put back and tried again with backoff while its
+//! grace window lasts, then recorded as failed with the reason, never
+//! silently dropped. One task per
 //! queue drains it in order, so slots due at the same instant go out
 //! concurrently across accounts and chats, and in order within a chat (a
 //! thread's replies after its welcome; never a question before the one
@@ -33,6 +37,16 @@ use crate::schedule::Slot;
 use crate::settings::GraceSettings;
 use crate::store::{Claim, Intent, SharedStore};
 
+/// A job waiting for its claim.
+struct Pending {
+    job: Job,
+    intent: Intent,
+    /// Claims tried so far.
+    attempt: u32,
+    /// Set once the grace window ran out: record it as failed with this.
+    gave_up: Option<String>,
+}
+
 /// Hands due slots to the accounts and owns their queues.
 pub struct Dispatcher {
     pub accounts: BTreeMap<String, Arc<dyn Platform>>,
@@ -45,6 +59,8 @@ pub struct Dispatcher {
     /// Where thanks slots write transcripts; `None` writes none.
     pub state_dir: Option<std::path::PathBuf>,
     queues: HashMap<(String, Arc<str>), Arc<Queue>>,
+    /// Claims the database refused, with when to try them again.
+    retrying: Vec<(Timestamp, Pending)>,
     tracker: TaskTracker,
     cancel: CancellationToken,
 }
@@ -69,6 +85,7 @@ impl Dispatcher {
             retry: RetryPolicy::default(),
             state_dir: None,
             queues: HashMap::new(),
+            retrying: Vec::new(),
             tracker: TaskTracker::new(),
             cancel,
         }
@@ -102,38 +119,133 @@ impl Dispatcher {
                 jobs.push(job);
             }
         }
-        if intents.is_empty() {
+        let batch = jobs
+            .into_iter()
+            .zip(intents)
+            .map(|(job, intent)| Pending {
+                job,
+                intent,
+                attempt: 0,
+                gave_up: None,
+            })
+            .collect();
+        self.claim(batch).await;
+    }
+
+    /// Claims `batch` in one request; what the database refused is put back.
+    async fn claim(&mut self, batch: Vec<Pending>) {
+        if batch.is_empty() {
             return;
         }
+        let intents = batch.iter().map(|p| p.intent.clone()).collect();
         let claims = match self.store.claim(intents).await {
             Ok(claims) => claims,
-            Err(err) => {
-                error!(
-                    "cannot record the intent to post, so not posting {} due post(s): {err:#}",
-                    jobs.len()
-                );
-                return;
-            }
+            Err(err) => vec![Claim::NotRecorded(format!("{err:#}")); batch.len()],
         };
-        for (mut job, claim) in jobs.into_iter().zip(claims) {
-            let span = post_span(&job.slot, &job.account);
-            let _entered = span.enter();
-            match claim {
-                Claim::Fresh => self.enqueue(job),
-                Claim::InDoubt { attempts } => {
-                    debug!(attempts, "claimed before by a run that did not finish it");
-                    job.in_doubt = true;
-                    self.enqueue(job);
-                }
-                Claim::SkippedNow(reason) => {
-                    warn!("skipped: {reason}");
-                    self.count(&job.account, "skipped");
-                }
-                Claim::Done(remote) => debug!(remote_id = %remote.id, "already posted"),
-                Claim::Skipped(reason) => debug!("already skipped: {reason}"),
-                Claim::Failed(reason) => debug!("already failed: {reason}"),
+        for (pending, claim) in batch.into_iter().zip(claims) {
+            self.handle(pending, claim);
+        }
+    }
+
+    fn handle(&mut self, pending: Pending, claim: Claim) {
+        let span = post_span(&pending.job.slot, &pending.job.account);
+        let _entered = span.enter();
+        let Pending {
+            job,
+            intent,
+            attempt,
+            gave_up,
+        } = pending;
+        let mut job = job;
+        match claim {
+            Claim::Fresh => self.enqueue(job),
+            Claim::InDoubt { attempts } => {
+                debug!(attempts, "claimed before by a run that did not finish it");
+                job.in_doubt = true;
+                self.enqueue(job);
+            }
+            Claim::SkippedNow(reason) => {
+                warn!("skipped: {reason}");
+                self.count(&job.account, "skipped");
+            }
+            Claim::Done(remote) => debug!(remote_id = %remote.id, "already posted"),
+            Claim::Skipped(reason) => debug!("already skipped: {reason}"),
+            Claim::Failed(reason) => debug!("already failed: {reason}"),
+            Claim::NotRecorded(err) => {
+                let pending = Pending {
+                    job,
+                    intent,
+                    attempt,
+                    gave_up,
+                };
+                self.put_back(pending, &err);
             }
         }
+    }
+
+    /// A claim the database refused: tried again with backoff while the
+    /// grace window lasts, then recorded as failed (as soon as the database
+    /// takes writes again). Never forgotten.
+    fn put_back(&mut self, mut pending: Pending, err: &str) {
+        let now = self.clock.now();
+        let mut at = self.retry.backoff(pending.attempt, now);
+        pending.attempt += 1;
+        if pending.gave_up.is_none() && at > pending.job.deadline {
+            pending.gave_up = Some(format!(
+                "the state database refused to record the intent until the grace window \
+                 ended at {} ({err}), so it was never posted",
+                pending.job.deadline
+            ));
+        }
+        if pending.gave_up.is_some() {
+            at = self.retry.backoff(pending.attempt.max(6), now);
+            error!("cannot record the intent to post ({err}); recording it as failed at {at}");
+        } else {
+            error!("cannot record the intent to post ({err}); trying again at {at}");
+        }
+        self.retrying.push((at, pending));
+    }
+
+    /// When the next refused claim is tried again.
+    pub fn next_retry(&self) -> Option<Timestamp> {
+        self.retrying.iter().map(|(at, _)| *at).min()
+    }
+
+    /// Nothing waits for a claim.
+    pub fn is_idle(&self) -> bool {
+        self.retrying.is_empty()
+    }
+
+    /// Tries again the refused claims whose time has come.
+    pub async fn retry_claims(&mut self, now: Timestamp) {
+        let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.retrying)
+            .into_iter()
+            .partition(|(at, _)| *at <= now);
+        self.retrying = waiting;
+        let mut batch = Vec::new();
+        for (_, mut pending) in due {
+            let Some(reason) = pending.gave_up.clone() else {
+                if pending.job.missed.is_none() {
+                    pending.job.missed = pending.job.lateness(now);
+                }
+                pending.intent.missed = pending.job.missed.clone();
+                batch.push(pending);
+                continue;
+            };
+            let recorded = self
+                .store
+                .fail_unclaimed(pending.intent.clone(), &reason)
+                .await;
+            match recorded {
+                Ok(()) => {
+                    let span = post_span(&pending.job.slot, &pending.job.account);
+                    span.in_scope(|| error!("not posted: {reason}"));
+                    self.count(&pending.job.account, "failed");
+                }
+                Err(err) => self.put_back(pending, &format!("{err:#}")),
+            }
+        }
+        self.claim(batch).await;
     }
 
     fn job(&self, slot: &Arc<Slot>, account: &str, thread: bool, now: Timestamp) -> Job {

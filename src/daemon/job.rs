@@ -56,13 +56,18 @@ impl Job {
     pub fn new(slot: &Arc<Slot>, account: &str, thread: bool, grace: &GraceSettings) -> Self {
         let grace = grace_for(grace, slot.kind);
         let grace = SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX);
+        let mut deadline = slot.at.saturating_add(grace).unwrap_or(Timestamp::MAX);
+        if slot.kind == SlotKind::Announce {
+            // Never after the chat started, not even on a retry.
+            deadline = deadline.min(slot.starts);
+        }
         Job {
             slot: slot.clone(),
             account: account.to_string(),
             key: slot.key(account),
             thread,
             in_doubt: false,
-            deadline: slot.at.saturating_add(grace).unwrap_or(Timestamp::MAX),
+            deadline,
             missed: None,
             work: Work::Post,
         }
@@ -74,14 +79,14 @@ impl Job {
         let late = SignedDuration::from_secs(now.duration_since(self.slot.at).as_secs());
         let grace = self.deadline.duration_since(self.slot.at);
         let grace = SignedDuration::from_secs(grace.as_secs());
-        if now > self.deadline {
+        if self.slot.kind == SlotKind::Announce && now >= self.slot.starts {
+            Some(format!(
+                "missed by {late:#}: the chat has already started, so announcing it is pointless"
+            ))
+        } else if now > self.deadline {
             Some(format!(
                 "missed by {late:#}, past the {grace:#} grace window for a {}",
                 self.slot.kind
-            ))
-        } else if self.slot.kind == SlotKind::Announce && now >= self.slot.starts {
-            Some(format!(
-                "missed by {late:#}: the chat has already started, so announcing it is pointless"
             ))
         } else {
             None

@@ -43,7 +43,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::clock::Clock;
 use crate::http::{Health, Metrics};
@@ -51,7 +51,7 @@ use crate::plan::ChatPlan;
 use crate::platform::Platform;
 use crate::schedule::{self, Slot};
 use crate::settings::{GraceSettings, Settings};
-use crate::store::SharedStore;
+use crate::store::{self, SharedStore};
 
 pub use deliver::thanks_without_mentions;
 pub use reload::Chats;
@@ -118,6 +118,9 @@ pub struct Daemon {
     pub stop_when_done: bool,
     /// Where thanks slots write transcripts (`transcripts/CHAT/DATE.*`).
     pub state_dir: std::path::PathBuf,
+    /// Finished records and outbox lines older than this are pruned (at
+    /// start, then daily); `None` keeps everything.
+    pub retention: Option<Duration>,
 }
 
 impl Daemon {
@@ -146,6 +149,7 @@ impl Daemon {
             retry: RetryPolicy::default(),
             stop_when_done: false,
             state_dir: settings.state_dir.clone(),
+            retention: Some(settings.retention),
         }
     }
 
@@ -180,6 +184,9 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         .unwrap_or(SignedDuration::from_mins(1))
         .max(SignedDuration::from_secs(1));
     let mut next_rescan = daemon.clock.now();
+    let mut settled = false;
+    let mut next_prune = daemon.clock.now();
+    let started_at = daemon.clock.now();
     // The chats source, away on the blocking pool while a rescan runs.
     let mut chats = Some(std::mem::replace(
         &mut daemon.chats,
@@ -189,7 +196,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     loop {
         let now = daemon.clock.now();
         if let Some(health) = &daemon.health {
-            health.beat(now);
+            health.beat();
         }
         if now >= next_rescan
             && let Some(mut source) = chats.take()
@@ -206,9 +213,22 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
             }
             next_rescan = now + rescan_every;
         }
+        // After the first rescan is in (it may run on the blocking pool).
+        if !settled && scanning.is_none() && next_rescan > started_at {
+            settled = true;
+            settle_stale(&daemon, &mut dispatcher, &timetable, now).await;
+        }
+        if now >= next_prune {
+            next_prune = now + SignedDuration::from_hours(24);
+            prune(&daemon, now).await;
+        }
         timetable.extend(daemon.timeline.as_ref(), now);
         // Claimed a little ahead, so the intent's commit is off the critical
         // path; each account's worker still waits for the exact instant.
+        if dispatcher.next_retry().is_some_and(|at| at <= now) {
+            dispatcher.retry_claims(now).await;
+            continue;
+        }
         let due = timetable.take_due(now + dispatch::CLAIM_AHEAD);
         if !due.is_empty() {
             dispatcher.dispatch(&due, &timetable, now).await;
@@ -218,7 +238,11 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         if let Some(metrics) = &daemon.metrics {
             metrics.set_next_slot(next);
         }
-        if daemon.stop_when_done && scanning.is_none() && timetable.is_idle() {
+        if daemon.stop_when_done
+            && scanning.is_none()
+            && timetable.is_idle()
+            && dispatcher.is_idle()
+        {
             break;
         }
         // While a rescan runs, its end wakes the loop; a rescan due (or asked
@@ -229,6 +253,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
             next_rescan
         };
         let wake = next.map_or(rescan_at, |at| (at - dispatch::CLAIM_AHEAD).min(rescan_at));
+        let wake = dispatcher.next_retry().map_or(wake, |at| at.min(wake));
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = daemon.reload.notified() => next_rescan = daemon.clock.now(),
@@ -262,6 +287,99 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         health.stopped();
     }
     Ok(())
+}
+
+/// Drops finished post records, decided thank-yous and console outbox
+/// lines older than the retention; transcripts stay.
+async fn prune(daemon: &Daemon, now: Timestamp) {
+    let Some(retention) = daemon.retention else {
+        return;
+    };
+    // Never what the loop still looks back on: those rows stop a repost.
+    let keep = SignedDuration::try_from(retention)
+        .unwrap_or(SignedDuration::MAX)
+        .max(daemon.lookback());
+    let before = now.saturating_sub(keep).unwrap_or(Timestamp::MIN);
+    match daemon.store.prune(before).await {
+        Ok(pruned) if pruned.posts + pruned.thanks > 0 => info!(
+            posts = pruned.posts,
+            thanks = pruned.thanks,
+            "pruned state older than {:#}",
+            keep
+        ),
+        Ok(_) => {}
+        Err(err) => warn!("cannot prune old state: {err:#}"),
+    }
+    let outbox = daemon.state_dir.join(crate::platform::console::OUTBOX);
+    let pruned = tokio::task::spawn_blocking(move || {
+        crate::platform::console::prune_outbox(&outbox, before)
+    })
+    .await;
+    match pruned {
+        Ok(Ok(0)) => {}
+        Ok(Ok(lines)) => info!(lines, "pruned outbox lines older than {:#}", keep),
+        Ok(Err(err)) => warn!("cannot prune the outbox: {err}"),
+        Err(err) => warn!("cannot prune the outbox: {err}"),
+    }
+}
+
+/// At start-up: intents left by an earlier run whose slot lies further back
+/// than the loop looks. Each one whose slot is still in the plans goes to
+/// its account as an in-doubt job past its grace window, which is only
+/// reconciled (recorded as posted, or skipped); the rest are recorded as
+/// failed with the reason. None stays `intent` forever.
+async fn settle_stale(
+    daemon: &Daemon,
+    dispatcher: &mut dispatch::Dispatcher,
+    timetable: &timetable::Timetable,
+    now: Timestamp,
+) {
+    let before = now.saturating_sub(daemon.lookback()).unwrap_or(now);
+    let stale = match daemon.store.stale_intents(before).await {
+        Ok(stale) => stale,
+        Err(err) => {
+            warn!("cannot look for posts left in doubt by an earlier run: {err:#}");
+            return;
+        }
+    };
+    let stale_keys: std::collections::BTreeSet<&str> =
+        stale.iter().map(|row| row.key.as_str()).collect();
+    for row in &stale {
+        // A thank-you part goes with its slot when that is in doubt too.
+        if let Some((parent, _)) = row.key.split_once('#') {
+            if stale_keys.contains(parent) {
+                continue;
+            }
+        }
+        let slot = timetable.plan(&row.chat).and_then(|plan| {
+            let until = row.due + SignedDuration::from_millis(1);
+            daemon
+                .timeline
+                .slots(plan, row.due, until)
+                .into_iter()
+                .find(|slot| slot.key(&row.account) == row.key)
+        });
+        if let Some(slot) = slot {
+            info!(key = %row.key, due = %row.due, "an earlier run left this in doubt; checking the platform");
+            dispatcher.dispatch(&[Arc::new(slot)], timetable, now).await;
+            continue;
+        }
+        let reason = format!(
+            "left in doubt by an earlier run (due {}), older than the {:#} look-back, and no \
+             longer in the plans, so it could not be checked on the platform: it may or may \
+             not have gone out",
+            row.due,
+            daemon.lookback()
+        );
+        warn!(key = %row.key, "{reason}");
+        if let Err(err) = daemon
+            .store
+            .record(&row.key, store::Outcome::Failed(reason))
+            .await
+        {
+            warn!(key = %row.key, "cannot record it as failed: {err:#}");
+        }
+    }
 }
 
 /// What one rescan found, and how long reading the folder took.

@@ -83,15 +83,16 @@ impl Poster {
             reply_to: posting.reply_to,
             thread_root: posting.reply_to,
             due: posting.due,
+            window_end: posting.deadline,
         };
         if posting.in_doubt {
             warn!(key = %posting.key, "an earlier run may have posted this; checking the platform first");
             match self.resolve_doubt(&post, posting.deadline, cancel).await {
                 Doubt::Posted(remote) => {
-                    info!(remote_id = %remote.id, "found on the platform; not posting again");
+                    info!(remote_id = %remote.id, "found on the platform after a restart; not posting again");
                     return Delivery::Done(Outcome::Posted(remote), "reconciled");
                 }
-                Doubt::NotPosted => info!("not on the platform"),
+                Doubt::NotPosted => info!("not on the platform after a restart; posting it"),
                 Doubt::Unknown(reason) => return unknown(reason),
                 Doubt::Cancelled => return Delivery::InDoubt,
             }

@@ -20,6 +20,9 @@ use super::poster::{Delivery, Poster};
 use super::{deliver, thanks};
 use crate::schedule::Slot;
 
+/// How often a result the database refused is written again.
+const RECORD_ATTEMPTS: u32 = 8;
+
 /// The span every log line about one post sits in.
 pub fn post_span(slot: &Slot, account: &str) -> tracing::Span {
     let label = match slot.n {
@@ -116,12 +119,28 @@ pub async fn queue_worker(
             if let Some(metrics) = &poster.metrics {
                 metrics.post_result(&job.account, label);
             }
-            let committed = poster.store.record_soon(&job.key, outcome);
+            let committed = poster.store.record_soon(&job.key, outcome.clone());
+            let (store, clock, retry) = (poster.store.clone(), poster.clock.clone(), poster.retry);
+            let (key, cancel) = (job.key.clone(), cancel.clone());
             tracker.spawn(
                 async move {
-                    if let Err(err) = committed.await {
-                        error!("the post's result was not recorded; the key is reconciled on the next start: {err:#}");
+                    let Err(mut err) = committed.await else {
+                        return;
+                    };
+                    // A busy database: tried again with backoff, so the key
+                    // does not stay in doubt until the next start.
+                    for attempt in 0..RECORD_ATTEMPTS {
+                        let at = retry.backoff(attempt, clock.now());
+                        warn!("the post's result was not recorded ({err:#}); trying again at {at}");
+                        if !clock.wait_until(at, &cancel).await {
+                            break;
+                        }
+                        match store.record(&key, outcome.clone()).await {
+                            Ok(()) => return,
+                            Err(again) => err = again,
+                        }
                     }
+                    error!("the post's result was not recorded; the key is reconciled on the next start: {err:#}");
                 }
                 .instrument(span),
             );

@@ -10,12 +10,13 @@ mod metrics;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use anyhow::Context;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use jiff::{SignedDuration, Timestamp};
 use tokio_util::sync::CancellationToken;
 
 pub use self::metrics::{LATENESS_BUCKETS, Metrics};
@@ -24,7 +25,9 @@ pub use self::metrics::{LATENESS_BUCKETS, Metrics};
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Liveness of the scheduler loop: alive while it runs and has woken up
-/// recently (it wakes at least once per rescan interval).
+/// recently (it wakes at least once per rescan interval). Beats are taken
+/// on the monotonic clock ([`Instant`]), so an NTP step or a wall-clock
+/// change never makes a live loop look dead (or a dead one alive).
 #[derive(Debug)]
 pub struct Health {
     max_silence: Duration,
@@ -35,7 +38,7 @@ pub struct Health {
 enum Beat {
     /// The loop has not started yet.
     NotYet,
-    Last(Timestamp),
+    Last(Instant),
     Stopped,
 }
 
@@ -49,10 +52,15 @@ impl Health {
     }
 
     /// The loop is running and has just woken up.
-    pub fn beat(&self, now: Timestamp) {
+    pub fn beat(&self) {
+        self.beat_at(Instant::now());
+    }
+
+    /// A beat taken at `at` (tests set it in the past).
+    pub fn beat_at(&self, at: Instant) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if !matches!(*state, Beat::Stopped) {
-            *state = Beat::Last(now);
+            *state = Beat::Last(at);
         }
     }
 
@@ -61,16 +69,18 @@ impl Health {
         *self.state.lock().unwrap_or_else(PoisonError::into_inner) = Beat::Stopped;
     }
 
-    /// Alive: beaten at least once, not stopped, last beat within `max_silence`.
-    pub fn is_alive(&self, now: Timestamp) -> bool {
+    /// Alive now.
+    pub fn is_alive(&self) -> bool {
+        self.is_alive_at(Instant::now())
+    }
+
+    /// Alive at `now`: beaten at least once, not stopped, last beat within
+    /// `max_silence`.
+    pub fn is_alive_at(&self, now: Instant) -> bool {
         let state = *self.state.lock().unwrap_or_else(PoisonError::into_inner);
         match state {
             Beat::NotYet | Beat::Stopped => false,
-            Beat::Last(at) => {
-                let silence = now.duration_since(at);
-                let max = SignedDuration::try_from(self.max_silence).unwrap_or(SignedDuration::MAX);
-                silence <= max
-            }
+            Beat::Last(at) => now.saturating_duration_since(at) <= self.max_silence,
         }
     }
 }
@@ -101,7 +111,7 @@ pub async fn serve(
 }
 
 async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
-    if state.health.is_alive(state.clock.now()) {
+    if state.health.is_alive() {
         (StatusCode::OK, "ok\n")
     } else {
         (
@@ -120,28 +130,24 @@ async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
 mod tests {
     use super::*;
 
-    fn ts(s: &str) -> Timestamp {
-        s.parse().unwrap()
-    }
-
     #[test]
     fn health_needs_a_recent_beat() {
         let health = Health::new(Duration::from_secs(60));
-        let t0 = ts("2026-12-02T18:00:00Z");
-        assert!(!health.is_alive(t0), "not alive before the first beat");
-        health.beat(t0);
-        assert!(health.is_alive(t0 + SignedDuration::from_secs(60)));
-        assert!(!health.is_alive(t0 + SignedDuration::from_secs(61)));
+        let t0 = Instant::now();
+        assert!(!health.is_alive_at(t0), "not alive before the first beat");
+        health.beat_at(t0);
+        assert!(health.is_alive_at(t0 + Duration::from_secs(60)));
+        assert!(!health.is_alive_at(t0 + Duration::from_secs(61)));
     }
 
     #[test]
     fn stopped_is_final() {
         let health = Health::new(Duration::from_secs(60));
-        let t0 = ts("2026-12-02T18:00:00Z");
-        health.beat(t0);
+        let t0 = Instant::now();
+        health.beat_at(t0);
         health.stopped();
-        assert!(!health.is_alive(t0));
-        health.beat(t0);
-        assert!(!health.is_alive(t0));
+        assert!(!health.is_alive_at(t0));
+        health.beat_at(t0);
+        assert!(!health.is_alive_at(t0));
     }
 }

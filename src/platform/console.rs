@@ -6,6 +6,13 @@
 //! the outbox as one JSON line written with a single `write` and synced, so a
 //! `kill -9` never leaves half a line. [`Platform::reconcile`] looks the key up
 //! in the outbox, which makes restarts exactly-once on the console too.
+//!
+//! A line can still be torn (a full disk, a crash on a file system that
+//! splits the write): before the next append, a last line without its
+//! newline is cut off ([`repair_tail`]), since its post never completed and
+//! is in doubt anyway, so the new line never glues onto it. Lines older
+//! than the retention are dropped by [`prune_outbox`] (a rewrite and an
+//! atomic rename), and every outbox operation of the process holds one lock.
 
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
@@ -74,12 +81,96 @@ pub fn read_outbox(path: &Path) -> std::io::Result<Vec<OutboxEntry>> {
     Ok(entries)
 }
 
+/// Serializes the process's appends, repairs and prunes of outboxes.
+static OUTBOX_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn append_line(path: &Path, entry: &OutboxEntry) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(entry)?;
     line.push(b'\n');
-    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    let _guard = OUTBOX_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut file = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)?;
+    repair_tail(&mut file)?;
     file.write_all(&line)?;
     file.sync_data()
+}
+
+/// Cuts off a last line that lacks its newline (a torn write); `true` when
+/// there was one.
+pub fn repair_tail(file: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(false);
+    }
+    let mut last = [0u8];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(false);
+    }
+    // Scan back in chunks for the end of the last whole line.
+    let mut end = len - 1;
+    let mut keep = 0;
+    let mut chunk = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(part)?;
+        if let Some(pos) = part.iter().rposition(|b| *b == b'\n') {
+            keep = start + pos as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    tracing::warn!(
+        cut = len - keep,
+        "the outbox's last line was torn (an interrupted write); cutting it off before appending"
+    );
+    file.set_len(keep)?;
+    file.sync_data()?;
+    Ok(true)
+}
+
+/// Drops outbox lines posted before `before` (rewrite, fsync, rename);
+/// returns how many went.
+pub fn prune_outbox(path: &Path, before: Timestamp) -> std::io::Result<usize> {
+    let _guard = OUTBOX_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(err),
+    };
+    let mut kept = String::with_capacity(text.len());
+    let mut dropped = 0;
+    for line in text.split_inclusive('\n') {
+        let old = serde_json::from_str::<OutboxEntry>(line.trim_end())
+            .is_ok_and(|entry| entry.posted_at < before);
+        if old || !line.ends_with('\n') {
+            dropped += 1;
+        } else {
+            kept.push_str(line);
+        }
+    }
+    if dropped == 0 {
+        return Ok(0);
+    }
+    let tmp = path.with_extension("jsonl.tmp");
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(kept.as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(dropped)
 }
 
 fn print_post(account: &str, due: Timestamp, text: &str) {
@@ -177,6 +268,7 @@ mod tests {
             reply_to,
             thread_root: reply_to,
             due: "2026-12-02T18:05:00Z".parse().unwrap(),
+            window_end: "2026-12-02T18:15:00Z".parse().unwrap(),
         }
     }
 
@@ -221,5 +313,55 @@ mod tests {
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(b"{\"key\":\"half").unwrap();
         assert_eq!(read_outbox(&path).unwrap(), vec![entry]);
+    }
+
+    fn entry(key: &str, posted_at: &str) -> OutboxEntry {
+        OutboxEntry {
+            key: key.into(),
+            at: posted_at.parse().unwrap(),
+            posted_at: posted_at.parse().unwrap(),
+            text: "t".into(),
+            reply_to: None,
+        }
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_before_the_next_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(OUTBOX);
+        let first = entry("a", "2026-12-02T18:00:00Z");
+        append_line(&path, &first).unwrap();
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"{\"key\":\"half").unwrap();
+        let second = entry("b", "2026-12-02T18:05:00Z");
+        append_line(&path, &second).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert_eq!(read_outbox(&path).unwrap(), vec![first, second]);
+        // A file that is one torn line only is emptied.
+        std::fs::write(&path, b"{\"key\":").unwrap();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        assert!(repair_tail(&mut file).unwrap());
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+        assert!(!repair_tail(&mut file).unwrap());
+    }
+
+    #[test]
+    fn pruning_drops_old_lines_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(OUTBOX);
+        let old = entry("old", "2026-08-01T18:00:00Z");
+        let new = entry("new", "2026-12-01T18:00:00Z");
+        append_line(&path, &old).unwrap();
+        append_line(&path, &new).unwrap();
+        let before: Timestamp = "2026-09-01T00:00:00Z".parse().unwrap();
+        assert_eq!(prune_outbox(&path, before).unwrap(), 1);
+        assert_eq!(read_outbox(&path).unwrap(), vec![new]);
+        assert_eq!(prune_outbox(&path, before).unwrap(), 0);
+        assert_eq!(prune_outbox(&dir.path().join("none"), before).unwrap(), 0);
     }
 }

@@ -28,6 +28,12 @@ pub struct OutgoingPost<'a> {
     pub thread_root: Option<&'a RemotePost>,
     /// The instant the slot was due, for logs and the console.
     pub due: Timestamp,
+    /// The end of the slot's grace window: no attempt starts after it, so a
+    /// post under this key, if there is one, was created between `due` and
+    /// this (plus one request's time). [`Platform::reconcile`] looks there.
+    /// (Added with the in-doubt rework; adapters that do not search a time
+    /// range ignore it.)
+    pub window_end: Timestamp,
 }
 
 /// What a platform says about a post that exists.
@@ -149,7 +155,11 @@ pub trait Platform: Send + Sync {
     async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError>;
 
     /// Finds a post whose outcome is unknown (crash or timeout after sending):
-    /// `Some` if it exists on the platform, `None` if it surely does not.
+    /// `Some` if it exists on the platform, `None` only if it surely does
+    /// not. When the adapter cannot tell (the pages it may read ran out, the
+    /// platform may not show a post that recent yet, a request failed), it
+    /// answers `Err`: the daemon then asks again with backoff and never
+    /// posts blind (see `daemon::poster`).
     async fn reconcile(&self, post: &OutgoingPost<'_>) -> Result<Option<RemotePost>, PostError>;
 
     /// Posts carrying `hashtag` (with `#`) created in `[since, until)`, all

@@ -67,6 +67,9 @@ pub struct Settings {
     pub default_accounts: Vec<String>,
     /// How often the chats folder is rescanned (the ground truth for reloads).
     pub rescan_interval: Duration,
+    /// How long finished post records, decided thank-yous and outbox lines
+    /// are kept (transcripts stay).
+    pub retention: Duration,
     pub http: HttpSettings,
     pub log: LogSettings,
     pub grace: GraceSettings,
@@ -180,13 +183,14 @@ fn read_settings(tree: Map<String, Value>, problems: &mut Vec<String>) -> Option
     let state_dir = required(&mut root, "state_dir", problems, Field::non_empty_string);
     let default_accounts = required(&mut root, "default_accounts", problems, Field::string_list);
     let rescan_interval = required(&mut root, "rescan_interval", problems, Field::duration);
+    let retention = required(&mut root, "retention", problems, Field::duration);
     let http = section(&mut root, "http", problems, read_http);
     let log = section(&mut root, "log", problems, read_log);
     let grace = section(&mut root, "grace", problems, read_grace);
     let accounts = section(&mut root, "accounts", problems, read_accounts);
     reject_unknown(
         root,
-        "chats_dir, state_dir, default_accounts, rescan_interval, [http], [log], [grace], [accounts.NAME]",
+        "chats_dir, state_dir, default_accounts, rescan_interval, retention, [http], [log], [grace], [accounts.NAME]",
         problems,
     );
     let (default_accounts, accounts) = (default_accounts?, accounts?);
@@ -204,6 +208,7 @@ fn read_settings(tree: Map<String, Value>, problems: &mut Vec<String>) -> Option
         state_dir: PathBuf::from(state_dir?),
         default_accounts,
         rescan_interval: rescan_interval?,
+        retention: retention?,
         http: http?,
         log: log?,
         grace: grace?,
@@ -351,6 +356,7 @@ impl fmt::Display for Settings {
         writeln!(f, "state_dir = {:?}", self.state_dir.display().to_string())?;
         writeln!(f, "default_accounts = {:?}", self.default_accounts)?;
         writeln!(f, "rescan_interval = \"{}\"", human(self.rescan_interval))?;
+        writeln!(f, "retention = \"{}\"", human(self.retention))?;
         writeln!(f, "[http]\nlisten = {:?}", self.http.listen)?;
         let format = match self.log.format {
             LogFormat::Pretty => "pretty",

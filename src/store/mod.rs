@@ -14,6 +14,7 @@
 //! writer and commits whatever requests are waiting in a single transaction
 //! (group commit), so 200 slots due in the same second cost one fsync, not 200.
 
+mod lock;
 mod schema;
 mod shared;
 mod sql;
@@ -23,17 +24,46 @@ use std::time::Duration;
 
 use anyhow::Context;
 use jiff::Timestamp;
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use serde::Serialize;
 
 use crate::platform::RemotePost;
 use crate::schedule::Slot;
-use sql::{COLUMNS, claim_one, kv_get, kv_set, lookup, record, release, row_to_record};
+use sql::{COLUMNS, claim_in_savepoint, kv_get, kv_set, lookup, record, release, row_to_record};
 
+pub use sql::Pruned;
+
+pub use lock::{LOCK_FILE, StateLock};
 pub use shared::SharedStore;
 
 /// The database file inside `state_dir`.
 pub const FILE_NAME: &str = "state.db";
+
+/// How long a statement waits for another connection's write lock before
+/// it fails with "database is locked" (then the caller retries with
+/// backoff: a claim inside its grace window, see the dispatcher).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs `f` again while SQLite says the database is busy (changing the
+/// journal mode does not always wait on the busy timeout); at most ~5 s.
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let mut tries = 0;
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if tries < 50
+                    && matches!(
+                        e.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) =>
+            {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
 
 /// A post about to be claimed: where it comes from and when it is due.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +117,9 @@ pub enum Claim {
     SkippedNow(String),
     /// Failed earlier, with the reason; not retried.
     Failed(String),
+    /// The database refused this claim (busy, disk full): nothing is
+    /// recorded, so the caller tries again while the grace window lasts.
+    NotRecorded(String),
 }
 
 /// How a post ended.
@@ -160,12 +193,15 @@ impl Store {
     }
 
     /// Opens (creating if needed) the database at `path` and migrates it.
+    /// Two processes opening a new file at once take turns (see
+    /// [`schema::migrate`]).
     pub fn open_file(path: &Path) -> anyhow::Result<Store> {
         let open = || -> anyhow::Result<Store> {
             let mut conn = Connection::open(path)?;
-            conn.busy_timeout(Duration::from_secs(5))?;
-            let mode: String =
-                conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let mode: String = retry_busy(|| {
+                conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            })?;
             if !mode.eq_ignore_ascii_case("wal") {
                 anyhow::bail!("the file system refused write-ahead logging (journal mode {mode})");
             }
@@ -179,16 +215,37 @@ impl Store {
         open().with_context(|| format!("opening the state database {}", path.display()))
     }
 
+    /// Opens an existing database only to read it (`status`): never
+    /// creates, migrates or writes, so it runs beside the daemon without
+    /// taking its write lock. A file not migrated yet reads as empty.
+    pub fn open_read_only(path: &Path) -> anyhow::Result<Store> {
+        let open = || -> anyhow::Result<Store> {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            schema::version(&conn)?;
+            Ok(Store {
+                conn,
+                path: path.to_path_buf(),
+            })
+        };
+        open().with_context(|| format!("reading the state database {}", path.display()))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// Claims every intent in one transaction (one fsync).
     pub fn claim(&mut self, intents: &[Intent]) -> anyhow::Result<Vec<Claim>> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let claims = intents
             .iter()
-            .map(|intent| claim_one(&tx, intent))
+            .map(|intent| claim_in_savepoint(&tx, intent))
             .collect::<rusqlite::Result<Vec<_>>>()?;
         tx.commit()?;
         Ok(claims)
@@ -218,12 +275,35 @@ impl Store {
 
     /// The `limit` most recently updated rows, newest first.
     pub fn recent(&self, limit: usize) -> anyhow::Result<Vec<PostRecord>> {
+        let migrated: i64 = self.conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'posts'",
+            [],
+            |row| row.get(0),
+        )?;
+        if migrated == 0 {
+            return Ok(Vec::new());
+        }
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {COLUMNS} FROM posts ORDER BY updated_at DESC, due DESC LIMIT ?1"
         ))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt.query_map([limit], row_to_record)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// See [`SharedStore::fail_unclaimed`].
+    pub fn fail_unclaimed(&mut self, intent: &Intent, reason: &str) -> anyhow::Result<()> {
+        Ok(sql::fail_unclaimed(&self.conn, intent, reason)?)
+    }
+
+    /// Rows still in `intent` whose slot was due before `before`.
+    pub fn stale_intents(&self, before: Timestamp) -> anyhow::Result<Vec<PostRecord>> {
+        Ok(sql::stale_intents(&self.conn, before)?)
+    }
+
+    /// See [`SharedStore::prune`].
+    pub fn prune(&mut self, before: Timestamp) -> anyhow::Result<Pruned> {
+        Ok(sql::prune(&self.conn, before)?)
     }
 
     pub fn kv_get(&self, key: &str) -> anyhow::Result<Option<String>> {
@@ -240,7 +320,11 @@ impl Store {
     fn batch(&mut self, requests: Vec<shared::Request>) -> Vec<anyhow::Result<shared::Response>> {
         let count = requests.len();
         let run = |conn: &mut Connection| -> rusqlite::Result<Vec<anyhow::Result<_>>> {
-            let tx = conn.transaction()?;
+            // IMMEDIATE: the write lock is taken (waiting on the busy
+            // timeout) before the first read, so the transaction never has
+            // to upgrade from reading to writing, which SQLite refuses with
+            // SQLITE_BUSY at once when another connection wrote meanwhile.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let answers = requests
                 .into_iter()
                 .map(|request| request.execute(&tx))
@@ -478,6 +562,95 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |row| row.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn two_first_opens_at_once_both_succeed_and_migrate_once() {
+        for _ in 0..10 {
+            let dir = tempfile::tempdir().unwrap();
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+            let opens: Vec<_> = (0..2)
+                .map(|_| {
+                    let (path, barrier) = (dir.path().to_path_buf(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        Store::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for open in opens {
+                open.join().unwrap().unwrap();
+            }
+            let store = Store::open_read_only(&dir.path().join(FILE_NAME)).unwrap();
+            assert_eq!(schema::version(&store.conn).unwrap(), schema::CURRENT);
+        }
+    }
+
+    #[test]
+    fn a_claim_beside_another_writer_waits_and_one_refused_alone_is_not_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let other = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let held = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            other.execute_batch("COMMIT").unwrap();
+        });
+        // IMMEDIATE waits on the busy timeout instead of failing on upgrade.
+        let claims = store.claim(&[intent("k", "2026-12-02T18:05:00Z")]).unwrap();
+        assert_eq!(claims, vec![Claim::Fresh]);
+        held.join().unwrap();
+        // A claim that cannot be written (a trigger stands in for a full disk) is
+        // rolled back alone; the batch's others commit.
+        store
+            .conn
+            .execute_batch("CREATE TRIGGER refuse BEFORE INSERT ON posts WHEN NEW.key = 'bad' BEGIN SELECT RAISE(ABORT, 'disk full'); END;")
+            .unwrap();
+        let claims = store
+            .claim(&[
+                intent("bad", "2026-12-02T18:05:00Z"),
+                intent("good", "2026-12-02T18:05:00Z"),
+            ])
+            .unwrap();
+        assert!(
+            matches!(&claims[0], Claim::NotRecorded(why) if why.contains("disk full")),
+            "{claims:?}"
+        );
+        assert_eq!(claims[1], Claim::Fresh);
+        assert_eq!(store.lookup("bad").unwrap(), None);
+        assert!(store.lookup("good").unwrap().is_some());
+    }
+
+    #[test]
+    fn pruning_keeps_intents_tokens_and_recent_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .claim(&[
+                intent("old", "2026-08-01T18:05:00Z"),
+                intent("doubt", "2026-08-01T18:05:00Z"),
+            ])
+            .unwrap();
+        store.record("old", &Outcome::Posted(remote("1"))).unwrap();
+        store.kv_set("thanks/old", "{}").unwrap();
+        store.kv_set("oauth2/main_x", "{}").unwrap();
+        let pruned = store
+            .prune(Timestamp::now() + jiff::SignedDuration::from_secs(1))
+            .unwrap();
+        assert_eq!(
+            pruned,
+            Pruned {
+                posts: 1,
+                thanks: 1
+            }
+        );
+        assert_eq!(store.lookup("old").unwrap(), None);
+        assert!(store.lookup("doubt").unwrap().is_some());
+        assert!(store.kv_get("oauth2/main_x").unwrap().is_some());
+        let nothing = store
+            .prune(Timestamp::now() - jiff::SignedDuration::from_hours(1))
+            .unwrap();
+        assert_eq!(nothing, Pruned::default());
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@
 //! steps; never edit a released one.
 
 use anyhow::{Context, bail};
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 /// Step `i` upgrades version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -40,21 +40,41 @@ const MIGRATIONS: &[&str] = &[
 pub const CURRENT: u32 = MIGRATIONS.len() as u32;
 
 /// Brings `conn` up to [`CURRENT`]; refuses a database from a newer build.
+///
+/// Each step reads the version inside its own `IMMEDIATE` transaction, so
+/// two processes starting together on a new folder take turns: the second
+/// waits for the first one's step (busy timeout) and then sees it done,
+/// instead of failing with "table posts already exists".
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: u32 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        check_version(version)?;
+        let Some(sql) = MIGRATIONS.get(version as usize) else {
+            return Ok(());
+        };
+        let next = version + 1;
+        tx.execute_batch(sql)
+            .with_context(|| format!("migrating the state database to version {next}"))?;
+        tx.pragma_update(None, "user_version", next)?;
+        tx.commit()?;
+    }
+}
+
+/// The schema version of `conn`, refusing one from a newer build; for
+/// readers that must not migrate (`status`).
+pub fn version(conn: &Connection) -> anyhow::Result<u32> {
     let version: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    check_version(version)?;
+    Ok(version)
+}
+
+fn check_version(version: u32) -> anyhow::Result<()> {
     if version > CURRENT {
         bail!(
             "the state database has schema version {version} but this tweetchat knows \
              only up to {CURRENT}: run a newer tweetchat or point state_dir elsewhere"
         );
-    }
-    for (step, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let next = step + 1;
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)
-            .with_context(|| format!("migrating the state database to version {next}"))?;
-        tx.pragma_update(None, "user_version", next)?;
-        tx.commit()?;
     }
     Ok(())
 }

@@ -28,6 +28,9 @@ pub(super) enum Request {
     KvGet(String),
     KvSet(String, String),
     Note(String, String),
+    FailUnclaimed(Intent, String),
+    StaleIntents(jiff::Timestamp),
+    Prune(jiff::Timestamp),
 }
 
 pub(super) enum Response {
@@ -35,6 +38,8 @@ pub(super) enum Response {
     Done,
     Record(Option<Box<PostRecord>>),
     Value(Option<String>),
+    Records(Vec<PostRecord>),
+    Pruned(super::Pruned),
 }
 
 impl Request {
@@ -43,7 +48,7 @@ impl Request {
             Request::Claim(intents) => Response::Claims(
                 intents
                     .iter()
-                    .map(|intent| super::sql::claim_one(conn, intent))
+                    .map(|intent| super::sql::claim_in_savepoint(conn, intent))
                     .collect::<rusqlite::Result<_>>()?,
             ),
             Request::Record(key, outcome) => {
@@ -64,6 +69,14 @@ impl Request {
                 super::sql::kv_set(conn, &key, &value)?;
                 Response::Done
             }
+            Request::FailUnclaimed(intent, reason) => {
+                super::sql::fail_unclaimed(conn, &intent, &reason)?;
+                Response::Done
+            }
+            Request::StaleIntents(before) => {
+                Response::Records(super::sql::stale_intents(conn, before)?)
+            }
+            Request::Prune(before) => Response::Pruned(super::sql::prune(conn, before)?),
         })
     }
 }
@@ -165,6 +178,35 @@ impl SharedStore {
         self.ask(Request::Note(key.to_string(), reason.to_string()))
             .await
             .map(drop)
+    }
+
+    /// Records a slot the database never let us claim (it refused until the
+    /// grace window ended) as failed with `reason`, unless a row exists.
+    pub async fn fail_unclaimed(&self, intent: Intent, reason: &str) -> anyhow::Result<()> {
+        self.ask(Request::FailUnclaimed(intent, reason.to_string()))
+            .await
+            .map(drop)
+    }
+
+    /// Rows still in `intent` whose slot was due before `before`: left by
+    /// an earlier run, older than the loop looks back.
+    pub async fn stale_intents(&self, before: jiff::Timestamp) -> anyhow::Result<Vec<PostRecord>> {
+        match self.ask(Request::StaleIntents(before)).await? {
+            Response::Records(rows) => Ok(rows),
+            _ => Err(anyhow!(
+                "the state database answered a query with something else"
+            )),
+        }
+    }
+
+    /// Deletes finished rows and decided thank-yous older than `before`.
+    pub async fn prune(&self, before: jiff::Timestamp) -> anyhow::Result<super::Pruned> {
+        match self.ask(Request::Prune(before)).await? {
+            Response::Pruned(pruned) => Ok(pruned),
+            _ => Err(anyhow!(
+                "the state database answered a prune with something else"
+            )),
+        }
     }
 
     pub async fn kv_set(&self, key: &str, value: &str) -> anyhow::Result<()> {

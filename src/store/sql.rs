@@ -198,3 +198,79 @@ pub(super) fn kv_set(conn: &Connection, key: &str, value: &str) -> rusqlite::Res
     )?;
     Ok(())
 }
+
+/// Runs one claim in a savepoint, so a claim that fails (disk full, a
+/// constraint) is rolled back alone and reported as not recorded, while the
+/// batch's other claims still commit.
+pub(super) fn claim_in_savepoint(conn: &Connection, intent: &Intent) -> rusqlite::Result<Claim> {
+    conn.execute_batch("SAVEPOINT claim")?;
+    match claim_one(conn, intent) {
+        Ok(claim) => {
+            conn.execute_batch("RELEASE claim")?;
+            Ok(claim)
+        }
+        Err(err) => {
+            conn.execute_batch("ROLLBACK TO claim; RELEASE claim")?;
+            Ok(Claim::NotRecorded(err.to_string()))
+        }
+    }
+}
+
+/// Records a slot that could never be claimed (the database refused until
+/// its grace window ended) as failed, unless a row exists by now.
+pub(super) fn fail_unclaimed(
+    conn: &Connection,
+    intent: &Intent,
+    reason: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO posts (key, chat, occurrence, kind, n, account, due, state, attempts, \
+         reason, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'failed', 0, ?8, ?9) \
+         ON CONFLICT (key) DO NOTHING",
+    )?
+    .execute(params![
+        intent.key,
+        intent.chat,
+        intent.occurrence,
+        intent.kind,
+        intent.n,
+        intent.account,
+        intent.due.as_millisecond(),
+        reason,
+        now_ms()
+    ])?;
+    Ok(())
+}
+
+/// Rows still in `intent` whose slot was due before `before`.
+pub(super) fn stale_intents(
+    conn: &Connection,
+    before: Timestamp,
+) -> rusqlite::Result<Vec<PostRecord>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM posts WHERE state = 'intent' AND due < ?1 ORDER BY due"
+    ))?;
+    let rows = stmt.query_map([before.as_millisecond()], row_to_record)?;
+    rows.collect()
+}
+
+/// What [`prune`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub posts: usize,
+    pub thanks: usize,
+}
+
+/// Deletes finished post rows and decided thank-yous last touched before
+/// `before`; rows still in `intent` and tokens are kept.
+pub(super) fn prune(conn: &Connection, before: Timestamp) -> rusqlite::Result<Pruned> {
+    let posts = conn.execute(
+        "DELETE FROM posts WHERE state <> 'intent' AND updated_at < ?1",
+        [before.as_millisecond()],
+    )?;
+    let thanks = conn.execute(
+        "DELETE FROM kv WHERE key LIKE 'thanks/%' AND updated_at < ?1",
+        [before.as_millisecond()],
+    )?;
+    Ok(Pruned { posts, thanks })
+}

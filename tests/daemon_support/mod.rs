@@ -125,6 +125,8 @@ pub struct Fake {
     pub posted: Mutex<Vec<(String, Timestamp)>>,
     /// How long each post takes.
     pub delay: Duration,
+    /// How many more times `reconcile` cannot tell, per key.
+    pub unknown: Mutex<HashMap<String, u32>>,
 }
 
 impl Fake {
@@ -136,6 +138,7 @@ impl Fake {
             existing: Mutex::new(Vec::new()),
             posted: Mutex::new(Vec::new()),
             delay: Duration::ZERO,
+            unknown: Mutex::new(HashMap::new()),
         })
     }
 
@@ -147,6 +150,7 @@ impl Fake {
             existing: Mutex::new(Vec::new()),
             posted: Mutex::new(Vec::new()),
             delay,
+            unknown: Mutex::new(HashMap::new()),
         })
     }
 
@@ -155,6 +159,11 @@ impl Fake {
             .lock()
             .unwrap()
             .insert(key.into(), errors.into());
+    }
+
+    /// The next `times` reconciles of `key` answer "cannot tell".
+    pub fn unknown_next(&self, key: &str, times: u32) {
+        self.unknown.lock().unwrap().insert(key.into(), times);
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -214,6 +223,12 @@ impl Platform for Fake {
         self.calls.lock().unwrap().push(Call::Reconcile {
             key: post.key.into(),
         });
+        if let Some(left) = self.unknown.lock().unwrap().get_mut(post.key) {
+            if *left > 0 {
+                *left -= 1;
+                return Err(PostError::Transient("the timeline did not answer".into()));
+            }
+        }
         let found = self.existing.lock().unwrap().iter().any(|k| k == post.key);
         Ok(found.then(|| RemotePost {
             id: format!("id:{}", post.key),

@@ -231,7 +231,8 @@ fn page_meta(ids: &[&str], offset: usize, size: usize, total: usize) -> Value {
     meta
 }
 
-/// `GET /2/users/:id/tweets`: newest first, `start_time`, `pagination_token`.
+/// `GET /2/users/:id/tweets`: newest first, `start_time`, `end_time`,
+/// `pagination_token`.
 pub fn user_tweets(
     state: &FakeState,
     user: &FakeUser,
@@ -246,10 +247,12 @@ pub fn user_tweets(
         Err(e) => return e,
     };
     let start: Option<Timestamp> = param(query, "start_time").and_then(|s| s.parse().ok());
+    let end: Option<Timestamp> = param(query, "end_time").and_then(|s| s.parse().ok());
     let mut tweets: Vec<&Tweet> = state
         .tweets
         .iter()
         .filter(|t| start.is_none_or(|s| t.created_at >= s))
+        .filter(|t| end.is_none_or(|e| t.created_at <= e))
         .collect();
     tweets.reverse();
     let page: Vec<&Tweet> = tweets.iter().skip(offset).take(size).copied().collect();

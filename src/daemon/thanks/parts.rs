@@ -91,21 +91,18 @@ pub async fn send(poster: &Poster, job: &Job, part: Part<'_>, cancel: &Cancellat
     } = part;
     let mut intent = Intent::for_slot(&job.slot, &job.account);
     intent.key = key.to_string();
-    let claim = match poster.store.claim(vec![intent]).await {
-        Ok(claims) => match claims.into_iter().next() {
-            Some(claim) => claim,
-            None => return Sent::InDoubt,
-        },
-        Err(err) => {
-            warn!(%key, "cannot record the intent to post, so not posting it: {err:#}");
-            return Sent::InDoubt;
-        }
+    let claim = match claim(poster, job, intent, cancel).await {
+        Ok(claim) => claim,
+        Err(sent) => return sent,
     };
     let in_doubt = match claim {
         Claim::Fresh => false,
         Claim::InDoubt { .. } => true,
         Claim::Done(remote) => return Sent::Posted(remote),
-        Claim::Failed(reason) | Claim::Skipped(reason) | Claim::SkippedNow(reason) => {
+        Claim::Failed(reason)
+        | Claim::Skipped(reason)
+        | Claim::SkippedNow(reason)
+        | Claim::NotRecorded(reason) => {
             return Sent::Failed(reason);
         }
     };
@@ -129,6 +126,43 @@ pub async fn send(poster: &Poster, job: &Job, part: Part<'_>, cancel: &Cancellat
                 Outcome::Failed(reason) | Outcome::Skipped(reason) => Sent::Failed(reason.clone()),
             };
             record(poster, key, outcome, sent).await
+        }
+    }
+}
+
+/// Claims one part's key, trying again with backoff while the database
+/// refuses and the slot's grace window lasts; nothing is posted unclaimed.
+async fn claim(
+    poster: &Poster,
+    job: &Job,
+    intent: Intent,
+    cancel: &CancellationToken,
+) -> Result<Claim, Sent> {
+    let mut attempt = 0;
+    loop {
+        let err = match poster.store.claim(vec![intent.clone()]).await {
+            Ok(claims) => match claims.into_iter().next() {
+                Some(Claim::NotRecorded(err)) => err,
+                Some(claim) => return Ok(claim),
+                None => "the state database answered no claim".to_string(),
+            },
+            Err(err) => format!("{err:#}"),
+        };
+        let at = poster.retry.backoff(attempt, poster.clock.now());
+        if at > job.deadline {
+            let reason = format!(
+                "the state database refused to record the intent until the grace window \
+                 ended ({err}), so it was never posted"
+            );
+            if let Err(err) = poster.store.fail_unclaimed(intent, &reason).await {
+                warn!("{reason}; recording that failed too: {err:#}");
+            }
+            return Err(Sent::Failed(reason));
+        }
+        warn!(key = %intent.key, "cannot record the intent to post ({err}); trying again at {at}");
+        attempt += 1;
+        if !poster.clock.wait_until(at, cancel).await {
+            return Err(Sent::InDoubt);
         }
     }
 }

@@ -55,8 +55,18 @@ pub const DEFAULT_API_BASE: &str = "https://api.x.com";
 pub struct XAccount {
     name: String,
     api: Api,
+    /// Who the account is: asked once (at start-up), then kept, so a
+    /// reconcile never spends a `/2/users/me` call.
     me: tokio::sync::OnceCell<Identity>,
+    /// When each key was last sent from this process, for the timeline's
+    /// lag (see [`TIMELINE_LAG`]).
+    sent: Mutex<std::collections::HashMap<String, Timestamp>>,
 }
+
+/// How long a just-created post may be missing from the account's own
+/// timeline: a reconcile this soon after a send that timed out answers
+/// "unknown" (asked again with backoff) rather than "not posted".
+pub const TIMELINE_LAG: jiff::SignedDuration = jiff::SignedDuration::from_secs(5);
 
 impl XAccount {
     /// Reads the account's credentials from `settings` (see the module docs),
@@ -92,6 +102,7 @@ impl XAccount {
                 quota: Mutex::new(None),
             },
             me: tokio::sync::OnceCell::new(),
+            sent: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -228,10 +239,23 @@ impl Platform for XAccount {
             // normally called whoami at start-up already.
             let _ = self.whoami().await;
         }
-        let body = self
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.insert(post.key.to_string(), self.api.clock.now());
+        }
+        let answer = self
             .api
             .send(&Call::post_json("/2/tweets", create_body(post)))
-            .await?;
+            .await;
+        if let Err(PostError::Transient(why)) = &answer {
+            // X answered with a 5xx status: the timeline is current, so
+            // no lag allowance (that is for timeouts and lost answers).
+            if why.starts_with("X answered 5") {
+                if let Ok(mut sent) = self.sent.lock() {
+                    sent.remove(post.key);
+                }
+            }
+        }
+        let body = answer?;
         let created: Data<Created> = serde_json::from_slice(&body).map_err(|e| {
             // The post exists but its id is unknown: in doubt, reconcile.
             PostError::Transient(format!(
@@ -247,7 +271,20 @@ impl Platform for XAccount {
 
     async fn reconcile(&self, post: &OutgoingPost<'_>) -> Result<Option<RemotePost>, PostError> {
         let me = self.whoami().await?;
-        let found = reconcile::find_own_post(&self.api, &me.id, post.text, post.due).await?;
+        let found =
+            reconcile::find_own_post(&self.api, &me.id, post.text, post.due, post.window_end)
+                .await?;
+        if found.is_none() {
+            let last_sent = self.sent.lock().ok().and_then(|s| s.get(post.key).copied());
+            if let Some(at) = last_sent {
+                let since = self.api.clock.now().duration_since(at);
+                if since < TIMELINE_LAG {
+                    return Err(PostError::Transient(format!(
+                        "not on the timeline {since:#} after sending, which may be X's lag"
+                    )));
+                }
+            }
+        }
         Ok(found.map(|id| RemotePost {
             url: Some(self.post_url(&id)),
             id,
@@ -342,6 +379,7 @@ mod tests {
             reply_to: Some(&parent),
             thread_root: Some(&parent),
             due: Timestamp::UNIX_EPOCH,
+            window_end: Timestamp::UNIX_EPOCH,
         };
         assert_eq!(
             create_body(&post),

@@ -178,13 +178,50 @@ impl Session {
         Ok(())
     }
 
+    /// Another process (`tweetchat auth x`, `transcript --refetch`) may have
+    /// refreshed since this one last looked: take the stored pair when it
+    /// differs from ours. `Some` when its access token is still good.
+    fn adopt_stored(&self, state: &mut State, clock: &Clock) -> Option<Secret> {
+        if state.unsaved.is_some() {
+            return None;
+        }
+        let stored = match self.store.load(&self.account) {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return None,
+            Err(err) => {
+                tracing::warn!(account = %self.account, "cannot read the stored X tokens again: {err:#}");
+                return None;
+            }
+        };
+        if stored.refresh_token == state.refresh {
+            return None;
+        }
+        tracing::info!(account = %self.account, "using the X tokens another process stored");
+        state.refresh = stored.refresh_token;
+        state.access = Some((stored.access_token.clone(), stored.expires_at));
+        (clock.now() + EXPIRY_MARGIN < stored.expires_at).then_some(stored.access_token)
+    }
+
     async fn refresh(
         &self,
         state: &mut State,
         http: &reqwest::Client,
         clock: &Clock,
     ) -> Result<Secret, PostError> {
-        let issued = self.request_refresh(&state.refresh, http).await?;
+        if let Some(token) = self.adopt_stored(state, clock) {
+            return Ok(token);
+        }
+        let issued = match self.request_refresh(&state.refresh, http).await {
+            Ok(issued) => issued,
+            Err(err) => {
+                // Lost a race with another process's refresh: its pair is
+                // stored by now, and ours is spent.
+                if let Some(token) = self.adopt_stored(state, clock) {
+                    return Ok(token);
+                }
+                return Err(err);
+            }
+        };
         let tokens = StoredTokens {
             access_token: Secret::new(issued.access_token),
             // Without `offline.access` X sends no new refresh token; the old

@@ -19,8 +19,16 @@ use crate::platform::PostError;
 pub const MARGIN: SignedDuration = SignedDuration::from_mins(10);
 
 /// Pages of 100 to read at most: a chat account posts a few dozen times
-/// around a chat, so 500 posts is far past any real case.
+/// around a chat, so 500 posts in one slot's window is far past any real
+/// case; when they run out the answer is "unknown", not "not posted".
 const MAX_PAGES: usize = 5;
+
+/// How long after the window's end a post may still have been created (the
+/// last attempt starts before it and takes one request's time).
+const END_MARGIN: SignedDuration = SignedDuration::from_mins(2);
+
+/// X refuses an `end_time` less than this before the request.
+const END_TIME_MIN_AGE: SignedDuration = SignedDuration::from_secs(10);
 
 /// The text as X would store it, with URLs masked, for comparison.
 pub fn normalize(text: &str) -> String {
@@ -62,17 +70,22 @@ struct Meta {
     next_token: Option<String>,
 }
 
-/// The id of the account's own post with `text`, created since
-/// `due - MARGIN`, if there is one.
+/// The id of the account's own post with `text`, created between
+/// `due - MARGIN` and `window_end + END_MARGIN`, if there is one; `Err`
+/// when it cannot tell (the pages ran out, a request failed).
 pub async fn find_own_post(
     api: &Api,
     user_id: &str,
     text: &str,
     due: Timestamp,
+    window_end: Timestamp,
 ) -> Result<Option<String>, PostError> {
     let wanted = normalize(text);
     let path = format!("/2/users/{user_id}/tweets");
     let start = super::search::x_time(due - MARGIN);
+    let end = window_end.saturating_add(END_MARGIN).unwrap_or(window_end);
+    // A window still open is read up to now (X refuses a future end_time).
+    let end = (end < api.clock.now() - END_TIME_MIN_AGE).then(|| super::search::x_time(end));
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let mut query = vec![
@@ -80,6 +93,9 @@ pub async fn find_own_post(
             ("start_time".to_string(), start.clone()),
             ("tweet.fields".to_string(), "created_at".to_string()),
         ];
+        if let Some(end) = &end {
+            query.push(("end_time".to_string(), end.clone()));
+        }
         if let Some(t) = &token {
             query.push(("pagination_token".to_string(), t.clone()));
         }
@@ -95,11 +111,10 @@ pub async fn find_own_post(
             None => return Ok(None),
         }
     }
-    tracing::warn!(
-        pages = MAX_PAGES,
-        "stopped looking for an in-doubt post after {MAX_PAGES} pages of the account's timeline"
-    );
-    Ok(None)
+    Err(PostError::Transient(format!(
+        "still not found after {MAX_PAGES} pages of the account's timeline in the slot's \
+         window, so whether it went out is unknown"
+    )))
 }
 
 #[cfg(test)]
