@@ -28,6 +28,7 @@ pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let mut report = load_paths(&paths);
     if let Some(settings) = &settings {
+        link_calendars(&mut report, settings);
         check_accounts(&mut report, settings);
     }
     print(&report);
@@ -47,6 +48,42 @@ fn settings(config_dir: &Path) -> anyhow::Result<Option<Settings>> {
     Settings::load(config_dir)
         .map(Some)
         .with_context(|| format!("reading the settings in {}", config_dir.display()))
+}
+
+/// Points `{calendar}` where the daemon will, so lengths count the real
+/// link; a chat that uses it with nowhere to link to is invalid, and one
+/// that links to the bare listener gets a warning.
+fn link_calendars(report: &mut LoadReport, settings: &Settings) {
+    let base = settings.http.public_base();
+    let plans = std::mem::take(&mut report.plans);
+    for mut plan in plans {
+        if !crate::plan::uses_calendar(&plan) {
+            report.plans.push(plan);
+            continue;
+        }
+        let Some(base) = &base else {
+            report.errors.push(
+                Diagnostic::new(
+                    &plan.source,
+                    0,
+                    0,
+                    "`{calendar}` has no address to link to: [http] public_url and [http] listen are both empty",
+                )
+                .help("set [http] public_url to where participants reach the pages, such as \"https://chats.example.org\""),
+            );
+            continue;
+        };
+        if settings.http.public_url.is_empty() {
+            eprintln!(
+                "warning: {}: `{{calendar}}` links to {base}/chats/{}.ics, the daemon's own listener; \
+                 set [http] public_url to the address participants can reach",
+                plan.source.display(),
+                plan.id
+            );
+        }
+        crate::plan::set_calendar_base(&mut plan, base);
+        report.plans.push(plan);
+    }
 }
 
 /// Adds account and length problems; a plan with any is no longer valid.

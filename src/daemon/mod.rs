@@ -106,7 +106,15 @@ pub struct Daemon {
     pub stop_when_done: bool,
     /// Where thanks slots write transcripts (`transcripts/CHAT/DATE.*`).
     pub state_dir: std::path::PathBuf,
+    /// What `{calendar}` links to: `[http] public_url` (or the listener).
+    pub calendar_base: Option<String>,
+    /// Where every rescan that changed something publishes the plans (the
+    /// chat pages read them from here).
+    pub loaded: Option<LoadedPlansSender>,
 }
+
+/// The sending side of [`crate::http::pages::LoadedPlans`].
+pub type LoadedPlansSender = tokio::sync::watch::Sender<Arc<Vec<Arc<ChatPlan>>>>;
 
 impl Daemon {
     /// A daemon with the settings' accounts, grace windows and rescan
@@ -134,6 +142,8 @@ impl Daemon {
             retry: RetryPolicy::default(),
             stop_when_done: false,
             state_dir: settings.state_dir.clone(),
+            calendar_base: settings.http.public_base(),
+            loaded: None,
         }
     }
 
@@ -219,6 +229,10 @@ fn rescan(daemon: &mut Daemon, timetable: &mut timetable::Timetable, now: Timest
         metrics.set_invalid_files(found.invalid);
     }
     if let Some(plans) = found.plans {
+        let plans = with_calendar_links(plans, daemon.calendar_base.as_deref());
+        if let Some(loaded) = &daemon.loaded {
+            loaded.send_replace(Arc::new(plans.clone()));
+        }
         let chats = plans.len();
         if let Some(metrics) = &daemon.metrics {
             metrics.set_chats_loaded(chats);
@@ -247,4 +261,19 @@ fn rescan(daemon: &mut Daemon, timetable: &mut timetable::Timetable, now: Timest
         micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "chats folder rescanned"
     );
+}
+
+/// Points `{calendar}` at `base` in the plans that use it (only those are
+/// copied; the others stay shared with the chats folder).
+fn with_calendar_links(plans: Vec<Arc<ChatPlan>>, base: Option<&str>) -> Vec<Arc<ChatPlan>> {
+    let Some(base) = base else { return plans };
+    plans
+        .into_iter()
+        .map(|mut plan| {
+            if crate::plan::uses_calendar(&plan) {
+                crate::plan::set_calendar_base(Arc::make_mut(&mut plan), base);
+            }
+            plan
+        })
+        .collect()
 }

@@ -68,6 +68,7 @@ pub fn build(mut r: Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, Ve
             .map_or(defaults::QUESTION_FORMAT.to_string(), |f| f.value.clone()),
         wrapup: text_or(&chat.wrapup, defaults::WRAPUP),
         thanks,
+        calendar_url: None,
         spans: spans(chat),
     })
 }

@@ -14,6 +14,7 @@
 //! writer and commits whatever requests are waiting in a single transaction
 //! (group commit), so 200 slots due in the same second cost one fsync, not 200.
 
+mod results;
 mod schema;
 mod shared;
 mod sql;
@@ -30,6 +31,7 @@ use crate::platform::RemotePost;
 use crate::schedule::Slot;
 use sql::{COLUMNS, claim_one, kv_get, kv_set, lookup, record, release, row_to_record};
 
+pub use results::ResultsReader;
 pub use shared::SharedStore;
 
 /// The database file inside `state_dir`.
