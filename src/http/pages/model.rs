@@ -45,7 +45,7 @@ impl ChatSummary {
             ),
         };
         Self {
-            id: plan.id.clone(),
+            id: plan.id.to_string(),
             title: plan.title.clone(),
             hashtag: plan.hashtag.clone(),
             zone_name: plan.zone_name.clone(),
@@ -203,7 +203,7 @@ pub fn chat_view(
             let date = start.date();
             let file = state_dir
                 .join("transcripts")
-                .join(&plan.id)
+                .join(plan.id.as_str())
                 .join(format!("{date}.html"));
             PastView {
                 at: start.timestamp(),
