@@ -46,6 +46,8 @@ pub enum Command {
     Count(CountArgs),
     /// Upcoming slots and recent results from the state database.
     Status(StatusArgs),
+    /// Write a chat's calendar (.ics), the file the daemon serves at /chats/CHAT.ics.
+    Calendar(CalendarArgs),
     /// Rebuild one occurrence's transcript (JSON, Markdown, HTML).
     Transcript(TranscriptArgs),
     /// Call the daemon's /healthz; exit 0 healthy, 1 not (for HEALTHCHECK).
@@ -157,6 +159,21 @@ pub struct TranscriptArgs {
     #[arg(long)]
     pub refetch: bool,
     /// State folder (overrides the `state_dir` setting).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CalendarArgs {
+    /// Chat id (file name without .yaml).
+    pub chat: String,
+    /// Write the file here instead of to standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Chats folder (overrides the `chats_dir` setting).
+    #[arg(long)]
+    pub chats: Option<PathBuf>,
+    /// State folder, where the calendar's version is kept (overrides the `state_dir` setting).
     #[arg(long)]
     pub state: Option<PathBuf>,
 }

@@ -17,6 +17,7 @@
 //! - [`thanks`] decides who took part in an occurrence (from the hashtag
 //!   search) and which questions they answered; [`transcript`] builds and
 //!   writes the JSON, Markdown and HTML transcript from the same search.
+//! - [`calendar`] writes a chat as an RFC 5545 `.ics` file for participants.
 //! - [`daemon`] is the long-running loop: sleep until the next slot, claim it,
 //!   post it, record it; reload plans; stop gracefully.
 //! - [`settings`], [`telemetry`], [`http`] are the operator's side: layered
@@ -28,6 +29,7 @@
 //!   over the cores; [`memory`] gives memory freed after a load back.
 //! - [`cli`] maps the command line onto all of the above; `main.rs` only calls it.
 
+pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -33,6 +33,10 @@ pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     let accounts = settings
         .as_ref()
         .map(|s| (account_limits(s), s.default_accounts.as_slice()));
+    let link = settings.as_ref().map(|s| CalendarLink {
+        base: s.http.public_base(),
+        public: !s.http.public_url.is_empty(),
+    });
     let now = jiff::Timestamp::now();
     // One parallel pass: each file is read, validated, checked against the
     // accounts and given its next occurrence by the same worker.
@@ -40,6 +44,7 @@ pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
         check_file(
             file,
             accounts.as_ref().map(|(a, d)| (a.as_slice(), *d)),
+            link.as_ref(),
             now,
         )
     });
@@ -86,9 +91,13 @@ fn account_limits(settings: &Settings) -> Vec<AccountLimit> {
 fn check_file(
     file: &Path,
     accounts: Option<(&[AccountLimit], &[String])>,
+    link: Option<&CalendarLink>,
     now: jiff::Timestamp,
 ) -> Result<String, Vec<Diagnostic>> {
-    let (plan, spans) = load_file_spanned(file)?;
+    let (mut plan, spans) = load_file_spanned(file)?;
+    if let Some(link) = link {
+        link_calendar(&mut plan, link)?;
+    }
     if let Some((accounts, default_accounts)) = accounts {
         let diags = check_against_accounts(&plan, &spans, accounts, default_accounts, now);
         if !diags.is_empty() {
@@ -101,6 +110,43 @@ fn check_file(
         plan.source.display(),
         next(&plan, now)
     ))
+}
+
+/// Where `{calendar}` links, from the settings.
+struct CalendarLink {
+    base: Option<String>,
+    /// `public_url` is set (not only the listener).
+    public: bool,
+}
+
+/// Points `{calendar}` where the daemon will, so lengths count the real
+/// link; a chat that uses it with nowhere to link to is invalid, and one
+/// that links to the bare listener gets a warning.
+fn link_calendar(plan: &mut ChatPlan, link: &CalendarLink) -> Result<(), Vec<Diagnostic>> {
+    if !crate::plan::uses_calendar(plan) {
+        return Ok(());
+    }
+    let Some(base) = &link.base else {
+        return Err(vec![
+            Diagnostic::new(
+                &plan.source,
+                0,
+                0,
+                "`{calendar}` has no address to link to: [http] public_url and [http] listen are both empty",
+            )
+            .help("set [http] public_url to where participants reach the pages, such as \"https://chats.example.org\""),
+        ]);
+    };
+    if !link.public {
+        eprintln!(
+            "warning: {}: `{{calendar}}` links to {base}/chats/{}.ics, the daemon's own listener; \
+             set [http] public_url to the address participants can reach",
+            plan.source.display(),
+            plan.id
+        );
+    }
+    crate::plan::set_calendar_base(plan, base);
+    Ok(())
 }
 
 fn print(report: &LoadReport, valid: &[String]) {

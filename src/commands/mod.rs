@@ -1,6 +1,7 @@
 //! One file per subcommand: load what it needs, call the library, print.
 
 pub mod auth;
+pub mod calendar;
 pub mod check;
 pub mod count;
 pub mod healthcheck;
@@ -20,6 +21,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&config_dir, args),
         Command::Check(args) => check::run(&config_dir, args),
+        Command::Calendar(args) => calendar::run(&config_dir, args),
         Command::Plan(args) => plan::run(&config_dir, args),
         Command::Rehearse(args) => rehearse::run(&config_dir, args),
         Command::Count(args) => count::run(args),

@@ -58,7 +58,12 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
         args.paths
     };
 
-    let report = plan::load_paths(&paths);
+    let mut report = plan::load_paths(&paths);
+    if let Some(base) = settings.http.public_base() {
+        for plan in &mut report.plans {
+            plan::set_calendar_base(plan, &base);
+        }
+    }
     for diagnostic in &report.errors {
         eprintln!("{}", super::check::render(diagnostic));
     }

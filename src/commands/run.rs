@@ -1,7 +1,7 @@
 //! `tweetchat run`: the daemon.
 //!
 //! Wiring only: settings, logs, the state database, one platform per
-//! account, `/healthz` and `/metrics`, signals (SIGTERM/SIGINT stop,
+//! account, `/healthz`, `/metrics` and the chat pages, signals (SIGTERM/SIGINT stop,
 //! SIGHUP rescans the chats folder now), then [`daemon::run`] until shutdown.
 //! Exit 0 on a clean shutdown; 3 when it cannot start.
 
@@ -19,6 +19,7 @@ use crate::cli::RunArgs;
 use crate::clock::Clock;
 use crate::daemon::accounts::{AccountContext, StateTokens, build_accounts, verify_accounts};
 use crate::daemon::{self, Chats, Daemon};
+use crate::http::pages::Pages;
 use crate::http::{self, Health, HttpState, Metrics};
 use crate::settings::Settings;
 use crate::store::{SharedStore, StateLock, Store};
@@ -61,10 +62,20 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
     let metrics = Arc::new(Metrics::default());
     let health = Arc::new(Health::new(settings.rescan_interval * 3));
-    let http_server = start_http(&settings, &metrics, &health, &clock, &shutdown).await?;
+    let (loaded, plans) = tokio::sync::watch::channel(Arc::new(Vec::new()));
+    let mut pages = Pages::new(&settings, plans, clock.clone());
+    pages.store = Some(shared.clone());
+    let http = HttpParts {
+        metrics: &metrics,
+        health: &health,
+        clock: &clock,
+        pages: Arc::new(pages),
+    };
+    let http_server = start_http(&settings, http, &shutdown).await?;
 
     let chats = Chats::folder(&settings.chats_dir);
     let mut daemon = Daemon::new(&settings, clock, shared, accounts, chats);
+    daemon.loaded = Some(loaded);
     daemon.reload = reload;
     daemon.metrics = Some(metrics);
     daemon.health = Some(health);
@@ -88,11 +99,17 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     result
 }
 
+/// What the HTTP listener serves.
+struct HttpParts<'a> {
+    metrics: &'a Arc<Metrics>,
+    health: &'a Arc<Health>,
+    clock: &'a Clock,
+    pages: Arc<Pages>,
+}
+
 async fn start_http(
     settings: &Settings,
-    metrics: &Arc<Metrics>,
-    health: &Arc<Health>,
-    clock: &Clock,
+    parts: HttpParts<'_>,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     let listen = settings.http.listen.trim();
@@ -103,16 +120,17 @@ async fn start_http(
         .await
         .with_context(|| format!("listening on http.listen = {listen}"))?;
     if let Ok(bound) = listener.local_addr() {
-        info!(listen = %bound, "serving /healthz and /metrics");
+        info!(listen = %bound, "serving /healthz, /metrics and the chat pages at http://{bound}/");
     }
     let state = HttpState {
-        metrics: metrics.clone(),
-        health: health.clone(),
-        clock: clock.clone(),
+        metrics: parts.metrics.clone(),
+        health: parts.health.clone(),
+        clock: parts.clock.clone(),
     };
     let shutdown = shutdown.clone();
+    let pages = Some(parts.pages);
     Ok(Some(tokio::spawn(async move {
-        if let Err(err) = http::serve(listener, state, shutdown).await {
+        if let Err(err) = http::serve_with_pages(listener, state, pages, shutdown).await {
             error!("the HTTP listener stopped: {err:#}");
         }
     })))

@@ -117,7 +117,7 @@ fn open_account(
 }
 
 /// The chat file `chats_dir/CHAT.yaml` (or `.yml`), validated.
-fn load_chat(chats_dir: &Path, chat: &str) -> anyhow::Result<ChatPlan> {
+pub(super) fn load_chat(chats_dir: &Path, chat: &str) -> anyhow::Result<ChatPlan> {
     transcript::check_chat_id(chat)?;
     let path = ["yaml", "yml"]
         .iter()

@@ -121,7 +121,15 @@ pub struct Daemon {
     /// Finished records and outbox lines older than this are pruned (at
     /// start, then daily); `None` keeps everything.
     pub retention: Option<Duration>,
+    /// What `{calendar}` links to: `[http] public_url` (or the listener).
+    pub calendar_base: Option<String>,
+    /// Where every rescan that changed something publishes the plans (the
+    /// chat pages read them from here).
+    pub loaded: Option<LoadedPlansSender>,
 }
+
+/// The sending side of [`crate::http::pages::LoadedPlans`].
+pub type LoadedPlansSender = tokio::sync::watch::Sender<Arc<Vec<Arc<ChatPlan>>>>;
 
 impl Daemon {
     /// A daemon with the settings' accounts, grace windows and rescan
@@ -150,6 +158,8 @@ impl Daemon {
             stop_when_done: false,
             state_dir: settings.state_dir.clone(),
             retention: Some(settings.retention),
+            calendar_base: settings.http.public_base(),
+            loaded: None,
         }
     }
 
@@ -410,8 +420,12 @@ fn apply_rescan(
     if let Some(metrics) = &daemon.metrics {
         metrics.set_invalid_files(found.invalid);
     }
-    if let Some(changes) = found.changes {
+    if let Some(mut changes) = found.changes {
+        changes.updated = with_calendar_links(changes.updated, daemon.calendar_base.as_deref());
         timetable.apply(changes, daemon.timeline.as_ref(), now);
+        if let Some(loaded) = &daemon.loaded {
+            loaded.send_replace(Arc::new(timetable.plans()));
+        }
         let chats = timetable.chats();
         if let Some(metrics) = &daemon.metrics {
             metrics.set_chats_loaded(chats);
@@ -442,4 +456,19 @@ fn apply_rescan(
         apply_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "chats folder rescanned"
     );
+}
+
+/// Points `{calendar}` at `base` in the plans that use it (only those are
+/// copied; the others stay shared with the chats folder).
+fn with_calendar_links(plans: Vec<Arc<ChatPlan>>, base: Option<&str>) -> Vec<Arc<ChatPlan>> {
+    let Some(base) = base else { return plans };
+    plans
+        .into_iter()
+        .map(|mut plan| {
+            if crate::plan::uses_calendar(&plan) {
+                crate::plan::set_calendar_base(Arc::make_mut(&mut plan), base);
+            }
+            plan
+        })
+        .collect()
 }

@@ -59,6 +59,11 @@ impl Timetable {
         self.plans.get(chat)
     }
 
+    /// Every loaded plan (shared, not copied), for the chat pages.
+    pub fn plans(&self) -> Vec<Arc<ChatPlan>> {
+        self.plans.values().cloned().collect()
+    }
+
     /// Replaces every plan and rebuilds the pending slots from
     /// `now - lookback`, leaving out what this process already dispatched.
     pub fn replace_plans(

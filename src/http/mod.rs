@@ -1,4 +1,4 @@
-//! `/healthz` and `/metrics` for operators.
+//! `/healthz` and `/metrics` for operators, and the chat pages ([`pages`]).
 //!
 //! [`Metrics`] is a small hand-written Prometheus registry; [`Health`] says
 //! whether the scheduler loop is alive (it beats on every wake-up, at least
@@ -6,6 +6,7 @@
 //! cancellation token, so tests run it on port 0 and stop it without signals.
 
 mod metrics;
+pub mod pages;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -100,10 +101,24 @@ pub async fn serve(
     state: HttpState,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let app = axum::Router::new()
+    serve_with_pages(listener, state, None, shutdown).await
+}
+
+/// [`serve`], plus the chat pages when `pages` is given.
+pub async fn serve_with_pages(
+    listener: tokio::net::TcpListener,
+    state: HttpState,
+    pages: Option<Arc<pages::Pages>>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut app = axum::Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state);
+    if let Some(pages) = pages {
+        app = app.merge(pages::routes(pages));
+    }
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await

@@ -94,7 +94,7 @@ pub const ANNOUNCE: &[Key] = &[
         name: "text",
         shape: Shape::Text,
         need: Need::Optional,
-        about: "The announcement. Placeholders: {title}, {hashtag}, {time}, {times}, {date}.",
+        about: "The announcement. Placeholders: {title}, {hashtag}, {time}, {times}, {date}, {calendar}.",
         default: Fallback::Text(defaults::ANNOUNCE),
         example: "\"Tomorrow: {title} at {times}. {hashtag}\"",
     },
@@ -116,7 +116,7 @@ pub const QUESTION: &[Key] = &[
         shape: Shape::Text,
         need: Need::Required,
         about: "The question; posted through `question_format`. \
-                Placeholders: {title}, {hashtag}, {time}, {times}, {date}.",
+                Placeholders: {title}, {hashtag}, {time}, {times}, {date}, {calendar}.",
         default: Fallback::None,
         example: "What brought you here?",
     },
@@ -137,7 +137,7 @@ pub const THANKS: &[Key] = &[
         shape: Shape::Text,
         need: Need::Optional,
         about: "The thank-you. Placeholders: {mentions} (the participants), {title}, \
-                {hashtag}, {time}, {times}, {date}.",
+                {hashtag}, {time}, {times}, {date}, {calendar}.",
         default: Fallback::Text(defaults::THANKS),
         example: "\"Thank you so much to everyone who joined {hashtag} today: {mentions}\"",
     },
@@ -268,7 +268,7 @@ pub const TOP: &[Key] = &[
         shape: Shape::Switch(&Shape::Text),
         need: Need::Optional,
         about: "Posted at the start; `false` turns it off. Placeholders: {title}, {hashtag}, \
-                {time}, {times}, {date}.",
+                {time}, {times}, {date}, {calendar}.",
         default: Fallback::Text(defaults::WELCOME),
         example: "\"Welcome to {title}!\"",
     },
@@ -285,7 +285,7 @@ pub const TOP: &[Key] = &[
         name: "question_format",
         shape: Shape::Text,
         need: Need::Optional,
-        about: "How a question is posted. Placeholders: {n}, {text}, {title}, {hashtag}, {time}, {times}, {date}.",
+        about: "How a question is posted. Placeholders: {n}, {text}, {title}, {hashtag}, {time}, {times}, {date}, {calendar}.",
         default: Fallback::Text(defaults::QUESTION_FORMAT),
         example: "\"Q{n}. {text} {hashtag}\"",
     },
@@ -294,7 +294,7 @@ pub const TOP: &[Key] = &[
         shape: Shape::Switch(&Shape::Text),
         need: Need::Optional,
         about: "Posted at the end; `false` turns it off. Placeholders: {title}, {hashtag}, \
-                {time}, {times}, {date}.",
+                {time}, {times}, {date}, {calendar}.",
         default: Fallback::Text(defaults::WRAPUP),
         example: "\"That's a wrap!\"",
     },

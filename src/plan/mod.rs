@@ -194,6 +194,34 @@ pub struct ChatPlan {
     /// Template posted at the end; `None` when turned off.
     pub wrapup: Option<Text>,
     pub thanks: Option<Thanks>,
+    /// What `{calendar}` becomes: the public address of this chat's `.ics`
+    /// file. The file does not know the settings, so whoever does fills it
+    /// in with [`set_calendar_base`]; `None` until then.
+    pub calendar_url: Option<String>,
+}
+
+/// Points `{calendar}` at `base` (the settings' public address, without a
+/// trailing `/`): `BASE/chats/ID.ics`.
+pub fn set_calendar_base(plan: &mut ChatPlan, base: &str) {
+    let base = base.trim_end_matches('/');
+    plan.calendar_url = Some(format!("{base}/chats/{}.ics", plan.id.as_str()));
+}
+
+/// Whether any template of `plan` uses `{calendar}`.
+pub fn uses_calendar(plan: &ChatPlan) -> bool {
+    let mut templates = plan
+        .announce
+        .iter()
+        .map(|a| &*a.text)
+        .chain(plan.questions.iter().map(|q| &*q.text))
+        .chain([&*plan.question_format])
+        .chain(plan.welcome.as_deref())
+        .chain(plan.wrapup.as_deref())
+        .chain(plan.thanks.as_ref().map(|t| &*t.text));
+    templates.any(|t| {
+        crate::text::template::placeholders(t)
+            .is_ok_and(|uses| uses.iter().any(|u| u.name == "calendar"))
+    })
 }
 
 /// Locations of a plan's texts in its file, so later checks (post length

@@ -10,7 +10,7 @@ use super::raw::{At, RawChat, Reader, Toggle};
 use crate::text::template::{PLACEHOLDERS, placeholders};
 
 /// Placeholders every template may use.
-pub const COMMON: &[&str] = &["title", "hashtag", "time", "times", "date"];
+pub const COMMON: &[&str] = &["title", "hashtag", "time", "times", "date", "calendar"];
 /// Every placeholder any template knows.
 pub const ALL: &[&str] = &PLACEHOLDERS;
 

@@ -80,6 +80,7 @@ pub fn build_spanned(
             }),
         wrapup: text_or(&chat.wrapup, defaults::WRAPUP),
         thanks,
+        calendar_url: None,
     };
     Ok((plan, spans(chat)))
 }

@@ -171,6 +171,7 @@ impl<'p> OccurrenceText<'p> {
             n: None,
             text: None,
             mentions: None,
+            calendar: self.plan.calendar_url.as_deref(),
         }
     }
 

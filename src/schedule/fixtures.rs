@@ -36,6 +36,7 @@ pub fn bare(zone: &str, when: When) -> ChatPlan {
         question_format: "Q{n}. {text} {hashtag}".into(),
         wrapup: None,
         thanks: None,
+        calendar_url: None,
     }
 }
 

@@ -149,7 +149,7 @@ fn api_base(field: &Field) -> Result<String, String> {
 }
 
 /// `key` inline or `key_file`; both at once is ambiguous and an error.
-fn read_secret(table: &mut Table, key: &str) -> Result<Option<Secret>, String> {
+pub(super) fn read_secret(table: &mut Table, key: &str) -> Result<Option<Secret>, String> {
     let inline = table.take(key);
     let file = table.take(&format!("{key}_file"));
     match (inline, file) {

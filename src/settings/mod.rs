@@ -80,6 +80,24 @@ pub struct Settings {
 pub struct HttpSettings {
     /// `host:port`; empty turns the listener off.
     pub listen: String,
+    /// Where participants reach the public pages (`https://chats.example.org`,
+    /// no trailing `/`); empty: `http://` + `listen`. `{calendar}` links here.
+    pub public_url: String,
+    /// Opens the operator pages (results, account names) from anywhere; without
+    /// it they answer only direct loopback requests.
+    pub operator_token: Option<Secret>,
+}
+
+impl HttpSettings {
+    /// The address `{calendar}` and the pages' links start with: `public_url`,
+    /// else the listener's own address; `None` without either.
+    pub fn public_base(&self) -> Option<String> {
+        if !self.public_url.is_empty() {
+            return Some(self.public_url.clone());
+        }
+        let listen = self.listen.trim();
+        (!listen.is_empty()).then(|| format!("http://{listen}"))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,8 +298,36 @@ fn read_http(mut table: Table, problems: &mut Vec<String>) -> Option<HttpSetting
             )))
         }
     });
-    reject_unknown(table, "listen", problems);
-    Some(HttpSettings { listen: listen? })
+    let public_url = required(&mut table, "public_url", problems, public_url);
+    let operator_token = account::read_secret(&mut table, "operator_token")
+        .map_err(|e| problems.push(e))
+        .ok();
+    reject_unknown(
+        table,
+        "listen, public_url, operator_token, operator_token_file",
+        problems,
+    );
+    Some(HttpSettings {
+        listen: listen?,
+        public_url: public_url?,
+        operator_token: operator_token?,
+    })
+}
+
+/// `""`, or an `http(s)://` address without query or fragment; kept without
+/// its trailing `/`.
+fn public_url(field: &Field) -> Result<String, String> {
+    let url = field.string()?;
+    let url = url.trim().trim_end_matches('/');
+    let scheme = url.starts_with("http://") || url.starts_with("https://");
+    if url.is_empty() || (scheme && !url.contains(['?', '#', ' ', '"', '<', '>'])) {
+        Ok(url.to_string())
+    } else {
+        Err(field.error(format!(
+            "expected the public address of the pages such as \"https://chats.example.org\" \
+             (or \"\" for the listener's own), found `{url}`"
+        )))
+    }
 }
 
 fn read_log(mut table: Table, problems: &mut Vec<String>) -> Option<LogSettings> {
@@ -358,6 +404,10 @@ impl fmt::Display for Settings {
         writeln!(f, "rescan_interval = \"{}\"", human(self.rescan_interval))?;
         writeln!(f, "retention = \"{}\"", human(self.retention))?;
         writeln!(f, "[http]\nlisten = {:?}", self.http.listen)?;
+        writeln!(f, "public_url = {:?}", self.http.public_url)?;
+        if self.http.operator_token.is_some() {
+            writeln!(f, "operator_token = \"***\"")?;
+        }
         let format = match self.log.format {
             LogFormat::Pretty => "pretty",
             LogFormat::Json => "json",

@@ -15,6 +15,7 @@
 //! (group commit), so 200 slots due in the same second cost one fsync, not 200.
 
 mod lock;
+mod results;
 mod schema;
 mod shared;
 mod sql;
@@ -34,6 +35,7 @@ use sql::{COLUMNS, claim_in_savepoint, kv_get, kv_set, lookup, record, release, 
 pub use sql::Pruned;
 
 pub use lock::{LOCK_FILE, StateLock};
+pub use results::ResultsReader;
 pub use shared::SharedStore;
 
 /// The database file inside `state_dir`.

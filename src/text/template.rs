@@ -16,14 +16,15 @@
 //! | `{n}`        | question number                                   | question format |
 //! | `{text}`     | question text                                     | question format |
 //! | `{mentions}` | the participants, filled in after the chat        | thanks          |
+//! | `{calendar}` | the chat's public calendar (`…/chats/ID.ics`)     | everywhere      |
 //!
 //! [`ensure_hashtag`] then makes every post carry the hashtag exactly once:
 //! a chat lives by its hashtag, and a post without it is invisible to the
 //! participants, while a post with it twice looks like spam.
 
 /// Every placeholder name a template may use.
-pub const PLACEHOLDERS: [&str; 8] = [
-    "title", "hashtag", "time", "times", "date", "n", "text", "mentions",
+pub const PLACEHOLDERS: [&str; 9] = [
+    "title", "hashtag", "time", "times", "date", "n", "text", "mentions", "calendar",
 ];
 
 /// Values for placeholders. `None` means the placeholder is not available in
@@ -41,6 +42,8 @@ pub struct Vars<'a> {
     pub n: Option<u32>,
     pub text: Option<&'a str>,
     pub mentions: Option<&'a str>,
+    /// `{calendar}`: the public address of the chat's `.ics` file.
+    pub calendar: Option<&'a str>,
 }
 
 /// A template problem, with the byte offset into the template.
@@ -155,6 +158,7 @@ fn push_value(
         "n" => out.push_str(&vars.n.ok_or_else(unavailable)?.to_string()),
         "text" => out.push_str(vars.text.ok_or_else(unavailable)?),
         "mentions" => out.push_str(vars.mentions.ok_or_else(unavailable)?),
+        "calendar" => out.push_str(vars.calendar.ok_or_else(unavailable)?),
         name => {
             return Err(TemplateError::Unknown {
                 name: name.to_string(),
@@ -248,6 +252,7 @@ mod tests {
             n: None,
             text: None,
             mentions: None,
+            calendar: None,
         }
     }
 
@@ -257,16 +262,17 @@ mod tests {
             n: Some(3),
             text: Some("Why?"),
             mentions: Some("@a @b"),
+            calendar: Some("https://chats.example/chats/hcsmbm.ics"),
             ..vars()
         };
         let out = render(
-            "{title}|{hashtag}|{time}|{times}|{date}|{n}|{text}|{mentions}",
+            "{title}|{hashtag}|{time}|{times}|{date}|{n}|{text}|{mentions}|{calendar}",
             &vars,
         )
         .unwrap();
         assert_eq!(
             out,
-            "Buddy Mentoring|#hcsmbm|12:00 CST|12:00 CST Wed 2 Dec — 18:00 GMT|Wed 2 Dec 2026|3|Why?|@a @b"
+            "Buddy Mentoring|#hcsmbm|12:00 CST|12:00 CST Wed 2 Dec — 18:00 GMT|Wed 2 Dec 2026|3|Why?|@a @b|https://chats.example/chats/hcsmbm.ics"
         );
     }
 

@@ -33,6 +33,7 @@ pub fn settings(state_dir: &Path) -> Settings {
         rescan_interval: Duration::from_secs(3600),
         http: HttpSettings {
             listen: String::new(),
+            ..Settings::builtin().http
         },
         accounts: BTreeMap::new(),
         ..Settings::builtin()
@@ -59,6 +60,7 @@ pub fn plan(id: &str, accounts: Option<&[&str]>, thread: bool) -> ChatPlan {
         question_format: "Q{n}. {text} {hashtag}".into(),
         wrapup: None,
         thanks: None,
+        calendar_url: None,
     }
 }
 

@@ -328,6 +328,7 @@ pub fn settings(state_dir: &Path) -> Settings {
         rescan_interval: Duration::from_secs(3600),
         http: HttpSettings {
             listen: String::new(),
+            ..Settings::builtin().http
         },
         accounts: BTreeMap::new(),
         ..Settings::builtin()

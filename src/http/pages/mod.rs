@@ -1,0 +1,423 @@
+//! The chat pages, the calendars and the transcripts, on the daemon's
+//! HTTP listener.
+//!
+//! Public (participants; safe behind a reverse proxy):
+//!
+//! - `/`: every loaded chat with its next occurrence;
+//! - `/chats/CHAT`: upcoming occurrences, every post of the next one, past
+//!   ones with their transcripts (`?occurrences=N`, 1–50);
+//! - `/chats/CHAT.ics`: the calendar ([`crate::calendar`]);
+//! - `/chats/CHAT/transcripts/DATE`: a transcript page as the daemon wrote it.
+//!
+//! Operator only ([`access`]): `/operator/chats/CHAT`, what happened to
+//! every post of recent occurrences on every account (`?days=N`, 1–90).
+//!
+//! The pages never slow the scheduler: plans come from a `watch` channel the
+//! daemon publishes after each rescan (a snapshot of `Arc`s, no lock held
+//! while rendering); results come from a read-only connection of their own
+//! with bounded queries; and all the work runs on the blocking pool.
+
+mod access;
+mod model;
+mod views;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+
+use crate::calendar;
+use crate::clock::Clock;
+use crate::plan::ChatPlan;
+use crate::settings::{Secret, Settings};
+use crate::store::{ResultsReader, SharedStore};
+
+pub use model::Audience;
+use model::Problem;
+
+/// The plans the daemon has loaded, as it last published them.
+pub type LoadedPlans = watch::Receiver<Arc<Vec<Arc<ChatPlan>>>>;
+
+/// Most result rows one operator page reads.
+const MAX_RESULT_ROWS: usize = 5_000;
+
+/// What the pages read from.
+pub struct Pages {
+    pub plans: LoadedPlans,
+    pub state_dir: PathBuf,
+    /// For the calendars' versions (`SEQUENCE`); `None` keeps them at 0.
+    pub store: Option<SharedStore>,
+    /// `[http] public_url`, or the listener's address.
+    pub base: Option<String>,
+    pub operator_token: Option<Secret>,
+    pub audience: Audience,
+    pub clock: Clock,
+    reader: Mutex<Option<ResultsReader>>,
+}
+
+impl Pages {
+    pub fn new(settings: &Settings, plans: LoadedPlans, clock: Clock) -> Self {
+        Self {
+            plans,
+            state_dir: settings.state_dir.clone(),
+            store: None,
+            base: settings.http.public_base(),
+            operator_token: settings.http.operator_token.clone(),
+            audience: Audience {
+                default_accounts: settings.default_accounts.clone(),
+                platforms: settings
+                    .accounts
+                    .iter()
+                    .map(|(name, account)| (name.clone(), account.platform))
+                    .collect(),
+            },
+            clock,
+            reader: Mutex::new(None),
+        }
+    }
+
+    /// The loaded plan `chat`, or the 404 page.
+    fn plan(&self, chat: &str) -> Result<Arc<ChatPlan>, Problem> {
+        let plans = self.plans.borrow().clone();
+        plans.iter().find(|p| p.id == chat).cloned().ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "No such chat",
+                "This server hosts no chat by that name. The list of chats is on the home page.",
+            )
+        })
+    }
+}
+
+/// The pages' routes, to merge beside `/healthz` and `/metrics`.
+pub fn routes(pages: Arc<Pages>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/chats/{file}", get(chat_or_calendar))
+        .route("/chats/{chat}/transcripts/{date}", get(transcript))
+        .route("/operator/chats/{chat}", get(results))
+        .fallback(not_found)
+        .layer(middleware::from_fn(refuse_huge_queries))
+        .with_state(pages)
+}
+
+async fn refuse_huge_queries(request: Request, next: Next) -> Response {
+    let long = request
+        .uri()
+        .query()
+        .is_some_and(|q| q.len() > access::MAX_QUERY);
+    if long {
+        return problem(Problem::new(
+            StatusCode::URI_TOO_LONG,
+            "Query too long",
+            format!(
+                "These pages take at most {} bytes of query.",
+                access::MAX_QUERY
+            ),
+        ));
+    }
+    next.run(request).await
+}
+
+async fn home(State(pages): State<Arc<Pages>>, RawQuery(query): RawQuery) -> Response {
+    if query.is_some_and(|q| !q.is_empty()) {
+        return bad_query("the home page takes no query");
+    }
+    let plans = pages.plans.borrow().clone();
+    let now = pages.clock.now();
+    rendered(move || {
+        let mut chats: Vec<_> = plans
+            .iter()
+            .map(|plan| model::ChatSummary::new(plan, now))
+            .collect();
+        chats.sort_by(|a, b| {
+            (a.next.is_none(), a.next, &a.id).cmp(&(b.next.is_none(), b.next, &b.id))
+        });
+        html(StatusCode::OK, views::home(&chats).into_string())
+    })
+    .await
+}
+
+async fn chat_or_calendar(
+    State(pages): State<Arc<Pages>>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(chat) = file.strip_suffix(".ics") {
+        if query.is_some_and(|q| !q.is_empty()) {
+            return bad_query("the calendar takes no query");
+        }
+        return calendar_file(pages, chat).await;
+    }
+    let count = match access::number_param(query.as_deref(), "occurrences", 1..=50, 8) {
+        Ok(count) => count as usize,
+        Err(bad) => return bad_query(&bad.0),
+    };
+    let plan = match pages.plan(&file) {
+        Ok(plan) => plan,
+        Err(missing) => return problem(missing),
+    };
+    let operator = access::is_operator(Some(peer), &headers, pages.operator_token.as_ref());
+    let now = pages.clock.now();
+    rendered(move || {
+        let view = model::chat_view(
+            &plan,
+            &pages.audience,
+            &pages.state_dir,
+            now,
+            count,
+            operator,
+        );
+        html(StatusCode::OK, views::chat(&view).into_string())
+    })
+    .await
+}
+
+/// `/chats/CHAT.ics`: the version from the store (bumped when the chat
+/// changed), then the file.
+async fn calendar_file(pages: Arc<Pages>, chat: &str) -> Response {
+    let plan = match pages.plan(chat) {
+        Ok(plan) => plan,
+        Err(missing) => return problem(missing),
+    };
+    let now = pages.clock.now();
+    let base = pages.base.clone();
+    let fingerprint = calendar::fingerprint(&plan, base.as_deref());
+    let key = calendar::kv_key(&plan.id);
+    let stored = match &pages.store {
+        Some(store) => store.kv_get(&key).await.unwrap_or_else(|err| {
+            tracing::warn!(chat = %plan.id, "cannot read the calendar's version: {err:#}");
+            None
+        }),
+        None => None,
+    };
+    let version = calendar::Version::next(stored.as_deref(), &fingerprint, now);
+    if stored.as_deref() != Some(version.encode().as_str())
+        && let Some(store) = &pages.store
+        && let Err(err) = store.kv_set(&key, &version.encode()).await
+    {
+        tracing::warn!(chat = %plan.id, "cannot save the calendar's version: {err:#}");
+    }
+    rendered(move || {
+        let body = calendar::render(&plan, &version, now, base.as_deref());
+        let disposition = format!("inline; filename=\"{}.ics\"", plan.id);
+        let mut response = (StatusCode::OK, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/calendar; charset=utf-8"),
+        );
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+        response
+    })
+    .await
+}
+
+async fn transcript(
+    State(pages): State<Arc<Pages>>,
+    Path((chat, date)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if query.is_some_and(|q| !q.is_empty()) {
+        return bad_query("a transcript takes no query");
+    }
+    let plan = match pages.plan(&chat) {
+        Ok(plan) => plan,
+        Err(missing) => return problem(missing),
+    };
+    let no_transcript = || {
+        problem(Problem::new(
+            StatusCode::NOT_FOUND,
+            "No such transcript",
+            "There is no transcript for that date. The chat's page links every one there is.",
+        ))
+    };
+    let Ok(date) = date.parse::<jiff::civil::Date>() else {
+        return no_transcript();
+    };
+    let Ok(dir) = crate::transcript::chat_dir(&pages.state_dir, &plan.id) else {
+        return no_transcript();
+    };
+    match tokio::fs::read(dir.join(format!("{date}.html"))).await {
+        Ok(body) => {
+            let mut response = (StatusCode::OK, body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; frame-ancestors 'none'",
+                ),
+            );
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            response
+        }
+        Err(_) => no_transcript(),
+    }
+}
+
+async fn results(
+    State(pages): State<Arc<Pages>>,
+    Path(chat): Path<String>,
+    RawQuery(query): RawQuery,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if !access::is_operator(Some(peer), &headers, pages.operator_token.as_ref()) {
+        return not_operator(pages.operator_token.is_some());
+    }
+    let days = match access::number_param(query.as_deref(), "days", 1..=90, 14) {
+        Ok(days) => days,
+        Err(bad) => return bad_query(&bad.0),
+    };
+    let plan = match pages.plan(&chat) {
+        Ok(plan) => plan,
+        Err(missing) => return problem(missing),
+    };
+    let now = pages.clock.now();
+    rendered(move || {
+        let since = now
+            .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+            .unwrap_or(now)
+            .to_zoned(plan.tz.clone())
+            .strftime("%Y-%m-%dT%H:%M")
+            .to_string();
+        let rows = match read_results(&pages, &plan.id, &since) {
+            Ok(rows) => rows,
+            Err(err) => {
+                tracing::warn!(chat = %plan.id, "the results page cannot read the state database: {err:#}");
+                return problem(Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Results unavailable",
+                    "The state database cannot be read right now; the log says why. Try again shortly.",
+                ));
+            }
+        };
+        let truncated = rows.len() >= MAX_RESULT_ROWS;
+        let view = model::results_view(&plan, &pages.audience, &rows, now, days, truncated);
+        html(StatusCode::OK, views::results(&view).into_string())
+    })
+    .await
+}
+
+/// The rows, on the pages' own read-only connection (opened on first use);
+/// the lock covers the query only, never the render.
+fn read_results(
+    pages: &Pages,
+    chat: &str,
+    since: &str,
+) -> anyhow::Result<Vec<crate::store::PostRecord>> {
+    let mut reader = pages.reader.lock().unwrap_or_else(PoisonError::into_inner);
+    if reader.is_none() {
+        *reader = ResultsReader::open(&pages.state_dir)?;
+    }
+    match reader.as_ref() {
+        Some(reader) => reader.chat_results(chat, since, MAX_RESULT_ROWS),
+        None => Ok(Vec::new()),
+    }
+}
+
+async fn not_found() -> Response {
+    problem(Problem::new(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "Nothing lives at this address. The list of chats is on the home page.",
+    ))
+}
+
+fn bad_query(detail: &str) -> Response {
+    problem(Problem::new(
+        StatusCode::BAD_REQUEST,
+        "Query refused",
+        format!("{detail}."),
+    ))
+}
+
+fn not_operator(token_configured: bool) -> Response {
+    let detail = if token_configured {
+        "This page is for the operator: open it from the daemon's machine, or give the operator token (as the password)."
+    } else {
+        "This page is for the operator: open it from the daemon's machine (for example through an SSH tunnel)."
+    };
+    let status = if token_configured {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::FORBIDDEN
+    };
+    let mut response = problem(Problem::new(status, "Operator only", detail));
+    if token_configured {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"tweetchat operator\", charset=\"UTF-8\""),
+        );
+    }
+    response
+}
+
+fn problem(problem: Problem) -> Response {
+    html(problem.status, views::problem(&problem).into_string())
+}
+
+/// Runs `render` on the blocking pool, away from the scheduler's threads.
+async fn rendered(render: impl FnOnce() -> Response + Send + 'static) -> Response {
+    tokio::task::spawn_blocking(render)
+        .await
+        .unwrap_or_else(|_| {
+            problem(Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Page failed",
+                "Rendering this page failed; the log says why.",
+            ))
+        })
+}
+
+/// An HTML page with headers that keep it self-contained.
+fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    if let Ok(policy) = HeaderValue::from_str(content_policy()) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// Nothing from elsewhere; inline styles; only our one script, by hash.
+fn content_policy() -> &'static str {
+    static POLICY: OnceLock<String> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        let hash = base64::engine::general_purpose::STANDARD
+            .encode(Sha256::digest(views::SCRIPT.as_bytes()));
+        format!(
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; \
+             img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
+    })
+}

@@ -1,0 +1,227 @@
+//! The pages' HTML, through `maud`: every value is escaped by construction,
+//! so a title like `<script>` is text on the page, never markup.
+//!
+//! Each page is self-contained (the transcript pages' stylesheet plus a few
+//! rules, and one small inline script; nothing from anywhere else) and reads
+//! on a phone. Every instant is a `<time datetime>` in UTC with the chat
+//! zone's time beside it, rendered on the server; the script rewrites the
+//! UTC text into the viewer's own zone with `Intl`, and without scripts the
+//! UTC text stays.
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::model::{ChatSummary, ChatView, Problem, ResultState, ResultsView};
+use crate::schedule::times::zone_label;
+
+const TRANSCRIPT_CSS: &str = include_str!("../../transcript/transcript.css");
+const PAGES_CSS: &str = include_str!("pages.css");
+/// Rewrites every `<time datetime>` into the viewer's zone.
+pub const SCRIPT: &str = include_str!("local-times.js");
+
+/// The frame every page shares.
+fn page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) }
+                style { (PreEscaped(TRANSCRIPT_CSS)) (PreEscaped(PAGES_CSS)) }
+            }
+            body {
+                main {
+                    (body)
+                    footer {
+                        p.viewer-zone { "Times in UTC; turn on scripts to see them in your own time zone." }
+                        "Served by tweetchat."
+                    }
+                }
+                script { (PreEscaped(SCRIPT)) }
+            }
+        }
+    }
+}
+
+/// An instant: UTC (rewritten to the viewer's zone by the script) and the
+/// chat zone's wall clock beside it.
+fn moment(at: Timestamp, tz: &TimeZone, zone_name: &str) -> Markup {
+    let utc = at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let shown = at.strftime("%a %-d %b %Y, %H:%M UTC").to_string();
+    let local = at.to_zoned(tz.clone());
+    let chat = format!(
+        "{} {} ({zone_name})",
+        local.strftime("%a %-d %b %H:%M"),
+        zone_label(&local)
+    );
+    html! {
+        span.moment {
+            time datetime=(utc) { (shown) }
+            " "
+            span.chat-zone { (chat) }
+        }
+    }
+}
+
+pub fn home(chats: &[ChatSummary]) -> Markup {
+    let body = html! {
+        header {
+            p.tag { "tweetchat" }
+            h1 { "Tweet chats" }
+            p.when { "Every chat this server hosts, soonest first." }
+        }
+        @if chats.is_empty() {
+            section { p.empty { "No chats are loaded." } }
+        }
+        @for chat in chats {
+            section.chat {
+                p.tag { (chat.hashtag) }
+                h2 { a href=(format!("/chats/{}", chat.id)) { (chat.title) } }
+                p.meta {
+                    @match chat.next {
+                        Some(next) => { "Next: " (moment(next, &chat.tz, &chat.zone_name)) }
+                        None => { "No upcoming occurrence." }
+                    }
+                }
+                p.meta { (chat.rhythm) " · " a href=(format!("/chats/{}.ics", chat.id)) { "calendar (.ics)" } }
+            }
+        }
+    };
+    page("Tweet chats", body)
+}
+
+pub fn chat(view: &ChatView) -> Markup {
+    let chat = &view.summary;
+    let body = html! {
+        header {
+            p.tag { (chat.hashtag) }
+            h1 { (chat.title) }
+            p.when { (chat.rhythm) }
+            p.links {
+                a.button href=(format!("/chats/{}.ics", chat.id)) { "Add to your calendar (.ics)" }
+                @if view.operator {
+                    " " a href=(format!("/operator/chats/{}", chat.id)) { "What happened (operator)" }
+                }
+            }
+        }
+        section.upcoming {
+            h2 { "Upcoming" }
+            @if view.upcoming.is_empty() { p.empty { "No upcoming occurrence." } }
+            ol.occurrences {
+                @for at in &view.upcoming { li { (moment(*at, &chat.tz, &chat.zone_name)) } }
+            }
+        }
+        @if let Some(next) = view.upcoming.first() {
+            section.slots {
+                h2 { "Every post of the next one" }
+                p.meta { "Starts " (moment(*next, &chat.tz, &chat.zone_name)) }
+                ol.slot-list {
+                    @for slot in &view.next_slots {
+                        li.slot {
+                            div.slot-head {
+                                span.kind { (slot.label) }
+                                (moment(slot.at, &chat.tz, &chat.zone_name))
+                            }
+                            p.text { (slot.text) }
+                            p.accounts { (slot.posted_to) }
+                        }
+                    }
+                }
+            }
+        }
+        section.past {
+            h2 { "Past" }
+            @if view.past.is_empty() { p.empty { "None yet." } }
+            ul.occurrences {
+                @for past in &view.past {
+                    li {
+                        (moment(past.at, &chat.tz, &chat.zone_name))
+                        " "
+                        @match &past.transcript {
+                            Some(href) => a href=(href) { "transcript" },
+                            None => span.empty { "no transcript" },
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(&format!("{} {}", chat.hashtag, chat.title), body)
+}
+
+pub fn results(view: &ResultsView) -> Markup {
+    let chat = &view.summary;
+    let body = html! {
+        header {
+            p.tag { (chat.hashtag) " · operator" }
+            h1 { "What happened: " (chat.title) }
+            p.when { "Each post of the last " (view.days) " days, per account. " a href=(format!("/chats/{}", chat.id)) { "Public page" } }
+        }
+        @if view.occurrences.is_empty() { section { p.empty { "No occurrence in this span." } } }
+        @for occurrence in &view.occurrences {
+            section.results {
+                h2 { (moment(occurrence.start, &chat.tz, &chat.zone_name)) }
+                table {
+                    thead { tr { th { "Post" } th { "Due" } th { "Account" } th { "Result" } } }
+                    tbody {
+                        @for row in &occurrence.rows {
+                            tr class=(row.state.class()) {
+                                td { (row.label) }
+                                td { (moment(row.due, &chat.tz, &chat.zone_name)) }
+                                td { (row.account) }
+                                td {
+                                    span.state { (row.state.word()) }
+                                    @if let Some(link) = &row.link { " " a href=(link) rel="noreferrer" { "the post" } }
+                                    @if let Some(reason) = &row.reason { " " span.reason { (reason) } }
+                                    @if row.attempts > 1 { " " span.reason { "(" (row.attempts) " attempts)" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if view.truncated {
+            section { p.empty { "More rows exist than this page shows; ask for fewer days." } }
+        }
+    };
+    page(&format!("What happened: {}", chat.title), body)
+}
+
+pub fn problem(problem: &Problem) -> Markup {
+    let body = html! {
+        header {
+            p.tag { (problem.status.as_u16()) }
+            h1 { (problem.title) }
+            p.when { (problem.detail) }
+        }
+        section { p { a href="/" { "Every chat" } } }
+    };
+    page(&problem.title, body)
+}
+
+impl ResultState {
+    fn word(self) -> &'static str {
+        match self {
+            ResultState::Posted => "posted",
+            ResultState::Skipped => "skipped",
+            ResultState::Failed => "failed",
+            ResultState::InDoubt => "in doubt",
+            ResultState::Claimed => "posting",
+            ResultState::Missing => "no record",
+            ResultState::Upcoming => "not due yet",
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            ResultState::Posted => "ok",
+            ResultState::Skipped | ResultState::Missing => "warn",
+            ResultState::Failed | ResultState::InDoubt => "bad",
+            ResultState::Claimed | ResultState::Upcoming => "quiet",
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The chat pages over real HTTP: what the public sees, what only the
+//! operator sees, and what bad input gets.
+
+mod pages_support;
+
+use pages_support::{PAST, serve};
+
+async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, String) {
+    let client = reqwest::Client::new();
+    let mut request = client.get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_home_and_chat_pages_show_the_next_occurrence_and_every_post() {
+    let served = serve(None).await;
+    let (status, headers, home) = get(&format!("{}/", served.base), &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+    assert!(home.contains("href=\"/chats/hcsmbm\""), "{home}");
+    // Next: Wednesday 2 Dec 12:00 CST = 18:00 UTC.
+    assert!(
+        home.contains("<time datetime=\"2026-12-02T18:00:00Z\">Wed 2 Dec 2026, 18:00 UTC</time>"),
+        "{home}"
+    );
+    assert!(home.contains("Wed 2 Dec 12:00 CST (America/Chicago)"));
+
+    let (status, _, chat) = get(&format!("{}/chats/hcsmbm", served.base), &[]).await;
+    assert_eq!(status, 200);
+    for expected in [
+        "Announcement 1",
+        "Welcome",
+        "Q1",
+        "Q3",
+        "Wrap-up",
+        "Thank-you",
+        // The text as it will be posted, the calendar link filled in.
+        "Add it to your calendar: https://chats.example.org/chats/hcsmbm.ics",
+        "Q2. What hurts? #hcsmbm",
+        "href=\"/chats/hcsmbm.ics\"",
+        // The past occurrence links its transcript.
+        "href=\"/chats/hcsmbm/transcripts/2026-11-25\"",
+        // From loopback: the operator's view, which names the account.
+        "To: console (console)",
+    ] {
+        assert!(chat.contains(expected), "{expected} missing from\n{chat}");
+    }
+    assert_eq!(
+        chat.matches("<li class=\"slot\">").count(),
+        7,
+        "1 announcement, welcome, 3 questions, wrap-up, thanks"
+    );
+    let (_, _, more) = get(&format!("{}/chats/hcsmbm?occurrences=20", served.base), &[]).await;
+    assert_eq!(more.matches("<ol class=\"occurrences\"><li>").count(), 1);
+    let times = |page: &str| page.matches("<time datetime=").count();
+    assert_eq!(times(&more), times(&chat) + 12, "20 upcoming instead of 8");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_title_with_markup_is_text() {
+    let served = serve(None).await;
+    for path in ["/", "/chats/hcsmbm", "/operator/chats/hcsmbm"] {
+        let (_, _, page) = get(&format!("{}{path}", served.base), &[]).await;
+        assert!(!page.contains("<script>alert(1)"), "{path}: {page}");
+        assert!(
+            page.contains("Buddy &lt;script&gt;alert(1)&lt;/script&gt; Mentoring"),
+            "{path}"
+        );
+        // The one script on the page is ours.
+        assert_eq!(page.matches("<script>").count(), 1, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_a_page_that_says_what_is_wrong() {
+    let served = serve(None).await;
+    let (status, headers, page) = get(&format!("{}/chats/nope", served.base), &[]).await;
+    assert_eq!(status, 404);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(page.contains("No such chat"), "{page}");
+    assert_eq!(
+        get(&format!("{}/chats/nope.ics", served.base), &[]).await.0,
+        404
+    );
+    assert_eq!(
+        get(&format!("{}/no/such/page", served.base), &[]).await.0,
+        404
+    );
+    for query in [
+        "occurrences=abc",
+        "occurrences=0",
+        "occurrences=51",
+        "x=1",
+        "occurrences=2&occurrences=3",
+    ] {
+        let (status, _, page) = get(&format!("{}/chats/hcsmbm?{query}", served.base), &[]).await;
+        assert_eq!(status, 400, "{query}");
+        assert!(page.contains("occurrences=N"), "{query}: {page}");
+    }
+    let huge = "a".repeat(5000);
+    let (status, _, page) = get(&format!("{}/chats/hcsmbm?{huge}", served.base), &[]).await;
+    assert_eq!(status, 414);
+    assert!(page.contains("at most 256"));
+    assert_eq!(
+        get(&format!("{}/chats/hcsmbm.ics?x", served.base), &[])
+            .await
+            .0,
+        400
+    );
+    assert_eq!(get(&format!("{}/?q=1", served.base), &[]).await.0, 400);
+    for date in ["2026-13-40", "..%2F..%2Fstate", "2026-12-02"] {
+        let url = format!("{}/chats/hcsmbm/transcripts/{date}", served.base);
+        assert_eq!(get(&url, &[]).await.0, 404, "{date}");
+    }
+    let (status, _, transcript) = get(
+        &format!("{}/chats/hcsmbm/transcripts/2026-11-25", served.base),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(transcript.contains("Transcript of 25 Nov"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_results_page_says_what_happened_to_each_post_for_the_operator_only() {
+    let served = serve(None).await;
+    let url = format!("{}/operator/chats/hcsmbm", served.base);
+    let (status, _, page) = get(&url, &[]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("2026-11-25T18:00:00Z"),
+        "the occurrence {PAST}"
+    );
+    for expected in [
+        "href=\"https://x.com/hcsm/status/1001\"",
+        "missed its grace window (10m) by 3m",
+        "x refused: 403 duplicate content",
+        "in doubt",
+        // The wrap-up and thanks were never recorded.
+        "no record",
+        "<td>console</td>",
+    ] {
+        assert!(page.contains(expected), "{expected} missing from\n{page}");
+    }
+    // Relayed by a proxy on this machine: not the operator.
+    let (status, _, page) = get(&url, &[("x-forwarded-for", "203.0.113.5")]).await;
+    assert_eq!(status, 403);
+    assert!(page.contains("Operator only"));
+    assert!(!page.contains("duplicate content"));
+    let (_, _, public) = get(
+        &format!("{}/chats/hcsmbm", served.base),
+        &[("x-forwarded-for", "203.0.113.5")],
+    )
+    .await;
+    assert!(
+        !public.contains("/operator/"),
+        "no operator link for the public"
+    );
+    assert!(
+        public.contains("To: console</p>"),
+        "only the platform: {public}"
+    );
+    assert!(
+        !public.contains("(console)"),
+        "no account names for the public"
+    );
+    let (status, _, _) = get(&format!("{url}?days=365"), &[]).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_operator_token_opens_the_results_from_anywhere() {
+    let served = serve(Some("t0ken-for-tests")).await;
+    let url = format!("{}/operator/chats/hcsmbm", served.base);
+    let proxied = ("x-forwarded-for", "203.0.113.5");
+    let (status, headers, _) = get(&url, &[proxied]).await;
+    assert_eq!(status, 401);
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    let (status, _, page) = get(
+        &url,
+        &[proxied, ("authorization", "Bearer t0ken-for-tests")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("duplicate content"));
+    assert!(
+        !page.contains("t0ken-for-tests"),
+        "the token is never echoed"
+    );
+    let (status, _, _) = get(&url, &[proxied, ("authorization", "Bearer wrong")]).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_calendar_is_served_with_a_sequence_that_moves_only_when_the_chat_changes() {
+    let served = serve(None).await;
+    let (status, headers, ics) = get(&format!("{}/chats/hcsmbm.ics", served.base), &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/calendar; charset=utf-8");
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"));
+    assert!(ics.contains("RRULE:FREQ=WEEKLY;BYDAY=WE\r\n"));
+    assert!(ics.contains("DTSTART;TZID=America/Chicago:"));
+    assert!(ics.contains("URL:https://chats.example.org/chats/hcsmbm\r\n"));
+    assert!(ics.contains("SEQUENCE:0\r\n"));
+    // No store in this test: the sequence stays at 0 (the daemon keeps it in
+    // state.db; tests/calendar_ics.rs checks that it moves).
+    let (_, _, again) = get(&format!("{}/chats/hcsmbm.ics", served.base), &[]).await;
+    assert_eq!(ics, again, "the same chat gives the same file");
+}
