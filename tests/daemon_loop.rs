@@ -562,6 +562,7 @@ async fn the_console_reconciles_from_its_outbox_so_a_restart_never_prints_twice(
             reply_to: None,
             thread_root: None,
             due: slots[1].at,
+            audience: &tweetchat::platform::Audience::DEFAULT,
         };
         use tweetchat::platform::Platform;
         console.post(&post).await.unwrap();

@@ -162,6 +162,7 @@ async fn a_pasted_address_ends_with_stored_tokens_that_post() {
         reply_to: None,
         thread_root: None,
         due: jiff::Timestamp::now(),
+        audience: &tweetchat::platform::Audience::DEFAULT,
     };
     x.post(&post).await.unwrap();
     assert_eq!(fake.tweets().len(), 1);

@@ -35,6 +35,7 @@ fn outgoing<'a>(text: &'a str, reply_to: Option<&'a RemotePost>) -> OutgoingPost
         reply_to,
         thread_root: reply_to,
         due: Timestamp::now(),
+        audience: &tweetchat::platform::Audience::DEFAULT,
     }
 }
 

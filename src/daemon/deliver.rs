@@ -59,6 +59,8 @@ pub struct Job {
     pub key: String,
     /// Post welcome, questions and wrap-up as replies to the welcome.
     pub thread: bool,
+    /// The chat's visibility and language.
+    pub audience: Arc<crate::platform::Audience>,
     /// An earlier run claimed it without recording an answer.
     pub in_doubt: bool,
     /// The end of the grace window: no attempt starts after it.
@@ -103,6 +105,7 @@ impl Poster {
             reply_to: root.as_ref(),
             thread_root: root.as_ref(),
             due: job.slot.at,
+            audience: &job.audience,
         };
         if job.in_doubt {
             match self.platform.reconcile(&post).await {

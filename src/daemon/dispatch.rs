@@ -20,7 +20,8 @@ use super::deliver::{Delivery, Job, Poster, RetryPolicy};
 use super::timetable::Timetable;
 use crate::clock::Clock;
 use crate::http::Metrics;
-use crate::platform::Platform;
+use crate::plan::ChatPlan;
+use crate::platform::{Audience, Platform};
 use crate::schedule::{Slot, SlotKind};
 use crate::settings::GraceSettings;
 use crate::store::{Claim, Intent, SharedStore};
@@ -101,7 +102,7 @@ impl Dispatcher {
             };
             let accounts = plan.accounts.as_ref().unwrap_or(&self.default_accounts);
             for account in accounts {
-                let mut job = self.job(slot, account, plan.thread, now);
+                let mut job = self.job(slot, account, plan, now);
                 job.thanks = super::thanks::context(
                     slot,
                     plan,
@@ -153,7 +154,7 @@ impl Dispatcher {
         }
     }
 
-    fn job(&self, slot: &Arc<Slot>, account: &str, thread: bool, now: Timestamp) -> Job {
+    fn job(&self, slot: &Arc<Slot>, account: &str, plan: &ChatPlan, now: Timestamp) -> Job {
         let grace = grace_for(&self.grace, slot.kind);
         let grace = SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX);
         let deadline = slot.at.saturating_add(grace).unwrap_or(Timestamp::MAX);
@@ -179,7 +180,8 @@ impl Dispatcher {
             slot: slot.clone(),
             account: account.to_string(),
             key: slot.key(account),
-            thread,
+            thread: plan.thread,
+            audience: Arc::new(Audience::of(plan)),
             in_doubt: false,
             deadline,
             missed,

@@ -177,6 +177,7 @@ mod tests {
             reply_to,
             thread_root: reply_to,
             due: "2026-12-02T18:05:00Z".parse().unwrap(),
+            audience: &crate::platform::Audience::DEFAULT,
         }
     }
 

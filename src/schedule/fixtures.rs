@@ -35,6 +35,8 @@ pub fn bare(zone: &str, when: When) -> ChatPlan {
         welcome: None,
         questions: Vec::new(),
         question_format: "Q{n}. {text} {hashtag}".into(),
+        visibility: Default::default(),
+        language: None,
         wrapup: None,
         thanks: None,
         spans: Default::default(),

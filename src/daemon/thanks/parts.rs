@@ -106,6 +106,7 @@ pub async fn send(poster: &Poster, job: &Job, part: Part<'_>, cancel: &Cancellat
         reply_to,
         thread_root: reply_to,
         due: job.slot.at,
+        audience: &job.audience,
     };
     match claim {
         Claim::Fresh => {}
@@ -196,6 +197,7 @@ pub async fn reconcile_leftovers(
             reply_to: None,
             thread_root: None,
             due: job.slot.at,
+            audience: &job.audience,
         };
         let outcome = match poster.platform.reconcile(&post).await {
             Ok(Some(remote)) => Outcome::Posted(remote),
