@@ -483,6 +483,7 @@ mod tests {
                 "length": {},
                 "limit": {},
                 "over_limit": [],
+                "per_account": [],
             })
         );
         // Announcements carry their index in `seq` only.
