@@ -153,6 +153,21 @@ struct Host {
     takes_tail: bool,
 }
 
+/// Whether `label` is 1 to 63 bytes long in its ASCII (punycode) form.
+fn label_fits_dns(label: &str) -> bool {
+    if label.is_ascii() {
+        return (1..=63).contains(&label.len());
+    }
+    // The URL parser applies IDNA to the host; its first label is ours.
+    reqwest::Url::parse(&format!("http://{label}.example/"))
+        .ok()
+        .and_then(|url| {
+            url.host_str()
+                .map(|h| h.split('.').next().unwrap_or_default().len())
+        })
+        .is_some_and(|n| (1..=63).contains(&n))
+}
+
 /// The host at the start of `s`: dot-separated labels ending in a TLD we
 /// know (after a scheme also one in its own script, such as `рф`). When the last label is no TLD the
 /// host is cut back to the rightmost one that is, as twitter-text does.
@@ -165,6 +180,11 @@ fn host(s: &str, after_scheme: bool) -> Option<Host> {
         return None;
     }
     if !after_scheme && labels.iter().any(|l| !s[l.clone()].is_ascii()) {
+        return None;
+    }
+    // A DNS label is at most 63 bytes once IDNA-encoded: a longer one makes
+    // no link at all, so twitter-text counts its characters.
+    if labels.iter().any(|l| !label_fits_dns(&s[l.clone()])) {
         return None;
     }
     let is_tld = |tld: &str| is_known_tld(tld) && (after_scheme || tld.is_ascii());
@@ -371,6 +391,18 @@ mod tests {
             "{:?}",
             urls(text, Schemes::Optional)
         );
+    }
+
+    #[test]
+    fn labels_longer_than_dns_allows_make_no_link() {
+        let long = format!("https://{}.com/x", "a".repeat(64));
+        assert!(urls(&long, Schemes::Optional).is_empty());
+        let fits = format!("https://{}.com/x", "a".repeat(63));
+        assert_eq!(urls(&fits, Schemes::Optional), [fits.as_str()]);
+        // 20 kana are 4 + 40-odd bytes of punycode: a link; 40 are not.
+        let kana = |n: usize| format!("http://{}.jp", "あ".repeat(n));
+        assert_eq!(urls(&kana(10), Schemes::Optional).len(), 1);
+        assert!(urls(&kana(60), Schemes::Optional).is_empty());
     }
 
     #[test]
