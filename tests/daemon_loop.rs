@@ -574,6 +574,7 @@ async fn the_console_reconciles_from_its_outbox_so_a_restart_never_prints_twice(
             thread_root: None,
             due: slots[1].at,
             window_end: slots[1].at + jiff::SignedDuration::from_mins(10),
+            audience: &tweetchat::platform::Audience::DEFAULT,
         };
         use tweetchat::platform::Platform;
         console.post(&post).await.unwrap();

@@ -98,6 +98,7 @@ fn december_occurrence_of_the_weekly_chat() {
             "length": {},
             "limit": {},
             "over_limit": [],
+            "per_account": [],
         })
     );
     assert_eq!(posts[0]["seq"], json!(1));

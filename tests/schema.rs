@@ -105,6 +105,8 @@ const KEYS: &[&str] = &[
     "show_times_in",
     "accounts",
     "thread",
+    "visibility",
+    "language",
     "announce",
     "welcome",
     "questions",

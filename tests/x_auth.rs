@@ -163,6 +163,7 @@ async fn a_pasted_address_ends_with_stored_tokens_that_post() {
         thread_root: None,
         due: jiff::Timestamp::now(),
         window_end: jiff::Timestamp::now() + jiff::SignedDuration::from_mins(10),
+        audience: &tweetchat::platform::Audience::DEFAULT,
     };
     x.post(&post).await.unwrap();
     assert_eq!(fake.tweets().len(), 1);
@@ -281,6 +282,7 @@ async fn a_refresh_by_a_second_process_never_leaves_the_daemon_with_a_spent_toke
         thread_root: None,
         due: jiff::Timestamp::now(),
         window_end: jiff::Timestamp::now() + jiff::SignedDuration::from_mins(10),
+        audience: &tweetchat::platform::Audience::DEFAULT,
     };
     // The daemon: refreshes once (from the settings' token) and stores it.
     let daemon_store: Arc<dyn TokenStore> = Arc::new(StateTokens::open(&state).unwrap());

@@ -36,6 +36,7 @@ fn outgoing<'a>(text: &'a str, reply_to: Option<&'a RemotePost>) -> OutgoingPost
         thread_root: reply_to,
         due: Timestamp::now(),
         window_end: Timestamp::now() + jiff::SignedDuration::from_mins(10),
+        audience: &tweetchat::platform::Audience::DEFAULT,
     }
 }
 

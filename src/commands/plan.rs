@@ -28,6 +28,7 @@ use serde::Serialize;
 
 use crate::cli::{OutputFormat, PlanArgs};
 use crate::clock::Clock;
+use crate::daemon::accounts::stored_limits;
 use crate::plan::{self, ChatPlan};
 use crate::platform::x::cost;
 use crate::schedule::times::zone_label;
@@ -104,14 +105,35 @@ fn parse_window(from: Option<&str>, until: Option<&str>) -> anyhow::Result<Windo
     Ok(Window { from, until })
 }
 
-/// Which accounts a chat posts to, and on which platforms.
+/// Which accounts a chat posts to, on which platforms, with which limits.
 struct Accounts {
     default: Vec<String>,
     platforms: BTreeMap<String, PlatformKind>,
+    /// Each account's post limit: the platform's, or for Mastodon the
+    /// instance's as the daemon last read it.
+    limits: BTreeMap<String, usize>,
 }
 
 impl Accounts {
     fn new(settings: &Settings) -> Self {
+        let mut limits = BTreeMap::new();
+        for (name, account) in &settings.accounts {
+            let known = match account.platform {
+                PlatformKind::Mastodon => stored_limits(&settings.state_dir, name),
+                _ => None,
+            };
+            if account.platform == PlatformKind::Mastodon && known.is_none() {
+                eprintln!(
+                    "note: account `{name}` (mastodon): the instance's limit is not known yet, so \
+                     {} characters are assumed; `tweetchat run` reads it from the instance and \
+                     remembers it in {}",
+                    PlatformKind::Mastodon.default_limit(),
+                    settings.state_dir.join(crate::store::FILE_NAME).display()
+                );
+            }
+            let limit = known.map_or(account.platform.default_limit(), |l| l.max_characters);
+            limits.insert(name.clone(), limit);
+        }
         Self {
             default: settings.default_accounts.clone(),
             platforms: settings
@@ -119,6 +141,7 @@ impl Accounts {
                 .iter()
                 .map(|(name, account)| (name.clone(), account.platform))
                 .collect(),
+            limits,
         }
     }
 
@@ -136,17 +159,39 @@ impl Accounts {
         on_x.count() as u64
     }
 
-    /// The platforms with a length limit that these accounts post to.
-    fn limited_platforms(&self, accounts: &[String]) -> Vec<PlatformKind> {
-        let mut platforms: Vec<PlatformKind> = accounts
+    /// The accounts with a length limit among these, with platform and limit.
+    fn limited(&self, accounts: &[String]) -> Vec<(String, PlatformKind, usize)> {
+        accounts
             .iter()
-            .filter_map(|name| self.platforms.get(name).copied())
-            .filter(|platform| *platform != PlatformKind::Console)
+            .filter_map(|name| {
+                let platform = *self.platforms.get(name)?;
+                let limit = self.limits.get(name).copied()?;
+                (platform != PlatformKind::Console).then(|| (name.clone(), platform, limit))
+            })
+            .collect()
+    }
+
+    /// The platforms with a length limit that these accounts post to.
+    #[cfg(test)]
+    fn limited_platforms(&self, accounts: &[String]) -> Vec<PlatformKind> {
+        let mut platforms: Vec<PlatformKind> = self
+            .limited(accounts)
+            .into_iter()
+            .map(|(_, p, _)| p)
             .collect();
         platforms.sort();
         platforms.dedup();
         platforms
     }
+}
+
+/// One account's count of a post against its own limit.
+#[derive(Debug, Serialize)]
+struct AccountLength {
+    account: String,
+    platform: PlatformKind,
+    length: usize,
+    limit: usize,
 }
 
 /// One post in the plan, as printed.
@@ -173,6 +218,8 @@ struct PlannedPost {
     limit: BTreeMap<String, usize>,
     /// Platforms whose limit the text exceeds.
     over_limit: Vec<String>,
+    /// Every account the post goes to, counted against its own limit.
+    per_account: Vec<AccountLength>,
     /// Estimated X API cost in US dollars over the chat's X accounts;
     /// absent when the post goes to no X account.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,14 +236,14 @@ fn planned_posts(plans: &[ChatPlan], window: &Window, accounts: &Accounts) -> Ve
         .flat_map(|plan| {
             let (from, until) = window.in_zone(&plan.tz);
             let chat_accounts = accounts.of(plan);
-            let platforms = accounts.limited_platforms(&chat_accounts);
+            let limited = accounts.limited(&chat_accounts);
             let on_x = accounts.x_accounts(&chat_accounts);
             expand(plan, from, until)
                 .into_iter()
                 .map(move |slot| PlannedPost {
                     x_accounts: on_x,
                     cost_usd: (on_x > 0).then(|| cost::to_usd(cost::post_cost(&slot.text) * on_x)),
-                    ..planned_post(plan, slot, &chat_accounts, &platforms)
+                    ..planned_post(plan, slot, &chat_accounts, &limited)
                 })
         })
         .collect();
@@ -208,20 +255,28 @@ fn planned_post(
     plan: &ChatPlan,
     slot: Slot,
     accounts: &[String],
-    platforms: &[PlatformKind],
+    limited: &[(String, PlatformKind, usize)],
 ) -> PlannedPost {
     let local = Zoned::new(slot.at, plan.tz.clone());
     let mut length = BTreeMap::new();
-    let mut limit = BTreeMap::new();
+    let mut limit: BTreeMap<String, usize> = BTreeMap::new();
     let mut over_limit = Vec::new();
-    for platform in platforms {
+    let mut per_account = Vec::new();
+    for (account, platform, max) in limited {
         let counted = text::count(*platform, &slot.text);
-        let max = platform.default_limit();
-        if counted > max {
+        if counted > *max && !over_limit.contains(&platform.to_string()) {
             over_limit.push(platform.to_string());
         }
         length.insert(platform.to_string(), counted);
-        limit.insert(platform.to_string(), max);
+        // Two accounts on one platform: the stricter limit.
+        let entry = limit.entry(platform.to_string()).or_insert(*max);
+        *entry = (*entry).min(*max);
+        per_account.push(AccountLength {
+            account: account.clone(),
+            platform: *platform,
+            length: counted,
+            limit: *max,
+        });
     }
     PlannedPost {
         chat: slot.chat.to_string(),
@@ -241,6 +296,7 @@ fn planned_post(
         length,
         limit,
         over_limit,
+        per_account,
         cost_usd: None,
         x_accounts: 0,
     }
@@ -432,6 +488,7 @@ mod tests {
                 "length": {},
                 "limit": {},
                 "over_limit": [],
+                "per_account": [],
             })
         );
         // Announcements carry their index in `seq` only.
@@ -491,6 +548,7 @@ mod tests {
             length: BTreeMap::from([("mastodon".into(), 300), ("x".into(), 300)]),
             limit: BTreeMap::from([("mastodon".into(), 500), ("x".into(), 280)]),
             over_limit: vec!["x".into()],
+            per_account: Vec::new(),
             cost_usd: Some(0.015),
             x_accounts: 1,
         };

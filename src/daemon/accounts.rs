@@ -17,6 +17,7 @@ use tracing::{info, warn};
 
 use crate::clock::Clock;
 use crate::platform::console::Console;
+use crate::platform::mastodon::{InstanceLimits, LimitStore, MastodonAccount, instance};
 use crate::platform::x::{StoredTokens, TokenStore, XAccount};
 use crate::platform::{Platform, PostError};
 use crate::settings::{AccountSettings, Secret, Settings};
@@ -45,7 +46,12 @@ pub fn build_account(
             // Its errors already name the account.
             XAccount::new(account, context.tokens.clone(), context.clock.clone())?,
         ),
-        kind @ (PlatformKind::Mastodon | PlatformKind::Bluesky) => bail!(
+        PlatformKind::Mastodon => Arc::new(MastodonAccount::new(
+            account,
+            Arc::new(StateLimits::open(&context.state_dir)?),
+            context.clock.clone(),
+        )?),
+        kind @ PlatformKind::Bluesky => bail!(
             "account `{}`: platform `{kind}` is not supported by this build yet; \
              use `console` or `x`, or remove [accounts.{}]",
             account.name,
@@ -107,6 +113,45 @@ pub async fn verify_accounts(accounts: &BTreeMap<String, Arc<dyn Platform>>) -> 
         "not starting, the platform refused these accounts:\n  - {}",
         refused.join("\n  - ")
     )
+}
+
+/// Mastodon instance limits in the state database's key/value table, so
+/// `check` and `plan` read them offline ([`stored_limits`]).
+pub struct StateLimits {
+    store: Mutex<Store>,
+}
+
+impl StateLimits {
+    pub fn open(state_dir: &Path) -> anyhow::Result<Self> {
+        Ok(Self {
+            store: Mutex::new(Store::open(state_dir)?),
+        })
+    }
+}
+
+impl LimitStore for StateLimits {
+    fn load(&self, account: &str) -> Option<InstanceLimits> {
+        let store = self.store.lock().ok()?;
+        let json = store.kv_get(&instance::kv_key(account)).ok()??;
+        InstanceLimits::from_json(&json)
+    }
+
+    fn save(&self, account: &str, limits: InstanceLimits) -> anyhow::Result<()> {
+        let mut store = self
+            .store
+            .lock()
+            .map_err(|_| anyhow!("the limits store lock is poisoned"))?;
+        store.kv_set(&instance::kv_key(account), &limits.to_json())
+    }
+}
+
+/// The limits the daemon last read for `account`, without creating a state
+/// database where there is none (`check` and `plan` stay read-only).
+pub fn stored_limits(state_dir: &Path, account: &str) -> Option<InstanceLimits> {
+    if !state_dir.join(crate::store::FILE_NAME).exists() {
+        return None;
+    }
+    StateLimits::open(state_dir).ok()?.load(account)
 }
 
 /// OAuth tokens in the state database's key/value table.
@@ -245,8 +290,8 @@ mod tests {
             tokens: Arc::new(crate::platform::x::MemoryTokenStore::new()),
         };
         let account = AccountSettings {
-            name: "hcsm_mastodon".into(),
-            platform: PlatformKind::Mastodon,
+            name: "hcsm_bluesky".into(),
+            platform: PlatformKind::Bluesky,
             api_base: None,
             handle: None,
             client_id: None,
@@ -254,6 +299,6 @@ mod tests {
             timeout: std::time::Duration::from_secs(30),
         };
         let err = build_account(&account, &context).err().unwrap().to_string();
-        assert!(err.contains("`mastodon` is not supported"), "{err}");
+        assert!(err.contains("`bluesky` is not supported"), "{err}");
     }
 }

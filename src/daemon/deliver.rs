@@ -21,6 +21,7 @@ pub async fn deliver(poster: &Poster, job: &Job, cancel: &CancellationToken) -> 
         deadline: job.deadline,
         in_doubt: job.in_doubt,
         missed: job.missed.as_deref(),
+        audience: &job.audience,
     };
     poster.deliver(posting, cancel).await
 }

@@ -32,7 +32,7 @@ use super::timetable::Timetable;
 use super::worker::{Queue, post_span, queue_worker};
 use crate::clock::Clock;
 use crate::http::Metrics;
-use crate::platform::Platform;
+use crate::platform::{Audience, Platform};
 use crate::schedule::Slot;
 use crate::settings::GraceSettings;
 use crate::store::{Claim, Intent, SharedStore};
@@ -103,6 +103,7 @@ impl Dispatcher {
             let accounts = plan.accounts.as_ref().unwrap_or(&self.default_accounts);
             for account in accounts {
                 let mut job = self.job(slot, account, plan.thread, now);
+                job.audience = Arc::new(Audience::of(plan));
                 if let Some(context) = super::thanks::context(
                     slot,
                     plan,

@@ -11,6 +11,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use super::thanks::ThanksContext;
+use crate::platform::Audience;
 use crate::schedule::{Slot, SlotKind};
 use crate::settings::GraceSettings;
 
@@ -41,6 +42,8 @@ pub struct Job {
     pub key: String,
     /// Post welcome, questions and wrap-up as replies to the welcome.
     pub thread: bool,
+    /// The chat's visibility and language.
+    pub audience: Arc<Audience>,
     /// An earlier run claimed it without recording an answer.
     pub in_doubt: bool,
     /// The end of the grace window: no attempt starts after it.
@@ -66,6 +69,7 @@ impl Job {
             account: account.to_string(),
             key: slot.key(account),
             thread,
+            audience: Arc::new(Audience::DEFAULT),
             in_doubt: false,
             deadline,
             missed: None,

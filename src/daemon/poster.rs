@@ -52,6 +52,8 @@ pub struct Posting<'a> {
     pub in_doubt: bool,
     /// Why it must not be posted any more; in doubt, it is only looked up.
     pub missed: Option<&'a str>,
+    /// The chat's visibility and language.
+    pub audience: &'a crate::platform::Audience,
 }
 
 /// What the platform says about a post in doubt.
@@ -84,6 +86,7 @@ impl Poster {
             thread_root: posting.reply_to,
             due: posting.due,
             window_end: posting.deadline,
+            audience: posting.audience,
         };
         if posting.in_doubt {
             warn!(key = %posting.key, "an earlier run may have posted this; checking the platform first");

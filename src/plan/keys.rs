@@ -255,6 +255,24 @@ pub const TOP: &[Key] = &[
         example: "true",
     },
     Key {
+        name: "visibility",
+        shape: Shape::Pattern(super::audience::VISIBILITY_PATTERN),
+        need: Need::Optional,
+        about: "Who sees the chat's posts on Mastodon: `public` (on public and hashtag \
+                timelines), `unlisted` or `private` (followers only).",
+        default: Fallback::Text("public"),
+        example: "unlisted",
+    },
+    Key {
+        name: "language",
+        shape: Shape::Pattern(super::audience::LANGUAGE_PATTERN),
+        need: Need::Optional,
+        about: "The language of the chat's posts as an ISO 639 code (`en`, `es`, `pt-BR`): \
+                Mastodon's `language` and Bluesky's `langs`.",
+        default: Fallback::None,
+        example: "en",
+    },
+    Key {
         name: "announce",
         shape: Shape::Switch(&Shape::List(&Shape::Map(ANNOUNCE))),
         need: Need::Optional,

@@ -40,6 +40,7 @@
 //!   an hour land at 12m, 24m, 36m and 48m.
 
 pub mod accounts;
+pub mod audience;
 pub mod cron;
 pub mod defaults;
 mod diagnostic;
@@ -66,6 +67,7 @@ use jiff::SignedDuration;
 use jiff::civil;
 use jiff::tz::TimeZone;
 
+pub use audience::Visibility;
 pub use diagnostic::Diagnostic;
 pub use load::{
     ChatFile, LoadReport, Stamp, discover, load_dir, load_file, load_file_spanned, load_paths,
@@ -183,6 +185,10 @@ pub struct ChatPlan {
     pub accounts: Option<Vec<String>>,
     /// Post welcome, questions and wrap-up as a thread under the welcome.
     pub thread: bool,
+    /// Mastodon's `visibility` for every post of the chat.
+    pub visibility: Visibility,
+    /// The language of the chat's posts (`en`, `pt-BR`), when the file says.
+    pub language: Option<String>,
     /// Posted `before` the start, latest first or not: ordered by instant later.
     pub announce: Vec<Announcement>,
     /// Template posted at the start; `None` when turned off with `false`.

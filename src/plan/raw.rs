@@ -43,6 +43,8 @@ pub struct RawChat {
     pub show_times_in: Vec<At<String>>,
     pub accounts: Option<At<Vec<At<String>>>>,
     pub thread: Option<At<bool>>,
+    pub visibility: Option<At<String>>,
+    pub language: Option<At<String>>,
     pub announce: Toggle<Vec<RawAnnounce>>,
     pub welcome: Toggle<At<String>>,
     pub questions: Option<At<Vec<RawQuestion>>>,
@@ -132,6 +134,8 @@ impl<'a> Reader<'a> {
                 })
             }
             "thread" => chat.thread = self.boolean(value, key),
+            "visibility" => chat.visibility = self.string(value, key),
+            "language" => chat.language = self.string(value, key),
             "announce" => chat.announce = self.announce(value),
             "welcome" => chat.welcome = self.toggle_text(value, key),
             "questions" => chat.questions = self.questions(value),

@@ -271,7 +271,7 @@ mod tests {
                 tried += 1;
             }
         }
-        assert_eq!(tried, 17 + 2 + 2 + 4);
+        assert_eq!(tried, 19 + 2 + 2 + 4);
     }
 
     #[test]
@@ -298,7 +298,7 @@ mod tests {
                 tried += 1;
             }
         }
-        assert_eq!(tried, 9);
+        assert_eq!(tried, 10);
     }
 
     /// The `default` of every property called `name`.

@@ -47,6 +47,8 @@ pub fn build_spanned(
     let questions = questions::resolve(&mut r, chat, length);
     let announce = announce(&mut r, chat);
     let thanks = thanks(&mut r, chat);
+    let visibility = super::audience::visibility(&mut r, chat);
+    let language = super::audience::language(&mut r, chat);
     templates::check_chat(&mut r, chat);
     r.diags.sort_by_key(|d| (d.line, d.column));
     let (Some(title), Some(hashtag), Some((zone_name, tz)), Some(when), Some(duration)) =
@@ -69,6 +71,8 @@ pub fn build_spanned(
         show_times_in,
         accounts,
         thread: chat.thread.as_ref().is_some_and(|t| t.value),
+        visibility,
+        language,
         announce,
         welcome: text_or(&chat.welcome, defaults::WELCOME),
         questions,

@@ -269,6 +269,7 @@ mod tests {
             thread_root: reply_to,
             due: "2026-12-02T18:05:00Z".parse().unwrap(),
             window_end: "2026-12-02T18:15:00Z".parse().unwrap(),
+            audience: &crate::platform::Audience::DEFAULT,
         }
     }
 

@@ -7,12 +7,14 @@
 //! answers into those variants; the retry policy lives in one place, the daemon.
 
 pub mod console;
+pub mod mastodon;
 pub mod x;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::plan::Visibility;
 use crate::text::PlatformKind;
 
 /// A post about to be sent.
@@ -34,6 +36,31 @@ pub struct OutgoingPost<'a> {
     /// (Added with the in-doubt rework; adapters that do not search a time
     /// range ignore it.)
     pub window_end: Timestamp,
+    /// Who may see it and its language, from the chat file.
+    pub audience: &'a Audience,
+}
+
+/// A chat's `visibility` and `language`, for the networks that take them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Audience {
+    pub visibility: Visibility,
+    /// As written in the chat (`pt-BR`).
+    pub language: Option<String>,
+}
+
+impl Audience {
+    /// Public, language unset.
+    pub const DEFAULT: Audience = Audience {
+        visibility: Visibility::Public,
+        language: None,
+    };
+
+    pub fn of(plan: &crate::plan::ChatPlan) -> Self {
+        Self {
+            visibility: plan.visibility,
+            language: plan.language.clone(),
+        }
+    }
 }
 
 /// What a platform says about a post that exists.

@@ -34,6 +34,8 @@ pub fn bare(zone: &str, when: When) -> ChatPlan {
         welcome: None,
         questions: Vec::new(),
         question_format: "Q{n}. {text} {hashtag}".into(),
+        visibility: Default::default(),
+        language: None,
         wrapup: None,
         thanks: None,
         calendar_url: None,

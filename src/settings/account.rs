@@ -145,6 +145,15 @@ fn api_base(field: &Field) -> Result<String, String> {
             "expected an http:// or https:// URL such as \"https://mastodon.social\", found `{url}`"
         )));
     }
+    // What `run` would fail on at the first request, `check` reports now.
+    match reqwest::Url::parse(&url) {
+        Ok(parsed) if parsed.host_str().is_some_and(|h| !h.is_empty()) => {}
+        Ok(_) | Err(_) => {
+            return Err(field.error(format!(
+                "`{url}` is not a usable URL; write the server's address, such as \"https://mastodon.social\""
+            )));
+        }
+    }
     Ok(url.trim_end_matches('/').to_string())
 }
 

@@ -39,6 +39,11 @@ pub enum Candidate {
 /// The emoji candidate at the start of `s`, if any.
 pub fn emoji_at(s: &str) -> Option<Candidate> {
     let len = candidate_len(s)?;
+    if matches!(&s[..len], "\u{a9}" | "\u{ae}") {
+        // A bare © or ® is text to twitter-text (its emoji list has them
+        // only with U+FE0F), weighing 1 like any Latin-1 character.
+        return None;
+    }
     Some(if emojis::get(&s[..len]).is_some() {
         Candidate::Emoji(len)
     } else {
@@ -110,5 +115,7 @@ mod tests {
             assert_eq!(emoji_at(text), None, "{text}");
         }
         assert_eq!(emoji_at("→\u{fe0f}"), Some(Candidate::Text(6)));
+        assert_eq!(emoji_at("© 2026"), None, "a bare © is text");
+        assert_eq!(emoji_at("©\u{fe0f}"), Some(Candidate::Emoji(5)));
     }
 }

@@ -14,10 +14,8 @@
 //!   rightmost one that is (`https://example.co.uka` links `…example.co`);
 //!   `https://t.co/` takes only a slug of up to 40 letters and digits;
 //! - URLs without a scheme (`example.com/path`, `www.example.org`) whose last
-//!   label is a generic TLD or a country-code TLD from [`super::tlds`]; as in
-//!   twitter-text, a bare `name.cc` with a country code and no path is not a
-//!   link (`example.de` is not, `example.de/x`, `www.example.de`, `example.co`
-//!   and `example.tv` are);
+//!   label is a generic TLD or a country-code TLD from [`super::tlds`]
+//!   (`example.de` and `foo.io` are links to twitter-text 3.1.0 too);
 //! - a URL does not start right after an ASCII letter or digit, `@`, `#` or
 //!   `$` (nor, without a scheme, after `-`, `_`, `.` or `/`), and a label is
 //!   Latin or not, never both (`example.com日本` links `example.com`);
@@ -99,10 +97,6 @@ fn url_at(s: &str, schemes: Schemes, prev: Option<char>) -> Option<usize> {
         return None;
     }
     let host = host(s, false)?;
-    let has_path = host.takes_tail && s[host.len..].starts_with('/');
-    if host.short_cc && !has_path {
-        return None;
-    }
     let tail = if host.takes_tail {
         tail_len(&s[host.len..])
     } else {
@@ -154,12 +148,24 @@ fn scheme_len(s: &str) -> Option<usize> {
 struct Host {
     /// Bytes up to the end of the host (and port, when the whole host is valid).
     len: usize,
-    /// A bare `name.cc` with a country code: a link without a scheme only
-    /// with a path.
-    short_cc: bool,
     /// Whether a path, query or fragment may follow: not when the host was
     /// cut back to its last valid TLD (`example.co.uka` links `example.co`).
     takes_tail: bool,
+}
+
+/// Whether `label` is 1 to 63 bytes long in its ASCII (punycode) form.
+fn label_fits_dns(label: &str) -> bool {
+    if label.is_ascii() {
+        return (1..=63).contains(&label.len());
+    }
+    // The URL parser applies IDNA to the host; its first label is ours.
+    reqwest::Url::parse(&format!("http://{label}.example/"))
+        .ok()
+        .and_then(|url| {
+            url.host_str()
+                .map(|h| h.split('.').next().unwrap_or_default().len())
+        })
+        .is_some_and(|n| (1..=63).contains(&n))
 }
 
 /// The host at the start of `s`: dot-separated labels ending in a TLD we
@@ -176,20 +182,19 @@ fn host(s: &str, after_scheme: bool) -> Option<Host> {
     if !after_scheme && labels.iter().any(|l| !s[l.clone()].is_ascii()) {
         return None;
     }
+    // A DNS label is at most 63 bytes once IDNA-encoded: a longer one makes
+    // no link at all, so twitter-text counts its characters.
+    if labels.iter().any(|l| !label_fits_dns(&s[l.clone()])) {
+        return None;
+    }
     let is_tld = |tld: &str| is_known_tld(tld) && (after_scheme || tld.is_ascii());
     let last = (1..labels.len())
         .rev()
         .find(|&i| is_tld(&s[labels[i].clone()]))?;
-    let tld = &s[labels[last].clone()];
-    let short_cc = last == 1
-        && tld.len() == 2
-        && !tld.eq_ignore_ascii_case("co")
-        && !tld.eq_ignore_ascii_case("tv");
     let end = labels[last].end;
     if last + 1 < labels.len() {
         return Some(Host {
             len: end,
-            short_cc,
             takes_tail: false,
         });
     }
@@ -205,7 +210,6 @@ fn host(s: &str, after_scheme: bool) -> Option<Host> {
     }
     Some(Host {
         len: end,
-        short_cc,
         takes_tail: true,
     })
 }
@@ -287,7 +291,9 @@ fn tail_len(s: &str) -> usize {
     if s[end..].starts_with('?') {
         end += query_len(&s[end..]);
     }
-    if s[end..].starts_with('#') {
+    // twitter-text has no fragment of its own: `#` is a path or query
+    // character, so `example.org#tag` is a link and a hashtag.
+    if end > 0 && s[end..].starts_with('#') {
         end += fragment_len(&s[end..]);
     }
     end
@@ -388,14 +394,27 @@ mod tests {
     }
 
     #[test]
-    fn accepts_ports_and_tco_but_not_bare_short_country_domains() {
+    fn labels_longer_than_dns_allows_make_no_link() {
+        let long = format!("https://{}.com/x", "a".repeat(64));
+        assert!(urls(&long, Schemes::Optional).is_empty());
+        let fits = format!("https://{}.com/x", "a".repeat(63));
+        assert_eq!(urls(&fits, Schemes::Optional), [fits.as_str()]);
+        // 20 kana are 4 + 40-odd bytes of punycode: a link; 40 are not.
+        let kana = |n: usize| format!("http://{}.jp", "あ".repeat(n));
+        assert_eq!(urls(&kana(10), Schemes::Optional).len(), 1);
+        assert!(urls(&kana(60), Schemes::Optional).is_empty());
+    }
+
+    #[test]
+    fn accepts_ports_tco_and_bare_country_domains() {
         let text = "http://example.com:8080/x and t.co/abc and HTTPS://EXAMPLE.COM and example.de";
         assert_eq!(
             urls(text, Schemes::Optional),
             [
                 "http://example.com:8080/x",
                 "t.co/abc",
-                "HTTPS://EXAMPLE.COM"
+                "HTTPS://EXAMPLE.COM",
+                "example.de"
             ]
         );
     }

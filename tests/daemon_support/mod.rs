@@ -58,6 +58,8 @@ pub fn plan(id: &str, accounts: Option<&[&str]>, thread: bool) -> ChatPlan {
         welcome: None,
         questions: vec![],
         question_format: "Q{n}. {text} {hashtag}".into(),
+        visibility: Default::default(),
+        language: None,
         wrapup: None,
         thanks: None,
         calendar_url: None,

@@ -5,8 +5,14 @@
 //! `AccountSettings` pointing at it, `push_fault(s)` scripts refusals and
 //! outages, `tweets()` lists what was accepted, `seed_search` adds other
 //! people's posts for hashtag search.
+//!
+//! `fake_mastodon::FakeMastodon::start(Kind::Mastodon | Kind::GoToSocial)`
+//! serves a fake Mastodon API the same way (`settings(name)`, `posts()`,
+//! `seed`, `push_fault`).
 #![allow(dead_code)]
 
+pub mod fake_mastodon;
+pub mod fake_mastodon_spec;
 pub mod fake_x;
 pub mod fake_x_auth;
 pub mod fake_x_data;

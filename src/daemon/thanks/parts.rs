@@ -114,6 +114,7 @@ pub async fn send(poster: &Poster, job: &Job, part: Part<'_>, cancel: &Cancellat
         deadline: job.deadline,
         in_doubt,
         missed: None,
+        audience: &job.audience,
     };
     match poster.deliver(posting, cancel).await {
         Delivery::InDoubt => Sent::InDoubt,
@@ -209,6 +210,7 @@ pub async fn reconcile_leftovers(
             deadline: job.deadline,
             in_doubt: true,
             missed: Some(reason),
+            audience: &job.audience,
         };
         let outcome = match poster.deliver(posting, cancel).await {
             Delivery::Done(outcome, _) => outcome,

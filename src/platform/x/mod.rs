@@ -40,6 +40,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::Deserialize;
 
+pub use self::client::error_chain;
 use self::client::{Api, Auth, Call};
 pub use self::oauth2::{MemoryTokenStore, StoredTokens, TokenStore};
 pub use self::quota::Quota;
@@ -380,6 +381,7 @@ mod tests {
             thread_root: Some(&parent),
             due: Timestamp::UNIX_EPOCH,
             window_end: Timestamp::UNIX_EPOCH,
+            audience: &crate::platform::Audience::DEFAULT,
         };
         assert_eq!(
             create_body(&post),

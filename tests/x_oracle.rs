@@ -1,0 +1,310 @@
+//! X lengths against the official implementation: npm `twitter-text` 3.1.0
+//! (the library X publishes) run under node, on thousands of generated
+//! texts, and the v3 weighted conformance cases of twitter-text's
+//! `conformance/validate.yml`.
+//!
+//! `.ci/run` installs the npm package in `~/.cache/tweetchat-node`
+//! (`TWEETCHAT_NODE_MODULES` overrides the folder). The oracle test skips
+//! with a notice only where node itself is missing.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use tweetchat::text::{PlatformKind, count};
+
+/// Where the npm package is installed.
+fn node_modules() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TWEETCHAT_NODE_MODULES") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
+    home.join(".cache/tweetchat-node/node_modules")
+}
+
+fn node_available() -> bool {
+    Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The official weighted lengths of `texts`, in order.
+fn official_lengths(texts: &[String]) -> Vec<usize> {
+    let modules = node_modules();
+    assert!(
+        modules.join("twitter-text/package.json").exists(),
+        "npm twitter-text is not installed in {}: run `npm install --prefix {} twitter-text@3.1.0` \
+         (or bash .ci/run)",
+        modules.display(),
+        modules.parent().unwrap_or(&modules).display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("texts.json");
+    std::fs::write(&input, serde_json::to_vec(texts).unwrap()).unwrap();
+    let script = r#"
+        const tt = require("twitter-text");
+        const version = require("twitter-text/package.json").version;
+        if (version !== "3.1.0") { console.error("twitter-text " + version + ", want 3.1.0"); process.exit(2); }
+        const texts = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+        process.stdout.write(JSON.stringify(texts.map(t => tt.parseTweet(t).weightedLength)));
+    "#;
+    let output = Command::new("node")
+        .env("NODE_PATH", &modules)
+        .arg("-e")
+        .arg(script)
+        .arg(&input)
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "node failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("node printed the lengths")
+}
+
+/// Pieces a tweet chat's posts are made of, and the traps between them.
+const PIECES: &[&str] = &[
+    "Q1.",
+    "What",
+    "helps",
+    "you",
+    "most?",
+    "#hcsmbm",
+    "#tag",
+    "@alice",
+    "@bob_2",
+    "A1:",
+    " ",
+    " ",
+    " ",
+    "\n",
+    ",",
+    ".",
+    "!",
+    "?",
+    ":",
+    "(",
+    ")",
+    "\"",
+    "'",
+    "-",
+    "—",
+    "–",
+    "…",
+    "“quoted”",
+    "‘single’",
+    "café",
+    "cafe\u{301}",
+    "naïve",
+    "Ærø",
+    "ß",
+    "ñ",
+    "©",
+    "®",
+    "™",
+    "©\u{fe0f}",
+    "°",
+    "½",
+    "€",
+    "£",
+    "→",
+    "←",
+    "↔",
+    "★",
+    "☺",
+    "☺\u{fe0f}",
+    "❤",
+    "❤\u{fe0f}",
+    "✅",
+    "⚡",
+    "⌚",
+    "‼",
+    "😀",
+    "🐱",
+    "👋",
+    "👋🏽",
+    "👍🏿",
+    "👨\u{200d}👩\u{200d}👧\u{200d}👦",
+    "🏳\u{fe0f}\u{200d}🌈",
+    "🇺🇸",
+    "🇬🇧",
+    "🇯🇵",
+    "1\u{fe0f}\u{20e3}",
+    "#\u{fe0f}\u{20e3}",
+    "日本語",
+    "の",
+    "中文",
+    "한국어",
+    "Привет",
+    "мир",
+    "مرحبا",
+    "שלום",
+    "हिन्दी",
+    "ไทย",
+    "https://example.com",
+    "https://example.com/path?q=1&r=2",
+    "http://t.co/abc123",
+    "example.org",
+    "example.org#tag",
+    "www.example.co.uk/x",
+    "example.de",
+    "example.de/x",
+    "https://example.org/a_(b)",
+    "https://example.org.",
+    "foo.bar",
+    "a.b.com",
+    "12:00",
+    "CST",
+    "Wed",
+    "2",
+    "Dec",
+    "2026",
+    "x",
+    "y",
+    "z",
+    "\u{200d}",
+    "\u{fe0f}",
+    "\u{200b}",
+];
+
+/// `n` texts built from [`PIECES`], the same every run.
+fn generated(n: usize) -> Vec<String> {
+    let mut rng = fastrand::Rng::with_seed(20261202);
+    (0..n)
+        .map(|_| {
+            let len = rng.usize(1..40);
+            let mut text = String::new();
+            for _ in 0..len {
+                let piece = PIECES[rng.usize(..PIECES.len())];
+                // Words apart, as people write them (pieces glued together
+                // hit twitter-text's URL-boundary oddities; see the README).
+                if !text.is_empty() && !piece.starts_with(char::is_whitespace) {
+                    text.push(if rng.u8(..8) == 0 { '\n' } else { ' ' });
+                }
+                text.push_str(piece);
+            }
+            text
+        })
+        .collect()
+}
+
+#[test]
+fn x_length_agrees_with_the_official_twitter_text_on_generated_texts() {
+    if !node_available() {
+        eprintln!("skipping: node is not installed, so npm twitter-text cannot run");
+        return;
+    }
+    let texts = generated(4000);
+    let official = official_lengths(&texts);
+    let wrong: Vec<String> = texts
+        .iter()
+        .zip(&official)
+        .filter(|(text, official)| count(PlatformKind::X, text) != **official)
+        .take(10)
+        .map(|(text, official)| {
+            format!(
+                "{text:?}: ours {}, twitter-text {official}",
+                count(PlatformKind::X, text)
+            )
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} differ, e.g.:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+/// One case of `WeightedTweetsWithDiscountedEmojiCounterTest`.
+#[derive(serde::Deserialize)]
+struct Case {
+    description: String,
+    text: String,
+    expected: Expected,
+}
+
+#[derive(serde::Deserialize)]
+struct Expected {
+    #[serde(rename = "weightedLength")]
+    weighted_length: usize,
+    valid: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct Conformance {
+    tests: Tests,
+}
+
+#[derive(serde::Deserialize)]
+struct Tests {
+    #[serde(rename = "WeightedTweetsWithDiscountedEmojiCounterTest")]
+    weighted: Vec<Case>,
+}
+
+/// twitter-text's `conformance/validate.yml`: `TWITTER_TEXT_CONFORMANCE`, or
+/// the copy in `../shared/peers/`.
+fn conformance_file() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("TWITTER_TEXT_CONFORMANCE") {
+        return Some(PathBuf::from(path));
+    }
+    let shared =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/twitter-text/validate.yml");
+    shared.exists().then_some(shared)
+}
+
+#[test]
+fn all_v3_weighted_conformance_cases_pass() {
+    let Some(path) = conformance_file() else {
+        eprintln!(
+            "skipping: twitter-text's conformance/validate.yml is not in ../shared/peers/twitter-text/ \
+             (or TWITTER_TEXT_CONFORMANCE)"
+        );
+        return;
+    };
+    let yaml = std::fs::read_to_string(&path).unwrap();
+    let file: Conformance = serde_saphyr::from_str(&yaml).expect("validate.yml parses");
+    let cases = file.tests.weighted;
+    assert_eq!(cases.len(), 22, "the v3 weighted section has 22 cases");
+    let failed: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let ours = count(PlatformKind::X, &case.text);
+            let valid = ours > 0 && ours <= 280;
+            (ours != case.expected.weighted_length || valid != case.expected.valid).then(|| {
+                format!(
+                    "{}: ours {ours}, expected {}",
+                    case.description, case.expected.weighted_length
+                )
+            })
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 22 fail:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
+}
+
+/// The README's note on newer emoji, checked: npm twitter-text 3.1.0
+/// predates Unicode 12 and counts these sequences piece by piece; we count
+/// each as one emoji.
+#[test]
+fn emoji_newer_than_the_official_library_count_as_one_emoji() {
+    let newer = [
+        "🧑\u{200d}🤝\u{200d}🧑",
+        "🧑\u{200d}🧑\u{200d}🧒",
+        "❤\u{fe0f}\u{200d}🔥",
+    ];
+    for emoji in newer {
+        assert_eq!(count(PlatformKind::X, emoji), 2, "{emoji}");
+    }
+    if !node_available() {
+        eprintln!("skipping the comparison: node is not installed");
+        return;
+    }
+    let texts: Vec<String> = newer.iter().map(|e| e.to_string()).collect();
+    assert_eq!(official_lengths(&texts), [8, 8, 5]);
+}
