@@ -5,8 +5,11 @@
 //! `AccountSettings` pointing at it, `push_fault(s)` scripts refusals and
 //! outages, `tweets()` lists what was accepted, `seed_search` adds other
 //! people's posts for hashtag search.
+//! `pds::Pds::get()` is the real Bluesky PDS (started once per test binary).
 #![allow(dead_code)]
 
 pub mod fake_x;
 pub mod fake_x_auth;
 pub mod fake_x_data;
+pub mod pds;
+pub mod pds_proxy;
