@@ -14,40 +14,19 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{Instrument, debug, error, warn};
+use tracing::{debug, error, warn};
 
-use super::deliver::{Delivery, Job, Poster, RetryPolicy};
+use super::job::{Job, Work};
+use super::poster::Poster;
+use super::retry::RetryPolicy;
 use super::timetable::Timetable;
+use super::worker::{account_worker, post_span};
 use crate::clock::Clock;
 use crate::http::Metrics;
 use crate::platform::Platform;
-use crate::schedule::{Slot, SlotKind};
+use crate::schedule::Slot;
 use crate::settings::GraceSettings;
 use crate::store::{Claim, Intent, SharedStore};
-
-/// How late a slot of `kind` may still be posted.
-pub fn grace_for(grace: &GraceSettings, kind: SlotKind) -> Duration {
-    match kind {
-        SlotKind::Announce => grace.announce,
-        SlotKind::Thanks => grace.thanks,
-        SlotKind::Welcome | SlotKind::Question | SlotKind::Wrapup => grace.question,
-    }
-}
-
-/// The span every log line about one post sits in.
-pub fn post_span(slot: &Slot, account: &str) -> tracing::Span {
-    let label = match slot.n {
-        Some(n) => format!("{}{n}", slot.kind),
-        None => slot.kind.to_string(),
-    };
-    tracing::info_span!(
-        "post",
-        chat = %slot.chat,
-        occurrence = %slot.occurrence.strftime("%Y-%m-%dT%H:%M"),
-        slot = %label,
-        account = %account,
-    )
-}
 
 /// Hands due slots to the accounts and owns their queues.
 pub struct Dispatcher {
@@ -102,14 +81,16 @@ impl Dispatcher {
             let accounts = plan.accounts.as_ref().unwrap_or(&self.default_accounts);
             for account in accounts {
                 let mut job = self.job(slot, account, plan.thread, now);
-                job.thanks = super::thanks::context(
+                if let Some(context) = super::thanks::context(
                     slot,
                     plan,
                     account,
                     accounts,
                     &self.accounts,
                     self.state_dir.as_deref(),
-                );
+                ) {
+                    job.work = Work::Thanks(context);
+                }
                 let mut intent = Intent::for_slot(slot, account);
                 intent.missed = job.missed.clone();
                 intents.push(intent);
@@ -135,10 +116,7 @@ impl Dispatcher {
             match claim {
                 Claim::Fresh => self.enqueue(job),
                 Claim::InDoubt { attempts } => {
-                    warn!(
-                        attempts,
-                        "an earlier run may have posted this; checking the platform first"
-                    );
+                    debug!(attempts, "claimed before by a run that did not finish it");
                     job.in_doubt = true;
                     self.enqueue(job);
                 }
@@ -154,37 +132,16 @@ impl Dispatcher {
     }
 
     fn job(&self, slot: &Arc<Slot>, account: &str, thread: bool, now: Timestamp) -> Job {
-        let grace = grace_for(&self.grace, slot.kind);
-        let grace = SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX);
-        let deadline = slot.at.saturating_add(grace).unwrap_or(Timestamp::MAX);
-        let late = SignedDuration::from_secs(now.duration_since(slot.at).as_secs());
-        let missed = if !self.accounts.contains_key(account) {
+        let mut job = Job::new(slot, account, thread, &self.grace);
+        job.missed = if self.accounts.contains_key(account) {
+            job.lateness(now)
+        } else {
             Some(format!(
                 "no account named `{account}` in the settings: add [accounts.{account}] \
                  or fix the chat's `accounts`"
             ))
-        } else if now > deadline {
-            Some(format!(
-                "missed by {late:#}, past the {grace:#} grace window for a {}",
-                slot.kind
-            ))
-        } else if slot.kind == SlotKind::Announce && now >= slot.starts {
-            Some(format!(
-                "missed by {late:#}: the chat has already started, so announcing it is pointless"
-            ))
-        } else {
-            None
         };
-        Job {
-            slot: slot.clone(),
-            account: account.to_string(),
-            key: slot.key(account),
-            thread,
-            in_doubt: false,
-            deadline,
-            missed,
-            thanks: None,
-        }
+        job
     }
 
     fn count(&self, account: &str, result: &str) {
@@ -200,6 +157,7 @@ impl Dispatcher {
         let queue = self.queues.entry(job.account.clone()).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             let poster = Poster {
+                account: job.account.clone(),
                 platform,
                 store: self.store.clone(),
                 clock: self.clock.clone(),
@@ -239,64 +197,3 @@ impl Dispatcher {
 /// A crash in between leaves an intent in doubt, which the next start
 /// reconciles like any other, so claiming early costs nothing in safety.
 pub const CLAIM_AHEAD: SignedDuration = SignedDuration::from_millis(100);
-
-/// Drains one account's queue in order.
-async fn account_worker(
-    poster: Poster,
-    mut queue: mpsc::UnboundedReceiver<Job>,
-    cancel: CancellationToken,
-    tracker: TaskTracker,
-) {
-    loop {
-        let job = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => break,
-            job = queue.recv() => match job {
-                Some(job) => job,
-                None => return,
-            },
-        };
-        // Claimed ahead of time: wait for the slot's own instant.
-        if !wait_until(&poster.clock, job.slot.at, &cancel).await {
-            if let Err(err) = poster.store.release(&job.key).await {
-                warn!(key = %job.key, "could not give back an unused claim; it is reconciled on the next start: {err:#}");
-            }
-            break;
-        }
-        let span = post_span(&job.slot, &job.account);
-        let delivery = poster.deliver(&job, &cancel).instrument(span.clone()).await;
-        if let Delivery::Done(outcome, label) = delivery {
-            if let Some(metrics) = &poster.metrics {
-                metrics.post_result(&job.account, label);
-            }
-            let committed = poster.store.record_soon(&job.key, outcome);
-            tracker.spawn(
-                async move {
-                    if let Err(err) = committed.await {
-                        error!("the post's result was not recorded; the key is reconciled on the next start: {err:#}");
-                    }
-                }
-                .instrument(span),
-            );
-        }
-    }
-    // Shutting down: jobs still queued never left, so their claims go back.
-    queue.close();
-    while let Some(job) = queue.recv().await {
-        if let Err(err) = poster.store.release(&job.key).await {
-            warn!(key = %job.key, "could not give back an unused claim; it is reconciled on the next start: {err:#}");
-        }
-    }
-}
-
-/// Sleeps until the clock reads `at`; `false` when cancelled first.
-async fn wait_until(clock: &Clock, at: Timestamp, cancel: &CancellationToken) -> bool {
-    while clock.now() < at {
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => return false,
-            _ = clock.sleep_until(at) => {}
-        }
-    }
-    true
-}

@@ -15,15 +15,26 @@
 //! - [`thanks`]: the thanks slot: search, transcript, mentions in parts.
 //! - [`reload`]: where plans come from and how changes are noticed.
 //! - [`dispatch`]: claims due slots and feeds one queue per account.
-//! - [`deliver`]: one post: reconcile, post, retry, decide.
+//! - [`job`]: a claimed slot on one account and its deadlines.
+//! - [`worker`]: drains one account's queue, routing on the kind of work.
+//! - [`deliver`]: an ordinary slot's post (thread replies included).
+//! - [`poster`]: one key on one account: the in-doubt path, post, retry.
+//! - [`retry`]: the one retry policy (posts, searches, claims, doubts).
 //! - [`accounts`]: which adapter serves which account (`tweetchat run`).
+//!
+//! The way down is one-directional: dispatch → worker → deliver or thanks
+//! → poster → retry; `deliver` and `thanks` never import each other.
 
 pub mod accounts;
 pub mod deliver;
 pub mod dispatch;
+pub mod job;
+pub mod poster;
 pub mod reload;
+pub mod retry;
 pub mod thanks;
 pub mod timetable;
+pub mod worker;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -42,8 +53,9 @@ use crate::schedule::{self, Slot};
 use crate::settings::{GraceSettings, Settings};
 use crate::store::SharedStore;
 
-pub use deliver::{RetryPolicy, thanks_without_mentions};
+pub use deliver::thanks_without_mentions;
 pub use reload::Chats;
+pub use retry::RetryPolicy;
 
 /// How long in-flight posts may take to finish after shutdown is asked for
 /// (the whole process must be gone within 10 s; the rest is for flushing
