@@ -185,7 +185,7 @@ impl Pds {
             if let Some(c) = &cursor {
                 query.push(("cursor", c.clone()));
             }
-            let page: Value = reqwest::Client::new()
+            let page: Value = http()
                 .get(format!("{}/xrpc/com.atproto.repo.listRecords", self.url))
                 .query(&query)
                 .send()
@@ -240,9 +240,7 @@ impl Pds {
 
     /// A procedure that must succeed.
     pub async fn procedure(&self, nsid: &str, token: Option<&str>, body: Value) -> Value {
-        let mut request = reqwest::Client::new()
-            .post(format!("{}/xrpc/{nsid}", self.url))
-            .json(&body);
+        let mut request = http().post(format!("{}/xrpc/{nsid}", self.url)).json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -252,6 +250,13 @@ impl Pds {
         assert!(status.is_success(), "{nsid}: {status} {answer}");
         answer
     }
+}
+
+/// A client for the tests' own calls (the crypto provider first, as the
+/// daemon installs it).
+fn http() -> reqwest::Client {
+    tweetchat::tls::init();
+    reqwest::Client::new()
 }
 
 /// An access token for `did` that expired an hour ago, signed as the PDS

@@ -43,7 +43,10 @@ impl PdsProxy {
         let shared = Arc::new(Shared {
             target: target.to_string(),
             faults: Mutex::new(Vec::new()),
-            http: reqwest::Client::new(),
+            http: {
+                tweetchat::tls::init();
+                reqwest::Client::new()
+            },
             seen: Mutex::new(Vec::new()),
         });
         let app = Router::new().fallback(forward).with_state(shared.clone());
