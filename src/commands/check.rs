@@ -11,8 +11,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::cli::CheckArgs;
-use crate::plan::validate::{AccountLimit, check_against_accounts};
-use crate::plan::{ChatPlan, Diagnostic, LoadReport, load_paths};
+use crate::plan::load::collect_files;
+use crate::plan::validate::AccountLimit;
+use crate::plan::{ChatPlan, Diagnostic, LoadReport, load_file_spanned};
+use crate::schedule::lengths::check_against_accounts;
 use crate::settings::Settings;
 
 pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
@@ -26,11 +28,29 @@ pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.paths
     };
-    let mut report = load_paths(&paths);
-    if let Some(settings) = &settings {
-        check_accounts(&mut report, settings);
+    let mut report = LoadReport::default();
+    let files = collect_files(&paths, &mut report);
+    let accounts = settings
+        .as_ref()
+        .map(|s| (account_limits(s), s.default_accounts.as_slice()));
+    let now = jiff::Timestamp::now();
+    // One parallel pass: each file is read, validated, checked against the
+    // accounts and given its next occurrence by the same worker.
+    let checked = crate::parallel::map_in_order(&files, |file| {
+        check_file(
+            file,
+            accounts.as_ref().map(|(a, d)| (a.as_slice(), *d)),
+            now,
+        )
+    });
+    let mut valid = Vec::with_capacity(checked.len());
+    for result in checked {
+        match result {
+            Ok(line) => valid.push(line),
+            Err(diags) => report.errors.extend(diags),
+        }
     }
-    print(&report);
+    print(&report, &valid);
     Ok(if report.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -49,9 +69,8 @@ fn settings(config_dir: &Path) -> anyhow::Result<Option<Settings>> {
         .with_context(|| format!("reading the settings in {}", config_dir.display()))
 }
 
-/// Adds account and length problems; a plan with any is no longer valid.
-fn check_accounts(report: &mut LoadReport, settings: &Settings) {
-    let accounts: Vec<AccountLimit> = settings
+fn account_limits(settings: &Settings) -> Vec<AccountLimit> {
+    settings
         .accounts
         .values()
         .map(|a| AccountLimit {
@@ -59,31 +78,39 @@ fn check_accounts(report: &mut LoadReport, settings: &Settings) {
             platform: a.platform,
             limit: a.platform.default_limit(),
         })
-        .collect();
-    let now = jiff::Timestamp::now();
-    let plans = std::mem::take(&mut report.plans);
-    let problems = crate::parallel::map_in_order(&plans, |plan| {
-        check_against_accounts(plan, &accounts, &settings.default_accounts, now)
-    });
-    for (plan, diags) in plans.into_iter().zip(problems) {
-        if diags.is_empty() {
-            report.plans.push(plan);
-        } else {
-            report.errors.extend(diags);
-        }
-    }
+        .collect()
 }
 
-fn print(report: &LoadReport) {
+/// One file: its `ok` line, or every problem in it (account and length
+/// problems included when there are settings).
+fn check_file(
+    file: &Path,
+    accounts: Option<(&[AccountLimit], &[String])>,
+    now: jiff::Timestamp,
+) -> Result<String, Vec<Diagnostic>> {
+    let (plan, spans) = load_file_spanned(file)?;
+    if let Some((accounts, default_accounts)) = accounts {
+        let diags = check_against_accounts(&plan, &spans, accounts, default_accounts, now);
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+    }
+    Ok(format!(
+        "ok {} ({}): {}",
+        plan.id,
+        plan.source.display(),
+        next(&plan, now)
+    ))
+}
+
+fn print(report: &LoadReport, valid: &[String]) {
     for diag in &report.errors {
         eprintln!("{diag}");
     }
-    let now = jiff::Timestamp::now();
-    let upcoming = crate::parallel::map_in_order(&report.plans, |plan| next(plan, now));
     let mut out = std::io::stdout().lock();
-    for (plan, next) in report.plans.iter().zip(upcoming) {
+    for line in valid {
         // A closed stdout (`check | head`) only cuts the listing short.
-        if writeln!(out, "ok {} ({}): {next}", plan.id, plan.source.display()).is_err() {
+        if writeln!(out, "{line}").is_err() {
             break;
         }
     }
@@ -93,7 +120,7 @@ fn print(report: &LoadReport) {
     println!(
         "{}, {} valid, {} invalid, {}",
         plural(report.files, "file"),
-        report.plans.len(),
+        valid.len(),
         invalid,
         plural(errors, "error")
     );
@@ -104,7 +131,7 @@ fn next(plan: &ChatPlan, now: jiff::Timestamp) -> String {
     let until = now
         .checked_add(jiff::SignedDuration::from_hours(24 * 366))
         .unwrap_or(now);
-    match crate::schedule::occurrences(plan, now, until).first() {
+    match crate::schedule::next_occurrence(plan, now).filter(|s| s.timestamp() < until) {
         Some(start) => format!("next {}", start.strftime("%a %-d %b %Y %H:%M %Z")),
         None => "no occurrence in the coming year".to_string(),
     }

@@ -180,13 +180,30 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         .unwrap_or(SignedDuration::from_mins(1))
         .max(SignedDuration::from_secs(1));
     let mut next_rescan = daemon.clock.now();
+    // The chats source, away on the blocking pool while a rescan runs.
+    let mut chats = Some(std::mem::replace(
+        &mut daemon.chats,
+        Chats::fixed(Vec::new()),
+    ));
+    let mut scanning: Option<tokio::task::JoinHandle<(Chats, ScanReport)>> = None;
     loop {
         let now = daemon.clock.now();
         if let Some(health) = &daemon.health {
             health.beat(now);
         }
-        if now >= next_rescan {
-            rescan(&mut daemon, &mut timetable, now);
+        if now >= next_rescan
+            && let Some(mut source) = chats.take()
+        {
+            if source.reads_files() {
+                scanning = Some(tokio::task::spawn_blocking(move || {
+                    let report = ScanReport::run(&mut source);
+                    (source, report)
+                }));
+            } else {
+                let report = ScanReport::run(&mut source);
+                chats = Some(source);
+                apply_rescan(&daemon, &mut timetable, report, now);
+            }
             next_rescan = now + rescan_every;
         }
         timetable.extend(daemon.timeline.as_ref(), now);
@@ -201,15 +218,39 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         if let Some(metrics) = &daemon.metrics {
             metrics.set_next_slot(next);
         }
-        if daemon.stop_when_done && timetable.is_idle() {
+        if daemon.stop_when_done && scanning.is_none() && timetable.is_idle() {
             break;
         }
-        let wake = next.map_or(next_rescan, |at| {
-            (at - dispatch::CLAIM_AHEAD).min(next_rescan)
-        });
+        // While a rescan runs, its end wakes the loop; a rescan due (or asked
+        // for) meanwhile starts after it.
+        let rescan_at = if scanning.is_some() {
+            now + rescan_every
+        } else {
+            next_rescan
+        };
+        let wake = next.map_or(rescan_at, |at| (at - dispatch::CLAIM_AHEAD).min(rescan_at));
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = daemon.reload.notified() => next_rescan = daemon.clock.now(),
+            done = async {
+                match scanning.as_mut() {
+                    Some(scan) => scan.await,
+                    None => std::future::pending().await,
+                }
+            }, if scanning.is_some() => {
+                scanning = None;
+                match done {
+                    Ok((source, report)) => {
+                        chats = Some(source);
+                        apply_rescan(&daemon, &mut timetable, report, daemon.clock.now());
+                    }
+                    Err(err) => {
+                        // A panic while reading files is a bug; the loop
+                        // keeps the plans it has and stops rescanning.
+                        tracing::error!("the rescan of the chats folder failed: {err}");
+                    }
+                }
+            }
             _ = daemon.clock.sleep_until(wake) => {}
         }
     }
@@ -223,19 +264,40 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     Ok(())
 }
 
-fn rescan(daemon: &mut Daemon, timetable: &mut timetable::Timetable, now: Timestamp) {
+/// What one rescan found, and how long reading the folder took.
+struct ScanReport {
+    found: reload::Rescan,
+    micros: u64,
+}
+
+impl ScanReport {
+    fn run(chats: &mut Chats) -> Self {
+        let started = std::time::Instant::now();
+        let found = chats.rescan();
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        Self { found, micros }
+    }
+}
+
+/// Hands the changed plans to the timetable and reports what was loaded.
+fn apply_rescan(
+    daemon: &Daemon,
+    timetable: &mut timetable::Timetable,
+    report: ScanReport,
+    now: Timestamp,
+) {
     let started = std::time::Instant::now();
-    let found = daemon.chats.rescan();
-    let changed = found.plans.is_some();
+    let found = report.found;
+    let changed = found.changes.is_some();
     if let Some(metrics) = &daemon.metrics {
         metrics.set_invalid_files(found.invalid);
     }
-    if let Some(plans) = found.plans {
-        let chats = plans.len();
+    if let Some(changes) = found.changes {
+        timetable.apply(changes, daemon.timeline.as_ref(), now);
+        let chats = timetable.chats();
         if let Some(metrics) = &daemon.metrics {
             metrics.set_chats_loaded(chats);
         }
-        timetable.replace_plans(plans, daemon.timeline.as_ref(), now);
         match timetable.next_slot() {
             Some(next) => info!(
                 chats,
@@ -253,10 +315,13 @@ fn rescan(daemon: &mut Daemon, timetable: &mut timetable::Timetable, now: Timest
             ),
         }
     }
-    // benches/run.sh reads this line to time rescans (unchanged and not).
+    // benches/run.sh reads this line to time rescans (unchanged and not):
+    // `micros` is reading the folder (on the blocking pool), `apply_micros`
+    // replacing the changed plans in the timetable (on the scheduler).
     debug!(
         changed,
-        micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        micros = report.micros,
+        apply_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "chats folder rescanned"
     );
 }

@@ -3,8 +3,8 @@
 use jiff::SignedDuration;
 
 use super::node::Loc;
+use super::offsets::non_negative;
 use super::raw::{RawChat, RawQuestion, Reader};
-use super::validate::non_negative;
 use super::{Question, defaults, duration};
 
 /// Resolves question offsets. Questions without `at` are spread evenly:
