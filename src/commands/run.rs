@@ -17,7 +17,9 @@ use tracing::{error, info, warn};
 
 use crate::cli::RunArgs;
 use crate::clock::Clock;
-use crate::daemon::accounts::{AccountContext, StateTokens, build_accounts, verify_accounts};
+use crate::daemon::accounts::{
+    AccountContext, StateSessions, StateTokens, build_accounts, verify_accounts,
+};
 use crate::daemon::{self, Chats, Daemon};
 use crate::http::pages::Pages;
 use crate::http::{self, Health, HttpState, Metrics};
@@ -51,6 +53,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         state_dir: settings.state_dir.clone(),
         clock: clock.clone(),
         tokens: Arc::new(StateTokens::through(shared.clone(), &settings.state_dir)),
+        sessions: Arc::new(StateSessions::open(&settings.state_dir)?),
     };
     let accounts = build_accounts(&settings, &context)?;
     // Its handle on the writer must not outlive the daemon (see below).

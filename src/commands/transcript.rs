@@ -16,7 +16,7 @@ use jiff::{SignedDuration, Timestamp, Zoned, civil};
 
 use crate::cli::TranscriptArgs;
 use crate::clock::Clock;
-use crate::daemon::accounts::{AccountContext, StateTokens, build_account};
+use crate::daemon::accounts::{AccountContext, StateSessions, StateTokens, build_account};
 use crate::plan::{self, ChatPlan};
 use crate::platform::Platform;
 use crate::schedule::occurrences;
@@ -112,6 +112,7 @@ fn open_account(
         state_dir: state_dir.to_path_buf(),
         clock,
         tokens: Arc::new(StateTokens::open(state_dir)?),
+        sessions: Arc::new(StateSessions::open(state_dir)?),
     };
     build_account(account_settings, &context)
 }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::clock::Clock;
+use crate::platform::bluesky::{BlueskyAccount, SessionStore, StoredSession};
 use crate::platform::console::Console;
 use crate::platform::mastodon::{InstanceLimits, LimitStore, MastodonAccount, instance};
 use crate::platform::x::{StoredTokens, TokenStore, XAccount};
@@ -29,6 +30,8 @@ pub struct AccountContext {
     pub state_dir: std::path::PathBuf,
     pub clock: Clock,
     pub tokens: Arc<dyn TokenStore>,
+    /// Bluesky sessions (the state database in `run`).
+    pub sessions: Arc<dyn SessionStore>,
 }
 
 /// The platform for one configured account.
@@ -51,12 +54,11 @@ pub fn build_account(
             Arc::new(StateLimits::open(&context.state_dir)?),
             context.clock.clone(),
         )?),
-        kind @ PlatformKind::Bluesky => bail!(
-            "account `{}`: platform `{kind}` is not supported by this build yet; \
-             use `console` or `x`, or remove [accounts.{}]",
-            account.name,
-            account.name
-        ),
+        PlatformKind::Bluesky => Arc::new(BlueskyAccount::new(
+            account,
+            context.sessions.clone(),
+            context.clock.clone(),
+        )?),
     };
     Ok(platform)
 }
@@ -260,6 +262,45 @@ impl TokenStore for StateTokens {
     }
 }
 
+/// Bluesky sessions in the state database's key/value table, under
+/// `bluesky/ACCOUNT`, one connection of its own.
+pub struct StateSessions {
+    store: Mutex<Store>,
+}
+
+impl StateSessions {
+    pub fn open(state_dir: &Path) -> anyhow::Result<Self> {
+        Ok(Self {
+            store: Mutex::new(Store::open(state_dir)?),
+        })
+    }
+}
+
+impl SessionStore for StateSessions {
+    fn load(&self, account: &str) -> anyhow::Result<Option<StoredSession>> {
+        let store = self
+            .store
+            .lock()
+            .map_err(|_| anyhow!("the session store lock is poisoned"))?;
+        let Some(json) = store.kv_get(&format!("bluesky/{account}"))? else {
+            return Ok(None);
+        };
+        let session = serde_json::from_str(&json).with_context(|| {
+            format!("the stored Bluesky session of account `{account}` is unreadable")
+        })?;
+        Ok(Some(session))
+    }
+
+    fn save(&self, account: &str, session: &StoredSession) -> anyhow::Result<()> {
+        let json = serde_json::to_string(session)?;
+        let mut store = self
+            .store
+            .lock()
+            .map_err(|_| anyhow!("the session store lock is poisoned"))?;
+        store.kv_set(&format!("bluesky/{account}"), &json)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +329,7 @@ mod tests {
             state_dir: dir.path().to_path_buf(),
             clock: Clock::system(std::time::Duration::from_secs(30)),
             tokens: Arc::new(crate::platform::x::MemoryTokenStore::new()),
+            sessions: Arc::new(crate::platform::bluesky::MemorySessions::default()),
         };
         let account = AccountSettings {
             name: "hcsm_bluesky".into(),

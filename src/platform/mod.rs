@@ -6,6 +6,7 @@
 //! fall back, or give up with a reason). Adapters translate their network's
 //! answers into those variants; the retry policy lives in one place, the daemon.
 
+pub mod bluesky;
 pub mod console;
 pub mod mastodon;
 pub mod x;

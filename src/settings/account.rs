@@ -241,8 +241,13 @@ fn check_required(account: &AccountSettings, source: &str, problems: &mut Vec<St
         }
         PlatformKind::Bluesky => {
             let mut missing = Vec::new();
-            if account.handle.is_none() {
-                missing.push("handle (e.g. \"hcsm.bsky.social\")");
+            match &account.handle {
+                None => missing.push("handle (e.g. \"hcsm.bsky.social\")"),
+                Some(handle) if !is_bluesky_handle(handle) => problems.push(format!(
+                    "{prefix}: `{handle}` is not a Bluesky handle; write the whole domain name \
+                     without @, e.g. handle = \"hcsm.bsky.social\" (or the account's did:plc:…)"
+                )),
+                Some(_) => {}
             }
             if !has("app_password") {
                 missing.push("app_password");
@@ -255,6 +260,26 @@ fn check_required(account: &AccountSettings, source: &str, problems: &mut Vec<St
             }
         }
     }
+}
+
+/// A handle as Bluesky's login takes it: a domain name of two or more
+/// labels (`hcsm.bsky.social`, `example.org`), or the account's DID.
+fn is_bluesky_handle(handle: &str) -> bool {
+    if let Some(rest) = handle.strip_prefix("did:") {
+        return rest.contains(':') && !rest.contains(char::is_whitespace);
+    }
+    let labels: Vec<&str> = handle.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+        && labels
+            .last()
+            .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
 /// X: the four OAuth 1.0a keys, or an OAuth 2.0 client id (with a refresh
@@ -297,6 +322,26 @@ mod tests {
         assert!(!is_valid_name("Main"));
         assert!(!is_valid_name("main-x"));
         assert!(!is_valid_name(""));
+    }
+
+    #[test]
+    fn bluesky_handles_are_domain_names_or_dids() {
+        for good in [
+            "hcsm.bsky.social",
+            "example.org",
+            "did:plc:z72i7hdynmk6r22z27h6tvur",
+        ] {
+            assert!(is_bluesky_handle(good), "{good}");
+        }
+        for bad in [
+            "@hcsm.bsky.social",
+            "hcsm",
+            "hcsm.bsky.",
+            "hcsm bsky.social",
+            "a.1x",
+        ] {
+            assert!(!is_bluesky_handle(bad), "{bad}");
+        }
     }
 
     #[test]

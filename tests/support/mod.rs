@@ -9,6 +9,7 @@
 //! `fake_mastodon::FakeMastodon::start(Kind::Mastodon | Kind::GoToSocial)`
 //! serves a fake Mastodon API the same way (`settings(name)`, `posts()`,
 //! `seed`, `push_fault`).
+//! `pds::Pds::get()` is the real Bluesky PDS (started once per test binary).
 #![allow(dead_code)]
 
 pub mod fake_mastodon;
@@ -16,3 +17,5 @@ pub mod fake_mastodon_spec;
 pub mod fake_x;
 pub mod fake_x_auth;
 pub mod fake_x_data;
+pub mod pds;
+pub mod pds_proxy;
