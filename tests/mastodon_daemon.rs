@@ -205,7 +205,7 @@ async fn server_errors_are_retried_and_a_422_is_recorded_with_the_instance_text(
     // The third post (the wrap-up) is refused for good.
     let mut daemon = chat.start();
     assert!(
-        wait_until(Duration::from_secs(20), || fake.posts().len() >= 1).await,
+        wait_until(Duration::from_secs(20), || !fake.posts().is_empty()).await,
         "{}",
         chat.logs()
     );

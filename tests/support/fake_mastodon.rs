@@ -442,7 +442,7 @@ fn timeline(
             }
         })
         .collect();
-    matching.sort_by(|a, b| b.id.cmp(&a.id));
+    matching.sort_by_key(|s| std::cmp::Reverse(s.id));
     let more = matching.len() > limit;
     let page: Vec<Value> = matching
         .iter()
