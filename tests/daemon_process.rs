@@ -309,3 +309,48 @@ fn sighup_rescans_the_chats_folder_at_once() {
     assert_eq!(entries.len(), 3, "{entries:?}\n{}", logs(&setup));
     assert!(status.success());
 }
+
+/// Waits until the daemon's log holds `needle`.
+fn wait_for_log(setup: &Setup, needle: &str, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        let text = logs(setup);
+        if text.contains(needle) || Instant::now() > deadline {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_first_start_names_the_next_real_post_and_misses_nothing_that_predates_the_file() {
+    let setup = setup();
+    // Over two hours before the file was written: every grace window of
+    // that occurrence had closed, so nothing of it was ever missed.
+    write_chat(&setup.chats, "yesterday", soon(-3 * 3600));
+    let start = soon(30);
+    write_chat(&setup.chats, "later", start);
+    let mut daemon = start_daemon_rescanning(&setup, "30");
+    let log = wait_for_log(&setup, "chats loaded", Duration::from_secs(20));
+    let (status, _) = terminate(&mut daemon);
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains(&format!(
+            "chats loaded; next post: welcome of later at {start}"
+        )),
+        "{log}"
+    );
+    assert!(!log.contains("skipped"), "nothing was missed:\n{log}");
+    assert!(
+        log.contains("post(s) of the")
+            && log.contains("were over before the chat file was written"),
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("were over before the chat file was written")
+            .count(),
+        1,
+        "one line per occurrence:\n{log}"
+    );
+    assert!(outbox(&setup).is_empty());
+}

@@ -34,10 +34,15 @@ use crate::schedule::times::zone_label;
 use crate::schedule::window::{Bound, Window};
 use crate::schedule::{Slot, SlotKind, expand};
 use crate::settings::Settings;
+use crate::text::template::fill_mentions;
 use crate::text::{self, PlatformKind};
 
 /// Column at which post texts wrap in the table.
 const TEXT_WIDTH: usize = 76;
+
+/// What the table shows in place of `{mentions}`: the participants are
+/// only known after the chat.
+pub const SAMPLE_MENTIONS: &str = "@ana @ben @chloe";
 
 pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
     let window = match parse_window(args.from.as_deref(), args.until.as_deref()) {
@@ -131,13 +136,23 @@ impl Accounts {
         on_x.count() as u64
     }
 
-    /// The platforms with a length limit that these accounts post to.
+    /// The platforms with a length limit that these accounts post to; every
+    /// network when they post only to the console, so a fresh clone shows
+    /// how each post would count on X, Mastodon and Bluesky before any
+    /// account is configured.
     fn limited_platforms(&self, accounts: &[String]) -> Vec<PlatformKind> {
         let mut platforms: Vec<PlatformKind> = accounts
             .iter()
             .filter_map(|name| self.platforms.get(name).copied())
             .filter(|platform| *platform != PlatformKind::Console)
             .collect();
+        if platforms.is_empty() {
+            platforms = vec![
+                PlatformKind::X,
+                PlatformKind::Mastodon,
+                PlatformKind::Bluesky,
+            ];
+        }
         platforms.sort();
         platforms.dedup();
         platforms
@@ -228,7 +243,11 @@ fn planned_post(
         zone: plan.zone_name.clone(),
         local_short: format!(
             "{} {}",
-            local.strftime("%a %-d %b %-H:%M"),
+            local.strftime(if local.second() == 0 {
+                "%a %-d %b %H:%M"
+            } else {
+                "%a %-d %b %H:%M:%S"
+            }),
             zone_label(&local)
         ),
         accounts: accounts.to_vec(),
@@ -283,8 +302,19 @@ fn write_table(out: &mut impl Write, posts: &[PlannedPost]) -> std::io::Result<(
     write_row(out, &header, &widths)?;
     for (row, post) in rows.iter().zip(posts) {
         write_row(out, row, &widths)?;
-        for line in wrap(&post.text, TEXT_WIDTH) {
+        let text = if post.kind == SlotKind::Thanks {
+            fill_mentions(&post.text, SAMPLE_MENTIONS)
+        } else {
+            post.text.clone()
+        };
+        for line in wrap(&text, TEXT_WIDTH) {
             writeln!(out, "    {line}")?;
+        }
+        if post.kind == SlotKind::Thanks && text != post.text {
+            writeln!(
+                out,
+                "    ({SAMPLE_MENTIONS} stands for the participants found after the chat; a long list continues in replies)"
+            )?;
         }
     }
     Ok(())
@@ -392,7 +422,15 @@ mod tests {
     fn builtin_default_accounts_go_to_the_console() {
         let accounts = Accounts::new(&Settings::builtin());
         assert_eq!(accounts.default, ["console"]);
-        assert!(accounts.limited_platforms(&accounts.default).is_empty());
+        // Before any account is configured, every network is measured.
+        assert_eq!(
+            accounts.limited_platforms(&accounts.default),
+            [
+                PlatformKind::X,
+                PlatformKind::Mastodon,
+                PlatformKind::Bluesky
+            ]
+        );
     }
 
     fn hcsmbm_posts(from: &str, until: &str) -> Vec<serde_json::Value> {
@@ -424,8 +462,8 @@ mod tests {
                 "zone": "America/Chicago",
                 "accounts": ["console"],
                 "text": format!("Q1. {} #hcsmbm", fixtures::HCSMBM_QUESTIONS[0]),
-                "length": {},
-                "limit": {},
+                "length": {"bluesky": 98, "mastodon": 98, "x": 98},
+                "limit": {"bluesky": 300, "mastodon": 500, "x": 280},
                 "over_limit": [],
             })
         );
@@ -464,7 +502,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "AT (UTC)          LOCAL                CHAT    POST        ACCOUNTS  LENGTH\n\
-             2026-12-02 18:05  Wed 2 Dec 12:05 CST  hcsmbm  question 1  console   -\n\
+             2026-12-02 18:05  Wed 2 Dec 12:05 CST  hcsmbm  question 1  console   bluesky 98/300, mastodon 98/500, x 98/280\n\
              \x20   Q1. Everyone's needs are different. What are the keys to identifying each\n\
              \x20   patient's needs? #hcsmbm\n"
         );

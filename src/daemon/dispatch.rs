@@ -95,10 +95,14 @@ impl Dispatcher {
     pub async fn dispatch(&mut self, due: &[Arc<Slot>], timetable: &Timetable, now: Timestamp) {
         let mut jobs = Vec::new();
         let mut intents = Vec::new();
+        let mut before_file = super::missed::BeforeFile::default();
         for slot in due {
             let Some(plan) = timetable.plan(&slot.chat) else {
                 continue;
             };
+            if before_file.leave_out(plan, slot, grace_for(&self.grace, slot.kind)) {
+                continue;
+            }
             let accounts = plan.accounts.as_ref().unwrap_or(&self.default_accounts);
             for account in accounts {
                 let mut job = self.job(slot, account, plan.thread, now);
@@ -116,6 +120,7 @@ impl Dispatcher {
                 jobs.push(job);
             }
         }
+        before_file.log();
         if intents.is_empty() {
             return;
         }
@@ -129,6 +134,7 @@ impl Dispatcher {
                 return;
             }
         };
+        let mut skipped = super::missed::Skipped::default();
         for (mut job, claim) in jobs.into_iter().zip(claims) {
             let span = post_span(&job.slot, &job.account);
             let _entered = span.enter();
@@ -143,7 +149,8 @@ impl Dispatcher {
                     self.enqueue(job);
                 }
                 Claim::SkippedNow(reason) => {
-                    warn!("skipped: {reason}");
+                    debug!("skipped: {reason}");
+                    skipped.add(&job.slot, &job.account, &reason);
                     self.count(&job.account, "skipped");
                 }
                 Claim::Done(remote) => debug!(remote_id = %remote.id, "already posted"),
@@ -151,6 +158,7 @@ impl Dispatcher {
                 Claim::Failed(reason) => debug!("already failed: {reason}"),
             }
         }
+        skipped.log();
     }
 
     fn job(&self, slot: &Arc<Slot>, account: &str, thread: bool, now: Timestamp) -> Job {

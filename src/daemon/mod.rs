@@ -17,10 +17,12 @@
 //! - [`dispatch`]: claims due slots and feeds one queue per account.
 //! - [`deliver`]: one post: reconcile, post, retry, decide.
 //! - [`accounts`]: which adapter serves which account (`tweetchat run`).
+//! - `missed`: what start-up says about slots that are already past.
 
 pub mod accounts;
 pub mod deliver;
 pub mod dispatch;
+mod missed;
 pub mod reload;
 pub mod thanks;
 pub mod timetable;
@@ -168,13 +170,19 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         .unwrap_or(SignedDuration::from_mins(1))
         .max(SignedDuration::from_secs(1));
     let mut next_rescan = daemon.clock.now();
+    // Set when plans change; the line naming the next post is logged once
+    // the slots already due are handled, so it names one that really goes
+    // out (not a past slot about to be skipped).
+    let mut loaded: Option<Loaded> = None;
     loop {
         let now = daemon.clock.now();
         if let Some(health) = &daemon.health {
             health.beat(now);
         }
         if now >= next_rescan {
-            rescan(&mut daemon, &mut timetable, now);
+            if let Some(found) = rescan(&mut daemon, &mut timetable, now) {
+                loaded = Some(found);
+            }
             next_rescan = now + rescan_every;
         }
         timetable.extend(daemon.timeline.as_ref(), now);
@@ -184,6 +192,9 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         if !due.is_empty() {
             dispatcher.dispatch(&due, &timetable, now).await;
             continue;
+        }
+        if let Some(found) = loaded.take() {
+            log_next_post(&found, &timetable, daemon.horizon, now);
         }
         let next = timetable.next_at();
         if let Some(metrics) = &daemon.metrics {
@@ -211,40 +222,91 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     Ok(())
 }
 
-fn rescan(daemon: &mut Daemon, timetable: &mut timetable::Timetable, now: Timestamp) {
+/// What a rescan that changed the plans loaded.
+struct Loaded {
+    chats: usize,
+    invalid: usize,
+}
+
+/// Rescans the chats folder; `Some` when the plans changed.
+fn rescan(
+    daemon: &mut Daemon,
+    timetable: &mut timetable::Timetable,
+    now: Timestamp,
+) -> Option<Loaded> {
     let started = std::time::Instant::now();
     let found = daemon.chats.rescan();
     let changed = found.plans.is_some();
     if let Some(metrics) = &daemon.metrics {
         metrics.set_invalid_files(found.invalid);
     }
-    if let Some(plans) = found.plans {
+    let loaded = found.plans.map(|plans| {
         let chats = plans.len();
         if let Some(metrics) = &daemon.metrics {
             metrics.set_chats_loaded(chats);
         }
         timetable.replace_plans(plans, daemon.timeline.as_ref(), now);
-        match timetable.next_slot() {
-            Some(next) => info!(
-                chats,
-                invalid = found.invalid,
-                "chats loaded; next post: {} of {} at {}",
-                next.kind,
-                next.chat,
-                next.at
-            ),
-            None => info!(
-                chats,
-                invalid = found.invalid,
-                "chats loaded; nothing due in the next {:#}",
-                daemon.horizon
-            ),
+        Loaded {
+            chats,
+            invalid: found.invalid,
         }
-    }
+    });
     // benches/run.sh reads this line to time rescans (unchanged and not).
     debug!(
         changed,
         micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "chats folder rescanned"
     );
+    loaded
+}
+
+/// `chats loaded; next post: …`, naming the first slot still pending once
+/// everything already due was handled; beyond the horizon, the next
+/// occurrence's start.
+fn log_next_post(
+    found: &Loaded,
+    timetable: &timetable::Timetable,
+    horizon: SignedDuration,
+    now: Timestamp,
+) {
+    let (chats, invalid) = (found.chats, found.invalid);
+    if let Some(next) = timetable.next_slot() {
+        let what = match next.n {
+            Some(n) => format!("{} {n}", next.kind),
+            None => next.kind.to_string(),
+        };
+        let wait = SignedDuration::from_secs(next.at.duration_since(now).as_secs().max(0));
+        info!(
+            chats,
+            invalid,
+            "chats loaded; next post: {what} of {} at {} (in {wait:#})",
+            next.chat,
+            next.at
+        );
+        return;
+    }
+    let later = timetable
+        .plans()
+        .filter_map(|plan| {
+            let from = now.saturating_add(horizon).unwrap_or(now);
+            let until = from
+                .saturating_add(SignedDuration::from_hours(24 * 400))
+                .ok()?;
+            let start = schedule::occurrences(plan, from, until)
+                .into_iter()
+                .next()?;
+            Some((start.timestamp(), plan.id.clone()))
+        })
+        .min();
+    match later {
+        Some((at, chat)) => info!(
+            chats,
+            invalid,
+            "chats loaded; nothing due in the next {horizon:#}; {chat} next starts at {at}"
+        ),
+        None => info!(
+            chats,
+            invalid, "chats loaded; nothing due in the next {horizon:#}, and no chat starts later"
+        ),
+    }
 }

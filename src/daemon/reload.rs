@@ -114,7 +114,11 @@ impl ChatsFolder {
         }
         let previous = self.files.remove(&path);
         let last_good = previous.and_then(|f| f.plan);
-        let state = match plan::load_file(&path) {
+        let loaded = plan::load::load_file_warned(&path);
+        for warning in &loaded.warnings {
+            tracing::warn!("{warning}");
+        }
+        let state = match loaded.plan {
             Ok(plan) => {
                 tracing::info!(chat = %plan.id, file = %path.display(), "chat loaded");
                 FileState {

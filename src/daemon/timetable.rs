@@ -58,6 +58,11 @@ impl Timetable {
         self.plans.get(chat)
     }
 
+    /// Every loaded plan.
+    pub fn plans(&self) -> impl Iterator<Item = &Arc<ChatPlan>> {
+        self.plans.values()
+    }
+
     /// Replaces every plan and rebuilds the pending slots from
     /// `now - lookback`, leaving out what this process already dispatched.
     pub fn replace_plans(

@@ -165,31 +165,30 @@ fn cron(r: &mut Reader<'_>, at: &At<String>) -> Option<Cron> {
         );
         return None;
     }
+    if let Some(problem) = super::wording::cron_field_problem(line) {
+        r.error(
+            at.loc,
+            format!("`repeat: \"{line}\"`: {problem}"),
+            REPEAT_HELP,
+        );
+        return None;
+    }
     let parser = CronParser::builder()
         .seconds(Seconds::Disallowed)
         .year(Year::Disallowed)
         .build();
     match parser.parse(line) {
         Ok(cron) => Some(cron),
-        Err(err) => {
+        // The fields were judged above; what is left (an `@` shortcut the
+        // parser does not know) gets no library wording.
+        Err(_) => {
             r.error(
                 at.loc,
-                format!(
-                    "`repeat` is not a valid cron line `{line}`: {}",
-                    lowercase_first(&err.to_string())
-                ),
+                format!("`repeat` is not a valid cron line: `{line}`"),
                 REPEAT_HELP,
             );
             None
         }
-    }
-}
-
-fn lowercase_first(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
@@ -351,10 +350,13 @@ mod tests {
     fn malformed_cron_lines_are_reported() {
         let (line, _, message, help) = only_error(&repeat("repeat: \"0 25 * * *\""));
         assert_eq!(line, 4);
-        assert!(
-            message.starts_with("`repeat` is not a valid cron line"),
-            "{message}"
+        assert_eq!(
+            message,
+            "`repeat: \"0 25 * * *\"`: the hour field `25` is out of range: hours go from 0 to 23"
         );
+        let (_, _, message, _) = only_error(&repeat("repeat: \"0 7PM * * THU\""));
+        assert!(!message.contains("CronPattern"), "{message}");
+        assert!(message.contains("(19 is 7 pm)"), "{message}");
         assert!(
             help.contains("minute hour day-of-month month day-of-week"),
             "{help}"
