@@ -88,6 +88,25 @@ impl Clock {
         let wait = wait.min(self.max_nap);
         tokio::time::sleep(wait).await;
     }
+
+    /// Sleeps until the clock reads `at` (re-reading it after every nap);
+    /// `false` when `cancel` fires first. The one "sleep until" of the
+    /// daemon: queued jobs, retry backoffs and rate-limit resets all wait
+    /// through it.
+    pub async fn wait_until(
+        &self,
+        at: Timestamp,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> bool {
+        while self.now() < at {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return false,
+                _ = self.sleep_until(at) => {}
+            }
+        }
+        true
+    }
 }
 
 #[cfg(test)]

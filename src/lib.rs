@@ -23,13 +23,18 @@
 //!   configuration with redacted secrets, logs, `/healthz` and `/metrics`.
 //! - [`tls`] installs the crypto provider the HTTPS client needs, once.
 //! - [`clock`] is the single source of "now", so tests run a week in paused time.
+//! - [`duration`] is the one duration grammar (`90s`, `1h30m`, `1d`), read by
+//!   chat files and settings alike; [`parallel`] spreads work on many files
+//!   over the cores; [`memory`] gives memory freed after a load back.
 //! - [`cli`] maps the command line onto all of the above; `main.rs` only calls it.
 
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod daemon;
+pub mod duration;
 pub mod http;
+pub mod memory;
 pub mod parallel;
 pub mod plan;
 pub mod platform;

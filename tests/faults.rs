@@ -82,6 +82,7 @@ async fn run_slot(fake: &FakeX, slot: Slot, setup: Setup) -> PostRecord {
     daemon.retry = RetryPolicy {
         base: Duration::from_millis(50),
         max: Duration::from_millis(400),
+        ..RetryPolicy::default()
     };
     let cancel = CancellationToken::new();
     let task = tokio::spawn(daemon::run(daemon, cancel.clone()));

@@ -7,7 +7,8 @@
 //! ([`build_account`]), so `check` refuses exactly what `run` would refuse at
 //! start-up: an empty secret, a platform this build cannot run. An account
 //! that no chat posts to is a warning. Broken settings do not stop the chat
-//! files from being checked on their own.
+//! files from being checked on their own (account names and lengths are
+//! then not checked).
 //!
 //! Exit 0 when nothing is wrong (warnings allowed), 1 when a file or the
 //! settings are invalid.
@@ -18,12 +19,15 @@ use std::process::ExitCode;
 
 use crate::cli::CheckArgs;
 use crate::daemon::accounts::{AccountContext, build_account};
-use crate::plan::validate::{AccountLimit, check_against_accounts};
-use crate::plan::{ChatPlan, Diagnostic, LoadReport, load_paths};
+use crate::plan::load::collect_files;
+use crate::plan::load::load_file_warned;
+use crate::plan::validate::AccountLimit;
+use crate::plan::{ChatPlan, Diagnostic, LoadReport};
+use crate::schedule::lengths::check_against_accounts;
 use crate::settings::Settings;
 
 pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let (settings, settings_problems) = settings(config_dir);
+    let (settings, mut problems) = settings(config_dir);
     let paths = if args.paths.is_empty() {
         vec![
             settings
@@ -33,15 +37,39 @@ pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.paths
     };
-    let mut report = load_paths(&paths);
-    let mut problems = settings_problems;
-    let mut warnings = Vec::new();
+    let mut report = LoadReport::default();
+    let files = collect_files(&paths, &mut report);
+    let accounts = settings
+        .as_ref()
+        .map(|s| (account_limits(s), s.default_accounts.as_slice()));
+    let now = jiff::Timestamp::now();
+    // One parallel pass: each file is read, validated, checked against the
+    // accounts and given its next occurrence by the same worker.
+    let checked = crate::parallel::map_in_order(&files, |file| {
+        check_file(
+            file,
+            accounts.as_ref().map(|(a, d)| (a.as_slice(), *d)),
+            now,
+        )
+    });
+    let mut valid = Vec::with_capacity(checked.len());
+    let mut named: Vec<String> = Vec::new();
+    for (result, warnings) in checked {
+        report.warnings.extend(warnings);
+        match result {
+            Ok((line, accounts)) => {
+                valid.push(line);
+                named.extend(accounts);
+            }
+            Err(diags) => report.errors.extend(diags),
+        }
+    }
+    let mut settings_warnings = Vec::new();
     if let Some(settings) = &settings {
         problems.extend(build_every_account(settings));
-        check_accounts(&mut report, settings);
-        warnings.extend(unused_accounts(settings, &report.plans));
+        settings_warnings.extend(unused_accounts(settings, &named));
     }
-    print(&report, &problems, &warnings);
+    print(&report, &valid, &problems, &settings_warnings);
     Ok(if report.errors.is_empty() && problems.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -76,19 +104,15 @@ fn build_every_account(settings: &Settings) -> Vec<String> {
         .collect()
 }
 
-/// Accounts that no chat posts to: neither in `default_accounts` nor named
-/// by a chat. The built-in `console` is always there and never warned about.
-fn unused_accounts(settings: &Settings, plans: &[ChatPlan]) -> Vec<String> {
+/// Accounts that no chat posts to: neither in `default_accounts` nor in
+/// `named` (every chat's `accounts`). The built-in `console` is always
+/// there and never warned about.
+fn unused_accounts(settings: &Settings, named: &[String]) -> Vec<String> {
     settings
         .accounts
         .keys()
         .filter(|name| name.as_str() != "console")
-        .filter(|name| !settings.default_accounts.contains(name))
-        .filter(|name| {
-            !plans
-                .iter()
-                .any(|p| p.accounts.as_ref().is_some_and(|a| a.contains(name)))
-        })
+        .filter(|name| !settings.default_accounts.contains(name) && !named.contains(name))
         .map(|name| {
             format!(
                 "account `{name}` is not used: it is not in `default_accounts` and no chat names it in `accounts`; \
@@ -98,9 +122,8 @@ fn unused_accounts(settings: &Settings, plans: &[ChatPlan]) -> Vec<String> {
         .collect()
 }
 
-/// Adds account and length problems; a plan with any is no longer valid.
-fn check_accounts(report: &mut LoadReport, settings: &Settings) {
-    let accounts: Vec<AccountLimit> = settings
+fn account_limits(settings: &Settings) -> Vec<AccountLimit> {
+    settings
         .accounts
         .values()
         .map(|a| AccountLimit {
@@ -108,22 +131,55 @@ fn check_accounts(report: &mut LoadReport, settings: &Settings) {
             platform: a.platform,
             limit: a.platform.default_limit(),
         })
-        .collect();
-    let now = jiff::Timestamp::now();
-    let plans = std::mem::take(&mut report.plans);
-    let problems = crate::parallel::map_in_order(&plans, |plan| {
-        check_against_accounts(plan, &accounts, &settings.default_accounts, now)
-    });
-    for (plan, diags) in plans.into_iter().zip(problems) {
-        if diags.is_empty() {
-            report.plans.push(plan);
-        } else {
-            report.errors.extend(diags);
-        }
-    }
+        .collect()
 }
 
-fn print(report: &LoadReport, settings_problems: &[String], settings_warnings: &[String]) {
+/// What checking one file gave: its `ok` line and the accounts it names,
+/// or every problem in it; and its warnings either way.
+type Checked = (
+    Result<(String, Vec<String>), Vec<Diagnostic>>,
+    Vec<Diagnostic>,
+);
+
+/// One file: its `ok` line, or every problem in it (account and length
+/// problems included when there are settings).
+fn check_file(
+    file: &Path,
+    accounts: Option<(&[AccountLimit], &[String])>,
+    now: jiff::Timestamp,
+) -> Checked {
+    let loaded = load_file_warned(file);
+    let (plan, spans) = match loaded.plan {
+        Ok(found) => found,
+        Err(diags) => return (Err(diags), loaded.warnings),
+    };
+    if let Some((accounts, default_accounts)) = accounts {
+        let diags = check_against_accounts(&plan, &spans, accounts, default_accounts, now);
+        if !diags.is_empty() {
+            return (Err(diags), loaded.warnings);
+        }
+    }
+    let line = format!(
+        "ok {} ({}): {}",
+        plan.id,
+        plan.source.display(),
+        next(&plan, now)
+    );
+    let named = plan
+        .accounts
+        .iter()
+        .flatten()
+        .map(|a| a.to_string())
+        .collect();
+    (Ok((line, named)), loaded.warnings)
+}
+
+fn print(
+    report: &LoadReport,
+    valid: &[String],
+    settings_problems: &[String],
+    settings_warnings: &[String],
+) {
     for problem in settings_problems {
         eprintln!("settings: {problem}");
     }
@@ -135,12 +191,10 @@ fn print(report: &LoadReport, settings_problems: &[String], settings_warnings: &
     for diag in diags {
         eprintln!("{diag}");
     }
-    let now = jiff::Timestamp::now();
-    let upcoming = crate::parallel::map_in_order(&report.plans, |plan| next(plan, now));
     let mut out = std::io::stdout().lock();
-    for (plan, next) in report.plans.iter().zip(upcoming) {
+    for line in valid {
         // A closed stdout (`check | head`) only cuts the listing short.
-        if writeln!(out, "ok {} ({}): {next}", plan.id, plan.source.display()).is_err() {
+        if writeln!(out, "{line}").is_err() {
             break;
         }
     }
@@ -151,7 +205,7 @@ fn print(report: &LoadReport, settings_problems: &[String], settings_warnings: &
     let mut summary = format!(
         "{}, {} valid, {} invalid, {}",
         plural(report.files, "file"),
-        report.plans.len(),
+        valid.len(),
         invalid,
         plural(errors, "error")
     );
@@ -169,7 +223,7 @@ fn next(plan: &ChatPlan, now: jiff::Timestamp) -> String {
     let until = now
         .checked_add(jiff::SignedDuration::from_hours(24 * 366))
         .unwrap_or(now);
-    match crate::schedule::occurrences(plan, now, until).first() {
+    match crate::schedule::next_occurrence(plan, now).filter(|s| s.timestamp() < until) {
         Some(start) if start.second() != 0 => {
             format!("next {}", start.strftime("%a %-d %b %Y %H:%M:%S %Z"))
         }

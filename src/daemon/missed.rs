@@ -52,7 +52,7 @@ impl BeforeFile {
     pub fn leave_out(&mut self, plan: &ChatPlan, slot: &Slot, grace: Duration) -> bool {
         let written = *self
             .written
-            .entry(plan.id.clone())
+            .entry(plan.id.to_string())
             .or_insert_with(|| written_at(&plan.source));
         let Some(written) = written else {
             return false;

@@ -15,17 +15,27 @@
 //! - [`thanks`]: the thanks slot: search, transcript, mentions in parts.
 //! - [`reload`]: where plans come from and how changes are noticed.
 //! - [`dispatch`]: claims due slots and feeds one queue per account.
-//! - [`deliver`]: one post: reconcile, post, retry, decide.
+//! - [`job`]: a claimed slot on one account and its deadlines.
+//! - [`worker`]: drains one account's queue, routing on the kind of work.
+//! - [`deliver`]: an ordinary slot's post (thread replies included).
+//! - [`poster`]: one key on one account: the in-doubt path, post, retry.
+//! - [`retry`]: the one retry policy (posts, searches, claims, doubts).
 //! - [`accounts`]: which adapter serves which account (`tweetchat run`).
-//! - `missed`: what start-up says about slots that are already past.
+//!
+//! The way down is one-directional: dispatch → worker → deliver or thanks
+//! → poster → retry; `deliver` and `thanks` never import each other.
 
 pub mod accounts;
 pub mod deliver;
 pub mod dispatch;
+pub mod job;
 mod missed;
+pub mod poster;
 pub mod reload;
+pub mod retry;
 pub mod thanks;
 pub mod timetable;
+pub mod worker;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -44,8 +54,9 @@ use crate::schedule::{self, Slot};
 use crate::settings::{GraceSettings, Settings};
 use crate::store::SharedStore;
 
-pub use deliver::{RetryPolicy, thanks_without_mentions};
+pub use deliver::thanks_without_mentions;
 pub use reload::Chats;
+pub use retry::RetryPolicy;
 
 /// How long in-flight posts may take to finish after shutdown is asked for
 /// (the whole process must be gone within 10 s; the rest is for flushing
@@ -170,18 +181,29 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         .unwrap_or(SignedDuration::from_mins(1))
         .max(SignedDuration::from_secs(1));
     let mut next_rescan = daemon.clock.now();
-    // Set when plans change; the line naming the next post is logged once
-    // the slots already due are handled, so it names one that really goes
-    // out (not a past slot about to be skipped).
-    let mut loaded: Option<Loaded> = None;
+    // The chats source, away on the blocking pool while a rescan runs.
+    let mut chats = Some(std::mem::replace(
+        &mut daemon.chats,
+        Chats::fixed(Vec::new()),
+    ));
+    let mut scanning: Option<tokio::task::JoinHandle<(Chats, ScanReport)>> = None;
     loop {
         let now = daemon.clock.now();
         if let Some(health) = &daemon.health {
             health.beat(now);
         }
-        if now >= next_rescan {
-            if let Some(found) = rescan(&mut daemon, &mut timetable, now) {
-                loaded = Some(found);
+        if now >= next_rescan
+            && let Some(mut source) = chats.take()
+        {
+            if source.reads_files() {
+                scanning = Some(tokio::task::spawn_blocking(move || {
+                    let report = ScanReport::run(&mut source);
+                    (source, report)
+                }));
+            } else {
+                let report = ScanReport::run(&mut source);
+                chats = Some(source);
+                apply_rescan(&daemon, &mut timetable, report, now);
             }
             next_rescan = now + rescan_every;
         }
@@ -193,22 +215,43 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
             dispatcher.dispatch(&due, &timetable, now).await;
             continue;
         }
-        if let Some(found) = loaded.take() {
-            log_next_post(&found, &timetable, daemon.horizon, now);
-        }
         let next = timetable.next_at();
         if let Some(metrics) = &daemon.metrics {
             metrics.set_next_slot(next);
         }
-        if daemon.stop_when_done && timetable.is_idle() {
+        if daemon.stop_when_done && scanning.is_none() && timetable.is_idle() {
             break;
         }
-        let wake = next.map_or(next_rescan, |at| {
-            (at - dispatch::CLAIM_AHEAD).min(next_rescan)
-        });
+        // While a rescan runs, its end wakes the loop; a rescan due (or asked
+        // for) meanwhile starts after it.
+        let rescan_at = if scanning.is_some() {
+            now + rescan_every
+        } else {
+            next_rescan
+        };
+        let wake = next.map_or(rescan_at, |at| (at - dispatch::CLAIM_AHEAD).min(rescan_at));
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = daemon.reload.notified() => next_rescan = daemon.clock.now(),
+            done = async {
+                match scanning.as_mut() {
+                    Some(scan) => scan.await,
+                    None => std::future::pending().await,
+                }
+            }, if scanning.is_some() => {
+                scanning = None;
+                match done {
+                    Ok((source, report)) => {
+                        chats = Some(source);
+                        apply_rescan(&daemon, &mut timetable, report, daemon.clock.now());
+                    }
+                    Err(err) => {
+                        // A panic while reading files is a bug; the loop
+                        // keeps the plans it has and stops rescanning.
+                        tracing::error!("the rescan of the chats folder failed: {err}");
+                    }
+                }
+            }
             _ = daemon.clock.sleep_until(wake) => {}
         }
     }
@@ -222,91 +265,64 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     Ok(())
 }
 
-/// What a rescan that changed the plans loaded.
-struct Loaded {
-    chats: usize,
-    invalid: usize,
+/// What one rescan found, and how long reading the folder took.
+struct ScanReport {
+    found: reload::Rescan,
+    micros: u64,
 }
 
-/// Rescans the chats folder; `Some` when the plans changed.
-fn rescan(
-    daemon: &mut Daemon,
+impl ScanReport {
+    fn run(chats: &mut Chats) -> Self {
+        let started = std::time::Instant::now();
+        let found = chats.rescan();
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        Self { found, micros }
+    }
+}
+
+/// Hands the changed plans to the timetable and reports what was loaded.
+fn apply_rescan(
+    daemon: &Daemon,
     timetable: &mut timetable::Timetable,
+    report: ScanReport,
     now: Timestamp,
-) -> Option<Loaded> {
+) {
     let started = std::time::Instant::now();
-    let found = daemon.chats.rescan();
-    let changed = found.plans.is_some();
+    let found = report.found;
+    let changed = found.changes.is_some();
     if let Some(metrics) = &daemon.metrics {
         metrics.set_invalid_files(found.invalid);
     }
-    let loaded = found.plans.map(|plans| {
-        let chats = plans.len();
+    if let Some(changes) = found.changes {
+        timetable.apply(changes, daemon.timeline.as_ref(), now);
+        let chats = timetable.chats();
         if let Some(metrics) = &daemon.metrics {
             metrics.set_chats_loaded(chats);
         }
-        timetable.replace_plans(plans, daemon.timeline.as_ref(), now);
-        Loaded {
-            chats,
-            invalid: found.invalid,
+        match timetable.next_slot() {
+            Some(next) => info!(
+                chats,
+                invalid = found.invalid,
+                "chats loaded; next post: {} of {} at {}",
+                next.kind,
+                next.chat,
+                next.at
+            ),
+            None => info!(
+                chats,
+                invalid = found.invalid,
+                "chats loaded; nothing due in the next {:#}",
+                daemon.horizon
+            ),
         }
-    });
-    // benches/run.sh reads this line to time rescans (unchanged and not).
+    }
+    // benches/run.sh reads this line to time rescans (unchanged and not):
+    // `micros` is reading the folder (on the blocking pool), `apply_micros`
+    // replacing the changed plans in the timetable (on the scheduler).
     debug!(
         changed,
-        micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        micros = report.micros,
+        apply_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "chats folder rescanned"
     );
-    loaded
-}
-
-/// `chats loaded; next post: …`, naming the first slot still pending once
-/// everything already due was handled; beyond the horizon, the next
-/// occurrence's start.
-fn log_next_post(
-    found: &Loaded,
-    timetable: &timetable::Timetable,
-    horizon: SignedDuration,
-    now: Timestamp,
-) {
-    let (chats, invalid) = (found.chats, found.invalid);
-    if let Some(next) = timetable.next_slot() {
-        let what = match next.n {
-            Some(n) => format!("{} {n}", next.kind),
-            None => next.kind.to_string(),
-        };
-        let wait = SignedDuration::from_secs(next.at.duration_since(now).as_secs().max(0));
-        info!(
-            chats,
-            invalid,
-            "chats loaded; next post: {what} of {} at {} (in {wait:#})",
-            next.chat,
-            next.at
-        );
-        return;
-    }
-    let later = timetable
-        .plans()
-        .filter_map(|plan| {
-            let from = now.saturating_add(horizon).unwrap_or(now);
-            let until = from
-                .saturating_add(SignedDuration::from_hours(24 * 400))
-                .ok()?;
-            let start = schedule::occurrences(plan, from, until)
-                .into_iter()
-                .next()?;
-            Some((start.timestamp(), plan.id.clone()))
-        })
-        .min();
-    match later {
-        Some((at, chat)) => info!(
-            chats,
-            invalid,
-            "chats loaded; nothing due in the next {horizon:#}; {chat} next starts at {at}"
-        ),
-        None => info!(
-            chats,
-            invalid, "chats loaded; nothing due in the next {horizon:#}, and no chat starts later"
-        ),
-    }
 }

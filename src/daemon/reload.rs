@@ -6,21 +6,37 @@
 //! time and size is cheap when nothing changed. A file that becomes invalid
 //! keeps its last good plan running; every problem is logged with
 //! `path:line:col`. A deleted file takes its future slots with it.
+//!
+//! What a chat file is (extension, hidden files, `a.yml` beside `a.yaml`)
+//! is decided by [`plan::discover`] and [`plan::load::without_duplicate_ids`],
+//! the same functions `tweetchat check` uses, so the two never disagree.
+//! A rescan reads files, so the loop runs it on the blocking pool and keeps
+//! beating meanwhile; it reports only the plans that changed, and the
+//! timetable replaces only those (a change to one file among 10,000 costs
+//! one file's load and one chat's slots).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use crate::plan::{self, ChatPlan};
+use crate::plan::{self, ChatFile, ChatId, ChatPlan, Stamp};
 
 /// What a rescan found.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Rescan {
-    /// `Some(all plans)` when anything changed since the last rescan.
-    pub plans: Option<Vec<Arc<ChatPlan>>>,
-    /// Files whose current version does not load.
+    /// `Some` when any plan changed since the last rescan: only those.
+    pub changes: Option<Changes>,
+    /// Files whose current version does not load (duplicate ids included).
     pub invalid: usize,
+}
+
+/// The plans that changed in one rescan; the timetable replaces only these.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Chats whose file is gone (or no longer has a plan to run).
+    pub removed: Vec<ChatId>,
+    /// New plans, and new versions of loaded ones.
+    pub updated: Vec<Arc<ChatPlan>>,
 }
 
 /// The source of the daemon's plans.
@@ -40,21 +56,27 @@ impl Chats {
         Chats::Fixed(Some(plans))
     }
 
+    /// Whether a rescan reads files (and so belongs off the async runtime).
+    pub fn reads_files(&self) -> bool {
+        matches!(self, Chats::Folder(_))
+    }
+
     pub fn rescan(&mut self) -> Rescan {
         match self {
             Chats::Folder(folder) => folder.rescan(),
-            Chats::Fixed(plans) => Rescan {
-                plans: plans
-                    .take()
-                    .map(|plans| plans.into_iter().map(Arc::new).collect()),
-                invalid: 0,
+            Chats::Fixed(plans) => match plans.take() {
+                Some(plans) => Rescan {
+                    changes: Some(Changes {
+                        removed: Vec::new(),
+                        updated: plans.into_iter().map(Arc::new).collect(),
+                    }),
+                    invalid: 0,
+                },
+                None => Rescan::default(),
             },
         }
     }
 }
-
-/// Modification time and size: a file whose stamp is unchanged is not read.
-type Stamp = (Option<SystemTime>, u64);
 
 struct FileState {
     stamp: Stamp,
@@ -68,6 +90,8 @@ struct FileState {
 pub struct ChatsFolder {
     dir: PathBuf,
     files: BTreeMap<PathBuf, FileState>,
+    /// Files left out because an earlier file has their chat id.
+    duplicates: usize,
     scanned: bool,
 }
 
@@ -76,54 +100,86 @@ impl ChatsFolder {
         Self {
             dir: dir.to_path_buf(),
             files: BTreeMap::new(),
+            duplicates: 0,
             scanned: false,
         }
     }
 
-    /// Reads the files that are new or changed, forgets deleted ones.
+    /// Reads the files that are new or changed (on every core), forgets
+    /// deleted ones, and says which plans changed.
     pub fn rescan(&mut self) -> Rescan {
-        let mut changed = !self.scanned;
+        let first = !self.scanned;
         self.scanned = true;
-        match chat_files(&self.dir) {
-            Ok(found) => {
-                let before = self.files.len();
-                self.files.retain(|path, _| found.contains_key(path));
-                if self.files.len() != before {
-                    changed = true;
-                    tracing::info!(folder = %self.dir.display(), "a chat file was removed");
-                }
-                for (path, stamp) in found {
-                    changed |= self.refresh(path, stamp);
-                }
-            }
+        let mut changes = Changes::default();
+        match plan::discover(&self.dir) {
+            Ok(found) => self.update(found, &mut changes),
             Err(err) => tracing::warn!(
                 folder = %self.dir.display(),
                 "cannot read the chats folder, keeping the chats already loaded: {err}"
             ),
         }
+        let changed = first || !changes.removed.is_empty() || !changes.updated.is_empty();
         Rescan {
-            plans: changed.then(|| self.plans()),
-            invalid: self.files.values().filter(|f| f.invalid).count(),
+            changes: changed.then_some(changes),
+            invalid: self.duplicates + self.files.values().filter(|f| f.invalid).count(),
         }
     }
 
-    /// Loads `path` if its stamp changed; says whether the plans changed.
-    fn refresh(&mut self, path: PathBuf, stamp: Stamp) -> bool {
-        if self.files.get(&path).is_some_and(|f| f.stamp == stamp) {
-            return false;
+    fn update(&mut self, found: Vec<ChatFile>, changes: &mut Changes) {
+        let (found, duplicates) = plan::load::without_duplicate_ids(found, |f| f.path.as_path());
+        if duplicates.len() != self.duplicates {
+            for diagnostic in &duplicates {
+                tracing::warn!("{diagnostic}");
+            }
         }
-        let previous = self.files.remove(&path);
-        let last_good = previous.and_then(|f| f.plan);
-        let loaded = plan::load::load_file_warned(&path);
-        for warning in &loaded.warnings {
-            tracing::warn!("{warning}");
+        self.duplicates = duplicates.len();
+        let present: HashMap<&Path, &Stamp> =
+            found.iter().map(|f| (f.path.as_path(), &f.stamp)).collect();
+        let gone: Vec<PathBuf> = self
+            .files
+            .keys()
+            .filter(|path| !present.contains_key(path.as_path()))
+            .cloned()
+            .collect();
+        for path in gone {
+            if let Some(FileState {
+                plan: Some(plan), ..
+            }) = self.files.remove(&path)
+            {
+                tracing::info!(chat = %plan.id, file = %path.display(), "a chat file was removed");
+                changes.removed.push(plan.id.clone());
+            }
         }
-        let state = match loaded.plan {
+        let stale: Vec<&ChatFile> = found
+            .iter()
+            .filter(|f| self.files.get(&f.path).is_none_or(|s| s.stamp != f.stamp))
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        let loaded = crate::parallel::map_in_order(&stale, |f| plan::load_file(&f.path));
+        for (file, loaded) in stale.into_iter().zip(loaded) {
+            self.refresh(file, loaded, changes);
+        }
+        crate::memory::give_back();
+    }
+
+    /// Records the new version of `file`; a broken one keeps its last good plan.
+    fn refresh(
+        &mut self,
+        file: &ChatFile,
+        loaded: Result<ChatPlan, Vec<plan::Diagnostic>>,
+        changes: &mut Changes,
+    ) {
+        let last_good = self.files.remove(&file.path).and_then(|f| f.plan);
+        let state = match loaded {
             Ok(plan) => {
-                tracing::info!(chat = %plan.id, file = %path.display(), "chat loaded");
+                tracing::info!(chat = %plan.id, file = %file.path.display(), "chat loaded");
+                let plan = Arc::new(plan);
+                changes.updated.push(Arc::clone(&plan));
                 FileState {
-                    stamp,
-                    plan: Some(Arc::new(plan)),
+                    stamp: file.stamp,
+                    plan: Some(plan),
                     invalid: false,
                 }
             }
@@ -132,39 +188,69 @@ impl ChatsFolder {
                     tracing::warn!("{diagnostic}");
                 }
                 if last_good.is_some() {
-                    tracing::warn!(file = %path.display(), "keeping the last good version of this chat");
+                    tracing::warn!(file = %file.path.display(), "keeping the last good version of this chat");
                 }
                 FileState {
-                    stamp,
+                    stamp: file.stamp,
                     plan: last_good,
                     invalid: true,
                 }
             }
         };
-        self.files.insert(path, state);
-        true
-    }
-
-    fn plans(&self) -> Vec<Arc<ChatPlan>> {
-        self.files.values().filter_map(|f| f.plan.clone()).collect()
+        self.files.insert(file.path.clone(), state);
     }
 }
 
-/// `*.yaml` and `*.yml` files directly in `dir`, with their stamps.
-fn chat_files(dir: &Path) -> std::io::Result<BTreeMap<PathBuf, Stamp>> {
-    let mut found = BTreeMap::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        let is_chat = !hidden
-            && path
-                .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml");
-        let Ok(meta) = entry.metadata() else { continue };
-        if is_chat && meta.is_file() {
-            found.insert(path, (meta.modified().ok(), meta.len()));
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHAT: &str = "title: Reload\nhashtag: \"#reload\"\ntimezone: UTC\n\
+        start: 2027-01-13 12:00\nquestions:\n  - First?\n";
+
+    fn ids(plans: &[Arc<ChatPlan>]) -> Vec<String> {
+        let mut ids: Vec<String> = plans.iter().map(|p| p.id.to_string()).collect();
+        ids.sort();
+        ids
     }
-    Ok(found)
+
+    #[test]
+    fn the_folder_agrees_with_check_on_what_a_chat_file_is() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.yaml", "a.yml", ".hidden.yaml", "B.YAML", "notes.txt"] {
+            std::fs::write(dir.path().join(name), CHAT).unwrap();
+        }
+        let mut folder = ChatsFolder::new(dir.path());
+        let found = folder.rescan();
+        let changes = found.changes.unwrap();
+        assert_eq!(ids(&changes.updated), ["B", "a"]);
+        assert_eq!(found.invalid, 1, "a.yml has the id of a.yaml");
+        let report = crate::plan::load_dir(dir.path());
+        assert_eq!(report.plans.len(), 2);
+        assert_eq!(report.errors.len(), 1);
+        assert!(report.errors[0].path.ends_with("a.yml"));
+    }
+
+    #[test]
+    fn a_rescan_reports_only_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["one.yaml", "two.yaml", "three.yaml"] {
+            std::fs::write(dir.path().join(name), CHAT).unwrap();
+        }
+        let mut folder = ChatsFolder::new(dir.path());
+        assert_eq!(ids(&folder.rescan().changes.unwrap().updated).len(), 3);
+        assert!(folder.rescan().changes.is_none(), "nothing changed");
+        // A different size is a different stamp, whatever the clock says.
+        std::fs::write(dir.path().join("two.yaml"), format!("{CHAT}  - Second?\n")).unwrap();
+        std::fs::remove_file(dir.path().join("three.yaml")).unwrap();
+        let changes = folder.rescan().changes.unwrap();
+        assert_eq!(ids(&changes.updated), ["two"]);
+        assert_eq!(changes.updated[0].questions.len(), 2);
+        assert_eq!(changes.removed, [ChatId::from("three")]);
+        // Broken: the last good plan stays, nothing changes for the timetable.
+        std::fs::write(dir.path().join("one.yaml"), "title: [unclosed\n").unwrap();
+        let found = folder.rescan();
+        assert!(found.changes.is_none());
+        assert_eq!(found.invalid, 1);
+    }
 }

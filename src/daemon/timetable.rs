@@ -7,13 +7,14 @@
 //! the accounts is remembered as dispatched, so a rebuild never hands it out
 //! twice in one process (across processes the store does that job).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp, civil};
 
 use super::Timeline;
-use crate::plan::ChatPlan;
+use super::reload::Changes;
+use crate::plan::{ChatId, ChatPlan};
 use crate::schedule::{Slot, SlotKind};
 
 /// Orders slots by instant, then chat, occurrence, kind and number.
@@ -31,7 +32,7 @@ fn id_of(slot: &Slot) -> SlotId {
 
 /// Pending slots of every loaded plan.
 pub struct Timetable {
-    plans: BTreeMap<String, Arc<ChatPlan>>,
+    plans: BTreeMap<ChatId, Arc<ChatPlan>>,
     pending: BTreeMap<SlotId, Arc<Slot>>,
     dispatched: BTreeSet<SlotId>,
     /// How far back a (re)build looks for missed slots.
@@ -71,14 +72,41 @@ impl Timetable {
         timeline: &dyn Timeline,
         now: Timestamp,
     ) {
-        self.plans = plans.into_iter().map(|p| (p.id.clone(), p)).collect();
-        self.pending.clear();
+        let removed = self.plans.keys().cloned().collect();
+        let changes = Changes {
+            removed,
+            updated: plans,
+        };
+        self.apply(changes, timeline, now);
+    }
+
+    /// Replaces only the plans that changed: their pending slots are dropped
+    /// and theirs alone are expanded again (from `now - lookback`, leaving
+    /// out what this process already dispatched); every other chat's slots
+    /// stay as they are.
+    pub fn apply(&mut self, changes: Changes, timeline: &dyn Timeline, now: Timestamp) {
+        let touched: HashSet<&str> = changes
+            .removed
+            .iter()
+            .map(|id| id.as_str())
+            .chain(changes.updated.iter().map(|p| p.id.as_str()))
+            .collect();
+        if !touched.is_empty() {
+            self.pending.retain(|id, _| !touched.contains(&*id.1));
+        }
+        for id in &changes.removed {
+            self.plans.remove(id);
+        }
         let from = now.saturating_sub(self.lookback).unwrap_or(now);
         let until = self
             .expanded_until
             .unwrap_or(now)
             .max(now.saturating_add(self.horizon).unwrap_or(now));
-        self.expand(timeline, from, until);
+        for plan in changes.updated {
+            self.expand_plan(timeline, &plan, from, until);
+            self.plans.insert(plan.id.clone(), plan);
+        }
+        self.expanded_until = Some(until);
     }
 
     /// Slides the window forward once less than half the horizon is left,
@@ -92,21 +120,34 @@ impl Timetable {
             return;
         }
         let new_until = now.saturating_add(self.horizon).unwrap_or(now);
-        self.expand(timeline, until, new_until);
+        let plans = std::mem::take(&mut self.plans);
+        for plan in plans.values() {
+            self.expand_plan(timeline, plan, until, new_until);
+        }
+        self.plans = plans;
+        self.expanded_until = Some(new_until);
         let horizon_back = now.saturating_sub(self.lookback).unwrap_or(now);
         self.dispatched.retain(|id| id.0 >= horizon_back);
     }
 
-    fn expand(&mut self, timeline: &dyn Timeline, from: Timestamp, until: Timestamp) {
-        for plan in self.plans.values() {
-            for slot in timeline.slots(plan, from, until) {
-                let id = id_of(&slot);
-                if !self.dispatched.contains(&id) {
-                    self.pending.insert(id, Arc::new(slot));
-                }
+    fn expand_plan(
+        &mut self,
+        timeline: &dyn Timeline,
+        plan: &ChatPlan,
+        from: Timestamp,
+        until: Timestamp,
+    ) {
+        for slot in timeline.slots(plan, from, until) {
+            let id = id_of(&slot);
+            if !self.dispatched.contains(&id) {
+                self.pending.insert(id, Arc::new(slot));
             }
         }
-        self.expanded_until = Some(until);
+    }
+
+    /// Chats whose plans are loaded.
+    pub fn chats(&self) -> usize {
+        self.plans.len()
     }
 
     /// Takes every slot due at or before `now`, in order, and marks them

@@ -29,11 +29,11 @@ pub fn announcements() -> Vec<Announcement> {
     vec![
         Announcement {
             before: SignedDuration::from_hours(24),
-            text: ANNOUNCE_DAY.to_string(),
+            text: ANNOUNCE_DAY.into(),
         },
         Announcement {
             before: SignedDuration::from_hours(1),
-            text: ANNOUNCE_HOUR.to_string(),
+            text: ANNOUNCE_HOUR.into(),
         },
     ]
 }
@@ -42,7 +42,7 @@ pub fn announcements() -> Vec<Announcement> {
 pub fn thanks() -> Thanks {
     Thanks {
         after: THANKS_AFTER,
-        text: THANKS.to_string(),
+        text: THANKS.into(),
         exclude: Vec::new(),
         search: true,
     }

@@ -6,12 +6,12 @@
 //! check warns about it where it was written.
 
 use super::raw::Reader;
-use super::{ChatPlan, Loc};
+use super::{ChatPlan, Loc, PlanSpans};
 use crate::text::template::{Vars, count_hashtag, render};
 
 /// Warns once per text of `plan` whose rendered post carries the hashtag
 /// more than once.
-pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan) {
+pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
     let vars = Vars {
         title: &plan.title,
         hashtag: &plan.hashtag,
@@ -22,17 +22,16 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan) {
         text: None,
         mentions: Some(""),
     };
-    let spans = &plan.spans;
     let mut texts: Vec<(String, &str, Option<Loc>)> = Vec::new();
     for (i, a) in plan.announce.iter().enumerate() {
         texts.push((
-            a.text.clone(),
+            a.text.to_string(),
             "an announcement",
             spans.announce.get(i).copied(),
         ));
     }
     if let Some(welcome) = &plan.welcome {
-        texts.push((welcome.clone(), "the welcome", spans.welcome));
+        texts.push((welcome.to_string(), "the welcome", spans.welcome));
     }
     for (i, q) in plan.questions.iter().enumerate() {
         let own = render(&q.text, &vars).unwrap_or_else(|_| q.text.clone());
@@ -50,10 +49,10 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan) {
         ));
     }
     if let Some(wrapup) = &plan.wrapup {
-        texts.push((wrapup.clone(), "the wrap-up", spans.wrapup));
+        texts.push((wrapup.to_string(), "the wrap-up", spans.wrapup));
     }
     if let Some(thanks) = &plan.thanks {
-        texts.push((thanks.text.clone(), "the thank-you", spans.thanks));
+        texts.push((thanks.text.to_string(), "the thank-you", spans.thanks));
     }
     for (template, what, loc) in texts {
         let Ok(post) = render(&template, &vars) else {
@@ -100,7 +99,7 @@ mod tests {
         let src = BASE.replace("#test", "#edchat")
             + "welcome: \"#edchat is here! Join #EdChat and #edchat now {hashtag}\"\n";
         let loaded = load_str_warned(Path::new("t.yaml"), &src);
-        let plan = loaded.plan.unwrap();
+        let plan = loaded.plan.unwrap().0;
         assert_eq!(
             plan.welcome.as_deref(),
             Some("#edchat is here! Join #EdChat and #edchat now {hashtag}")

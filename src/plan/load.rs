@@ -4,11 +4,13 @@
 //! hides the others; across files the only rule is that chat ids (file names
 //! without `.yaml`/`.yml`) are unique, because they key every post.
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use super::raw::Reader;
-use super::{ChatPlan, Diagnostic, node, validate};
+use super::{ChatPlan, Diagnostic, PlanSpans, node, validate};
 
 /// What loading a set of paths found: the good plans and every problem.
 #[derive(Debug, Default)]
@@ -32,20 +34,25 @@ impl LoadReport {
     }
 }
 
-/// One file read: the plan (or every error in it) and its warnings.
-#[derive(Debug)]
-pub struct Loaded {
-    pub plan: Result<ChatPlan, Vec<Diagnostic>>,
-    pub warnings: Vec<Diagnostic>,
+/// Loads one file: the plan, or every problem in it.
+pub fn load_file(path: &Path) -> Result<ChatPlan, Vec<Diagnostic>> {
+    load_file_spanned(path).map(|(plan, _)| plan)
 }
 
-/// Loads one file: the plan, or every problem in it. Warnings are dropped;
-/// [`load_file_warned`] keeps them.
-pub fn load_file(path: &Path) -> Result<ChatPlan, Vec<Diagnostic>> {
+/// [`load_file`], and where each text sits in the file (for `check`).
+pub fn load_file_spanned(path: &Path) -> Result<(ChatPlan, PlanSpans), Vec<Diagnostic>> {
     load_file_warned(path).plan
 }
 
-/// Loads one file with its warnings.
+/// One file read: the plan and its spans (or every error), and the
+/// warnings either way.
+#[derive(Debug)]
+pub struct Loaded {
+    pub plan: Result<(ChatPlan, PlanSpans), Vec<Diagnostic>>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// [`load_file_spanned`] with the warnings.
 pub fn load_file_warned(path: &Path) -> Loaded {
     match read_source(path) {
         Ok(src) => load_str_warned(path, &src),
@@ -78,10 +85,15 @@ fn read_source(path: &Path) -> Result<String, Vec<Diagnostic>> {
 
 /// Parses and validates `src` as if read from `path`.
 pub fn load_str(path: &Path, src: &str) -> Result<ChatPlan, Vec<Diagnostic>> {
+    load_str_spanned(path, src).map(|(plan, _)| plan)
+}
+
+/// [`load_str`], and where each text sits in the file.
+pub fn load_str_spanned(path: &Path, src: &str) -> Result<(ChatPlan, PlanSpans), Vec<Diagnostic>> {
     load_str_warned(path, src).plan
 }
 
-/// [`load_str`] with the warnings.
+/// [`load_str_spanned`] with the warnings.
 pub fn load_str_warned(path: &Path, src: &str) -> Loaded {
     let root = match node::parse(src) {
         Ok(root) => root,
@@ -98,7 +110,7 @@ pub fn load_str_warned(path: &Path, src: &str) -> Loaded {
     let mut reader = Reader::new(path, src);
     let raw = reader.chat(&root);
     super::traps::check(&mut reader, &raw);
-    let (plan, warnings) = validate::build(reader, &raw, &chat_id(path));
+    let (plan, warnings) = validate::build_warned(reader, &raw, &chat_id(path));
     Loaded { plan, warnings }
 }
 
@@ -109,44 +121,121 @@ pub fn chat_id(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn is_chat_file(path: &Path) -> bool {
-    path.is_file()
+/// Modification time and size: a file whose stamp is unchanged since the
+/// last look need not be read again.
+pub type Stamp = (Option<SystemTime>, u64);
+
+/// A chat file found in a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatFile {
+    pub path: PathBuf,
+    pub stamp: Stamp,
+}
+
+/// Whether a directory entry named `name` is a chat file by its name:
+/// `*.yaml` or `*.yml` in any case, and not hidden (editors and sync tools
+/// leave `.name.yaml` files behind).
+pub fn is_chat_name(name: &OsStr) -> bool {
+    let path = Path::new(name);
+    !name.as_encoded_bytes().starts_with(b".")
         && path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
-/// Chat files directly in `dir`, in name order.
-fn chat_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
-    let entries = std::fs::read_dir(dir).map_err(|err| {
-        Diagnostic::new(dir, 0, 0, format!("cannot read the chats folder: {err}"))
-            .help("check the path, or pass chat files explicitly")
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| is_chat_file(p))
-        .collect();
-    files.sort();
-    Ok(files)
+/// The chat files directly in `dir`, in name order: the one definition of
+/// a chat file, used by `check`, `plan` and the daemon's rescans alike.
+/// Symbolic links to files count; folders do not.
+pub fn discover(dir: &Path) -> std::io::Result<Vec<ChatFile>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if !is_chat_name(&name) {
+            continue;
+        }
+        let path = entry.path();
+        // `metadata` follows a symbolic link; a dangling one is skipped.
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.is_file() {
+            found.push(ChatFile {
+                path,
+                stamp: (meta.modified().ok(), meta.len()),
+            });
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
 }
 
-/// Loads every `*.yaml`/`*.yml` directly in `dir`, in name order.
+/// Drops the files whose chat id an earlier file already has (`a.yml`
+/// beside `a.yaml`, or the same name in two folders), with a problem for
+/// each: ids key every post, so they must be unique.
+pub fn without_duplicate_ids<T>(
+    files: Vec<T>,
+    path: impl Fn(&T) -> &Path,
+) -> (Vec<T>, Vec<Diagnostic>) {
+    let mut first_by_id: HashMap<String, usize> = HashMap::with_capacity(files.len());
+    let mut unique: Vec<T> = Vec::with_capacity(files.len());
+    let mut problems = Vec::new();
+    for file in files {
+        let id = chat_id(path(&file));
+        if let Some(&first) = first_by_id.get(&id) {
+            problems.push(
+                Diagnostic::new(
+                    path(&file),
+                    0,
+                    0,
+                    format!(
+                        "chat id `{id}` is already used by {}",
+                        path(&unique[first]).display()
+                    ),
+                )
+                .help("rename one of the files: the file name is the chat's id"),
+            );
+            continue;
+        }
+        first_by_id.insert(id, unique.len());
+        unique.push(file);
+    }
+    (unique, problems)
+}
+
+/// Loads every chat file directly in `dir`, in name order.
 pub fn load_dir(dir: &Path) -> LoadReport {
     load_paths(&[dir.to_path_buf()])
 }
 
-/// Loads files and directories; reports duplicate chat ids across them.
-pub fn load_paths(paths: &[PathBuf]) -> LoadReport {
-    let mut report = LoadReport::default();
+/// The chat files that `paths` name (files, and folders of them), each
+/// once, without duplicate ids; `report` gets the problems and the count.
+pub fn collect_files(paths: &[PathBuf], report: &mut LoadReport) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
     let mut files = Vec::new();
     for path in paths {
+        // One `canonicalize` per argument, not per file: the same file named
+        // twice (`chats/` and `chats/a.yaml`) is still loaded once.
+        let real = path.canonicalize().unwrap_or_else(|_| path.clone());
         if path.is_dir() {
-            match chat_files(path) {
-                Ok(found) => files.extend(found),
-                Err(diag) => report.errors.push(diag),
+            match discover(path) {
+                Ok(found) => {
+                    for file in found {
+                        let key = file.path.file_name().map(|name| real.join(name));
+                        if key.is_none_or(|key| seen.insert(key)) {
+                            files.push(file.path);
+                        }
+                    }
+                }
+                Err(err) => report.errors.push(
+                    Diagnostic::new(path, 0, 0, format!("cannot read the chats folder: {err}"))
+                        .help("check the path, or pass chat files explicitly"),
+                ),
             }
         } else if path.exists() {
-            files.push(path.clone());
+            if seen.insert(real) {
+                files.push(path.clone());
+            }
         } else {
             report.errors.push(
                 Diagnostic::new(path, 0, 0, "no such file or folder")
@@ -154,43 +243,24 @@ pub fn load_paths(paths: &[PathBuf]) -> LoadReport {
             );
         }
     }
-    dedup_same_file(&mut files);
-    let mut first_by_id: BTreeMap<String, PathBuf> = BTreeMap::new();
-    let mut unique = Vec::with_capacity(files.len());
-    for file in files {
-        report.files += 1;
-        let id = chat_id(&file);
-        if let Some(first) = first_by_id.get(&id) {
-            report.errors.push(
-                Diagnostic::new(
-                    &file,
-                    0,
-                    0,
-                    format!("chat id `{id}` is already used by {}", first.display()),
-                )
-                .help("rename one of the files: the file name is the chat's id"),
-            );
-            continue;
-        }
-        first_by_id.insert(id, file.clone());
-        unique.push(file);
-    }
-    for loaded in crate::parallel::map_in_order(&unique, |file| load_file_warned(file)) {
+    report.files += files.len();
+    let (unique, duplicates) = without_duplicate_ids(files, |p| p.as_path());
+    report.errors.extend(duplicates);
+    unique
+}
+
+/// Loads files and directories; reports duplicate chat ids across them.
+pub fn load_paths(paths: &[PathBuf]) -> LoadReport {
+    let mut report = LoadReport::default();
+    let files = collect_files(paths, &mut report);
+    for loaded in crate::parallel::map_in_order(&files, |file| load_file_warned(file)) {
         report.warnings.extend(loaded.warnings);
-        match loaded.plan {
+        match loaded.plan.map(|(plan, _)| plan) {
             Ok(plan) => report.plans.push(plan),
             Err(diags) => report.errors.extend(diags),
         }
     }
     report
-}
-
-/// The same file named twice (`chats/` and `chats/a.yaml`) is one file.
-/// A set, not a list: `check` over 10,000 files spent seconds comparing
-/// every path with every other (benches/run.sh).
-fn dedup_same_file(files: &mut Vec<PathBuf>) {
-    let mut seen = std::collections::HashSet::new();
-    files.retain(|f| seen.insert(f.canonicalize().unwrap_or_else(|_| f.clone())));
 }
 
 #[cfg(test)]
@@ -221,6 +291,16 @@ mod tests {
         assert_eq!(report.files, 3);
         assert_eq!(report.plans.len(), 1);
         assert_eq!(report.plans[0].id, "a");
+        // Hidden files and other extensions are not chats; the case of the
+        // extension does not matter.
+        write(dir.path(), ".d.yaml", BASE);
+        write(dir.path(), "E.YML", BASE);
+        let names: Vec<String> = discover(dir.path())
+            .unwrap()
+            .iter()
+            .map(|f| chat_id(&f.path))
+            .collect();
+        assert_eq!(names, ["E", "a", "b", "c"]);
         assert_eq!(report.invalid_files(), 2);
         assert!(report.errors[0].path.ends_with("b.yml"));
         assert!(report.errors[0].message.starts_with("invalid YAML"));

@@ -40,14 +40,17 @@
 //!   at equal steps of the gap / (k + 1), in whole seconds. Four questions in
 //!   an hour land at 12m, 24m, 36m and 48m.
 
-mod accounts;
+pub mod accounts;
+pub mod cron;
 pub mod defaults;
 mod diagnostic;
-pub mod duration;
 mod hashtags;
+/// The duration grammar, shared with the settings.
+pub use crate::duration;
 pub mod keys;
 pub mod load;
 pub mod node;
+mod offsets;
 mod questions;
 pub mod raw;
 pub mod schema;
@@ -58,21 +61,116 @@ mod when;
 mod wording;
 pub mod zones;
 
+use std::borrow::{Borrow, Cow};
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use jiff::SignedDuration;
 use jiff::civil;
 use jiff::tz::TimeZone;
 
 pub use diagnostic::Diagnostic;
-pub use load::{LoadReport, load_dir, load_file, load_paths};
+pub use load::{
+    ChatFile, LoadReport, Stamp, discover, load_dir, load_file, load_file_spanned, load_paths,
+};
 pub use node::Loc;
 
-/// A validated chat plan. Built only by [`validate`].
+/// A template text: a default is borrowed from [`defaults`], so 10,000
+/// chats that keep the default welcome hold one copy of it, not 10,000.
+pub type Text = Cow<'static, str>;
+
+/// A chat id (the file name without `.yaml`/`.yml`), shared: every slot and
+/// table that names the chat holds the same allocation.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ChatId(Arc<str>);
+
+impl ChatId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The shared string itself, for slots.
+    pub fn arc(&self) -> Arc<str> {
+        Arc::clone(&self.0)
+    }
+}
+
+impl std::ops::Deref for ChatId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for ChatId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ChatId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ChatId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ChatId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for ChatId {
+    fn from(id: &str) -> Self {
+        ChatId(Arc::from(id))
+    }
+}
+
+impl From<String> for ChatId {
+    fn from(id: String) -> Self {
+        ChatId(Arc::from(id))
+    }
+}
+
+impl PartialEq<str> for ChatId {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for ChatId {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<String> for ChatId {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl serde::Serialize for ChatId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// A validated chat plan. Built only by [`validate`]. It holds what the
+/// daemon needs to post, nothing more; where each text sits in the file
+/// ([`PlanSpans`]) comes beside it only for `check`
+/// ([`load::load_file_spanned`]).
 #[derive(Debug, Clone)]
 pub struct ChatPlan {
     /// The file name without `.yaml`/`.yml`.
-    pub id: String,
+    pub id: ChatId,
     /// Where it was read from (for messages).
     pub source: PathBuf,
     pub title: String,
@@ -92,21 +190,19 @@ pub struct ChatPlan {
     /// Posted `before` the start, latest first or not: ordered by instant later.
     pub announce: Vec<Announcement>,
     /// Template posted at the start; `None` when turned off with `false`.
-    pub welcome: Option<String>,
+    pub welcome: Option<Text>,
     /// Resolved offsets from the start, numbered 1..=n in file order.
     pub questions: Vec<Question>,
     /// Template for a question post (`Q{n}. {text}` by default).
-    pub question_format: String,
+    pub question_format: Text,
     /// Template posted at the end; `None` when turned off.
-    pub wrapup: Option<String>,
+    pub wrapup: Option<Text>,
     pub thanks: Option<Thanks>,
-    /// Where the texts were written, so later checks (post length against
-    /// an account's limit) can point at the line.
-    pub spans: PlanSpans,
 }
 
-/// Locations of a plan's texts in its file; `None`/empty where the text is
-/// a default. Line 0 means unknown.
+/// Locations of a plan's texts in its file, so later checks (post length
+/// against an account's limit) can point at the line; `None`/empty where
+/// the text is a default. Line 0 means unknown.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanSpans {
     pub title: Option<Loc>,
@@ -136,7 +232,7 @@ pub enum When {
 pub struct Recurrence {
     /// The line as written (`0 12 * * WED`).
     pub line: String,
-    pub cron: croner::Cron,
+    pub cron: cron::Cron,
     /// First local date on which an occurrence may start (inclusive).
     pub from: Option<civil::Date>,
     /// Last local date on which an occurrence may start (inclusive).
@@ -153,7 +249,7 @@ pub struct ShownZone {
 pub struct Announcement {
     /// How long before the start; positive.
     pub before: SignedDuration,
-    pub text: String,
+    pub text: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +266,7 @@ pub struct Thanks {
     /// How long after the end of the chat.
     pub after: SignedDuration,
     /// Template; `{mentions}` is filled in after the chat.
-    pub text: String,
+    pub text: Text,
     /// Handles never thanked (co-hosts, bots), without `@`, lowercase.
     pub exclude: Vec<String>,
     /// Search the hashtag for participants; `false` posts a generic thank-you.

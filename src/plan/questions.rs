@@ -3,8 +3,8 @@
 use jiff::SignedDuration;
 
 use super::node::Loc;
+use super::offsets::non_negative;
 use super::raw::{RawChat, RawQuestion, Reader};
-use super::validate::non_negative;
 use super::{Question, defaults, duration};
 
 /// Resolves question offsets. Questions without `at` are spread evenly:
@@ -215,7 +215,7 @@ mod tests {
     fn questions_less_than_a_minute_apart_are_a_warning() {
         let src = with_line(9, "  - at: 5m30s");
         let loaded = crate::plan::load::load_str_warned(Path::new("t.yaml"), &src);
-        let plan = loaded.plan.unwrap();
+        let plan = loaded.plan.unwrap().0;
         assert_eq!(plan.questions[1].at, SignedDuration::from_secs(330));
         assert_eq!(loaded.warnings.len(), 1, "{:#?}", loaded.warnings);
         let warning = &loaded.warnings[0];

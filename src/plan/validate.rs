@@ -8,21 +8,38 @@ use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 
 use super::node::Loc;
+use super::offsets::{non_negative, positive};
 use super::raw::{At, RawChat, Reader, Toggle};
 use super::{
-    Announcement, ChatPlan, Diagnostic, PlanSpans, ShownZone, Thanks, defaults, duration,
-    questions, templates, when, zones,
+    Announcement, ChatPlan, Diagnostic, PlanSpans, ShownZone, Text, Thanks, defaults, questions,
+    templates, when, zones,
 };
 
-pub use super::accounts::{AccountLimit, check_against_accounts};
+pub use super::accounts::AccountLimit;
 
-/// Builds the plan with id `id` from a read file, or every problem in it;
-/// and the warnings either way.
-pub fn build(
+/// Builds the plan with id `id` from a read file, or every problem in it.
+pub fn build(r: Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, Vec<Diagnostic>> {
+    build_spanned(r, chat, id).map(|(plan, _)| plan)
+}
+
+/// [`build`], and where each text sits in the file (for `check`).
+pub fn build_spanned(
+    r: Reader<'_>,
+    chat: &RawChat,
+    id: &str,
+) -> Result<(ChatPlan, PlanSpans), Vec<Diagnostic>> {
+    build_warned(r, chat, id).0
+}
+
+/// [`build_spanned`], and the warnings either way.
+pub fn build_warned(
     mut r: Reader<'_>,
     chat: &RawChat,
     id: &str,
-) -> (Result<ChatPlan, Vec<Diagnostic>>, Vec<Diagnostic>) {
+) -> (
+    Result<(ChatPlan, PlanSpans), Vec<Diagnostic>>,
+    Vec<Diagnostic>,
+) {
     let mut warnings = std::mem::take(&mut r.warnings);
     let plan = build_plan(&mut r, chat, id);
     warnings.append(&mut r.warnings);
@@ -30,7 +47,11 @@ pub fn build(
     (plan, warnings)
 }
 
-fn build_plan(r: &mut Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, Vec<Diagnostic>> {
+fn build_plan(
+    r: &mut Reader<'_>,
+    chat: &RawChat,
+    id: &str,
+) -> Result<(ChatPlan, PlanSpans), Vec<Diagnostic>> {
     let title = required(r, &chat.title, "title").and_then(|t| title(r, t));
     let hashtag = required(r, &chat.hashtag, "hashtag").and_then(|h| hashtag(r, h));
     let chat_zone = required(r, &chat.timezone, "timezone").and_then(|z| zone(r, z));
@@ -59,7 +80,7 @@ fn build_plan(r: &mut Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, 
         return Err(std::mem::take(&mut r.diags));
     }
     let plan = ChatPlan {
-        id: id.to_string(),
+        id: id.into(),
         source: r.path.to_path_buf(),
         title,
         hashtag,
@@ -76,13 +97,15 @@ fn build_plan(r: &mut Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, 
         question_format: chat
             .question_format
             .as_ref()
-            .map_or(defaults::QUESTION_FORMAT.to_string(), |f| f.value.clone()),
+            .map_or(Text::Borrowed(defaults::QUESTION_FORMAT), |f| {
+                Text::Owned(f.value.clone())
+            }),
         wrapup: text_or(&chat.wrapup, defaults::WRAPUP),
         thanks,
-        spans: spans(chat),
     };
-    super::hashtags::check(r, &plan);
-    Ok(plan)
+    let spans = spans(chat);
+    super::hashtags::check(r, &plan, &spans);
+    Ok((plan, spans))
 }
 
 fn required<'c>(
@@ -177,53 +200,6 @@ fn zone(r: &mut Reader<'_>, at: &At<String>) -> Option<(String, TimeZone)> {
     }
 }
 
-/// A duration; reports malformed ones.
-pub(super) fn parse_duration(
-    r: &mut Reader<'_>,
-    at: &At<String>,
-    key: &str,
-) -> Option<SignedDuration> {
-    match duration::parse(&at.value) {
-        Ok(d) => Some(d),
-        Err(err) => {
-            r.error(
-                at.loc,
-                format!("`{key}` is not a duration: {err}"),
-                duration::HELP,
-            );
-            None
-        }
-    }
-}
-
-/// A duration that must be more than zero.
-pub(super) fn positive(r: &mut Reader<'_>, at: &At<String>, key: &str) -> Option<SignedDuration> {
-    non_negative(r, at, key, SignedDuration::from_secs(1))
-}
-
-pub(super) fn non_negative(
-    r: &mut Reader<'_>,
-    at: &At<String>,
-    key: &str,
-    min: SignedDuration,
-) -> Option<SignedDuration> {
-    let d = parse_duration(r, at, key)?;
-    if d >= min {
-        return Some(d);
-    }
-    let least = if min.is_zero() {
-        "zero or more"
-    } else {
-        "more than zero"
-    };
-    r.error(
-        at.loc,
-        format!("`{key}` must be {least}, found `{}`", at.value.trim()),
-        format!("write a positive duration like `{key}: 10m`"),
-    );
-    None
-}
-
 fn accounts(r: &mut Reader<'_>, chat: &RawChat) -> Option<Vec<String>> {
     let list = chat.accounts.as_ref()?;
     if list.value.is_empty() {
@@ -270,7 +246,9 @@ fn announce(r: &mut Reader<'_>, chat: &RawChat) -> Vec<Announcement> {
                 let text = a
                     .text
                     .as_ref()
-                    .map_or(defaults::ANNOUNCE.to_string(), |t| t.value.clone());
+                    .map_or(Text::Borrowed(defaults::ANNOUNCE), |t| {
+                        Text::Owned(t.value.clone())
+                    });
                 Some(Announcement { before, text })
             })
             .collect(),
@@ -294,7 +272,9 @@ fn thanks(r: &mut Reader<'_>, chat: &RawChat) -> Option<Thanks> {
         text: raw
             .text
             .as_ref()
-            .map_or(defaults::THANKS.to_string(), |t| t.value.clone()),
+            .map_or(Text::Borrowed(defaults::THANKS), |t| {
+                Text::Owned(t.value.clone())
+            }),
         exclude: raw
             .exclude
             .iter()
@@ -304,11 +284,11 @@ fn thanks(r: &mut Reader<'_>, chat: &RawChat) -> Option<Thanks> {
     })
 }
 
-fn text_or(item: &Toggle<At<String>>, default: &str) -> Option<String> {
+fn text_or(item: &Toggle<At<String>>, default: &'static str) -> Option<Text> {
     match item {
         Toggle::Off => None,
-        Toggle::Default => Some(default.to_string()),
-        Toggle::On(at) => Some(at.value.clone()),
+        Toggle::Default => Some(Text::Borrowed(default)),
+        Toggle::On(at) => Some(Text::Owned(at.value.clone())),
     }
 }
 
@@ -349,7 +329,7 @@ fn spans(chat: &RawChat) -> PlanSpans {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use std::path::Path;
 
     use super::*;
@@ -406,7 +386,8 @@ questions:
         assert!(!plan.thread);
         assert_eq!(plan.accounts, None);
         assert_eq!(plan.questions[1].at, SignedDuration::from_mins(15));
-        assert_eq!(plan.spans.questions[1].line, 10);
+        let (_, spans) = crate::plan::load::load_str_spanned(Path::new("b.yaml"), BASE).unwrap();
+        assert_eq!(spans.questions[1].line, 10);
     }
 
     #[test]
@@ -424,7 +405,7 @@ questions:
         let src = format!(
             "{BASE}thread: true\naccounts: [main_x, hcsm_mastodon]\nannounce:\n  - before: 2h\n    text: Soon {{hashtag}}\n  - before: 30m\nthanks:\n  after: 0s\n  exclude: ['@CoHost']\n  search: false\nquestion_format: \"{{n}}) {{text}}\"\n"
         );
-        let plan = load_str(Path::new("t.yaml"), &src).unwrap();
+        let (plan, spans) = crate::plan::load::load_str_spanned(Path::new("t.yaml"), &src).unwrap();
         assert!(plan.thread);
         assert_eq!(
             plan.accounts,
@@ -436,7 +417,7 @@ questions:
         assert_eq!((thanks.after, thanks.search), (SignedDuration::ZERO, false));
         assert_eq!(thanks.exclude, vec!["cohost".to_string()]);
         assert_eq!(plan.question_format, "{n}) {text}");
-        assert_eq!(plan.spans.accounts[1].column, 20);
+        assert_eq!(spans.accounts[1].column, 20);
     }
 
     #[test]

@@ -126,6 +126,9 @@ const FIELDS: [Field; 5] = [
 /// The first field of a 5-field cron line that is not valid, in our words:
 /// `the hour field `7PM` is not an hour: write 0 to 23 (19 is 7 pm)`.
 pub fn cron_field_problem(line: &str) -> Option<String> {
+    if line.starts_with('@') {
+        return None;
+    }
     for (field, text) in FIELDS.iter().zip(line.split_whitespace()) {
         if let Err(why) = check_field(field, text) {
             return Some(format!("the {} field `{text}` {why}", field.name));
@@ -169,6 +172,10 @@ fn check_field(field: &Field, text: &str) -> Result<(), String> {
 }
 
 fn value(field: &Field, text: &str) -> Result<u32, String> {
+    // `WED#2`, `FRIL`, `L`: the cron parser's own extensions, judged there.
+    if text.contains('#') || text.ends_with(['L', 'l']) || text.eq_ignore_ascii_case("W") {
+        return Ok(field.min);
+    }
     if let Ok(n) = text.parse::<u32>() {
         if (field.min..=field.max).contains(&n) {
             return Ok(n);

@@ -132,6 +132,15 @@ pub trait Platform: Send + Sync {
         None
     }
 
+    /// Opens (or re-opens) the connection to the network shortly before a
+    /// post is due, so the post does not pay for TCP and TLS set-up at its
+    /// instant: idle connections are dropped by the HTTP client after 90 s
+    /// and by servers often sooner. The daemon calls it when it claims a
+    /// slot, ahead of the instant, and never waits for it. It must not post
+    /// or spend quota; errors are ignored (the post itself reports them).
+    /// Default: nothing (the console has no connection).
+    async fn warm(&self) {}
+
     /// Who this account posts as; called once at start-up so bad credentials
     /// fail fast.
     async fn whoami(&self) -> Result<Identity, PostError>;

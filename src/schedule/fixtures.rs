@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use croner::Cron;
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 
@@ -37,7 +36,6 @@ pub fn bare(zone: &str, when: When) -> ChatPlan {
         question_format: "Q{n}. {text} {hashtag}".into(),
         wrapup: None,
         thanks: None,
-        spans: Default::default(),
     }
 }
 
@@ -45,7 +43,7 @@ pub fn bare(zone: &str, when: When) -> ChatPlan {
 pub fn repeat(line: &str, from: Option<&str>, until: Option<&str>) -> When {
     When::Repeat(Box::new(Recurrence {
         line: line.into(),
-        cron: line.parse::<Cron>().unwrap(),
+        cron: line.parse::<crate::plan::cron::Cron>().unwrap(),
         from: from.map(|d| d.parse().unwrap()),
         until: until.map(|d| d.parse().unwrap()),
     }))

@@ -11,10 +11,13 @@
 //! - [`times`]: the `{times}` placeholder ("12:00 CST Wed 2 Dec — 10:00 PST, …").
 //! - [`expand`]: every slot of every occurrence in a window, texts rendered.
 //! - [`window`]: the `--from`/`--until` bounds of `tweetchat plan`.
+//! - [`lengths`]: every post of a chat's next occurrence against the limits
+//!   of the accounts it posts to (`tweetchat check`).
 
 pub mod expand;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub mod lengths;
 pub mod recurrence;
 pub mod times;
 pub mod window;
@@ -27,7 +30,7 @@ use jiff::civil;
 use serde::Serialize;
 
 pub use expand::{expand, expand_occurrence};
-pub use recurrence::occurrences;
+pub use recurrence::{next_occurrence, occurrences};
 
 /// What a slot posts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

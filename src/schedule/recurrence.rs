@@ -15,9 +15,11 @@
 //! - A local time that happens twice (the clock goes back) fires once, at the
 //!   earlier instant.
 //!
-//! croner's own `Zoned` search agrees for fixed-time lines (tested below),
-//! but it skips gap times of lines with ranges or steps (`*/30 2 * * *`);
-//! resolving ourselves gives every line the same documented behaviour.
+//! The cron line itself is matched by [`crate::plan::cron`] on civil
+//! date-times only. croner's `Zoned` search (a dev-dependency, the oracle in
+//! tests) agrees for fixed-time lines, but skips gap times of lines with
+//! ranges or steps (`*/30 2 * * *`); resolving ourselves gives every line the
+//! same documented behaviour.
 //!
 //! A one-off `start` was already rejected by validation if it is in a gap or
 //! an overlap; here it is resolved with jiff's compatible disambiguation so
@@ -62,6 +64,20 @@ pub fn occurrences(plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Zo
     }
 }
 
+/// The first occurrence starting at or after `from`, found lazily: a
+/// recurring chat costs one cron search, not a year of occurrences.
+pub fn next_occurrence(plan: &ChatPlan, from: Timestamp) -> Option<Zoned> {
+    match &plan.when {
+        When::Once(local) => {
+            let start = resolve_once(&plan.tz, *local);
+            (start.timestamp() >= from).then_some(start)
+        }
+        When::Repeat(recurrence) => {
+            RepeatOccurrences::new(recurrence, &plan.tz, from, Timestamp::MAX).next()
+        }
+    }
+}
+
 /// A one-off start: jiff's compatible disambiguation (a gap moves forward by
 /// its length, an overlap takes the earlier instant).
 pub fn resolve_once(tz: &TimeZone, local: civil::DateTime) -> Zoned {
@@ -92,7 +108,7 @@ pub fn resolve_repeat(tz: &TimeZone, local: civil::DateTime) -> Zoned {
 
 /// Lazily walks the cron line on the chat zone's wall clock.
 struct RepeatOccurrences<'p> {
-    cron: &'p croner::Cron,
+    cron: &'p crate::plan::cron::Cron,
     tz: &'p TimeZone,
     /// Where the next search starts (wall clock).
     cursor: civil::DateTime,
@@ -140,7 +156,7 @@ impl Iterator for RepeatOccurrences<'_> {
     fn next(&mut self) -> Option<Zoned> {
         while !self.done {
             // Errors mean the line never matches again before year 9999.
-            let Ok(local) = self.cron.find_next_occurrence(&self.cursor, self.inclusive) else {
+            let Some(local) = self.cron.next_after(self.cursor, self.inclusive) else {
                 self.done = true;
                 break;
             };
@@ -411,6 +427,20 @@ mod tests {
         let chat = repeat("America/Chicago", "*/30 2 * * *", None, None);
         let found = occurrences(&chat, ts("2026-03-08T06:00Z"), ts("2026-03-09T06:00Z"));
         assert_eq!(locals(&found), ["2026-03-08 03:00 CDT"]);
+    }
+
+    #[test]
+    fn the_next_occurrence_is_the_first_of_the_window() {
+        let chat = repeat("America/Chicago", "0 12 * * WED", None, Some("2027-01-06"));
+        let from = ts("2026-12-02T18:00:01Z");
+        let next = next_occurrence(&chat, from).unwrap();
+        assert_eq!(next.timestamp(), ts("2026-12-09T18:00Z"));
+        let year = occurrences(&chat, from, ts("2027-12-01T00:00Z"));
+        assert_eq!(year[0], next);
+        assert!(next_occurrence(&chat, ts("2027-01-07T00:00Z")).is_none());
+        let once = plan("UTC", When::Once("2026-12-02T12:00".parse().unwrap()));
+        assert!(next_occurrence(&once, ts("2026-12-02T12:00Z")).is_some());
+        assert!(next_occurrence(&once, ts("2026-12-02T12:00:01Z")).is_none());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use config::{Value, ValueKind};
-use jiff::{SignedDuration, Span, SpanRelativeTo};
+use jiff::SignedDuration;
 
 /// The origin the `config` crate gives every value read from the environment.
 const ENV_ORIGIN: &str = "the environment";
@@ -186,23 +186,16 @@ fn join(parent: &str, name: &str) -> String {
     }
 }
 
-/// A duration string: friendly (`90s`, `1h30m`, `1d`), ISO 8601 (`PT5M`), or
-/// bare digits meaning seconds (environment variables carry only strings).
+/// A duration string in the one grammar chat files use (`90s`, `1h30m`,
+/// `1d`; [`crate::duration`]), or bare digits meaning seconds (TOML integers
+/// and environment variables, which carry only strings).
 pub(super) fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     let text = text.trim();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let secs = text.parse::<i64>().map_err(|e| e.to_string())?;
         return Ok(SignedDuration::from_secs(secs));
     }
-    match text.parse::<SignedDuration>() {
-        Ok(d) => Ok(d),
-        // Days: `SignedDuration` refuses calendar units, a `Span` with
-        // 24-hour days does not.
-        Err(first) => text
-            .parse::<Span>()
-            .and_then(|span| span.to_duration(SpanRelativeTo::days_are_24_hours()))
-            .map_err(|_| first.to_string()),
-    }
+    crate::duration::parse(text)
 }
 
 /// Names a value's origin: the file path, the environment variable (rebuilt
@@ -269,12 +262,12 @@ mod tests {
     }
 
     #[test]
-    fn durations_take_seconds_friendly_iso_and_days() {
+    fn durations_take_seconds_and_the_chat_file_grammar() {
         let secs = |s: &str| parse_duration(s).map(|d| d.as_secs());
         assert_eq!(secs("30"), Ok(30));
         assert_eq!(secs("90s"), Ok(90));
         assert_eq!(secs("1h30m"), Ok(5400));
-        assert_eq!(secs("PT5M"), Ok(300));
+        assert!(parse_duration("PT5M").is_err(), "one grammar, not two");
         assert_eq!(secs("1d"), Ok(86_400));
         assert!(parse_duration("soon").is_err());
     }

@@ -90,7 +90,7 @@ impl Capture {
             })
             .collect();
         Capture {
-            chat: plan.id.clone(),
+            chat: plan.id.to_string(),
             title: plan.title.clone(),
             hashtag: plan.hashtag.clone(),
             timezone: plan.zone_name.clone(),

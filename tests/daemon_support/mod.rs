@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp, civil, tz::TimeZone};
 use tweetchat::clock::Clock;
 use tweetchat::daemon::{Chats, Daemon, FixedSlots};
-use tweetchat::plan::{ChatPlan, PlanSpans, When};
+use tweetchat::plan::{ChatPlan, When};
 use tweetchat::platform::{FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost};
 use tweetchat::schedule::{Slot, SlotKind};
 use tweetchat::settings::{HttpSettings, Settings};
@@ -59,7 +59,6 @@ pub fn plan(id: &str, accounts: Option<&[&str]>, thread: bool) -> ChatPlan {
         question_format: "Q{n}. {text} {hashtag}".into(),
         wrapup: None,
         thanks: None,
-        spans: PlanSpans::default(),
     }
 }
 

@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::daemon::deliver::{Job, Poster, sleep_until};
+use crate::daemon::job::Job;
+use crate::daemon::poster::Poster;
+use crate::daemon::retry::Retry;
 use crate::plan::ChatPlan;
 use crate::platform::{Platform, PostError, RemotePost};
 use crate::schedule::{SlotKind, expand_occurrence};
@@ -27,13 +29,6 @@ use crate::store::SharedStore;
 use crate::text::split::{SplitError, ThanksLayout, split_mentions};
 use crate::thanks::{Exclusions, Participant, generic_thanks, mentions, participants};
 use crate::transcript::{self, Capture};
-
-/// How often a search that failed for a temporary reason (5xx, 429) is
-/// tried in all, inside the slot's grace window.
-const SEARCH_ATTEMPTS: u32 = 3;
-
-/// The wait after a temporary search failure without a reset time.
-const SEARCH_BACKOFF: SignedDuration = SignedDuration::from_secs(30);
 
 /// What a thanks job needs beyond the slot: the plan, and where the
 /// transcript goes.
@@ -225,8 +220,9 @@ async fn question_posts(
     posted
 }
 
-/// [`transcript::search_into`], retried on temporary failures while the
-/// grace window lasts. `Err(None)`: cancelled.
+/// [`transcript::search_into`], retried as the daemon's retry policy says
+/// ([`crate::daemon::retry::RetryPolicy::after_search`]). `Err(None)`:
+/// cancelled.
 async fn search(
     poster: &Poster,
     job: &Job,
@@ -235,24 +231,19 @@ async fn search(
     cancel: &CancellationToken,
 ) -> Result<(), Option<PostError>> {
     let platform: &dyn Platform = poster.platform.as_ref();
-    let mut attempt = 1;
+    let mut attempt = 0;
     loop {
         let err = match transcript::search_into(platform, capture, after).await {
             Ok(()) => return Ok(()),
             Err(err) => err,
         };
-        if !err.is_retryable() || attempt >= SEARCH_ATTEMPTS {
-            return Err(Some(err));
-        }
-        let retry_at = match err {
-            PostError::RateLimited { reset: Some(reset) } => reset,
-            _ => poster.clock.now() + SEARCH_BACKOFF * attempt as i32,
+        let now = poster.clock.now();
+        let retry_at = match poster.retry.after_search(&err, attempt, now, job.deadline) {
+            Retry::At(at) => at,
+            Retry::GiveUp(_) => return Err(Some(err)),
         };
-        if retry_at > job.deadline {
-            return Err(Some(err));
-        }
         warn!("search failed ({err}); trying again at {retry_at}");
-        if !sleep_until(&poster.clock, retry_at, cancel).await {
+        if !poster.clock.wait_until(retry_at, cancel).await {
             return Err(None);
         }
         attempt += 1;

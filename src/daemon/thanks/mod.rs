@@ -29,7 +29,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use super::deliver::{Delivery, Job, Poster};
+use super::job::Job;
+use super::poster::{Delivery, Poster};
 use crate::plan::ChatPlan;
 use crate::platform::{Platform, RemotePost};
 use crate::schedule::{Slot, SlotKind};
@@ -111,7 +112,7 @@ pub async fn deliver(
     };
     let hashtag = context.plan.hashtag.as_str();
     if let Some(reason) = &job.missed {
-        parts::reconcile_leftovers(poster, job, &decided, hashtag, reason).await;
+        parts::reconcile_leftovers(poster, job, &decided, hashtag, reason, cancel).await;
         return Delivery::Done(Outcome::Skipped(reason.clone()), "skipped");
     }
     post_parts(poster, job, decided, hashtag, cancel).await

@@ -16,11 +16,12 @@
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::warn;
 
 use super::decide::Decided;
-use crate::daemon::deliver::{Delivery, Job, MENTIONS_REFUSED, Poster};
-use crate::platform::{OutgoingPost, RemotePost};
+use crate::daemon::job::Job;
+use crate::daemon::poster::{Delivery, MENTIONS_REFUSED, Poster, Posting};
+use crate::platform::RemotePost;
 use crate::store::{Claim, Intent, Outcome, PostState, SharedStore};
 
 /// Prefix of the key/value entries holding decided thank-yous.
@@ -100,49 +101,24 @@ pub async fn send(poster: &Poster, job: &Job, part: Part<'_>, cancel: &Cancellat
             return Sent::InDoubt;
         }
     };
-    let mut post = OutgoingPost {
-        key,
-        text,
-        reply_to,
-        thread_root: reply_to,
-        due: job.slot.at,
-    };
-    match claim {
-        Claim::Fresh => {}
-        Claim::InDoubt { .. } => match poster.platform.reconcile(&post).await {
-            Ok(Some(remote)) => {
-                info!(%key, remote_id = %remote.id, "found on the platform after a restart; not posting again");
-                return record(
-                    poster,
-                    key,
-                    Outcome::Posted(remote.clone()),
-                    Sent::Posted(remote),
-                )
-                .await;
-            }
-            Ok(None) => info!(%key, "not on the platform after a restart; posting it"),
-            Err(err) => {
-                let reason = format!("could not check whether it was already posted: {err}");
-                return record(
-                    poster,
-                    key,
-                    Outcome::Failed(reason.clone()),
-                    Sent::Failed(reason),
-                )
-                .await;
-            }
-        },
+    let in_doubt = match claim {
+        Claim::Fresh => false,
+        Claim::InDoubt { .. } => true,
         Claim::Done(remote) => return Sent::Posted(remote),
         Claim::Failed(reason) | Claim::Skipped(reason) | Claim::SkippedNow(reason) => {
             return Sent::Failed(reason);
         }
-    }
-    let part_job = Job {
-        key: key.to_string(),
-        in_doubt: false,
-        ..job.clone()
     };
-    match poster.post_with_retries(&part_job, &mut post, cancel).await {
+    let posting = Posting {
+        key,
+        text,
+        reply_to,
+        due: job.slot.at,
+        deadline: job.deadline,
+        in_doubt,
+        missed: None,
+    };
+    match poster.deliver(posting, cancel).await {
         Delivery::InDoubt => Sent::InDoubt,
         Delivery::Done(Outcome::Failed(reason), MENTIONS_REFUSED) if mentions => {
             Sent::Refused(reason)
@@ -175,6 +151,7 @@ pub async fn reconcile_leftovers(
     decided: &Decided,
     hashtag: &str,
     reason: &str,
+    cancel: &CancellationToken,
 ) {
     let keys = (1..=decided.parts.len())
         .map(|k| (part_key(&job.key, k), decided.parts[k - 1].clone()))
@@ -190,16 +167,18 @@ pub async fn reconcile_leftovers(
         if !in_doubt {
             continue;
         }
-        let post = OutgoingPost {
+        let posting = Posting {
             key: &key,
             text: &text,
             reply_to: None,
-            thread_root: None,
             due: job.slot.at,
+            deadline: job.deadline,
+            in_doubt: true,
+            missed: Some(reason),
         };
-        let outcome = match poster.platform.reconcile(&post).await {
-            Ok(Some(remote)) => Outcome::Posted(remote),
-            _ => Outcome::Skipped(reason.to_string()),
+        let outcome = match poster.deliver(posting, cancel).await {
+            Delivery::Done(outcome, _) => outcome,
+            Delivery::InDoubt => return,
         };
         record(poster, &key, outcome, Sent::InDoubt).await;
     }

@@ -67,6 +67,16 @@ pub struct Api {
 }
 
 impl Api {
+    /// Opens a connection to `api_base` and leaves it in the client's pool:
+    /// an unauthenticated `HEAD /`, whose answer (any status) is ignored.
+    pub async fn warm(&self) {
+        let timeout = self.timeout.min(Duration::from_secs(5));
+        let request = self.http.head(format!("{}/", self.base)).timeout(timeout);
+        if let Err(err) = request.send().await {
+            tracing::debug!("warming the connection to X failed: {err}");
+        }
+    }
+
     /// Sends `call`; the body of a 2xx answer, or what went wrong.
     pub async fn send(&self, call: &Call<'_>) -> Result<Vec<u8>, PostError> {
         let mut refreshed = false;

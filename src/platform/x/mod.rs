@@ -196,6 +196,12 @@ impl Platform for XAccount {
         self.api.quota()
     }
 
+    /// An unauthenticated `HEAD` of `api_base`: it costs no quota and
+    /// leaves a pooled connection (with its TLS session) for the post.
+    async fn warm(&self) {
+        self.api.warm().await;
+    }
+
     async fn whoami(&self) -> Result<Identity, PostError> {
         self.me
             .get_or_try_init(|| async {

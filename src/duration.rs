@@ -1,4 +1,7 @@
-//! Durations as organizers write them: `90s`, `5m`, `1h30m`, `1d`.
+//! Durations as organizers and operators write them: `90s`, `5m`, `1h30m`,
+//! `1d`. The one duration grammar: chat files (`duration`, `before`, `at`,
+//! `after`) and the settings (`rescan_interval`, `[grace]`) both read it,
+//! so it sits below both layers.
 //!
 //! A duration is one or more `<number><unit>` parts with units `d`, `h`,
 //! `m`, `s`, largest first, each unit at most once (`1h30m`, `2m30s`). Plain

@@ -1,0 +1,97 @@
+//! A claimed slot on one account, and the deadlines it must keep.
+//!
+//! A job may wait in its account's queue behind other work (a thanks
+//! search, a retry backoff, a rate-limit reset), so its deadlines are
+//! checked again when its turn comes ([`Job::lateness`]), not only when it
+//! was claimed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::thanks::ThanksContext;
+use crate::schedule::{Slot, SlotKind};
+use crate::settings::GraceSettings;
+
+/// How late a slot of `kind` may still be posted.
+pub fn grace_for(grace: &GraceSettings, kind: SlotKind) -> Duration {
+    match kind {
+        SlotKind::Announce => grace.announce,
+        SlotKind::Thanks => grace.thanks,
+        SlotKind::Welcome | SlotKind::Question | SlotKind::Wrapup => grace.question,
+    }
+}
+
+/// What a job is: the worker routes on it.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// One post of the slot's text ([`super::deliver`]).
+    Post,
+    /// The thank-you: search, transcript, mentions in parts
+    /// ([`super::thanks`]).
+    Thanks(Arc<ThanksContext>),
+}
+
+/// A claimed slot on one account, waiting in that account's queue.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub slot: Arc<Slot>,
+    pub account: String,
+    pub key: String,
+    /// Post welcome, questions and wrap-up as replies to the welcome.
+    pub thread: bool,
+    /// An earlier run claimed it without recording an answer.
+    pub in_doubt: bool,
+    /// The end of the grace window: no attempt starts after it.
+    pub deadline: Timestamp,
+    /// Why it must not be posted any more (past its grace window); an
+    /// in-doubt job is then only reconciled.
+    pub missed: Option<String>,
+    pub work: Work,
+}
+
+impl Job {
+    /// A job for `slot` on `account` with the grace window of its kind.
+    pub fn new(slot: &Arc<Slot>, account: &str, thread: bool, grace: &GraceSettings) -> Self {
+        let grace = grace_for(grace, slot.kind);
+        let grace = SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX);
+        Job {
+            slot: slot.clone(),
+            account: account.to_string(),
+            key: slot.key(account),
+            thread,
+            in_doubt: false,
+            deadline: slot.at.saturating_add(grace).unwrap_or(Timestamp::MAX),
+            missed: None,
+            work: Work::Post,
+        }
+    }
+
+    /// Why posting at `now` is too late, if it is: past the grace window,
+    /// or an announcement once the chat has started.
+    pub fn lateness(&self, now: Timestamp) -> Option<String> {
+        let late = SignedDuration::from_secs(now.duration_since(self.slot.at).as_secs());
+        let grace = self.deadline.duration_since(self.slot.at);
+        let grace = SignedDuration::from_secs(grace.as_secs());
+        if now > self.deadline {
+            Some(format!(
+                "missed by {late:#}, past the {grace:#} grace window for a {}",
+                self.slot.kind
+            ))
+        } else if self.slot.kind == SlotKind::Announce && now >= self.slot.starts {
+            Some(format!(
+                "missed by {late:#}: the chat has already started, so announcing it is pointless"
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Checks the deadlines again at `now` (the job's turn in its queue).
+    pub fn recheck(&mut self, now: Timestamp) {
+        if self.missed.is_none() {
+            self.missed = self.lateness(now);
+        }
+    }
+}

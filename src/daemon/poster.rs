@@ -1,0 +1,243 @@
+//! One key on one account: resolve a doubt, post, retry, decide.
+//!
+//! Every post the daemon makes goes through [`Poster::deliver`]: a slot's
+//! own post ([`super::deliver`]) and each part of a thank-you
+//! ([`super::thanks`]). It knows nothing of slots or thank-yous, only of a
+//! [`Posting`]: a key, a text, what it replies to and the deadline.
+//!
+//! A post that may have left (an earlier run claimed it, or a send timed
+//! out) is never posted blind: [`Poster::resolve_doubt`] asks the platform,
+//! again with backoff while the platform cannot tell, and only a sure "not
+//! there" lets it post. When it still cannot tell at the deadline, the key
+//! is recorded as failed with that reason: better one missing post that
+//! `status` explains than a doubled one.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::retry::{Retry, RetryPolicy};
+use crate::clock::Clock;
+use crate::http::Metrics;
+use crate::platform::{OutgoingPost, Platform, PostError, RemotePost};
+use crate::store::{Outcome, SharedStore};
+
+/// The metrics label of a post refused for its @mentions; the thanks slot
+/// falls back to a mention-free thank-you on it.
+pub const MENTIONS_REFUSED: &str = "mentions_refused";
+
+/// How a job (or one key of it) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Record this; the label is the metrics result.
+    Done(Outcome, &'static str),
+    /// Shutdown came first: leave the claim in doubt; the next start
+    /// reconciles it.
+    InDoubt,
+}
+
+/// What to post under one key.
+#[derive(Debug, Clone)]
+pub struct Posting<'a> {
+    pub key: &'a str,
+    pub text: &'a str,
+    pub reply_to: Option<&'a RemotePost>,
+    /// The instant the slot was due.
+    pub due: Timestamp,
+    /// No attempt starts after it.
+    pub deadline: Timestamp,
+    /// An earlier run claimed it without recording an answer.
+    pub in_doubt: bool,
+    /// Why it must not be posted any more; in doubt, it is only looked up.
+    pub missed: Option<&'a str>,
+}
+
+/// What the platform says about a post in doubt.
+enum Doubt {
+    Posted(RemotePost),
+    NotPosted,
+    /// Still unknown at the end of the window, with the last error.
+    Unknown(String),
+    Cancelled,
+}
+
+/// What one account needs to post.
+pub struct Poster {
+    /// The account's name in the settings.
+    pub account: String,
+    pub platform: Arc<dyn Platform>,
+    pub store: SharedStore,
+    pub clock: Clock,
+    pub metrics: Option<Arc<Metrics>>,
+    pub retry: RetryPolicy,
+}
+
+impl Poster {
+    /// Delivers one key; `cancel` interrupts waits, never a request in flight.
+    pub async fn deliver(&self, posting: Posting<'_>, cancel: &CancellationToken) -> Delivery {
+        let mut post = OutgoingPost {
+            key: posting.key,
+            text: posting.text,
+            reply_to: posting.reply_to,
+            thread_root: posting.reply_to,
+            due: posting.due,
+        };
+        if posting.in_doubt {
+            warn!(key = %posting.key, "an earlier run may have posted this; checking the platform first");
+            match self.resolve_doubt(&post, posting.deadline, cancel).await {
+                Doubt::Posted(remote) => {
+                    info!(remote_id = %remote.id, "found on the platform; not posting again");
+                    return Delivery::Done(Outcome::Posted(remote), "reconciled");
+                }
+                Doubt::NotPosted => info!("not on the platform"),
+                Doubt::Unknown(reason) => return unknown(reason),
+                Doubt::Cancelled => return Delivery::InDoubt,
+            }
+        }
+        if let Some(reason) = posting.missed {
+            return Delivery::Done(Outcome::Skipped(reason.to_string()), "skipped");
+        }
+        self.post_with_retries(&mut post, posting.deadline, cancel)
+            .await
+    }
+
+    async fn post_with_retries(
+        &self,
+        post: &mut OutgoingPost<'_>,
+        deadline: Timestamp,
+        cancel: &CancellationToken,
+    ) -> Delivery {
+        if let Some(metrics) = &self.metrics {
+            let late = self.clock.now().duration_since(post.due);
+            metrics.observe_lateness(late.as_secs_f64().max(0.0));
+        }
+        let mut attempt = 0;
+        loop {
+            let answer = self.platform.post(post).await;
+            self.export_quota();
+            let err = match answer {
+                Ok(remote) => {
+                    info!(remote_id = %remote.id, "posted");
+                    return Delivery::Done(Outcome::Posted(remote), "posted");
+                }
+                Err(err) => err,
+            };
+            match &err {
+                // A timeout or a dropped connection may hide a success.
+                PostError::Transient(_) => match self.resolve_doubt(post, deadline, cancel).await {
+                    Doubt::Posted(remote) => {
+                        info!(remote_id = %remote.id, "the failed attempt went out after all");
+                        return Delivery::Done(Outcome::Posted(remote), "reconciled");
+                    }
+                    Doubt::NotPosted => {}
+                    Doubt::Unknown(reason) => return unknown(format!("{err}; {reason}")),
+                    Doubt::Cancelled => return Delivery::InDoubt,
+                },
+                PostError::Duplicate(why) => return self.after_duplicate(post, why).await,
+                PostError::ReplyRefused(why) if post.reply_to.is_some() => {
+                    warn!("reply refused ({why}); posting it standalone instead");
+                    post.reply_to = None;
+                    post.thread_root = None;
+                    continue;
+                }
+                PostError::MentionsRefused(_) => {
+                    warn!("not posted: {err}");
+                    return Delivery::Done(Outcome::Failed(err.to_string()), MENTIONS_REFUSED);
+                }
+                _ => {}
+            }
+            let retry_at = match self.retry.after(&err, attempt, self.clock.now(), deadline) {
+                Retry::At(at) => at,
+                Retry::GiveUp(reason) => {
+                    warn!("not posted: {reason}");
+                    return Delivery::Done(Outcome::Failed(reason), "failed");
+                }
+            };
+            attempt += 1;
+            warn!("{err}; retrying at {retry_at}");
+            if !self.clock.wait_until(retry_at, cancel).await {
+                return Delivery::InDoubt;
+            }
+        }
+    }
+
+    /// The one in-doubt path: asks the platform whether `post` is out,
+    /// again with backoff while it cannot tell, until `deadline` (or the
+    /// policy's doubt window, when that ends later).
+    async fn resolve_doubt(
+        &self,
+        post: &OutgoingPost<'_>,
+        deadline: Timestamp,
+        cancel: &CancellationToken,
+    ) -> Doubt {
+        let until = self.retry.doubt_deadline(deadline, self.clock.now());
+        let mut attempt = 0;
+        loop {
+            let err = match self.platform.reconcile(post).await {
+                Ok(Some(remote)) => return Doubt::Posted(remote),
+                Ok(None) => return Doubt::NotPosted,
+                Err(err) => err,
+            };
+            // Whatever the error, the answer is "unknown": asked again.
+            let at = match &err {
+                PostError::RateLimited { reset: Some(reset) } if *reset > self.clock.now() => {
+                    *reset
+                }
+                _ => self.retry.backoff(attempt, self.clock.now()),
+            };
+            if at > until {
+                return Doubt::Unknown(format!(
+                    "could not check whether it was already posted ({err}) before {until}"
+                ));
+            }
+            warn!("could not check whether it went out ({err}); asking again at {at}");
+            attempt += 1;
+            if !self.clock.wait_until(at, cancel).await {
+                return Doubt::Cancelled;
+            }
+        }
+    }
+
+    /// The rate-limit window the platform reported with its last answer.
+    fn export_quota(&self) {
+        let Some(metrics) = &self.metrics else {
+            return;
+        };
+        if let Some(quota) = self.platform.quota() {
+            metrics.set_quota(&self.account, quota.remaining, quota.limit, quota.reset);
+        }
+    }
+
+    /// The platform says it has this text already: it may be ours.
+    async fn after_duplicate(&self, post: &OutgoingPost<'_>, why: &str) -> Delivery {
+        match self.platform.reconcile(post).await {
+            Ok(Some(remote)) => {
+                info!(remote_id = %remote.id, "already posted (the platform reported a duplicate)");
+                Delivery::Done(Outcome::Posted(remote), "reconciled")
+            }
+            Ok(None) => {
+                let reason = format!(
+                    "the platform refused it as duplicate content ({why}) and no earlier post \
+                     with this key was found: change the text so it differs from a recent post"
+                );
+                warn!("not posted: {reason}");
+                Delivery::Done(Outcome::Failed(reason), "failed")
+            }
+            Err(err) => Delivery::Done(
+                Outcome::Failed(format!(
+                    "duplicate content ({why}); could not check for an earlier post: {err}"
+                )),
+                "failed",
+            ),
+        }
+    }
+}
+
+/// Still unknown at the deadline: recorded as failed, never posted blind.
+fn unknown(reason: String) -> Delivery {
+    let reason = format!("{reason}; not posted again so that it cannot appear twice");
+    warn!("in doubt: {reason}");
+    Delivery::Done(Outcome::Failed(reason), "failed")
+}

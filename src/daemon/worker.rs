@@ -1,0 +1,147 @@
+//! One task per account and chat drains that queue in order.
+//!
+//! Each job waits for its slot's own instant (it was claimed a little
+//! ahead; meanwhile the account's connection is warmed), then its deadlines
+//! are checked again, since it may have waited behind other work of the
+//! chat, and the worker routes it on its [`Work`]: a plain post or a
+//! thank-you. The result is recorded without holding up the next job. The
+//! task ends when its queue is empty; the dispatcher starts another with
+//! the next job.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, error, warn};
+
+use super::job::{Job, Work};
+use super::poster::{Delivery, Poster};
+use super::{deliver, thanks};
+use crate::schedule::Slot;
+
+/// The span every log line about one post sits in.
+pub fn post_span(slot: &Slot, account: &str) -> tracing::Span {
+    let label = match slot.n {
+        Some(n) => format!("{}{n}", slot.kind),
+        None => slot.kind.to_string(),
+    };
+    tracing::info_span!(
+        "post",
+        chat = %slot.chat,
+        occurrence = %slot.occurrence.strftime("%Y-%m-%dT%H:%M"),
+        slot = %label,
+        account = %account,
+    )
+}
+
+/// The jobs of one account and chat, and whether a task is draining them.
+/// One lock covers both, so a job is never pushed just as the task decides
+/// the queue is empty and ends.
+#[derive(Default)]
+pub struct Queue {
+    state: std::sync::Mutex<(VecDeque<Job>, bool)>,
+}
+
+impl Queue {
+    /// Adds `job`; `true` when no task is draining the queue, and the
+    /// caller must start one.
+    pub fn push(&self, job: Job) -> bool {
+        let mut state = self.lock();
+        state.0.push_back(job);
+        let start = !state.1;
+        state.1 = true;
+        start
+    }
+
+    /// The next job, or `None` after marking the queue idle.
+    fn pop(&self) -> Option<Job> {
+        let mut state = self.lock();
+        let job = state.0.pop_front();
+        if job.is_none() {
+            state.1 = false;
+        }
+        job
+    }
+
+    /// Every job still waiting, marking the queue idle (shutdown).
+    fn drain(&self) -> Vec<Job> {
+        let mut state = self.lock();
+        state.1 = false;
+        state.0.drain(..).collect()
+    }
+
+    /// A task is draining it, or it holds jobs.
+    pub fn is_busy(&self) -> bool {
+        let state = self.lock();
+        state.1 || !state.0.is_empty()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (VecDeque<Job>, bool)> {
+        // Nothing panics while holding it; were it poisoned, the queue's
+        // contents are still whole.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Drains one queue in order until it is empty or `cancel` fires; jobs
+/// still queued at shutdown never left, so their claims go back.
+pub async fn queue_worker(
+    poster: Poster,
+    queue: Arc<Queue>,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+) {
+    while !cancel.is_cancelled() {
+        let Some(mut job) = queue.pop() else {
+            return;
+        };
+        // Claimed ahead of time: warm the connection (never waited for: the
+        // post leaves at its instant whatever becomes of it), then wait for
+        // the slot's own instant.
+        if poster.clock.now() < job.slot.at {
+            let platform = Arc::clone(&poster.platform);
+            tokio::spawn(async move { platform.warm().await });
+        }
+        if !poster.clock.wait_until(job.slot.at, &cancel).await {
+            give_back(&poster, &job).await;
+            break;
+        }
+        let span = post_span(&job.slot, &job.account);
+        job.recheck(poster.clock.now());
+        let delivery = route(&poster, &job, &cancel).instrument(span.clone()).await;
+        if let Delivery::Done(outcome, label) = delivery {
+            if let Some(metrics) = &poster.metrics {
+                metrics.post_result(&job.account, label);
+            }
+            let committed = poster.store.record_soon(&job.key, outcome);
+            tracker.spawn(
+                async move {
+                    if let Err(err) = committed.await {
+                        error!("the post's result was not recorded; the key is reconciled on the next start: {err:#}");
+                    }
+                }
+                .instrument(span),
+            );
+        }
+    }
+    for job in queue.drain() {
+        give_back(&poster, &job).await;
+    }
+}
+
+/// The one place that knows which kind of work goes where.
+async fn route(poster: &Poster, job: &Job, cancel: &CancellationToken) -> Delivery {
+    match &job.work {
+        Work::Post => deliver::deliver(poster, job, cancel).await,
+        Work::Thanks(context) => thanks::deliver(poster, job, context, cancel).await,
+    }
+}
+
+async fn give_back(poster: &Poster, job: &Job) {
+    if let Err(err) = poster.store.release(&job.key).await {
+        warn!(key = %job.key, "could not give back an unused claim; it is reconciled on the next start: {err:#}");
+    }
+}

@@ -1,0 +1,138 @@
+//! Every post of a chat's next occurrence against the accounts it goes to.
+//!
+//! `tweetchat check` renders the posts of one occurrence (the first one to
+//! come) and counts each the way its platform counts, so a question too
+//! long for X is found before the day. Names of unknown accounts are
+//! [`crate::plan::accounts`]'s; this needs rendered texts, hence the
+//! schedule.
+
+use jiff::Timestamp;
+
+use super::{Slot, SlotKind, expand_occurrence, next_occurrence};
+use crate::plan::accounts::{AccountLimit, resolve_accounts};
+use crate::plan::{ChatPlan, Diagnostic, Loc, PlanSpans, When};
+use crate::text;
+
+/// Unknown account names, and every rendered post of the first occurrence
+/// after `now` that is too long for a platform the chat posts to.
+/// `default_accounts` applies when the plan names none.
+pub fn check_against_accounts(
+    plan: &ChatPlan,
+    spans: &PlanSpans,
+    accounts: &[AccountLimit],
+    default_accounts: &[String],
+    now: Timestamp,
+) -> Vec<Diagnostic> {
+    let (mut diags, targets) = resolve_accounts(plan, spans, accounts, default_accounts);
+    if targets.is_empty() {
+        return diags;
+    }
+    let Some(start) = first_start(plan, now) else {
+        return diags;
+    };
+    for slot in &expand_occurrence(plan, &start) {
+        for account in &targets {
+            if let Some(diag) = too_long(plan, spans, slot, account) {
+                diags.push(diag);
+            }
+        }
+    }
+    diags.dedup_by(|a, b| a.line == b.line && a.column == b.column && a.message == b.message);
+    diags
+}
+
+/// The occurrence whose posts are measured: a one-off chat's own start, or
+/// the next occurrence of a recurring one after `now` (or after `from`).
+fn first_start(plan: &ChatPlan, now: Timestamp) -> Option<jiff::Zoned> {
+    match &plan.when {
+        When::Once(start) => plan.tz.to_zoned(*start).ok(),
+        When::Repeat(recurrence) => {
+            let from = recurrence
+                .from
+                .and_then(|d| d.to_zoned(plan.tz.clone()).ok())
+                .map_or(now, |z| z.timestamp().max(now));
+            next_occurrence(plan, from)
+        }
+    }
+}
+
+fn too_long(
+    plan: &ChatPlan,
+    spans: &PlanSpans,
+    slot: &Slot,
+    account: &AccountLimit,
+) -> Option<Diagnostic> {
+    let length = text::count(account.platform, &slot.text);
+    if length <= account.limit {
+        return None;
+    }
+    let loc = slot_loc(spans, slot);
+    let what = match (slot.kind, slot.n) {
+        (SlotKind::Question, Some(n)) => format!("Q{n}"),
+        (SlotKind::Announce, Some(n)) => format!("announcement {n}"),
+        (kind, _) => kind.to_string(),
+    };
+    Some(
+        Diagnostic::new(
+            &plan.source,
+            loc.line,
+            loc.column,
+            format!(
+                "{what} is {length} characters on {}, over the limit of {} for `{}`",
+                account.platform, account.limit, account.name
+            ),
+        )
+        .help(format!(
+            "shorten it by at least {} characters (placeholders such as {{times}} count as rendered)",
+            length - account.limit
+        )),
+    )
+}
+
+fn slot_loc(spans: &PlanSpans, slot: &Slot) -> Loc {
+    let index = slot.n.map(|n| n as usize).unwrap_or(1).saturating_sub(1);
+    let found = match slot.kind {
+        SlotKind::Announce => spans.announce.get(index).copied(),
+        SlotKind::Welcome => spans.welcome,
+        SlotKind::Question => spans.questions.get(index).copied(),
+        SlotKind::Wrapup => spans.wrapup,
+        SlotKind::Thanks => spans.thanks,
+    };
+    found.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::plan::load::load_str_spanned;
+    use crate::plan::validate::tests::BASE;
+
+    fn limits() -> Vec<AccountLimit> {
+        crate::plan::accounts::tests::limits()
+    }
+
+    #[test]
+    fn posts_too_long_for_a_platform_point_at_their_text() {
+        let long = "Why? ".repeat(60);
+        let src = format!("{BASE}accounts: [main_x, hcsm_mastodon]\n")
+            .replace("text: Second?", &format!("text: {long}"));
+        let (plan, spans) = load_str_spanned(Path::new("t.yaml"), &src).unwrap();
+        let now: Timestamp = "2026-11-27T00:00:00Z".parse().unwrap();
+        let diags = check_against_accounts(&plan, &spans, &limits(), &[], now);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!((diags[0].line, diags[0].column), (10, 11));
+        assert!(
+            diags[0]
+                .message
+                .starts_with("Q2 is 309 characters on x, over the limit of 280"),
+            "{}",
+            diags[0].message
+        );
+        assert!(diags[0].help.as_deref().unwrap().contains("at least 29"));
+        let (short, spans) = load_str_spanned(Path::new("t.yaml"), BASE).unwrap();
+        let main = ["main_x".to_string()];
+        assert!(check_against_accounts(&short, &spans, &limits(), &main, now).is_empty());
+    }
+}
