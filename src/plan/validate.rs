@@ -31,15 +31,11 @@ pub fn build_spanned(
     build_warned(r, chat, id).0
 }
 
+/// A build's result: the plan and its spans, or every error.
+pub type Built = Result<(ChatPlan, PlanSpans), Vec<Diagnostic>>;
+
 /// [`build_spanned`], and the warnings either way.
-pub fn build_warned(
-    mut r: Reader<'_>,
-    chat: &RawChat,
-    id: &str,
-) -> (
-    Result<(ChatPlan, PlanSpans), Vec<Diagnostic>>,
-    Vec<Diagnostic>,
-) {
+pub fn build_warned(mut r: Reader<'_>, chat: &RawChat, id: &str) -> (Built, Vec<Diagnostic>) {
     let mut warnings = std::mem::take(&mut r.warnings);
     let plan = build_plan(&mut r, chat, id);
     warnings.append(&mut r.warnings);
