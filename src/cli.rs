@@ -132,7 +132,8 @@ pub struct RehearseArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CountArgs {
-    #[arg(long, value_parser = parse_platform)]
+    /// Whose counting rules and limit apply.
+    #[arg(long, value_parser = counted_platform())]
     pub platform: PlatformKind,
     /// The text to count (quote it).
     pub text: String,
@@ -185,11 +186,12 @@ pub struct HealthcheckArgs {
     pub url: Option<String>,
 }
 
-fn parse_platform(s: &str) -> Result<PlatformKind, String> {
-    match s.parse::<PlatformKind>()? {
-        PlatformKind::Console => Err("count a post for x, mastodon or bluesky".into()),
-        kind => Ok(kind),
-    }
+/// The platforms `count` measures, listed in `--help` and in the error for
+/// any other value.
+fn counted_platform() -> impl clap::builder::TypedValueParser<Value = PlatformKind> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(["x", "mastodon", "bluesky"])
+        .map(|name| name.parse::<PlatformKind>().unwrap_or(PlatformKind::X))
 }
 
 fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {

@@ -28,9 +28,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The chats shipped in `chats/`. An organizer may add their own beside
+/// them, so no test counts the folder's files.
+const EXAMPLES: [&str; 2] = ["chats/hcsmbm.yaml", "chats/rarediseaseday.yaml"];
+
 #[test]
 fn the_example_chats_pass() {
-    let out = check(&no_config(), &[]);
+    let out = check(&no_config(), &EXAMPLES);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("ok hcsmbm (chats/hcsmbm.yaml)"), "{stdout}");
@@ -44,7 +48,7 @@ fn the_example_chats_pass() {
 
 #[test]
 fn the_example_chats_pass_with_the_committed_settings() {
-    let out = check(&root().join("config"), &["chats"]);
+    let out = check(&root().join("config"), &EXAMPLES);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
@@ -66,7 +70,7 @@ fn every_mistake_of_a_file_is_reported_with_its_location_and_a_fix() {
         format!("{file}:9:14: unknown placeholder `{{titel}}` in welcome"),
         "  help: did you mean `{title}`?".to_string(),
         format!("{file}:9:23: placeholder `{{mentions}}` is not available in welcome"),
-        format!("{file}:13:9: Q2 and Q1 are both at minute 5"),
+        format!("{file}:13:9: Q2 and Q1 are both at 5m"),
         format!("{file}:18:28: placeholder `{{n}}` is not available in thanks"),
     ] {
         assert!(

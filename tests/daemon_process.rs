@@ -309,3 +309,41 @@ fn sighup_rescans_the_chats_folder_at_once() {
     assert_eq!(entries.len(), 3, "{entries:?}\n{}", logs(&setup));
     assert!(status.success());
 }
+
+/// Waits until the daemon's log holds `needle`.
+fn wait_for_log(setup: &Setup, needle: &str, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        let text = logs(setup);
+        if text.contains(needle) || Instant::now() > deadline {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_first_start_misses_nothing_that_predates_the_file() {
+    let setup = setup();
+    // Over two hours before the file was written: every grace window of
+    // that occurrence had closed, so nothing of it was ever missed.
+    write_chat(&setup.chats, "yesterday", soon(-3 * 3600));
+    write_chat(&setup.chats, "later", soon(30));
+    let mut daemon = start_daemon_rescanning(&setup, "30");
+    let log = wait_for_log(&setup, "were over before", Duration::from_secs(20));
+    let (status, _) = terminate(&mut daemon);
+    assert!(status.success(), "{log}");
+    assert!(!log.contains("skipped"), "nothing was missed:\n{log}");
+    assert!(
+        log.contains("post(s) of the")
+            && log.contains("were over before the chat file was written"),
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("were over before the chat file was written")
+            .count(),
+        1,
+        "one line per occurrence:\n{log}"
+    );
+    assert!(outbox(&setup).is_empty());
+}

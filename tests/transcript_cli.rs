@@ -104,6 +104,11 @@ fn a_missing_search_says_where_it_looked() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no saved search for `hcsmbm`"), "{stderr}");
     assert!(stderr.contains("2026-12-09.posts.json"), "{stderr}");
+    // The shipped example posts to the console only, which is why.
+    assert!(
+        stderr.contains("why: chat `hcsmbm` posts only to the console (console)"),
+        "{stderr}"
+    );
 
     let empty = tempfile::tempdir().unwrap();
     let out = transcript(empty.path(), &[]);

@@ -1,24 +1,33 @@
-//! `tweetchat check [PATHS]`: validate chat files and say what to fix.
+//! `tweetchat check [PATHS]`: validate chat files and the settings, and say
+//! what to fix.
 //!
-//! Without settings (no config folder) it still checks files on their own;
-//! with settings it also checks account names and post lengths against the
-//! accounts each chat posts to.
+//! The settings are read exactly as `tweetchat run` reads them (files and
+//! `TWEETCHAT__…` variables, built-in defaults when there is no config
+//! folder), and every account is built by the daemon's own account factory
+//! ([`build_account`]), so `check` refuses exactly what `run` would refuse at
+//! start-up: an empty secret, a platform this build cannot run. An account
+//! that no chat posts to is a warning. Broken settings do not stop the chat
+//! files from being checked on their own (account names and lengths are
+//! then not checked).
+//!
+//! Exit 0 when nothing is wrong (warnings allowed), 1 when a file or the
+//! settings are invalid.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use crate::cli::CheckArgs;
+use crate::daemon::accounts::{AccountContext, build_account};
 use crate::plan::load::collect_files;
+use crate::plan::load::load_file_warned;
 use crate::plan::validate::AccountLimit;
-use crate::plan::{ChatPlan, Diagnostic, LoadReport, load_file_spanned};
+use crate::plan::{ChatPlan, Diagnostic, LoadReport};
 use crate::schedule::lengths::check_against_accounts;
 use crate::settings::Settings;
 
 pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let settings = settings(config_dir)?;
+    let (settings, mut problems) = settings(config_dir);
     let paths = if args.paths.is_empty() {
         vec![
             settings
@@ -49,29 +58,73 @@ pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
         )
     });
     let mut valid = Vec::with_capacity(checked.len());
-    for result in checked {
+    let mut named: Vec<String> = Vec::new();
+    for (result, warnings) in checked {
+        report.warnings.extend(warnings);
         match result {
-            Ok(line) => valid.push(line),
+            Ok((line, accounts)) => {
+                valid.push(line);
+                named.extend(accounts);
+            }
             Err(diags) => report.errors.extend(diags),
         }
     }
-    print(&report, &valid);
-    Ok(if report.errors.is_empty() {
+    let mut settings_warnings = Vec::new();
+    if let Some(settings) = &settings {
+        problems.extend(build_every_account(settings));
+        settings_warnings.extend(unused_accounts(settings, &named));
+    }
+    print(&report, &valid, &problems, &settings_warnings);
+    Ok(if report.errors.is_empty() && problems.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
-/// The settings, or `None` when there is no config folder at all (checking
-/// files needs no settings); a folder with broken settings is an error.
-fn settings(config_dir: &Path) -> anyhow::Result<Option<Settings>> {
-    if !config_dir.exists() {
-        return Ok(None);
+/// The settings as `run` reads them, or every problem in them.
+fn settings(config_dir: &Path) -> (Option<Settings>, Vec<String>) {
+    match Settings::load(config_dir) {
+        Ok(settings) => (Some(settings), Vec::new()),
+        Err(err) => {
+            let text = format!("{err:#}");
+            let problems = text
+                .lines()
+                .map(|line| line.trim().trim_start_matches("- ").to_string())
+                .filter(|line| !line.is_empty() && line != "invalid settings:")
+                .collect();
+            (None, problems)
+        }
     }
-    Settings::load(config_dir)
-        .map(Some)
-        .with_context(|| format!("reading the settings in {}", config_dir.display()))
+}
+
+/// Every account built as `run` builds it; one problem per account refused.
+fn build_every_account(settings: &Settings) -> Vec<String> {
+    let context = AccountContext::dry_run(settings);
+    settings
+        .accounts
+        .values()
+        .filter_map(|account| build_account(account, &context).err())
+        .map(|err| format!("{err:#}"))
+        .collect()
+}
+
+/// Accounts that no chat posts to: neither in `default_accounts` nor in
+/// `named` (every chat's `accounts`). The built-in `console` is always
+/// there and never warned about.
+fn unused_accounts(settings: &Settings, named: &[String]) -> Vec<String> {
+    settings
+        .accounts
+        .keys()
+        .filter(|name| name.as_str() != "console")
+        .filter(|name| !settings.default_accounts.contains(name) && !named.contains(name))
+        .map(|name| {
+            format!(
+                "account `{name}` is not used: it is not in `default_accounts` and no chat names it in `accounts`; \
+                 `run` still signs it in at start-up. Add it to default_accounts or a chat's accounts, or remove [accounts.{name}]"
+            )
+        })
+        .collect()
 }
 
 fn account_limits(settings: &Settings) -> Vec<AccountLimit> {
@@ -93,6 +146,13 @@ fn account_limits(settings: &Settings) -> Vec<AccountLimit> {
         .collect()
 }
 
+/// What checking one file gave: its `ok` line and the accounts it names,
+/// or every problem in it; and its warnings either way.
+type Checked = (
+    Result<(String, Vec<String>), Vec<Diagnostic>>,
+    Vec<Diagnostic>,
+);
+
 /// One file: its `ok` line, or every problem in it (account and length
 /// problems included when there are settings).
 fn check_file(
@@ -100,23 +160,36 @@ fn check_file(
     accounts: Option<(&[AccountLimit], &[String])>,
     link: Option<&CalendarLink>,
     now: jiff::Timestamp,
-) -> Result<String, Vec<Diagnostic>> {
-    let (mut plan, spans) = load_file_spanned(file)?;
-    if let Some(link) = link {
-        link_calendar(&mut plan, link)?;
+) -> Checked {
+    let loaded = load_file_warned(file);
+    let (mut plan, spans) = match loaded.plan {
+        Ok(found) => found,
+        Err(diags) => return (Err(diags), loaded.warnings),
+    };
+    if let Some(link) = link
+        && let Err(diags) = link_calendar(&mut plan, link)
+    {
+        return (Err(diags), loaded.warnings);
     }
     if let Some((accounts, default_accounts)) = accounts {
         let diags = check_against_accounts(&plan, &spans, accounts, default_accounts, now);
         if !diags.is_empty() {
-            return Err(diags);
+            return (Err(diags), loaded.warnings);
         }
     }
-    Ok(format!(
+    let line = format!(
         "ok {} ({}): {}",
         plan.id,
         plan.source.display(),
         next(&plan, now)
-    ))
+    );
+    let named = plan
+        .accounts
+        .iter()
+        .flatten()
+        .map(|a| a.to_string())
+        .collect();
+    (Ok((line, named)), loaded.warnings)
 }
 
 /// Where `{calendar}` links, from the settings.
@@ -156,8 +229,21 @@ fn link_calendar(plan: &mut ChatPlan, link: &CalendarLink) -> Result<(), Vec<Dia
     Ok(())
 }
 
-fn print(report: &LoadReport, valid: &[String]) {
-    for diag in &report.errors {
+fn print(
+    report: &LoadReport,
+    valid: &[String],
+    settings_problems: &[String],
+    settings_warnings: &[String],
+) {
+    for problem in settings_problems {
+        eprintln!("settings: {problem}");
+    }
+    for warning in settings_warnings {
+        eprintln!("settings: warning: {warning}");
+    }
+    let mut diags: Vec<&Diagnostic> = report.errors.iter().chain(&report.warnings).collect();
+    diags.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    for diag in diags {
         eprintln!("{diag}");
     }
     let mut out = std::io::stdout().lock();
@@ -169,14 +255,22 @@ fn print(report: &LoadReport, valid: &[String]) {
     }
     drop(out);
     let invalid = report.invalid_files().min(report.files);
-    let errors = report.errors.len();
-    println!(
+    let errors = report.errors.len() + settings_problems.len();
+    let warnings = report.warnings.len() + settings_warnings.len();
+    let mut summary = format!(
         "{}, {} valid, {} invalid, {}",
         plural(report.files, "file"),
         valid.len(),
         invalid,
         plural(errors, "error")
     );
+    if warnings > 0 {
+        summary.push_str(&format!(", {}", plural(warnings, "warning")));
+    }
+    if !settings_problems.is_empty() {
+        summary.push_str(" (the settings are invalid)");
+    }
+    println!("{summary}");
 }
 
 /// "next Wed 2 Dec 2026 12:00 CST", or that there is none within a year.
@@ -185,6 +279,9 @@ fn next(plan: &ChatPlan, now: jiff::Timestamp) -> String {
         .checked_add(jiff::SignedDuration::from_hours(24 * 366))
         .unwrap_or(now);
     match crate::schedule::next_occurrence(plan, now).filter(|s| s.timestamp() < until) {
+        Some(start) if start.second() != 0 => {
+            format!("next {}", start.strftime("%a %-d %b %Y %H:%M:%S %Z"))
+        }
         Some(start) => format!("next {}", start.strftime("%a %-d %b %Y %H:%M %Z")),
         None => "no occurrence in the coming year".to_string(),
     }

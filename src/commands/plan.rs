@@ -35,10 +35,15 @@ use crate::schedule::times::zone_label;
 use crate::schedule::window::{Bound, Window};
 use crate::schedule::{Slot, SlotKind, expand};
 use crate::settings::Settings;
+use crate::text::template::fill_mentions;
 use crate::text::{self, PlatformKind};
 
 /// Column at which post texts wrap in the table.
 const TEXT_WIDTH: usize = 76;
+
+/// What the table shows in place of `{mentions}`: the participants are
+/// only known after the chat.
+pub const SAMPLE_MENTIONS: &str = "@ana @ben @chloe";
 
 pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
     let window = match parse_window(args.from.as_deref(), args.until.as_deref()) {
@@ -159,15 +164,26 @@ impl Accounts {
         on_x.count() as u64
     }
 
-    /// The accounts with a length limit among these, with platform and limit.
+    /// The accounts with a length limit among these, with platform and
+    /// limit. When they post only to the console, every network with its
+    /// default limit and no account name, so a fresh clone shows how each
+    /// post would count on X, Mastodon and Bluesky before any account is
+    /// configured.
     fn limited(&self, accounts: &[String]) -> Vec<(String, PlatformKind, usize)> {
-        accounts
+        let found: Vec<_> = accounts
             .iter()
             .filter_map(|name| {
                 let platform = *self.platforms.get(name)?;
                 let limit = self.limits.get(name).copied()?;
                 (platform != PlatformKind::Console).then(|| (name.clone(), platform, limit))
             })
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+        [PlatformKind::X, PlatformKind::Mastodon, PlatformKind::Bluesky]
+            .into_iter()
+            .map(|p| (String::new(), p, p.default_limit()))
             .collect()
     }
 
@@ -271,6 +287,10 @@ fn planned_post(
         // Two accounts on one platform: the stricter limit.
         let entry = limit.entry(platform.to_string()).or_insert(*max);
         *entry = (*entry).min(*max);
+        if account.is_empty() {
+            // A network no account posts to yet: measured, not listed.
+            continue;
+        }
         per_account.push(AccountLength {
             account: account.clone(),
             platform: *platform,
@@ -288,7 +308,11 @@ fn planned_post(
         zone: plan.zone_name.clone(),
         local_short: format!(
             "{} {}",
-            local.strftime("%a %-d %b %-H:%M"),
+            local.strftime(if local.second() == 0 {
+                "%a %-d %b %H:%M"
+            } else {
+                "%a %-d %b %H:%M:%S"
+            }),
             zone_label(&local)
         ),
         accounts: accounts.to_vec(),
@@ -344,8 +368,19 @@ fn write_table(out: &mut impl Write, posts: &[PlannedPost]) -> std::io::Result<(
     write_row(out, &header, &widths)?;
     for (row, post) in rows.iter().zip(posts) {
         write_row(out, row, &widths)?;
-        for line in wrap(&post.text, TEXT_WIDTH) {
+        let text = if post.kind == SlotKind::Thanks {
+            fill_mentions(&post.text, SAMPLE_MENTIONS)
+        } else {
+            post.text.clone()
+        };
+        for line in wrap(&text, TEXT_WIDTH) {
             writeln!(out, "    {line}")?;
+        }
+        if post.kind == SlotKind::Thanks && text != post.text {
+            writeln!(
+                out,
+                "    ({SAMPLE_MENTIONS} stands for the participants found after the chat; a long list continues in replies)"
+            )?;
         }
     }
     Ok(())
@@ -453,7 +488,15 @@ mod tests {
     fn builtin_default_accounts_go_to_the_console() {
         let accounts = Accounts::new(&Settings::builtin());
         assert_eq!(accounts.default, ["console"]);
-        assert!(accounts.limited_platforms(&accounts.default).is_empty());
+        // Before any account is configured, every network is measured.
+        assert_eq!(
+            accounts.limited_platforms(&accounts.default),
+            [
+                PlatformKind::X,
+                PlatformKind::Mastodon,
+                PlatformKind::Bluesky
+            ]
+        );
     }
 
     fn hcsmbm_posts(from: &str, until: &str) -> Vec<serde_json::Value> {
@@ -485,8 +528,8 @@ mod tests {
                 "zone": "America/Chicago",
                 "accounts": ["console"],
                 "text": format!("Q1. {} #hcsmbm", fixtures::HCSMBM_QUESTIONS[0]),
-                "length": {},
-                "limit": {},
+                "length": {"bluesky": 98, "mastodon": 98, "x": 98},
+                "limit": {"bluesky": 300, "mastodon": 500, "x": 280},
                 "over_limit": [],
                 "per_account": [],
             })
@@ -526,7 +569,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "AT (UTC)          LOCAL                CHAT    POST        ACCOUNTS  LENGTH\n\
-             2026-12-02 18:05  Wed 2 Dec 12:05 CST  hcsmbm  question 1  console   -\n\
+             2026-12-02 18:05  Wed 2 Dec 12:05 CST  hcsmbm  question 1  console   bluesky 98/300, mastodon 98/500, x 98/280\n\
              \x20   Q1. Everyone's needs are different. What are the keys to identifying each\n\
              \x20   patient's needs? #hcsmbm\n"
         );

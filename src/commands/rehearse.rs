@@ -4,7 +4,10 @@
 //! runs through the same daemon code as `tweetchat run`, with a clock that
 //! starts at the occurrence's first slot and runs `N` times faster, on the
 //! console only, with a throw-away state folder. Each post is printed as it
-//! happens, stamped with the instant it would really go out.
+//! happens, stamped with the instant it would really go out, in UTC and in
+//! the chat's zone. The hashtag search "finds" three sample participants,
+//! so the thank-you is the chat's own `thanks.text` with mentions filled
+//! in. Ctrl-C stops it, says so, and exits 130.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -61,15 +64,17 @@ pub fn run(config_dir: &Path, args: RehearseArgs) -> anyhow::Result<ExitCode> {
         bail!("{} has nothing to post", path.display());
     };
     let (first, last) = (first.at, last.at);
-    let real = Duration::try_from(last.duration_since(first))
-        .unwrap_or_default()
-        .div_f64(args.speed);
+    let span = Duration::try_from(last.duration_since(first)).unwrap_or_default();
+    let real = span.div_f64(args.speed);
     println!(
-        "rehearsing {} ({} posts from {first} to {last}) at {}x: about {}s",
+        "rehearsing {} at {}x: {} posts from {} to {}, {} of chat time in about {}",
         plan.id,
-        slots.len(),
         args.speed,
-        real.as_secs()
+        slots.len(),
+        both_zones(first, &plan),
+        both_zones(last, &plan),
+        human(span),
+        human(real)
     );
     let state_dir = scratch_dir()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -78,9 +83,45 @@ pub fn run(config_dir: &Path, args: RehearseArgs) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     let result = runtime.block_on(rehearse(&settings, &state_dir, plan, slots, args.speed));
     let _ = std::fs::remove_dir_all(&state_dir);
-    result?;
+    if result?.interrupted {
+        println!("rehearsal interrupted (Ctrl-C): the rest of the chat was not shown");
+        return Ok(ExitCode::from(130));
+    }
     println!("rehearsal done");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `Tue 1 Dec 12:00 CST (18:00 UTC)`.
+fn both_zones(at: Timestamp, plan: &ChatPlan) -> String {
+    let local = at.to_zoned(plan.tz.clone());
+    format!(
+        "{} {} ({} UTC)",
+        local.strftime("%a %-d %b %H:%M"),
+        crate::schedule::times::zone_label(&local),
+        at.strftime("%H:%M")
+    )
+}
+
+/// A duration for people: `25 s`, `4 min 10 s`, `2 h 49 min`, `1 d 1 h`.
+pub fn human(duration: Duration) -> String {
+    let secs = duration.as_secs_f64().round() as u64;
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) if duration > Duration::ZERO && secs == 0 => "under a second".into(),
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, _) if s == 0 => format!("{m} min"),
+        (0, 0, _) => format!("{m} min {s} s"),
+        (0, _, 0) => format!("{h} h"),
+        (0, _, _) => format!("{h} h {m} min"),
+        (_, 0, _) => format!("{d} d"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
+/// How a rehearsal ended.
+struct Ended {
+    /// Stopped by Ctrl-C before the last post.
+    interrupted: bool,
 }
 
 /// A path as given, else `chats_dir/CHAT.yaml` (or `.yml`).
@@ -128,14 +169,16 @@ async fn rehearse(
     plan: ChatPlan,
     slots: Vec<Slot>,
     speed: f64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Ended> {
     let (Some(first), Some(last)) = (slots.first().map(|s| s.at), slots.last().map(|s| s.at))
     else {
-        return Ok(());
+        return Ok(Ended { interrupted: false });
     };
+    let zone = plan.tz.clone();
     let clock = Clock::scaled(first, speed);
     let (store, writer) = SharedStore::spawn(Store::open(state_dir)?);
-    let console: Arc<dyn Platform> = Arc::new(Console::new(ACCOUNT, state_dir, clock.clone()));
+    let console: Arc<dyn Platform> =
+        Arc::new(Console::new(ACCOUNT, state_dir, clock.clone()).rehearsal(zone));
     let accounts = [(ACCOUNT.to_string(), console)].into_iter().collect();
     let mut daemon = Daemon::new(settings, clock, store, accounts, Chats::fixed(vec![plan]));
     daemon.default_accounts = vec![ACCOUNT.to_string()];
@@ -152,7 +195,26 @@ async fn rehearse(
             on_ctrl_c.cancel();
         }
     });
-    daemon::run(daemon, shutdown).await?;
+    daemon::run(daemon, shutdown.clone()).await?;
     writer.await.context("the state writer stopped")?;
-    Ok(())
+    Ok(Ended {
+        interrupted: shutdown.is_cancelled(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_the_way_people_say_them() {
+        let secs = Duration::from_secs;
+        assert_eq!(human(secs(25)), "25 s");
+        assert_eq!(human(secs(250)), "4 min 10 s");
+        assert_eq!(human(secs(300)), "5 min");
+        assert_eq!(human(secs(2 * 3600 + 49 * 60 + 10)), "2 h 49 min");
+        assert_eq!(human(secs(3600)), "1 h");
+        assert_eq!(human(secs(25 * 3600)), "1 d 1 h");
+        assert_eq!(human(Duration::from_millis(300)), "under a second");
+    }
 }

@@ -26,6 +26,11 @@ const SHOWN: usize = 10;
 #[derive(Debug, Serialize)]
 struct Upcoming {
     at: Timestamp,
+    /// The instant in the chat's zone, RFC 3339 with its offset.
+    local: String,
+    /// For the table: `Wed 2 Dec 12:05 CST`.
+    #[serde(skip)]
+    local_short: String,
     chat: String,
     kind: &'static str,
     n: Option<u32>,
@@ -36,6 +41,10 @@ struct Upcoming {
 #[derive(Debug, Serialize)]
 struct Status {
     upcoming: Vec<Upcoming>,
+    /// Slots found in the same window beyond the ones listed.
+    more: usize,
+    /// The end of the window searched for upcoming slots.
+    until: Timestamp,
     recent: Vec<PostRecord>,
 }
 
@@ -46,7 +55,7 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
     for diagnostic in &report.errors {
         eprintln!("{diagnostic}");
     }
-    let upcoming = upcoming(&report.plans, &settings, Timestamp::now());
+    let (upcoming, more, until) = upcoming(&report.plans, &settings, Timestamp::now());
     let db = state_dir.join(store::FILE_NAME);
     let recent = if db.exists() {
         Store::open_read_only(&db)?.recent(SHOWN)?
@@ -57,7 +66,12 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         );
         Vec::new()
     };
-    let status = Status { upcoming, recent };
+    let status = Status {
+        upcoming,
+        more,
+        until,
+        recent,
+    };
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
@@ -71,11 +85,17 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The next [`SHOWN`] slots of every plan, looking further ahead until
-/// enough are found (weekly and monthly chats are sparse).
-fn upcoming(plans: &[ChatPlan], settings: &Settings, now: Timestamp) -> Vec<Upcoming> {
+/// enough are found (weekly and monthly chats are sparse); how many more
+/// the window held, and where it ended.
+fn upcoming(
+    plans: &[ChatPlan],
+    settings: &Settings,
+    now: Timestamp,
+) -> (Vec<Upcoming>, usize, Timestamp) {
     let mut slots: Vec<(Slot, &ChatPlan)> = Vec::new();
+    let mut until = now;
     for days in [2, 14, 62, 400] {
-        let until = now + SignedDuration::from_hours(24 * days);
+        until = now + SignedDuration::from_hours(24 * days);
         slots = plans
             .iter()
             .flat_map(|plan| {
@@ -89,21 +109,32 @@ fn upcoming(plans: &[ChatPlan], settings: &Settings, now: Timestamp) -> Vec<Upco
         }
     }
     slots.sort_by(|(a, _), (b, _)| (a.at, &a.chat, a.kind, a.n).cmp(&(b.at, &b.chat, b.kind, b.n)));
-    slots
+    let more = slots.len().saturating_sub(SHOWN);
+    let shown = slots
         .into_iter()
         .take(SHOWN)
-        .map(|(slot, plan)| Upcoming {
-            at: slot.at,
-            chat: slot.chat.to_string(),
-            kind: slot.kind.as_str(),
-            n: slot.n,
-            accounts: plan
-                .accounts
-                .clone()
-                .unwrap_or_else(|| settings.default_accounts.clone()),
-            text: slot.text,
+        .map(|(slot, plan)| {
+            let local = slot.at.to_zoned(plan.tz.clone());
+            Upcoming {
+                at: slot.at,
+                local: local.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+                local_short: format!(
+                    "{} {}",
+                    local.strftime("%a %-d %b %H:%M"),
+                    crate::schedule::times::zone_label(&local)
+                ),
+                chat: slot.chat.to_string(),
+                kind: slot.kind.as_str(),
+                n: slot.n,
+                accounts: plan
+                    .accounts
+                    .clone()
+                    .unwrap_or_else(|| settings.default_accounts.clone()),
+                text: slot.text,
+            }
         })
-        .collect()
+        .collect();
+    (shown, more, until)
 }
 
 fn write_text(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
@@ -118,11 +149,20 @@ fn write_text(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
         };
         writeln!(
             out,
-            "  {}  {:<16} {:<10} {}",
+            "  {}  {:<22} {:<16} {:<10} {}",
             slot.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            slot.local_short,
             slot.chat,
             label,
             slot.accounts.join(",")
+        )?;
+    }
+    if status.more > 0 {
+        writeln!(
+            out,
+            "  and {} more before {} (`tweetchat plan` lists every post)",
+            status.more,
+            status.until.strftime("%Y-%m-%d %H:%M UTC")
         )?;
     }
     writeln!(out, "\nRecent")?;

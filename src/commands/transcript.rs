@@ -34,7 +34,13 @@ pub fn run(config_dir: &Path, args: TranscriptArgs) -> anyhow::Result<ExitCode> 
         let capture = fetch_capture(config_dir, &state_dir, &args.chat, args.date)?;
         transcript::publish(&state_dir, &capture)?
     } else {
-        let capture = saved_capture(&state_dir, &args.chat, args.date)?;
+        let capture = match saved_capture(&state_dir, &args.chat, args.date) {
+            Ok(capture) => capture,
+            Err(err) => match console_only(config_dir, &args.chat) {
+                Some(why) => bail!("{err:#}\n  why: {why}"),
+                None => return Err(err),
+            },
+        };
         let built = Transcript::build(&capture)?;
         let written = transcript::write(&state_dir, &built)?;
         (built, written)
@@ -167,6 +173,30 @@ fn pick_occurrence(
         format!("on {d}")
     });
     found.with_context(|| format!("chat `{}` has no occurrence {what}", plan.id))
+}
+
+/// Why a chat that posts only to the console has no saved search, ever;
+/// `None` for other chats, or when the chat or settings cannot be read (the
+/// command's own errors say that better).
+fn console_only(config_dir: &Path, chat: &str) -> Option<String> {
+    let settings = Settings::load(config_dir).ok()?;
+    let plan = load_chat(&settings.chats_dir, chat).ok()?;
+    let accounts = plan.accounts.as_ref().unwrap_or(&settings.default_accounts);
+    let console_only = accounts.iter().all(|name| {
+        settings
+            .accounts
+            .get(name)
+            .is_none_or(|a| a.platform == PlatformKind::Console)
+    });
+    console_only.then(|| {
+        format!(
+            "chat `{chat}` posts only to the console ({}), and a transcript is built from a \
+             network's search of {} after the chat: the console has no one to search. Name an X, \
+             Mastodon or Bluesky account in the chat's `accounts` (or in `default_accounts`)",
+            accounts.join(", "),
+            plan.hashtag
+        )
+    })
 }
 
 /// The account whose search the transcript uses.

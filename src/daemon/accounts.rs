@@ -34,6 +34,20 @@ pub struct AccountContext {
     pub sessions: Arc<dyn SessionStore>,
 }
 
+impl AccountContext {
+    /// A context that builds adapters without touching anything: no state
+    /// database, tokens in memory. `tweetchat check` builds every account
+    /// with it through [`build_account`], so it refuses exactly what `run`
+    /// refuses.
+    pub fn dry_run(settings: &Settings) -> Self {
+        Self {
+            state_dir: settings.state_dir.clone(),
+            clock: Clock::system(settings.rescan_interval),
+            tokens: Arc::new(crate::platform::x::MemoryTokenStore::new()),
+        }
+    }
+}
+
 /// The platform for one configured account.
 pub fn build_account(
     account: &AccountSettings,

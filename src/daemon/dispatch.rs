@@ -96,10 +96,14 @@ impl Dispatcher {
     pub async fn dispatch(&mut self, due: &[Arc<Slot>], timetable: &Timetable, now: Timestamp) {
         let mut jobs = Vec::new();
         let mut intents = Vec::new();
+        let mut before_file = super::missed::BeforeFile::default();
         for slot in due {
             let Some(plan) = timetable.plan(&slot.chat) else {
                 continue;
             };
+            if before_file.leave_out(plan, slot, super::job::grace_for(&self.grace, slot.kind)) {
+                continue;
+            }
             let accounts = plan.accounts.as_ref().unwrap_or(&self.default_accounts);
             for account in accounts {
                 let mut job = self.job(slot, account, plan.thread, now);
@@ -120,6 +124,7 @@ impl Dispatcher {
                 jobs.push(job);
             }
         }
+        before_file.log();
         let batch = jobs
             .into_iter()
             .zip(intents)
@@ -143,12 +148,16 @@ impl Dispatcher {
             Ok(claims) => claims,
             Err(err) => vec![Claim::NotRecorded(format!("{err:#}")); batch.len()],
         };
+        let mut skipped = super::missed::Skipped::default();
         for (pending, claim) in batch.into_iter().zip(claims) {
-            self.handle(pending, claim);
+            self.handle(pending, claim, &mut skipped);
         }
+        skipped.log();
     }
 
-    fn handle(&mut self, pending: Pending, claim: Claim) {
+    /// Queues, records or puts back one claimed job; skipped slots are
+    /// summarized once per occurrence by the caller.
+    fn handle(&mut self, pending: Pending, claim: Claim, skipped: &mut super::missed::Skipped) {
         let span = post_span(&pending.job.slot, &pending.job.account);
         let _entered = span.enter();
         let Pending {
@@ -166,7 +175,8 @@ impl Dispatcher {
                 self.enqueue(job);
             }
             Claim::SkippedNow(reason) => {
-                warn!("skipped: {reason}");
+                debug!("skipped: {reason}");
+                skipped.add(&job.slot, &job.account, &reason);
                 self.count(&job.account, "skipped");
             }
             Claim::Done(remote) => debug!(remote_id = %remote.id, "already posted"),

@@ -29,6 +29,7 @@ pub mod accounts;
 pub mod deliver;
 pub mod dispatch;
 pub mod job;
+mod missed;
 pub mod poster;
 pub mod reload;
 pub mod retry;

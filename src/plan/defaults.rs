@@ -16,7 +16,9 @@ pub const ANNOUNCE_DAY: &str = "Tomorrow: {title} at {times}. Join us! {hashtag}
 pub const ANNOUNCE_HOUR: &str = "In one hour: {title} at {times}. See you there! {hashtag}";
 pub const WELCOME: &str =
     "Welcome to {title}! Introduce yourself, then answer each question with A1, A2 … {hashtag}";
-pub const QUESTION_FORMAT: &str = "Q{n}. {text} {hashtag}";
+/// The hashtag is appended when the question lacks it, so a question that
+/// names the tag itself does not carry it twice.
+pub const QUESTION_FORMAT: &str = "Q{n}. {text}";
 pub const WRAPUP: &str = "That's a wrap! Thank you for a great {title} chat. {hashtag}";
 pub const THANKS: &str = "Thank you so much to everyone who joined {hashtag} today: {mentions}";
 /// `thanks.after` when omitted: how long after the end.

@@ -15,6 +15,8 @@ pub struct Diagnostic {
     pub message: String,
     /// What to write instead, when there is something to say.
     pub help: Option<String>,
+    /// A warning: the file loads and runs, but probably not as meant.
+    pub warning: bool,
 }
 
 impl Diagnostic {
@@ -25,7 +27,14 @@ impl Diagnostic {
             column,
             message: message.into(),
             help: None,
+            warning: false,
         }
+    }
+
+    /// The same problem as a warning: reported, but the plan still loads.
+    pub fn warning(mut self) -> Self {
+        self.warning = true;
+        self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -36,12 +45,13 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.warning { "warning: " } else { "" };
         if self.line == 0 {
-            write!(f, "{}: {}", self.path.display(), self.message)?;
+            write!(f, "{}: {kind}{}", self.path.display(), self.message)?;
         } else {
             write!(
                 f,
-                "{}:{}:{}: {}",
+                "{}:{}:{}: {kind}{}",
                 self.path.display(),
                 self.line,
                 self.column,
@@ -76,5 +86,12 @@ mod tests {
             "chat id `a` is already used",
         );
         assert_eq!(file.to_string(), "chats/a.yml: chat id `a` is already used");
+        let warning = Diagnostic::new(Path::new("chats/a.yaml"), 3, 11, "`EST` never changes")
+            .help("write `America/New_York`")
+            .warning();
+        assert_eq!(
+            warning.to_string(),
+            "chats/a.yaml:3:11: warning: `EST` never changes\n  help: write `America/New_York`"
+        );
     }
 }

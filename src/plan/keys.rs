@@ -303,9 +303,9 @@ pub const TOP: &[Key] = &[
         name: "question_format",
         shape: Shape::Text,
         need: Need::Optional,
-        about: "How a question is posted. Placeholders: {n}, {text}, {title}, {hashtag}, {time}, {times}, {date}, {calendar}.",
+        about: "How a question is posted; the hashtag is appended when the post lacks it. Placeholders: {n}, {text}, {title}, {hashtag}, {time}, {times}, {date}, {calendar}.",
         default: Fallback::Text(defaults::QUESTION_FORMAT),
-        example: "\"Q{n}. {text} {hashtag}\"",
+        example: "\"Q{n}: {text}\"",
     },
     Key {
         name: "wrapup",

@@ -28,7 +28,8 @@
 //!   at {times}. Join us and bring your answers! {hashtag}".
 //! - `welcome`: "Welcome to {title}! Introduce yourself, then answer each
 //!   question with A1, A2 … {hashtag}".
-//! - `question_format`: "Q{n}. {text} {hashtag}".
+//! - `question_format`: "Q{n}. {text}" (the hashtag is appended when the
+//!   question lacks it).
 //! - `wrapup`: "That's a wrap! Thank you for a great {title} chat. {hashtag}".
 //! - `thanks`: 10m after the end, "Thank you so much to everyone who joined
 //!   {hashtag} today: {mentions}", nobody excluded, `search: true`.
@@ -44,6 +45,7 @@ pub mod audience;
 pub mod cron;
 pub mod defaults;
 mod diagnostic;
+mod hashtags;
 /// The duration grammar, shared with the settings.
 pub use crate::duration;
 pub mod keys;
@@ -54,8 +56,10 @@ mod questions;
 pub mod raw;
 pub mod schema;
 pub mod templates;
+mod traps;
 pub mod validate;
 mod when;
+mod wording;
 pub mod zones;
 
 use std::borrow::{Borrow, Cow};
@@ -195,7 +199,7 @@ pub struct ChatPlan {
     pub welcome: Option<Text>,
     /// Resolved offsets from the start, numbered 1..=n in file order.
     pub questions: Vec<Question>,
-    /// Template for a question post (`Q{n}. {text} {hashtag}` by default).
+    /// Template for a question post (`Q{n}. {text}` by default).
     pub question_format: Text,
     /// Template posted at the end; `None` when turned off.
     pub wrapup: Option<Text>,

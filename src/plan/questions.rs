@@ -17,6 +17,13 @@ pub(super) fn resolve(
     length: Option<SignedDuration>,
 ) -> Vec<Question> {
     let Some(list) = &chat.questions else {
+        // `questions: What is one thing?` was already reported as not a list.
+        if r.diags
+            .iter()
+            .any(|d| d.message.contains("list of questions"))
+        {
+            return Vec::new();
+        }
         r.error(
             Loc::default(),
             "missing `questions`",
@@ -85,14 +92,23 @@ fn explicit_offsets(
                 ),
             );
         } else if let Some((m, before)) = previous {
-            if offset.as_secs() / 60 == before.as_secs() / 60 {
+            if offset == before {
                 r.error(
                     at.loc,
-                    format!("Q{n} and Q{m} are both at minute {}", offset.as_secs() / 60),
+                    format!("Q{n} and Q{m} are both at {}", duration::format(offset)),
                     format!(
-                        "move Q{n} to a later minute, e.g. `at: {}`",
+                        "move Q{n} later, e.g. `at: {}`",
                         duration::format(before + SignedDuration::from_mins(5))
                     ),
+                );
+            } else if offset > before && offset - before < SignedDuration::from_mins(1) {
+                r.warn(
+                    at.loc,
+                    format!(
+                        "Q{n} comes only {} after Q{m}: people get less than a minute to answer",
+                        duration::format(offset - before)
+                    ),
+                    "fine for a rehearsal; in a real chat give each question a few minutes",
                 );
             } else if offset < before {
                 r.error(
@@ -188,11 +204,26 @@ mod tests {
     }
 
     #[test]
-    fn two_questions_in_the_same_minute_are_reported() {
-        let (line, column, message, help) = only_error(&with_line(9, "  - at: 5m30s"));
+    fn two_questions_at_the_same_instant_are_an_error() {
+        let (line, column, message, help) = only_error(&with_line(9, "  - at: 5m"));
         assert_eq!((line, column), (9, 9));
-        assert_eq!(message, "Q2 and Q1 are both at minute 5");
+        assert_eq!(message, "Q2 and Q1 are both at 5m");
         assert!(help.contains("`at: 10m`"), "{help}");
+    }
+
+    #[test]
+    fn questions_less_than_a_minute_apart_are_a_warning() {
+        let src = with_line(9, "  - at: 5m30s");
+        let loaded = crate::plan::load::load_str_warned(Path::new("t.yaml"), &src);
+        let plan = loaded.plan.unwrap().0;
+        assert_eq!(plan.questions[1].at, SignedDuration::from_secs(330));
+        assert_eq!(loaded.warnings.len(), 1, "{:#?}", loaded.warnings);
+        let warning = &loaded.warnings[0];
+        assert_eq!((warning.line, warning.column), (9, 9));
+        assert_eq!(
+            warning.message,
+            "Q2 comes only 30s after Q1: people get less than a minute to answer"
+        );
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub struct Reader<'a> {
     pub path: &'a Path,
     pub src: &'a str,
     pub diags: Vec<Diagnostic>,
+    /// Problems that do not stop the plan from loading.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl<'a> Reader<'a> {
@@ -87,7 +89,19 @@ impl<'a> Reader<'a> {
             path,
             src,
             diags: Vec::new(),
+            warnings: Vec::new(),
         }
+    }
+
+    /// Records a warning at `loc`: the plan still loads.
+    pub fn warn(&mut self, loc: Loc, message: impl Into<String>, help: impl Into<String>) {
+        let line = loc.line.max(1);
+        let column = loc.column.max(1);
+        self.warnings.push(
+            Diagnostic::new(self.path, line, column, message)
+                .help(help)
+                .warning(),
+        );
     }
 
     /// Records a problem at `loc`.
@@ -213,7 +227,9 @@ impl<'a> Reader<'a> {
                 loc: node.loc,
             }),
             None => {
-                let quote = if key == "hashtag" && node.value == Value::Null {
+                let quote = if node.value == Value::Null
+                    && (key == "hashtag" || self.comment_on_line(node.loc))
+                {
                     " (quote it: an unquoted # starts a YAML comment)"
                 } else {
                     ""
@@ -226,6 +242,48 @@ impl<'a> Reader<'a> {
                 None
             }
         }
+    }
+
+    /// The line of `loc` holds a `#` that YAML read as a comment.
+    fn comment_on_line(&self, loc: Loc) -> bool {
+        let line = self
+            .src
+            .lines()
+            .nth(loc.line.saturating_sub(1))
+            .unwrap_or("");
+        line.contains(": #") || line.trim_start().starts_with("- #")
+    }
+
+    /// A list item that YAML read as a one-entry mapping because of a `: `
+    /// in unquoted text (`- What is one thing: your answer?`): one error
+    /// that says so, instead of an unknown key and a missing `text`.
+    fn colon_trap(&mut self, item: &Node, known: &[&str]) -> bool {
+        let Value::Map(entries) = &item.value else {
+            return false;
+        };
+        let [(key, value)] = entries.as_slice() else {
+            return false;
+        };
+        let (Value::Str(name), Value::Str(_) | Value::Null) = (&key.value, &value.value) else {
+            return false;
+        };
+        let one_line = value.value == Value::Null || value.loc.line == key.loc.line;
+        if known.contains(&name.as_str()) || !one_line {
+            return false;
+        }
+        let line = self
+            .src
+            .lines()
+            .nth(key.loc.line.saturating_sub(1))
+            .unwrap_or("");
+        let written = line.trim_start().trim_start_matches("- ").trim();
+        let quoted = written.replace('\\', "\\\\").replace('"', "\\\"");
+        self.error(
+            item.loc,
+            format!("this question was read as `key: value` because of the `: ` after `{name}`"),
+            format!("quote the whole question: `- \"{quoted}\"`"),
+        );
+        true
     }
 
     fn strings(&mut self, node: &Node, key: &str) -> Vec<At<String>> {
@@ -338,9 +396,12 @@ impl<'a> Reader<'a> {
                 }
                 continue;
             }
+            let known = keys::names(keys::QUESTION);
+            if self.colon_trap(item, &known) {
+                continue;
+            }
             let mut at = None;
             let mut text = None;
-            let known = keys::names(keys::QUESTION);
             for (key, value) in self.entries(item, "a question", &known) {
                 match key.as_str() {
                     "at" => at = self.string(value, "at"),

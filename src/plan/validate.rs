@@ -24,32 +24,50 @@ pub fn build(r: Reader<'_>, chat: &RawChat, id: &str) -> Result<ChatPlan, Vec<Di
 
 /// [`build`], and where each text sits in the file (for `check`).
 pub fn build_spanned(
-    mut r: Reader<'_>,
+    r: Reader<'_>,
     chat: &RawChat,
     id: &str,
 ) -> Result<(ChatPlan, PlanSpans), Vec<Diagnostic>> {
-    let title = required(&mut r, &chat.title, "title").and_then(|t| title(&mut r, t));
-    let hashtag = required(&mut r, &chat.hashtag, "hashtag").and_then(|h| hashtag(&mut r, h));
-    let chat_zone = required(&mut r, &chat.timezone, "timezone").and_then(|z| zone(&mut r, z));
-    let when = when::read(&mut r, chat, chat_zone.as_ref().map(|(_, tz)| tz));
+    build_warned(r, chat, id).0
+}
+
+/// A build's result: the plan and its spans, or every error.
+pub type Built = Result<(ChatPlan, PlanSpans), Vec<Diagnostic>>;
+
+/// [`build_spanned`], and the warnings either way.
+pub fn build_warned(mut r: Reader<'_>, chat: &RawChat, id: &str) -> (Built, Vec<Diagnostic>) {
+    let mut warnings = std::mem::take(&mut r.warnings);
+    let plan = build_plan(&mut r, chat, id);
+    warnings.append(&mut r.warnings);
+    warnings.sort_by_key(|d| (d.line, d.column));
+    (plan, warnings)
+}
+
+fn build_plan(
+    r: &mut Reader<'_>,
+    chat: &RawChat,
+    id: &str,
+) -> Result<(ChatPlan, PlanSpans), Vec<Diagnostic>> {
+    let title = required(r, &chat.title, "title").and_then(|t| title(r, t));
+    let hashtag = required(r, &chat.hashtag, "hashtag").and_then(|h| hashtag(r, h));
+    let chat_zone = required(r, &chat.timezone, "timezone").and_then(|z| zone(r, z));
+    let when = when::read(r, chat, chat_zone.as_ref().map(|(_, tz)| tz));
     let length = chat
         .duration
         .as_ref()
-        .map_or(Some(defaults::DURATION), |d| {
-            positive(&mut r, d, "duration")
-        });
+        .map_or(Some(defaults::DURATION), |d| positive(r, d, "duration"));
     let show_times_in = chat
         .show_times_in
         .iter()
-        .filter_map(|z| zone(&mut r, z).map(|(name, tz)| ShownZone { name, tz }))
+        .filter_map(|z| zone(r, z).map(|(name, tz)| ShownZone { name, tz }))
         .collect();
-    let accounts = accounts(&mut r, chat);
-    let questions = questions::resolve(&mut r, chat, length);
-    let announce = announce(&mut r, chat);
-    let thanks = thanks(&mut r, chat);
-    let visibility = super::audience::visibility(&mut r, chat);
-    let language = super::audience::language(&mut r, chat);
-    templates::check_chat(&mut r, chat);
+    let accounts = accounts(r, chat);
+    let questions = questions::resolve(r, chat, length);
+    let announce = announce(r, chat);
+    let thanks = thanks(r, chat);
+    let visibility = super::audience::visibility(r, chat);
+    let language = super::audience::language(r, chat);
+    templates::check_chat(r, chat);
     r.diags.sort_by_key(|d| (d.line, d.column));
     let (Some(title), Some(hashtag), Some((zone_name, tz)), Some(when), Some(duration)) =
         (title, hashtag, chat_zone, when, length)
@@ -57,7 +75,7 @@ pub fn build_spanned(
         return Err(incomplete(r));
     };
     if !r.diags.is_empty() {
-        return Err(r.diags);
+        return Err(std::mem::take(&mut r.diags));
     }
     let plan = ChatPlan {
         id: id.into(),
@@ -86,7 +104,9 @@ pub fn build_spanned(
         thanks,
         calendar_url: None,
     };
-    Ok((plan, spans(chat)))
+    let spans = spans(chat);
+    super::hashtags::check(r, &plan, &spans);
+    Ok((plan, spans))
 }
 
 fn required<'c>(
@@ -116,7 +136,7 @@ fn required<'c>(
 }
 
 /// Every check that gives up reports why; this is the safety net.
-fn incomplete(mut r: Reader<'_>) -> Vec<Diagnostic> {
+fn incomplete(r: &mut Reader<'_>) -> Vec<Diagnostic> {
     if r.diags.is_empty() {
         r.error(
             Loc::default(),
@@ -124,7 +144,7 @@ fn incomplete(mut r: Reader<'_>) -> Vec<Diagnostic> {
             "check `title`, `hashtag`, `timezone`, `start`/`repeat` and `duration`",
         );
     }
-    r.diags
+    std::mem::take(&mut r.diags)
 }
 
 fn title(r: &mut Reader<'_>, at: &At<String>) -> Option<String> {
@@ -168,7 +188,12 @@ fn hashtag(r: &mut Reader<'_>, at: &At<String>) -> Option<String> {
 fn zone(r: &mut Reader<'_>, at: &At<String>) -> Option<(String, TimeZone)> {
     let name = at.value.trim();
     match zones::lookup(name) {
-        Ok(tz) => Some((name.to_string(), tz)),
+        Ok(tz) => {
+            if let Some((message, help)) = zones::abbreviation_warning(name, &tz) {
+                r.warn(at.loc, message, help);
+            }
+            Some((name.to_string(), tz))
+        }
         Err(help) => {
             r.error(at.loc, format!("unknown time zone `{name}`"), help);
             None

@@ -165,6 +165,14 @@ fn cron(r: &mut Reader<'_>, at: &At<String>) -> Option<Cron> {
         );
         return None;
     }
+    if let Some(problem) = super::wording::cron_field_problem(line) {
+        r.error(
+            at.loc,
+            format!("`repeat: \"{line}\"`: {problem}"),
+            REPEAT_HELP,
+        );
+        return None;
+    }
     match line.parse::<Cron>() {
         Ok(cron) => Some(cron),
         Err(err) => {
@@ -330,10 +338,12 @@ mod tests {
     fn malformed_cron_lines_are_reported() {
         let (line, _, message, help) = only_error(&repeat("repeat: \"0 25 * * *\""));
         assert_eq!(line, 4);
-        assert!(
-            message.starts_with("`repeat` is not a valid cron line"),
-            "{message}"
+        assert_eq!(
+            message,
+            "`repeat: \"0 25 * * *\"`: the hour field `25` is out of range: hours go from 0 to 23"
         );
+        let (_, _, message, _) = only_error(&repeat("repeat: \"0 7PM * * THU\""));
+        assert!(message.contains("(19 is 7 pm)"), "{message}");
         assert!(
             help.contains("minute hour day-of-month month day-of-week"),
             "{help}"

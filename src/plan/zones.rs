@@ -22,6 +22,95 @@ pub fn lookup(name: &str) -> Result<TimeZone, String> {
     })
 }
 
+/// Legacy names and abbreviations, and the city zone people mean by them.
+const CITY_FOR: &[(&str, &str)] = &[
+    ("EST", "America/New_York"),
+    ("EST5EDT", "America/New_York"),
+    ("US/Eastern", "America/New_York"),
+    ("US/East-Indiana", "America/Indiana/Indianapolis"),
+    ("US/Michigan", "America/Detroit"),
+    ("CST6CDT", "America/Chicago"),
+    ("US/Central", "America/Chicago"),
+    ("MST", "America/Denver"),
+    ("MST7MDT", "America/Denver"),
+    ("US/Mountain", "America/Denver"),
+    ("US/Arizona", "America/Phoenix"),
+    ("PST8PDT", "America/Los_Angeles"),
+    ("US/Pacific", "America/Los_Angeles"),
+    ("US/Alaska", "America/Anchorage"),
+    ("HST", "Pacific/Honolulu"),
+    ("US/Hawaii", "Pacific/Honolulu"),
+    ("Canada/Atlantic", "America/Halifax"),
+    ("Canada/Eastern", "America/Toronto"),
+    ("Canada/Central", "America/Winnipeg"),
+    ("Canada/Mountain", "America/Edmonton"),
+    ("Canada/Pacific", "America/Vancouver"),
+    ("Canada/Newfoundland", "America/St_Johns"),
+    ("GMT", "Europe/London"),
+    ("GB", "Europe/London"),
+    ("WET", "Europe/Lisbon"),
+    ("CET", "Europe/Paris"),
+    ("MET", "Europe/Paris"),
+    ("EET", "Europe/Athens"),
+    ("Japan", "Asia/Tokyo"),
+    ("Singapore", "Asia/Singapore"),
+    ("Hongkong", "Asia/Hong_Kong"),
+    ("PRC", "Asia/Shanghai"),
+    ("NZ", "Pacific/Auckland"),
+    ("Australia/ACT", "Australia/Sydney"),
+    ("Australia/NSW", "Australia/Sydney"),
+    ("Brazil/East", "America/Sao_Paulo"),
+    ("Mexico/General", "America/Mexico_City"),
+];
+
+/// A warning for a zone that is an abbreviation or a legacy alias (`EST`,
+/// `CET`, `EST5EDT`, `US/Eastern`): it loads, but people mean a city, and
+/// `EST` never changes to daylight time. The message and the help.
+pub fn abbreviation_warning(name: &str, tz: &TimeZone) -> Option<(String, String)> {
+    let legacy = ["US/", "Canada/", "Mexico/", "Brazil/", "Chile/", "Etc/"]
+        .iter()
+        .any(|prefix| name.starts_with(prefix));
+    let bare = !name.contains('/');
+    if !(legacy || bare) || ["UTC", "Etc/UTC"].contains(&name) {
+        return None;
+    }
+    let city = CITY_FOR
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+        .map(|(_, city)| *city);
+    let fixed = !changes_clocks(tz);
+    let what = if bare && name.chars().all(|c| c.is_ascii_uppercase()) {
+        "an abbreviation, not a place"
+    } else {
+        "a legacy alias kept for old systems"
+    };
+    let clocks = if fixed {
+        ": it keeps one offset all year and never changes to daylight time".to_string()
+    } else {
+        String::new()
+    };
+    let message = format!("time zone `{name}` is {what}{clocks}");
+    let help = match city {
+        Some(city) => format!(
+            "write the city zone, e.g. `{city}`, so the chat follows the local clock (and the abbreviation in posts is right in summer too)"
+        ),
+        None => "write the city zone of the place, e.g. `America/New_York` or `Europe/Paris`, or `UTC` for a fixed time".into(),
+    };
+    Some((message, help))
+}
+
+/// Whether the zone's offset differs between January and July (any year
+/// near now): a zone with daylight time.
+fn changes_clocks(tz: &TimeZone) -> bool {
+    let at = |month| {
+        jiff::civil::date(2027, month, 15)
+            .to_zoned(tz.clone())
+            .map(|z| z.offset())
+            .ok()
+    };
+    at(1) != at(7)
+}
+
 fn quoted_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| format!("`{s}`")).collect();
     quoted.join(", ")
@@ -81,6 +170,28 @@ mod tests {
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("same", "same"), 0);
         assert_eq!(edit_distance("titel", "title"), 1);
+    }
+
+    #[test]
+    fn abbreviations_and_legacy_aliases_are_warned_with_the_city() {
+        let warn = |name: &str| abbreviation_warning(name, &lookup(name).unwrap());
+        let (message, help) = warn("EST").unwrap();
+        assert!(message.contains("`EST` is an abbreviation"), "{message}");
+        assert!(
+            message.contains("never changes to daylight time"),
+            "{message}"
+        );
+        assert!(help.contains("`America/New_York`"), "{help}");
+        let (message, help) = warn("EST5EDT").unwrap();
+        assert!(!message.contains("never changes"), "{message}");
+        assert!(help.contains("`America/New_York`"), "{help}");
+        let (_, help) = warn("US/Eastern").unwrap();
+        assert!(help.contains("`America/New_York`"), "{help}");
+        let (_, help) = warn("CET").unwrap();
+        assert!(help.contains("`Europe/Paris`"), "{help}");
+        for fine in ["America/Chicago", "Europe/London", "UTC", "Asia/Kolkata"] {
+            assert_eq!(warn(fine), None, "{fine}");
+        }
     }
 
     #[test]

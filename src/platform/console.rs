@@ -48,7 +48,13 @@ pub struct Console {
     account: String,
     outbox: PathBuf,
     clock: Clock,
+    /// Set by `tweetchat rehearse`: see [`Console::rehearsal`].
+    rehearsal: Option<jiff::tz::TimeZone>,
 }
+
+/// The participants a rehearsal's search "finds", so its thank-you reads as
+/// the chat's own `thanks.text` with mentions filled in.
+pub const SAMPLE_PARTICIPANTS: [&str; 3] = ["ana", "ben", "chloe"];
 
 impl Console {
     /// Prints as `account` and appends to `state_dir/outbox.jsonl`.
@@ -57,7 +63,16 @@ impl Console {
             account: account.to_string(),
             outbox: state_dir.join(OUTBOX),
             clock,
+            rehearsal: None,
         }
+    }
+
+    /// A rehearsal's console: each post is printed with its time in the
+    /// chat's zone `zone` as well as UTC, and the hashtag search answers
+    /// with [`SAMPLE_PARTICIPANTS`].
+    pub fn rehearsal(mut self, zone: jiff::tz::TimeZone) -> Self {
+        self.rehearsal = Some(zone);
+        self
     }
 
     pub fn outbox(&self) -> &Path {
@@ -173,9 +188,17 @@ pub fn prune_outbox(path: &Path, before: Timestamp) -> std::io::Result<usize> {
     Ok(dropped)
 }
 
-fn print_post(account: &str, due: Timestamp, text: &str) {
+fn print_post(account: &str, due: Timestamp, zone: Option<&jiff::tz::TimeZone>, text: &str) {
+    let local = zone.map_or_else(String::new, |tz| {
+        let there = due.to_zoned(tz.clone());
+        format!(
+            " {} {}",
+            there.strftime("%a %H:%M:%S"),
+            crate::schedule::times::zone_label(&there)
+        )
+    });
     let line = format!(
-        "[{}] {account}  {text}\n",
+        "[{}{local}] {account}  {text}\n",
         due.strftime("%Y-%m-%dT%H:%M:%SZ")
     );
     let mut out = std::io::stdout().lock();
@@ -217,7 +240,7 @@ impl Platform for Console {
             }
             Err(err) => return Err(PostError::Transient(format!("writing the outbox: {err}"))),
         }
-        print_post(&self.account, post.due, post.text);
+        print_post(&self.account, post.due, self.rehearsal.as_ref(), post.text);
         Ok(RemotePost {
             id: post.key.to_string(),
             cid: None,
@@ -245,11 +268,31 @@ impl Platform for Console {
 
     async fn search(
         &self,
-        _hashtag: &str,
-        _since: Timestamp,
-        _until: Timestamp,
+        hashtag: &str,
+        since: Timestamp,
+        until: Timestamp,
     ) -> Result<Vec<FoundPost>, PostError> {
-        Ok(Vec::new())
+        if self.rehearsal.is_none() {
+            return Ok(Vec::new());
+        }
+        let at = since
+            .checked_add(jiff::SignedDuration::from_mins(6))
+            .unwrap_or(since)
+            .min(until);
+        Ok((1..)
+            .zip(SAMPLE_PARTICIPANTS)
+            .map(|(i, name)| FoundPost {
+                id: format!("sample-{i}"),
+                author_id: format!("sample-{name}"),
+                author_username: name.to_string(),
+                author_name: None,
+                text: format!("A1 a sample answer {hashtag}"),
+                created_at: at,
+                in_reply_to: None,
+                url: None,
+                is_repost: false,
+            })
+            .collect())
     }
 }
 

@@ -8,12 +8,12 @@
 //! 12:00 CST Wed 2 Dec — 11:00 MST, 10:00 PST, 13:00 EST, 18:00 GMT, 19:00 CET
 //! ```
 //!
-//! - First the chat zone: 24-hour time without a leading zero, its real
+//! - First the chat zone: 24-hour time with two-digit hours (`09:00`), its real
 //!   abbreviation on that date (CST in December, CDT in May), weekday, day
 //!   and month.
 //! - Then ` — ` and every `show_times_in` zone in the organizer's order,
 //!   separated by `, `. A zone's weekday and date are added only where they
-//!   differ from the chat zone's (`5:00 AEDT Thu 3 Dec`).
+//!   differ from the chat zone's (`05:00 AEDT Thu 3 Dec`).
 //! - Zones whose tz database abbreviation is only a number (São Paulo's
 //!   `-03`) show as `UTC-3`, `UTC+5:30`: a bare `-03` after a time reads like
 //!   a typo.
@@ -25,7 +25,7 @@ use crate::plan::ShownZone;
 
 /// `{time}`: the start in its own zone, `12:00 CST`.
 pub fn render_time(start: &Zoned) -> String {
-    format!("{} {}", start.strftime("%-H:%M"), zone_label(start))
+    format!("{} {}", start.strftime("%H:%M"), zone_label(start))
 }
 
 /// `{date}`: the start's date in its own zone, `Wed 2 Dec 2026`.
@@ -141,7 +141,7 @@ mod tests {
         let start = chicago("2026-12-02T12:00");
         assert_eq!(
             render_times(&start, &zones(&["Australia/Sydney", "Asia/Tokyo"])),
-            "12:00 CST Wed 2 Dec — 5:00 AEDT Thu 3 Dec, 3:00 JST Thu 3 Dec"
+            "12:00 CST Wed 2 Dec — 05:00 AEDT Thu 3 Dec, 03:00 JST Thu 3 Dec"
         );
     }
 
@@ -150,7 +150,7 @@ mod tests {
         let start: Zoned = "2026-12-02T08:00[Australia/Sydney]".parse().unwrap();
         assert_eq!(
             render_times(&start, &zones(&["America/Los_Angeles"])),
-            "8:00 AEDT Wed 2 Dec — 13:00 PST Tue 1 Dec"
+            "08:00 AEDT Wed 2 Dec — 13:00 PST Tue 1 Dec"
         );
     }
 
@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn no_shown_zones_is_just_the_chat_zone() {
         let start = chicago("2026-12-02T09:05");
-        assert_eq!(render_times(&start, &[]), "9:05 CST Wed 2 Dec");
+        assert_eq!(render_times(&start, &[]), "09:05 CST Wed 2 Dec");
     }
 
     #[test]

@@ -18,9 +18,10 @@
 //! | `{mentions}` | the participants, filled in after the chat        | thanks          |
 //! | `{calendar}` | the chat's public calendar (`…/chats/ID.ics`)     | everywhere      |
 //!
-//! [`ensure_hashtag`] then makes every post carry the hashtag exactly once:
-//! a chat lives by its hashtag, and a post without it is invisible to the
-//! participants, while a post with it twice looks like spam.
+//! [`ensure_hashtag`] then makes every post carry the hashtag: a chat lives
+//! by its hashtag, and a post without it is invisible to the participants.
+//! It only ever appends; a text that names the tag twice is the organizer's
+//! choice, which `check` points out rather than rewrites.
 
 /// Every placeholder name a template may use.
 pub const PLACEHOLDERS: [&str; 9] = [
@@ -175,42 +176,31 @@ pub fn fill_mentions(text: &str, mentions: &str) -> String {
 }
 
 /// Appends the hashtag unless the text already carries it (case-insensitive,
-/// as a whole tag); every post carries it exactly once.
+/// as a whole tag). Nothing else is changed: these are the organizer's
+/// words, so a text that names the tag twice is posted as written (`check`
+/// warns about it, see [`count_hashtag`]).
 ///
-/// `#hcsmbm2` is a different tag from `#hcsmbm`. When the text carries the tag
-/// more than once (a template with `{hashtag}` around a question that already
-/// names it), the first stays and the later ones go, with the spaces before
-/// them.
+/// `#hcsmbm2` is a different tag from `#hcsmbm`.
 pub fn ensure_hashtag(text: &str, hashtag: &str) -> String {
     let body = hashtag.strip_prefix('#').unwrap_or(hashtag);
-    if body.is_empty() {
+    if body.is_empty() || !find_tag(text, body).is_empty() {
         return text.to_string();
     }
-    let found = find_tag(text, body);
-    let Some((first, later)) = found.split_first() else {
-        let trimmed = text.trim_end();
-        return if trimmed.is_empty() {
-            format!("#{body}")
-        } else {
-            format!("{trimmed} #{body}")
-        };
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut kept_until = first.end;
-    out.push_str(&text[..kept_until]);
-    for tag in later {
-        let before = &text[kept_until..tag.start];
-        let trimmed = before.trim_end_matches([' ', '\t']);
-        out.push_str(trimmed);
-        kept_until = tag.end;
-        if trimmed.len() == before.len() {
-            // No space before it: drop the spaces after instead.
-            let rest = &text[kept_until..];
-            kept_until += rest.len() - rest.trim_start_matches([' ', '\t']).len();
-        }
+    let trimmed = text.trim_end();
+    if trimmed.is_empty() {
+        format!("#{body}")
+    } else {
+        format!("{trimmed} #{body}")
     }
-    out.push_str(&text[kept_until..]);
-    out
+}
+
+/// How many times `text` carries `hashtag` as a whole tag, in any case.
+pub fn count_hashtag(text: &str, hashtag: &str) -> usize {
+    let body = hashtag.strip_prefix('#').unwrap_or(hashtag);
+    if body.is_empty() {
+        return 0;
+    }
+    find_tag(text, body).len()
 }
 
 /// A character that continues a hashtag.
@@ -371,16 +361,20 @@ mod tests {
     }
 
     #[test]
-    fn collapses_duplicates_keeping_the_first() {
+    fn never_removes_the_organizers_words() {
+        let welcome = "#edchat is here! Join #EdChat and #edchat now #edchat";
+        assert_eq!(ensure_hashtag(welcome, "#edchat"), welcome);
         assert_eq!(
             ensure_hashtag("Q1. What about #hcsmbm? #hcsmbm", "#hcsmbm"),
-            "Q1. What about #hcsmbm?"
+            "Q1. What about #hcsmbm? #hcsmbm"
         );
         assert_eq!(
-            ensure_hashtag("#hcsmbm hello #HCSMBM world #hcsmbm", "#hcsmbm"),
-            "#hcsmbm hello world"
+            ensure_hashtag("#hcsmbm,#hcsmbm", "#hcsmbm"),
+            "#hcsmbm,#hcsmbm"
         );
-        assert_eq!(ensure_hashtag("#hcsmbm,#hcsmbm", "#hcsmbm"), "#hcsmbm,");
+        assert_eq!(count_hashtag(welcome, "#edchat"), 4);
+        assert_eq!(count_hashtag("See #edchat2 and #EDCHAT", "#edchat"), 1);
+        assert_eq!(count_hashtag("nothing", "#edchat"), 0);
     }
 
     #[test]
