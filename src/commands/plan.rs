@@ -181,10 +181,14 @@ impl Accounts {
         if !found.is_empty() {
             return found;
         }
-        [PlatformKind::X, PlatformKind::Mastodon, PlatformKind::Bluesky]
-            .into_iter()
-            .map(|p| (String::new(), p, p.default_limit()))
-            .collect()
+        [
+            PlatformKind::X,
+            PlatformKind::Mastodon,
+            PlatformKind::Bluesky,
+        ]
+        .into_iter()
+        .map(|p| (String::new(), p, p.default_limit()))
+        .collect()
     }
 
     /// The platforms with a length limit that these accounts post to.

@@ -44,6 +44,7 @@ impl AccountContext {
             state_dir: settings.state_dir.clone(),
             clock: Clock::system(settings.rescan_interval),
             tokens: Arc::new(crate::platform::x::MemoryTokenStore::new()),
+            sessions: Arc::new(crate::platform::bluesky::MemorySessions::default()),
         }
     }
 }

@@ -21,6 +21,7 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
         n: None,
         text: None,
         mentions: Some(""),
+        calendar: Some("https://example.org/chats/chat.ics"),
     };
     let mut texts: Vec<(String, &str, Option<Loc>)> = Vec::new();
     for (i, a) in plan.announce.iter().enumerate() {
