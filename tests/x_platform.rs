@@ -413,12 +413,12 @@ async fn duplicate_content_is_reconciled_with_the_existing_post() {
     assert!(matches!(err, PostError::Duplicate(_)), "{err:?}");
     let found = x.reconcile(&again).await.unwrap().expect("found");
     assert_eq!(found, first);
-    assert_eq!(
-        x.reconcile(&outgoing("Q2. never sent #hcsmbm", None))
-            .await
-            .unwrap(),
-        None
-    );
+    // A key never sent: nothing to wait for, so a clear "not posted".
+    let never = OutgoingPost {
+        key: "hcsmbm/2026-12-02T12:00/question/2/main_x",
+        ..outgoing("Q2. never sent #hcsmbm", None)
+    };
+    assert_eq!(x.reconcile(&never).await.unwrap(), None);
 }
 
 #[tokio::test]

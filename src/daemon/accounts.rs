@@ -338,7 +338,7 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_platforms_are_a_clear_error() {
+    fn an_incomplete_account_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let context = AccountContext {
             state_dir: dir.path().to_path_buf(),
@@ -356,6 +356,6 @@ mod tests {
             timeout: std::time::Duration::from_secs(30),
         };
         let err = build_account(&account, &context).err().unwrap().to_string();
-        assert!(err.contains("`bluesky` is not supported"), "{err}");
+        assert!(err.contains("has no `handle`"), "{err}");
     }
 }

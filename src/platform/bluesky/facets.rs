@@ -77,11 +77,26 @@ impl Facet {
     }
 }
 
+/// X's URL finder stops a link at `#` (`example.org#tag` is a link and a
+/// hashtag on X); Bluesky's app keeps the fragment in the link and makes no
+/// tag of it, since a tag must follow a space. So a `#…` glued to a link
+/// joins it, up to the next space, less trailing punctuation.
+fn with_fragment(text: &str, bytes: Range<usize>) -> Range<usize> {
+    let rest = &text[bytes.end..];
+    if !rest.starts_with('#') {
+        return bytes;
+    }
+    let glued = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let kept = rest[..glued].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+    bytes.start..bytes.end + kept.len()
+}
+
 /// Every tag, mention and link in `text`, in byte order, not overlapping.
 pub fn detect(text: &str) -> Vec<Found> {
     let mut found: Vec<Found> = find_urls(text, Schemes::Optional)
         .into_iter()
         .map(|bytes| {
+            let bytes = with_fragment(text, bytes);
             let url = &text[bytes.clone()];
             let uri = if url.contains("://") {
                 url.to_string()
