@@ -11,7 +11,6 @@ use jiff::Timestamp;
 use super::{Slot, SlotKind, expand_occurrence, next_occurrence};
 use crate::plan::accounts::{AccountLimit, resolve_accounts};
 use crate::plan::{ChatPlan, Diagnostic, Loc, PlanSpans, When};
-use crate::text;
 
 /// Unknown account names, and every rendered post of the first occurrence
 /// after `now` that is too long for a platform the chat posts to.
@@ -62,7 +61,7 @@ fn too_long(
     slot: &Slot,
     account: &AccountLimit,
 ) -> Option<Diagnostic> {
-    let length = text::count(account.platform, &slot.text);
+    let length = account.count(&slot.text);
     if length <= account.limit {
         return None;
     }
