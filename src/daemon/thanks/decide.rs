@@ -35,8 +35,8 @@ use crate::transcript::{self, Capture};
 #[derive(Debug, Clone)]
 pub struct ThanksContext {
     pub plan: Arc<ChatPlan>,
-    /// `state_dir` when this account's search makes the chat's transcript
-    /// (see [`super::transcript_account`]); `None` writes none.
+    /// `state_dir` when this account's search goes into the chat's
+    /// transcript (see [`super::feeds_transcript`]); `None` writes none.
     pub transcript_dir: Option<PathBuf>,
 }
 
