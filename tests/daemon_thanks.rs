@@ -44,6 +44,7 @@ fn assert_thanked(fake: &SearchFake, people: usize) {
         hashtag: "#hcsmbm",
         platform: fake.kind,
         limit: fake.limit,
+        url_length: 23,
     };
     let fewest = split_mentions(&layout, &expected).unwrap();
     assert_eq!(posts.len(), fewest.len(), "the fewest parts");
@@ -381,6 +382,7 @@ fn crashed_mid_thanks(dir: &std::path::Path, fake: &SearchFake, part2_went_out: 
         hashtag: "#hcsmbm",
         platform: PlatformKind::X,
         limit: 280,
+        url_length: 23,
     };
     let parts = split_mentions(&layout, &handles).unwrap();
     assert!(parts.len() >= 4);

@@ -128,6 +128,7 @@ pub async fn decide(
         hashtag: &plan.hashtag,
         platform: poster.platform.kind(),
         limit: poster.platform.limit(),
+        url_length: poster.platform.url_length(),
     };
     let decided = match find_participants(poster, job, context, cancel).await {
         Found::Cancelled => return None,
@@ -284,6 +285,7 @@ mod tests {
             hashtag: "#chat",
             platform: PlatformKind::X,
             limit,
+            url_length: 23,
         }
     }
 
