@@ -134,4 +134,31 @@ mod tests {
         let main = ["main_x".to_string()];
         assert!(check_against_accounts(&short, &spans, &limits(), &main, now).is_empty());
     }
+
+    /// Every link counts what the account's instance reserves for one: a
+    /// question that fits at 23 a link does not at 200.
+    #[test]
+    fn links_count_as_the_mastodon_instance_reserves() {
+        let src = format!("{BASE}accounts: [hcsm_mastodon]\n").replace(
+            "text: Second?",
+            &format!(
+                "text: \"{} https://example.org/a https://example.org/b\"",
+                "Why? ".repeat(80)
+            ),
+        );
+        let (plan, spans) = load_str_spanned(Path::new("t.yaml"), &src).unwrap();
+        let now: Timestamp = "2026-11-27T00:00:00Z".parse().unwrap();
+        let mut accounts = limits();
+        assert!(check_against_accounts(&plan, &spans, &accounts, &[], now).is_empty());
+        accounts[1].url_length = 200;
+        let diags = check_against_accounts(&plan, &spans, &accounts, &[], now);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert!(
+            diags[0]
+                .message
+                .contains("on mastodon, over the limit of 500 for `hcsm_mastodon`"),
+            "{}",
+            diags[0].message
+        );
+    }
 }
