@@ -96,7 +96,8 @@ pub struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Chat files or folders; default: the `chats_dir` setting.
+    /// Chat files or folders, or chat ids (`hcsmbm` for `chats/hcsmbm.yaml`);
+    /// default: the `chats_dir` setting.
     pub paths: Vec<PathBuf>,
 }
 
@@ -108,7 +109,8 @@ pub enum OutputFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// Chat files or folders; default: the `chats_dir` setting.
+    /// Chat files or folders, or chat ids (`hcsmbm` for `chats/hcsmbm.yaml`);
+    /// default: the `chats_dir` setting.
     pub paths: Vec<PathBuf>,
     /// From this instant (RFC 3339, `2027-01-13T18:00:00Z`) or local date
     /// (`2027-01-13`, in each chat's zone); default: now.

@@ -420,3 +420,36 @@ fn every_account_is_counted_against_its_own_limit() {
     ];
     assert_eq!(row, expected, "{table}");
 }
+
+/// `plan hcsmbm` takes a chat id as `status` and `rehearse` do; a name that
+/// is neither a file nor a chat is one error, with no "no posts" after it.
+#[test]
+fn a_chat_id_plans_its_file_in_the_chats_folder() {
+    let output = tweetchat("no-such-config")
+        .current_dir(data(""))
+        .args([
+            "plan",
+            "hcsmbm",
+            "--from",
+            "2026-12-01",
+            "--until",
+            "2026-12-03",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("hcsmbm  welcome"), "{stdout}");
+    let output = tweetchat("no-such-config")
+        .current_dir(data(""))
+        .args(["plan", "nochat"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nochat: no such file or folder"));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+}

@@ -415,3 +415,39 @@ fn secrets_never_show_in_debug_or_display() {
     assert!(shown.contains("me.test"), "non-secrets still show");
     assert_eq!(settings.default_account_settings().count(), 2);
 }
+
+/// One message per mistake: an empty token is "empty", not also "missing",
+/// and the account it belongs to is not also "not an account".
+#[test]
+fn one_mistake_gives_one_message() {
+    let text = error(
+        "",
+        &[
+            ("TWEETCHAT__DEFAULT_ACCOUNTS", "main"),
+            ("TWEETCHAT__ACCOUNTS__MAIN__PLATFORM", "mastodon"),
+            (
+                "TWEETCHAT__ACCOUNTS__MAIN__API_BASE",
+                "https://mastodon.example",
+            ),
+            ("TWEETCHAT__ACCOUNTS__MAIN__ACCESS_TOKEN", ""),
+        ],
+    );
+    assert_mentions(&text, &["`accounts.main.access_token`", "is empty"]);
+    assert_eq!(text.matches("\n  - ").count(), 1, "{text}");
+    // A wrong api_base is not also a missing one; the missing token is
+    // its own mistake.
+    let text = error(
+        "default_accounts = [\"m\"]\n[accounts.m]\nplatform = \"mastodon\"\napi_base = \"mastodon.social\"\n",
+        &[],
+    );
+    assert_mentions(
+        &text,
+        &["http:// or https://", "mastodon account needs access_token"],
+    );
+    assert!(!text.contains("needs api_base"), "{text}");
+    assert!(!text.contains("not an account"), "{text}");
+    assert_eq!(text.matches("\n  - ").count(), 2, "{text}");
+    // An X client id given empty is one message too.
+    let text = error("[accounts.x]\nplatform = \"x\"\nclient_id = \"\"\n", &[]);
+    assert_eq!(text.matches("\n  - ").count(), 1, "{text}");
+}

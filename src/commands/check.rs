@@ -28,15 +28,10 @@ use crate::settings::Settings;
 
 pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     let (settings, mut problems) = settings(config_dir);
-    let paths = if args.paths.is_empty() {
-        vec![
-            settings
-                .as_ref()
-                .map_or_else(|| PathBuf::from("chats"), |s| s.chats_dir.clone()),
-        ]
-    } else {
-        args.paths
-    };
+    let chats_dir = settings
+        .as_ref()
+        .map_or_else(|| PathBuf::from("chats"), |s| s.chats_dir.clone());
+    let paths = super::chat_paths(args.paths, &chats_dir);
     let mut report = LoadReport::default();
     let files = collect_files(&paths, &mut report);
     let accounts = settings

@@ -67,11 +67,7 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(config_dir)
         .with_context(|| format!("reading settings from {}", config_dir.display()))?;
     let accounts = Accounts::new(&settings);
-    let paths = if args.paths.is_empty() {
-        vec![settings.chats_dir.clone()]
-    } else {
-        args.paths
-    };
+    let paths = super::chat_paths(args.paths, &settings.chats_dir);
 
     let mut report = plan::load_paths(&paths);
     if let Some(base) = settings.http.public_base() {
@@ -93,6 +89,9 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("{}", estimate.summary());
             }
         }
+        // Every file given was in error: the errors say it all.
+        OutputFormat::Text
+            if posts.is_empty() && report.plans.is_empty() && !report.errors.is_empty() => {}
         OutputFormat::Text => {
             write_table(&mut out, &posts)?;
             if let Some(estimate) = estimate {

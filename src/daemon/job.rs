@@ -89,8 +89,8 @@ impl Job {
             ))
         } else if now > self.deadline {
             Some(format!(
-                "missed by {late:#}, past the {grace:#} grace window for a {}",
-                self.slot.kind
+                "missed by {late:#}, past the {grace:#} grace window for {}",
+                self.slot.kind.noun()
             ))
         } else {
             None
@@ -102,5 +102,49 @@ impl Job {
         if self.missed.is_none() {
             self.missed = self.lateness(now);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::expand_occurrence;
+    use crate::schedule::fixtures::hcsmbm;
+
+    fn slot(label: &str) -> Arc<Slot> {
+        let start = "2026-12-02T12:00[America/Chicago]".parse().unwrap();
+        let slot = expand_occurrence(&hcsmbm(), &start)
+            .into_iter()
+            .find(|s| s.label() == label)
+            .unwrap();
+        Arc::new(slot)
+    }
+
+    const GRACE: GraceSettings = GraceSettings {
+        question: Duration::from_secs(600),
+        announce: Duration::from_secs(3600),
+        thanks: Duration::from_secs(3600),
+    };
+
+    #[test]
+    fn lateness_names_the_kind_in_plain_words() {
+        let q = Job::new(&slot("question1"), "main", false, &GRACE);
+        assert_eq!(q.lateness(q.slot.at + SignedDuration::from_mins(10)), None);
+        assert_eq!(
+            q.lateness(q.slot.at + SignedDuration::from_mins(12))
+                .unwrap(),
+            "missed by 12m, past the 10m grace window for a question"
+        );
+        // The day-ahead announcement: an hour of grace, long before the start.
+        let a = Job::new(&slot("announce1"), "main", false, &GRACE);
+        assert_eq!(
+            a.lateness(a.slot.at + SignedDuration::from_mins(90))
+                .unwrap(),
+            "missed by 1h 30m, past the 1h grace window for an announcement"
+        );
+        assert_eq!(
+            a.lateness(a.slot.starts).unwrap(),
+            "missed by 24h: the chat has already started, so announcing it is pointless"
+        );
     }
 }

@@ -32,13 +32,6 @@ fn written_at(path: &Path) -> Option<Timestamp> {
 /// One occurrence of one chat.
 type Occurrence = (Arc<str>, civil::DateTime);
 
-fn label(slot: &Slot) -> String {
-    match slot.n {
-        Some(n) => format!("{}{n}", slot.kind),
-        None => slot.kind.to_string(),
-    }
-}
-
 /// Slots over before their chat file existed, per occurrence.
 #[derive(Default)]
 pub struct BeforeFile {
@@ -94,7 +87,7 @@ impl Skipped {
         self.by_occurrence
             .entry((slot.chat.clone(), slot.occurrence))
             .or_default()
-            .push((label(slot), account.to_string(), reason.to_string()));
+            .push((slot.label(), account.to_string(), reason.to_string()));
     }
 
     /// One warning per occurrence: which posts, on which accounts, and the

@@ -431,22 +431,12 @@ fn apply_rescan(
         if let Some(metrics) = &daemon.metrics {
             metrics.set_chats_loaded(chats);
         }
-        match timetable.next_slot() {
-            Some(next) => info!(
-                chats,
-                invalid = found.invalid,
-                "chats loaded; next post: {} of {} at {}",
-                next.kind,
-                next.chat,
-                next.at
-            ),
-            None => info!(
-                chats,
-                invalid = found.invalid,
-                "chats loaded; nothing due in the next {:#}",
-                daemon.horizon
-            ),
-        }
+        info!(
+            chats,
+            invalid = found.invalid,
+            "chats loaded; {}",
+            next_post_line(timetable, now, daemon.horizon)
+        );
     }
     // benches/run.sh reads this line to time rescans (unchanged and not):
     // `micros` is reading the folder (on the blocking pool), `apply_micros`
@@ -457,6 +447,40 @@ fn apply_rescan(
         apply_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "chats folder rescanned"
     );
+}
+
+/// What the start-up (and reload) line says comes next: the next post that
+/// will really go out, in UTC and in its chat's zone, however far ahead.
+fn next_post_line(
+    timetable: &timetable::Timetable,
+    now: Timestamp,
+    horizon: SignedDuration,
+) -> String {
+    if let Some(next) = timetable.next_slot_from(now) {
+        return format!("next post: {}", describe_slot(timetable, next));
+    }
+    let beyond = timetable.expanded_until().unwrap_or(now).max(now);
+    match timetable.next_slot_beyond(beyond) {
+        Some(next) => format!(
+            "nothing due in the next {horizon:#}; next post: {}",
+            describe_slot(timetable, &next)
+        ),
+        None => "nothing scheduled: every loaded chat is over".to_string(),
+    }
+}
+
+/// `question1 of hcsmbm at 2026-12-02T18:00:00Z (Wed 2 Dec 12:00 CST)`.
+fn describe_slot(timetable: &timetable::Timetable, slot: &Slot) -> String {
+    let local = timetable.plan(&slot.chat).map(|plan| {
+        slot.at
+            .to_zoned(plan.tz.clone())
+            .strftime("%a %-d %b %H:%M %Z")
+            .to_string()
+    });
+    match local {
+        Some(local) => format!("{} of {} at {} ({local})", slot.label(), slot.chat, slot.at),
+        None => format!("{} of {} at {}", slot.label(), slot.chat, slot.at),
+    }
 }
 
 /// Points `{calendar}` at `base` in the plans that use it (only those are
@@ -472,4 +496,36 @@ fn with_calendar_links(plans: Vec<Arc<ChatPlan>>, base: Option<&str>) -> Vec<Arc
             plan
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::fixtures::hcsmbm;
+
+    fn line(plans: Vec<ChatPlan>, now: &str) -> String {
+        let now: Timestamp = now.parse().unwrap();
+        let horizon = SignedDuration::from_hours(48);
+        let mut table = timetable::Timetable::new(SignedDuration::from_hours(1), horizon);
+        table.replace_plans(plans.into_iter().map(Arc::new).collect(), &Expand, now);
+        next_post_line(&table, now, horizon)
+    }
+
+    #[test]
+    fn the_start_up_line_names_the_next_post_that_will_go_out() {
+        assert_eq!(
+            line(vec![hcsmbm()], "2026-12-02T18:20Z"),
+            "next post: question3 of hcsmbm at 2026-12-02T18:25:00Z (Wed 2 Dec 12:25 CST)"
+        );
+        assert_eq!(
+            line(vec![hcsmbm()], "2026-12-02T19:30Z"),
+            "nothing due in the next 48h; next post: announce1 of hcsmbm at 2026-12-08T18:00:00Z (Tue 8 Dec 12:00 CST)"
+        );
+        let mut once = hcsmbm();
+        once.when = crate::plan::When::Once(jiff::civil::date(2026, 12, 2).at(12, 0, 0, 0));
+        assert_eq!(
+            line(vec![once], "2026-12-03T00:00Z"),
+            "nothing scheduled: every loaded chat is over"
+        );
+    }
 }

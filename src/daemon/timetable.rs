@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp, civil};
 use super::Timeline;
 use super::reload::Changes;
 use crate::plan::{ChatId, ChatPlan};
-use crate::schedule::{Slot, SlotKind};
+use crate::schedule::{self, Slot, SlotKind};
 
 /// Orders slots by instant, then chat, occurrence, kind and number.
 type SlotId = (Timestamp, Arc<str>, civil::DateTime, SlotKind, Option<u32>);
@@ -170,13 +170,122 @@ impl Timetable {
         self.pending.keys().next().map(|id| id.0)
     }
 
-    /// The next pending slot.
-    pub fn next_slot(&self) -> Option<&Slot> {
-        self.pending.values().next().map(|slot| slot.as_ref())
+    /// The first pending slot due at or after `now`: the next post that will
+    /// really go out on time (slots still pending from before `now` are
+    /// being posted late or skipped, and are not "next").
+    pub fn next_slot_from(&self, now: Timestamp) -> Option<&Slot> {
+        self.pending
+            .values()
+            .find(|slot| slot.at >= now)
+            .map(|slot| slot.as_ref())
+    }
+
+    /// The first slot of any loaded plan due at or after `from`, however far
+    /// ahead, for when nothing is pending inside the window. Plans are
+    /// visited in the order of the earliest instant their next occurrence
+    /// could post at, and the search stops once no plan can beat the best
+    /// slot found, so only a few occurrences are expanded among thousands of
+    /// chats.
+    pub fn next_slot_beyond(&self, from: Timestamp) -> Option<Slot> {
+        let mut candidates: Vec<(Timestamp, &ChatPlan)> = self
+            .plans
+            .values()
+            .filter_map(|plan| {
+                let search = from
+                    .checked_sub(schedule::lag(plan))
+                    .unwrap_or(Timestamp::MIN);
+                let start = schedule::next_occurrence(plan, search)?;
+                let earliest = start
+                    .timestamp()
+                    .checked_sub(schedule::lead(plan))
+                    .unwrap_or(Timestamp::MIN);
+                Some((earliest, plan.as_ref()))
+            })
+            .collect();
+        candidates.sort_by_key(|(earliest, _)| *earliest);
+        let mut best: Option<Slot> = None;
+        for (earliest, plan) in candidates {
+            if best.as_ref().is_some_and(|b| b.at <= earliest) {
+                break;
+            }
+            if let Some(slot) = schedule::first_slot_from(plan, from)
+                && best.as_ref().is_none_or(|b| slot.at < b.at)
+            {
+                best = Some(slot);
+            }
+        }
+        best
+    }
+
+    /// The end of the expanded window.
+    pub fn expanded_until(&self) -> Option<Timestamp> {
+        self.expanded_until
     }
 
     /// Nothing pending inside the expanded window.
     pub fn is_idle(&self) -> bool {
         self.pending.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::Expand;
+    use crate::schedule::fixtures::hcsmbm;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn table(plans: Vec<ChatPlan>, now: &str) -> Timetable {
+        let mut table = Timetable::new(
+            SignedDuration::from_hours(1),
+            SignedDuration::from_hours(48),
+        );
+        let plans = plans.into_iter().map(Arc::new).collect();
+        table.replace_plans(plans, &Expand, ts(now));
+        table
+    }
+
+    #[test]
+    fn the_next_slot_is_never_one_already_past() {
+        // 18:20Z: the welcome (18:00), Q1 (18:05) and Q2 (18:15) are still
+        // pending (posted late or skipped), but the next post is Q3 at 18:25.
+        let table = table(vec![hcsmbm()], "2026-12-02T18:20Z");
+        assert_eq!(table.next_at(), Some(ts("2026-12-02T18:00Z")));
+        let next = table.next_slot_from(ts("2026-12-02T18:20Z")).unwrap();
+        assert_eq!(
+            (next.label(), next.at),
+            ("question3".into(), ts("2026-12-02T18:25Z"))
+        );
+    }
+
+    #[test]
+    fn beyond_the_window_the_earliest_chat_is_next() {
+        // After Wednesday's thank-you nothing is due within 48 h; of two
+        // weekly chats, the Monday one posts first.
+        let mut monday = hcsmbm();
+        monday.id = "monday".into();
+        monday.when = crate::schedule::fixtures::repeat("0 9 * * MON", None, None);
+        let now = "2026-12-02T19:30Z";
+        let table = table(vec![hcsmbm(), monday], now);
+        assert_eq!(table.next_slot_from(ts(now)).map(|s| s.label()), None);
+        let until = table.expanded_until().unwrap();
+        assert_eq!(until, ts("2026-12-04T19:30Z"));
+        let next = table.next_slot_beyond(until).unwrap();
+        // Monday 7 Dec 09:00 CST, announced a day ahead: Sunday 15:00Z.
+        assert_eq!(
+            (&*next.chat, next.label(), next.at),
+            ("monday", "announce1".into(), ts("2026-12-06T15:00Z"))
+        );
+    }
+
+    #[test]
+    fn nothing_beyond_when_every_chat_is_over() {
+        let mut once = hcsmbm();
+        once.when = crate::plan::When::Once(jiff::civil::date(2026, 12, 2).at(12, 0, 0, 0));
+        let table = table(vec![once], "2026-12-03T00:00Z");
+        assert!(table.next_slot_beyond(ts("2026-12-05T00:00Z")).is_none());
     }
 }

@@ -25,10 +25,7 @@ const RECORD_ATTEMPTS: u32 = 8;
 
 /// The span every log line about one post sits in.
 pub fn post_span(slot: &Slot, account: &str) -> tracing::Span {
-    let label = match slot.n {
-        Some(n) => format!("{}{n}", slot.kind),
-        None => slot.kind.to_string(),
-    };
+    let label = slot.label();
     tracing::info_span!(
         "post",
         chat = %slot.chat,

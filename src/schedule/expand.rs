@@ -33,21 +33,7 @@ pub fn expand(plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Slot> {
     if from >= until {
         return Vec::new();
     }
-    let lead = plan
-        .announce
-        .iter()
-        .map(|a| a.before)
-        .max()
-        .unwrap_or(SignedDuration::ZERO);
-    let last_question = plan.questions.iter().map(|q| q.at).max();
-    let after = plan
-        .thanks
-        .as_ref()
-        .map_or(SignedDuration::ZERO, |t| t.after);
-    let lag = plan
-        .duration
-        .max(last_question.unwrap_or(SignedDuration::ZERO))
-        + after;
+    let (lead, lag) = (lead(plan), lag(plan));
     let first_start = from
         .checked_sub(lag + CALENDAR_SLACK)
         .unwrap_or(Timestamp::MIN);
@@ -61,6 +47,69 @@ pub fn expand(plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Slot> {
         .collect();
     slots.sort_by_key(|slot| (slot.at, slot.kind, slot.n));
     slots
+}
+
+/// How long before an occurrence's start its first post is due: the
+/// earliest announcement (zero without one).
+pub fn lead(plan: &ChatPlan) -> SignedDuration {
+    plan.announce
+        .iter()
+        .map(|a| a.before)
+        .max()
+        .unwrap_or(SignedDuration::ZERO)
+        .max(SignedDuration::ZERO)
+}
+
+/// How long after an occurrence's start its last post is due: the end or
+/// the last question, whichever is later, and the thank-you after it.
+pub fn lag(plan: &ChatPlan) -> SignedDuration {
+    let last_question = plan.questions.iter().map(|q| q.at).max();
+    let after = plan
+        .thanks
+        .as_ref()
+        .map_or(SignedDuration::ZERO, |t| t.after);
+    plan.duration
+        .max(last_question.unwrap_or(SignedDuration::ZERO))
+        + after
+}
+
+/// The first slot of `plan` due at or after `from`, however far ahead
+/// (`None` once every occurrence is over). Occurrences are expanded one at a
+/// time, and only while one could still hold an earlier slot (a later
+/// occurrence's announcement can come before an earlier one's thank-you).
+pub fn first_slot_from(plan: &ChatPlan, from: Timestamp) -> Option<Slot> {
+    let lead = lead(plan);
+    let mut search = from
+        .checked_sub(lag(plan) + CALENDAR_SLACK)
+        .unwrap_or(Timestamp::MIN);
+    let mut best: Option<Slot> = None;
+    while let Some(start) = super::next_occurrence(plan, search) {
+        let earliest = start
+            .timestamp()
+            .checked_sub(lead)
+            .unwrap_or(Timestamp::MIN);
+        if best.as_ref().is_some_and(|b| b.at <= earliest) {
+            break;
+        }
+        let slots = expand_occurrence(plan, &start);
+        if slots.is_empty() {
+            break;
+        }
+        let first = slots.into_iter().find(|slot| slot.at >= from);
+        if let Some(slot) = first
+            && best.as_ref().is_none_or(|b| slot.at < b.at)
+        {
+            best = Some(slot);
+        }
+        let Ok(next) = start.timestamp().checked_add(SignedDuration::from_secs(1)) else {
+            break;
+        };
+        if matches!(plan.when, crate::plan::When::Once(_)) {
+            break;
+        }
+        search = next;
+    }
+    best
 }
 
 /// Every slot of the occurrence starting at `start`, ordered by instant
@@ -205,7 +254,8 @@ impl<'p> OccurrenceText<'p> {
 mod tests {
     use super::*;
     use crate::plan::When;
-    use crate::schedule::fixtures::{HCSMBM_QUESTIONS as QUESTIONS, hcsmbm};
+    use crate::schedule::fixtures::{HCSMBM_QUESTIONS as QUESTIONS, bare, hcsmbm, repeat};
+    use jiff::civil;
 
     fn zoned(s: &str) -> Zoned {
         s.parse().unwrap()
@@ -388,5 +438,73 @@ mod tests {
     #[test]
     fn empty_window_is_empty() {
         assert!(expand(&hcsmbm(), ts("2026-12-02T00:00Z"), ts("2026-12-02T00:00Z")).is_empty());
+    }
+
+    fn first_from(plan: &ChatPlan, from: &str) -> Option<(String, String, civil::DateTime)> {
+        first_slot_from(plan, ts(from)).map(|s| (s.at.to_string(), s.label(), s.occurrence))
+    }
+
+    #[test]
+    fn first_slot_from_is_the_next_post_that_is_not_past() {
+        let plan = hcsmbm();
+        let wed = civil::date(2026, 12, 2).at(12, 0, 0, 0);
+        let next_wed = civil::date(2026, 12, 9).at(12, 0, 0, 0);
+        // In the middle of a chat: the next question, not the one just gone.
+        assert_eq!(
+            first_from(&plan, "2026-12-02T18:06Z"),
+            Some(("2026-12-02T18:15:00Z".into(), "question2".into(), wed))
+        );
+        // An instant that is due counts as next.
+        assert_eq!(
+            first_from(&plan, "2026-12-01T18:00Z"),
+            Some(("2026-12-01T18:00:00Z".into(), "announce1".into(), wed))
+        );
+        // After the thank-you: next week's day-ahead announcement, far
+        // beyond any 48 h window.
+        assert_eq!(
+            first_from(&plan, "2026-12-02T19:11Z"),
+            Some(("2026-12-08T18:00:00Z".into(), "announce1".into(), next_wed))
+        );
+    }
+
+    #[test]
+    fn a_later_occurrences_announcement_can_come_first() {
+        // Daily at 12:00, announced 23 h ahead (13:00 the day before), thanked
+        // 22 h after its end (11:00 the next day): at 12:30 the next post is
+        // tomorrow's announcement at 13:00 today, before today's thank-you.
+        let mut plan = bare("America/Chicago", repeat("0 12 * * *", None, None));
+        plan.welcome = Some("Hi {hashtag}".into());
+        plan.announce = vec![crate::plan::Announcement {
+            before: SignedDuration::from_hours(23),
+            text: "Tomorrow {hashtag}".into(),
+        }];
+        plan.thanks = Some(crate::plan::Thanks {
+            after: SignedDuration::from_hours(22),
+            text: "Thanks {mentions}".into(),
+            exclude: Vec::new(),
+            search: false,
+        });
+        assert_eq!(
+            first_from(&plan, "2026-12-02T18:30Z"),
+            Some((
+                "2026-12-02T19:00:00Z".into(),
+                "announce1".into(),
+                civil::date(2026, 12, 3).at(12, 0, 0, 0)
+            ))
+        );
+    }
+
+    #[test]
+    fn no_first_slot_once_a_chat_is_over_or_posts_nothing() {
+        let mut once = hcsmbm();
+        once.when = When::Once(civil::date(2026, 12, 2).at(12, 0, 0, 0));
+        assert_eq!(first_from(&once, "2026-12-02T19:10:01Z"), None);
+        assert_eq!(
+            first_from(&once, "2026-12-02T19:00Z").map(|s| s.1),
+            Some("wrapup".to_string())
+        );
+        // A recurring plan with nothing to post ends the search at once.
+        let silent = bare("America/Chicago", repeat("0 12 * * WED", None, None));
+        assert_eq!(first_from(&silent, "2026-12-02T00:00Z"), None);
     }
 }

@@ -29,7 +29,7 @@ use jiff::Timestamp;
 use jiff::civil;
 use serde::Serialize;
 
-pub use expand::{expand, expand_occurrence};
+pub use expand::{expand, expand_occurrence, first_slot_from, lag, lead};
 pub use recurrence::{next_occurrence, occurrences};
 
 /// What a slot posts.
@@ -51,6 +51,19 @@ impl SlotKind {
             SlotKind::Question => "question",
             SlotKind::Wrapup => "wrapup",
             SlotKind::Thanks => "thanks",
+        }
+    }
+}
+
+impl SlotKind {
+    /// The kind with its article, for sentences ("a question").
+    pub fn noun(self) -> &'static str {
+        match self {
+            SlotKind::Announce => "an announcement",
+            SlotKind::Welcome => "a welcome",
+            SlotKind::Question => "a question",
+            SlotKind::Wrapup => "a wrap-up",
+            SlotKind::Thanks => "a thank-you",
         }
     }
 }
@@ -83,6 +96,14 @@ pub struct Slot {
 }
 
 impl Slot {
+    /// The post within its occurrence: `question3`, `announce1`, `welcome`.
+    pub fn label(&self) -> String {
+        match self.n {
+            Some(n) => format!("{}{n}", self.kind),
+            None => self.kind.to_string(),
+        }
+    }
+
     /// The stable identity of this slot's post on one account:
     /// `chat/occurrence/kind[n]/account`, e.g.
     /// `hcsmbm/2026-12-02T12:00/question3/main_x`.

@@ -79,9 +79,11 @@ pub fn read_account(
         timeout: DEFAULT_TIMEOUT,
     };
     let before = problems.len();
-    read_fields(&mut account, &mut table, problems);
+    let wrong = read_fields(&mut account, &mut table, problems);
     reject_unused(platform, table, problems);
-    check_required(&account, &source, problems);
+    // A key that is there but wrong was reported already: one message per
+    // mistake, not a second "needs access_token" for the empty one.
+    check_required(&account, &wrong, &source, problems);
     (problems.len() == before).then_some(account)
 }
 
@@ -105,37 +107,59 @@ fn read_platform(
 }
 
 /// Takes the keys this account's platform reads; the rest stay in `table`.
-fn read_fields(account: &mut AccountSettings, table: &mut Table, problems: &mut Vec<String>) {
+/// Returns the keys that were given but wrong (each reported once here).
+fn read_fields(
+    account: &mut AccountSettings,
+    table: &mut Table,
+    problems: &mut Vec<String>,
+) -> Vec<&'static str> {
     let allowed = keys_for(account.platform);
-    let mut take = |key: &str| allowed.contains(&key).then(|| table.take(key)).flatten();
-    let mut keep = |result: Result<(), String>| {
+    let mut wrong = Vec::new();
+    let mut keep = |key: &'static str, result: Result<(), String>| {
         if let Err(e) = result {
             problems.push(e);
+            wrong.push(key);
         }
     };
+    let mut take = |key: &str| allowed.contains(&key).then(|| table.take(key)).flatten();
     if let Some(field) = take("handle") {
-        keep(field.non_empty_string().map(|v| account.handle = Some(v)));
+        keep(
+            "handle",
+            field.non_empty_string().map(|v| account.handle = Some(v)),
+        );
     }
     if let Some(field) = take("client_id") {
         keep(
+            "client_id",
             field
                 .non_empty_string()
                 .map(|v| account.client_id = Some(v)),
         );
     }
     if let Some(field) = take("api_base") {
-        keep(api_base(&field).map(|v| account.api_base = Some(v)));
+        keep(
+            "api_base",
+            api_base(&field).map(|v| account.api_base = Some(v)),
+        );
     }
     if let Some(field) = take("timeout") {
-        keep(field.duration().map(|v| account.timeout = v));
+        keep("timeout", field.duration().map(|v| account.timeout = v));
     }
-    for key in SECRET_KEYS.iter().filter(|key| allowed.contains(key)) {
-        keep(read_secret(table, key).map(|secret| {
-            if let Some(secret) = secret {
-                account.secrets.insert(key.to_string(), secret);
-            }
-        }));
+    for key in SECRET_KEYS
+        .iter()
+        .copied()
+        .filter(|key| allowed.contains(key))
+    {
+        keep(
+            key,
+            read_secret(table, key).map(|secret| {
+                if let Some(secret) = secret {
+                    account.secrets.insert(key.to_string(), secret);
+                }
+            }),
+        );
     }
+    wrong
 }
 
 fn api_base(field: &Field) -> Result<String, String> {
@@ -218,15 +242,20 @@ fn reject_unused(platform: PlatformKind, table: Table, problems: &mut Vec<String
 }
 
 /// What each platform cannot work without.
-fn check_required(account: &AccountSettings, source: &str, problems: &mut Vec<String>) {
-    let has = |key: &str| account.secrets.contains_key(key);
+fn check_required(
+    account: &AccountSettings,
+    wrong: &[&str],
+    source: &str,
+    problems: &mut Vec<String>,
+) {
+    let has = |key: &str| account.secrets.contains_key(key) || wrong.contains(&key);
     let prefix = format!("`accounts.{}` ({source})", account.name);
     match account.platform {
         PlatformKind::Console => {}
-        PlatformKind::X => check_x(account, &prefix, problems),
+        PlatformKind::X => check_x(account, wrong, &prefix, problems),
         PlatformKind::Mastodon => {
             let mut missing = Vec::new();
-            if account.api_base.is_none() {
+            if account.api_base.is_none() && !wrong.contains(&"api_base") {
                 missing.push("api_base (the instance, e.g. \"https://mastodon.social\")");
             }
             if !has("access_token") {
@@ -242,6 +271,7 @@ fn check_required(account: &AccountSettings, source: &str, problems: &mut Vec<St
         PlatformKind::Bluesky => {
             let mut missing = Vec::new();
             match &account.handle {
+                None if wrong.contains(&"handle") => {}
                 None => missing.push("handle (e.g. \"hcsm.bsky.social\")"),
                 Some(handle) if !is_bluesky_handle(handle) => problems.push(format!(
                     "{prefix}: `{handle}` is not a Bluesky handle; write the whole domain name \
@@ -284,10 +314,11 @@ fn is_bluesky_handle(handle: &str) -> bool {
 
 /// X: the four OAuth 1.0a keys, or an OAuth 2.0 client id (with a refresh
 /// token, or tokens from `tweetchat auth x` in the state database).
-fn check_x(account: &AccountSettings, prefix: &str, problems: &mut Vec<String>) {
-    let has = |key: &str| account.secrets.contains_key(key);
+fn check_x(account: &AccountSettings, wrong: &[&str], prefix: &str, problems: &mut Vec<String>) {
+    let has = |key: &str| account.secrets.contains_key(key) || wrong.contains(&key);
     let oauth1: Vec<&str> = X_OAUTH1.iter().copied().filter(|k| has(k)).collect();
-    let oauth2 = account.client_id.is_some() || has("refresh_token") || has("client_secret");
+    let has_client_id = account.client_id.is_some() || wrong.contains(&"client_id");
+    let oauth2 = has_client_id || has("refresh_token") || has("client_secret");
     if !oauth1.is_empty() && oauth2 {
         problems.push(format!(
             "{prefix}: x account mixes OAuth 1.0a keys ({}) with OAuth 2.0 keys (client_id, client_secret, refresh_token); keep one set",
@@ -301,7 +332,7 @@ fn check_x(account: &AccountSettings, prefix: &str, problems: &mut Vec<String>) 
                 missing.join(", ")
             ));
         }
-    } else if account.client_id.is_none() {
+    } else if !has_client_id {
         // client_id alone is complete: `tweetchat auth x` keeps the tokens in
         // the state database, and the account fails at start-up with that
         // advice when there are none.

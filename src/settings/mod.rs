@@ -19,7 +19,7 @@ mod account;
 mod layers;
 mod reader;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -211,9 +211,10 @@ fn read_settings(tree: Map<String, Value>, problems: &mut Vec<String>) -> Option
         "chats_dir, state_dir, default_accounts, rescan_interval, retention, [http], [log], [grace], [accounts.NAME]",
         problems,
     );
-    let (default_accounts, accounts) = (default_accounts?, accounts?);
+    let (default_accounts, (accounts, broken)) = (default_accounts?, accounts?);
     for name in &default_accounts {
-        if !accounts.contains_key(name) {
+        // An account defined with a mistake was reported already.
+        if !accounts.contains_key(name) && !broken.contains(name) {
             let known: Vec<&str> = accounts.keys().map(String::as_str).collect();
             problems.push(format!(
                 "`default_accounts` names `{name}`, which is not an account; define [accounts.{name}] or use one of {}",
@@ -368,30 +369,40 @@ fn read_grace(mut table: Table, problems: &mut Vec<String>) -> Option<GraceSetti
     })
 }
 
+/// The accounts that were read, and the names of those defined with a
+/// mistake (reported here).
 fn read_accounts(
     mut table: Table,
     problems: &mut Vec<String>,
-) -> Option<BTreeMap<String, AccountSettings>> {
+) -> Option<(BTreeMap<String, AccountSettings>, BTreeSet<String>)> {
     let mut accounts = BTreeMap::new();
+    let mut broken = BTreeSet::new();
     for (name, field) in table.drain() {
         if !account::is_valid_name(&name) {
             problems.push(field.error(
                 "account names are lowercase letters, digits and `_` (they appear in environment variable names)",
             ));
+            broken.insert(name);
             continue;
         }
         let table = match field.table() {
             Ok(table) => table,
             Err(e) => {
                 problems.push(e);
+                broken.insert(name);
                 continue;
             }
         };
-        if let Some(account) = account::read_account(&name, table, problems) {
-            accounts.insert(name, account);
+        match account::read_account(&name, table, problems) {
+            Some(account) => {
+                accounts.insert(name, account);
+            }
+            None => {
+                broken.insert(name);
+            }
         }
     }
-    Some(accounts)
+    Some((accounts, broken))
 }
 
 /// The effective settings as TOML, secrets as `***`: what `tweetchat run`
