@@ -44,6 +44,7 @@ fn assert_thanked(fake: &SearchFake, people: usize) {
         hashtag: "#hcsmbm",
         platform: fake.kind,
         limit: fake.limit,
+        url_length: 23,
     };
     let fewest = split_mentions(&layout, &expected).unwrap();
     assert_eq!(posts.len(), fewest.len(), "the fewest parts");
@@ -97,6 +98,99 @@ async fn every_participant_is_thanked_once_in_the_fewest_posts_and_the_transcrip
                 .unwrap();
         assert_eq!(json["summary"]["participants"], people);
     }
+}
+
+/// A chat on X and Mastodon: each network's participants are thanked there,
+/// and the one transcript holds both networks' posts, each with its network
+/// and link, the answers of both under the same questions.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_merges_every_network_of_the_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = SearchFake::new(search_results(3));
+    let mut on_mastodon = search_results(2);
+    for post in &mut on_mastodon {
+        post.id = format!("m{}", post.id);
+        post.url = Some(format!("https://masto.example/@someone/{}", post.id));
+    }
+    let mastodon = SearchFake::on(PlatformKind::Mastodon, on_mastodon);
+    run_daemon_on(
+        dir.path(),
+        plan_with("2026-12-02 18:00", "main, toot", ""),
+        vec![("main", x.clone()), ("toot", mastodon.clone())],
+        ts("2026-12-02T17:50:00Z"),
+        ts("2026-12-02T19:30:00Z"),
+    )
+    .await;
+    assert_eq!(mentioned(&x.thanks()), expected_handles(3));
+    assert_eq!(mentioned(&mastodon.thanks()), expected_handles(2));
+
+    let transcripts = dir.path().join("transcripts/hcsmbm");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(transcripts.join("2026-12-02.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["summary"]["participants"], 5, "{json:#}");
+    let entries: Vec<&serde_json::Value> = json["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|q| q["answers"].as_array().unwrap())
+        .chain(json["conversation"].as_array().unwrap())
+        .collect();
+    // Every original post of each search: the host's two questions as the
+    // search found them, the co-host's answer, two per person (the
+    // retweets left out).
+    let per = |network: &str| entries.iter().filter(|e| e["network"] == network).count();
+    assert_eq!(
+        (per("x"), per("mastodon")),
+        (3 + 2 * 3, 3 + 2 * 2),
+        "{json:#}"
+    );
+    for e in &entries {
+        let url = e["url"].as_str().unwrap();
+        let host = if e["network"] == "x" {
+            "https://example.test/"
+        } else {
+            "https://masto.example/"
+        };
+        assert!(url.starts_with(host), "{e}");
+    }
+    // Q1 holds the answers of both networks, in time order, and links the
+    // host's Q1 on each.
+    let q1 = &json["questions"][0];
+    let networks: Vec<&str> = q1["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["network"].as_str().unwrap())
+        .collect();
+    assert!(
+        networks.contains(&"x") && networks.contains(&"mastodon"),
+        "{q1:#}"
+    );
+    let ats: Vec<&str> = q1["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["at"].as_str().unwrap())
+        .collect();
+    let ts_of: Vec<jiff::Timestamp> = ats.iter().map(|a| a.parse().unwrap()).collect();
+    assert!(ts_of.windows(2).all(|w| w[0] <= w[1]), "{ats:?}");
+    let links: Vec<&str> = q1["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["network"].as_str().unwrap())
+        .collect();
+    assert_eq!(links, ["x", "mastodon"], "{q1:#}");
+    let captures =
+        tweetchat::transcript::Capture::load_all(&transcripts.join("2026-12-02.posts.json"))
+            .unwrap();
+    assert_eq!(captures.len(), 2);
+    let md = std::fs::read_to_string(transcripts.join("2026-12-02.md")).unwrap();
+    assert!(
+        md.contains(" · Mastodon  \n") && md.contains(" · X  \n"),
+        "{md}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -288,6 +382,7 @@ fn crashed_mid_thanks(dir: &std::path::Path, fake: &SearchFake, part2_went_out: 
         hashtag: "#hcsmbm",
         platform: PlatformKind::X,
         limit: 280,
+        url_length: 23,
     };
     let parts = split_mentions(&layout, &handles).unwrap();
     assert!(parts.len() >= 4);

@@ -128,6 +128,7 @@ async fn every_participant_found_on_x_is_thanked_once_in_a_thread() {
         hashtag: "#hcsmbm",
         platform: PlatformKind::X,
         limit: 280,
+        url_length: 23,
     };
     assert_eq!(
         tweets.len(),

@@ -49,6 +49,30 @@ fn assert_spec_clean(fake: &FakeMastodon) {
     }
 }
 
+/// An instance that reserves more for a link: the account counts it so
+/// (the thank-you split), and remembers it for `check` and `plan`.
+#[tokio::test]
+async fn the_instance_url_length_is_read_and_remembered() {
+    let fake = FakeMastodon::start_with_limits(Kind::Mastodon, 800, 40).await;
+    let limits = Arc::new(MemoryLimits::default());
+    let mastodon = account(&fake, limits.clone());
+    assert_eq!(
+        mastodon.url_length(),
+        23,
+        "the default before the instance is asked"
+    );
+    mastodon.whoami().await.unwrap();
+    assert_eq!((mastodon.limit(), mastodon.url_length()), (800, 40));
+    assert_eq!(
+        limits.load("hcsm_mastodon"),
+        Some(InstanceLimits {
+            max_characters: 800,
+            characters_reserved_per_url: 40
+        })
+    );
+    assert_eq!(account(&fake, limits).url_length(), 40);
+}
+
 #[tokio::test]
 async fn whoami_reads_the_account_and_remembers_the_instance_limit() {
     let fake = FakeMastodon::start_with(Kind::Mastodon, 1000).await;
@@ -74,6 +98,7 @@ async fn whoami_reads_the_account_and_remembers_the_instance_limit() {
     );
     // A new account object starts from what was remembered.
     assert_eq!(account(&fake, limits).limit(), 1000);
+    assert_eq!(mastodon.url_length(), 23);
     let quota = mastodon.quota().expect("rate-limit headers are read");
     assert_eq!(quota.limit, 300);
     assert!(quota.reset.is_some());

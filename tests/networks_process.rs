@@ -1,8 +1,9 @@
 //! One chat on several networks at once, as a process: X (the fake X on
-//! loopback) and Bluesky (the real PDS). X answers 503s for a while, the
-//! daemon is killed with SIGKILL mid-chat and restarted; every slot is
+//! loopback), Mastodon (the fake Mastodon, keeping Idempotency-Keys as
+//! Mastodon does) and Bluesky (the real PDS). X answers 503s for a while,
+//! the daemon is killed with SIGKILL mid-chat and restarted; every slot is
 //! exactly once on each network, on time, and X's outage never delays
-//! Bluesky.
+//! Mastodon or Bluesky.
 
 mod support;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
+use support::fake_mastodon::{self, FakeMastodon};
 use support::fake_x::{FakeX, Fault, Route};
 use support::pds::Pds;
 
@@ -43,23 +45,28 @@ fn start(dir: &std::path::Path) -> tokio::process::Child {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn one_chat_on_x_and_bluesky_through_an_outage_and_a_kill() {
+async fn one_chat_on_x_mastodon_and_bluesky_through_an_outage_and_a_kill() {
     let Some(pds) = Pds::get() else { return };
     let host = pds.account("multi").await;
     let fake = FakeX::start().await;
+    let mastodon = FakeMastodon::start(fake_mastodon::Kind::Mastodon).await;
     let dir = tempfile::tempdir().unwrap();
     let local = format!(
-        "state_dir = {:?}\nchats_dir = {:?}\ndefault_accounts = [\"main_x\", \"host_bsky\"]\n\
+        "state_dir = {:?}\nchats_dir = {:?}\ndefault_accounts = [\"main_x\", \"host_masto\", \"host_bsky\"]\n\
          [http]\nlisten = \"\"\n\
          [accounts.main_x]\nplatform = \"x\"\napi_base = {:?}\ntimeout = \"3s\"\n\
          consumer_key = \"fake-consumer-key\"\nconsumer_secret = \"fake-consumer-secret\"\n\
          access_token = \"2244994945-fake-access-token\"\n\
          access_token_secret = \"fake-access-token-secret\"\n\
+         [accounts.host_masto]\nplatform = \"mastodon\"\napi_base = {:?}\n\
+         access_token = {:?}\ntimeout = \"3s\"\n\
          [accounts.host_bsky]\nplatform = \"bluesky\"\napi_base = {:?}\nhandle = {:?}\n\
          app_password = {:?}\ntimeout = \"3s\"\n",
         dir.path().join("state"),
         dir.path().join("chats"),
         fake.base,
+        mastodon.base,
+        fake_mastodon::TOKEN,
         pds.url,
         host.handle,
         host.app_password,
@@ -96,7 +103,10 @@ async fn one_chat_on_x_and_bluesky_through_an_outage_and_a_kill() {
     daemon.wait().await.unwrap();
     let mut daemon = start(dir.path());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
-    while pds.posts(&host.did).await.len() < 3 || fake.tweets().len() < 3 {
+    while pds.posts(&host.did).await.len() < 3
+        || fake.tweets().len() < 3
+        || mastodon.posts().len() < 3
+    {
         assert!(tokio::time::Instant::now() < deadline, "{}", logs());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -107,8 +117,15 @@ async fn one_chat_on_x_and_bluesky_through_an_outage_and_a_kill() {
 
     let records = pds.posts(&host.did).await;
     let tweets = fake.tweets();
+    let toots = mastodon.posts();
     assert_eq!(records.len(), 3, "{logs}");
     assert_eq!(tweets.len(), 3, "{logs}");
+    assert_eq!(toots.len(), 3, "{logs}");
+    assert!(
+        mastodon.state().spec_problems.is_empty(),
+        "{:?}",
+        mastodon.state().spec_problems
+    );
     for (text, offset) in &expected {
         let due = start_at + SignedDuration::from_secs(*offset);
         let on_bluesky: Vec<&Value> = records
@@ -127,6 +144,22 @@ async fn one_chat_on_x_and_bluesky_through_an_outage_and_a_kill() {
             !late.is_negative() && late < SignedDuration::from_secs(3),
             "bluesky {text}: {late:#} late"
         );
+        // Mastodon too, with the thread: Q1 and the wrap-up reply to the
+        // welcome there.
+        let on_mastodon: Vec<_> = toots.iter().filter(|t| &t.text == text).collect();
+        assert_eq!(on_mastodon.len(), 1, "{text}\n{logs}");
+        let late = on_mastodon[0].created_at.duration_since(due);
+        assert!(
+            !late.is_negative() && late < SignedDuration::from_secs(3),
+            "mastodon {text}: {late:#} late"
+        );
+        let welcome_id = toots
+            .iter()
+            .find(|t| t.text == expected[0].0)
+            .map(|t| t.id.to_string());
+        if *offset > 0 {
+            assert_eq!(on_mastodon[0].in_reply_to_id, welcome_id, "{text}");
+        }
         let on_x: Vec<_> = tweets.iter().filter(|t| &t.sent_text == text).collect();
         assert_eq!(on_x.len(), 1, "{text}\n{logs}");
         assert!(on_x[0].created_at >= due, "x {text} early");

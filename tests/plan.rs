@@ -302,6 +302,125 @@ fn lengths_are_counted_for_the_platforms_of_the_accounts() {
     assert_eq!(posts[0]["over_limit"], json!([]));
 }
 
+/// With accounts configured, each one is counted against its own limit: a
+/// Mastodon instance's remembered `max_characters`, and its
+/// `characters_reserved_per_url` for every link; the table has one column
+/// per account.
+#[test]
+fn every_account_is_counted_against_its_own_limit() {
+    use tweetchat::daemon::accounts::StateLimits;
+    use tweetchat::platform::mastodon::{InstanceLimits, LimitStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    StateLimits::open(&state)
+        .unwrap()
+        .save(
+            "big_masto",
+            InstanceLimits {
+                max_characters: 1000,
+                characters_reserved_per_url: 40,
+            },
+        )
+        .unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir(&config).unwrap();
+    std::fs::write(
+        config.join("local.toml"),
+        format!(
+            "state_dir = {state:?}\n\
+             default_accounts = [\"main_x\", \"small_masto\", \"big_masto\", \"sky\"]\n\
+             [accounts.main_x]\nplatform = \"x\"\napi_base = \"http://127.0.0.1:9\"\n\
+             consumer_key = \"t\"\nconsumer_secret = \"t\"\naccess_token = \"t\"\naccess_token_secret = \"t\"\n\
+             [accounts.small_masto]\nplatform = \"mastodon\"\napi_base = \"http://127.0.0.1:9\"\naccess_token = \"t\"\n\
+             [accounts.big_masto]\nplatform = \"mastodon\"\napi_base = \"http://127.0.0.1:9\"\naccess_token = \"t\"\n\
+             [accounts.sky]\nplatform = \"bluesky\"\napi_base = \"http://127.0.0.1:9\"\nhandle = \"sky.test\"\napp_password = \"t\"\n"
+        ),
+    )
+    .unwrap();
+    let chat = dir.path().join("linked.yaml");
+    std::fs::write(
+        &chat,
+        "title: Linked\nhashtag: \"#linked\"\ntimezone: UTC\nstart: 2026-12-02 18:00\n\
+         announce: false\nwelcome: false\nwrapup: false\nthanks: false\n\
+         questions:\n  - at: 5m\n    text: \"Read https://example.org/a/very/long/path/indeed first\"\n",
+    )
+    .unwrap();
+    let run = |format: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tweetchat"));
+        command.env_remove("TWEETCHAT_CONFIG_DIR");
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("TWEETCHAT__") {
+                command.env_remove(key);
+            }
+        }
+        let output = command
+            .arg("--config-dir")
+            .arg(&config)
+            .arg("plan")
+            .arg(&chat)
+            .args([
+                "--format",
+                format,
+                "--from",
+                "2026-12-02",
+                "--until",
+                "2026-12-03",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    };
+    let output = run("json");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("account `small_masto` (mastodon): the instance's limit is not known yet"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("`big_masto`"), "{stderr}");
+    let posts: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(posts.len(), 1);
+    // "Q1. Read " + URL + " first #linked"
+    let around = "Q1. Read  first #linked".chars().count();
+    let url = "https://example.org/a/very/long/path/indeed"
+        .chars()
+        .count();
+    assert_eq!(
+        posts[0]["per_account"],
+        json!([
+            {"account": "main_x", "platform": "x", "length": around + 23, "limit": 280},
+            {"account": "small_masto", "platform": "mastodon", "length": around + 23, "limit": 500},
+            {"account": "big_masto", "platform": "mastodon", "length": around + 40, "limit": 1000},
+            {"account": "sky", "platform": "bluesky", "length": around + url, "limit": 300},
+        ])
+    );
+
+    let table = String::from_utf8(run("text").stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    for column in [
+        "main_x (x)",
+        "small_masto (mastodon)",
+        "big_masto (mastodon)",
+        "sky (bluesky)",
+    ] {
+        assert!(lines[0].contains(column), "{column} in {table}");
+    }
+    let row: Vec<&str> = lines[1].split_whitespace().rev().take(4).collect();
+    let expected = [
+        format!("{}/300", around + url),
+        format!("{}/1000", around + 40),
+        format!("{}/500", around + 23),
+        format!("{}/280", around + 23),
+    ];
+    assert_eq!(row, expected, "{table}");
+}
+
 /// `plan hcsmbm` takes a chat id as `status` and `rehearse` do; a name that
 /// is neither a file nor a chat is one error, with no "no posts" after it.
 #[test]

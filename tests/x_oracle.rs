@@ -1,7 +1,7 @@
 //! X lengths against the official implementation: npm `twitter-text` 3.1.0
 //! (the library X publishes) run under node, on thousands of generated
-//! texts, and the v3 weighted conformance cases of twitter-text's
-//! `conformance/validate.yml`.
+//! texts, and the v3 conformance cases of twitter-text's
+//! `conformance/validate.yml` (checked in under `tests/data/twitter-text/`).
 //!
 //! `.ci/run` installs the npm package in `~/.cache/tweetchat-node`
 //! (`TWEETCHAT_NODE_MODULES` overrides the folder). The oracle test skips
@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use tweetchat::text::length::x_valid;
 use tweetchat::text::{PlatformKind, count};
 
 /// Where the npm package is installed.
@@ -166,6 +167,10 @@ const PIECES: &[&str] = &[
     "\u{200d}",
     "\u{fe0f}",
     "\u{200b}",
+    "\u{202a}",
+    "\u{202c}",
+    "\u{2066}",
+    "http://foobar.پاکستان/",
 ];
 
 /// `n` texts built from [`PIECES`], the same every run.
@@ -217,7 +222,7 @@ fn x_length_agrees_with_the_official_twitter_text_on_generated_texts() {
     );
 }
 
-/// One case of `WeightedTweetsWithDiscountedEmojiCounterTest`.
+/// One weighted-length case of the conformance file.
 #[derive(serde::Deserialize)]
 struct Case {
     description: String,
@@ -237,55 +242,69 @@ struct Conformance {
     tests: Tests,
 }
 
+/// The sections X's current counting (twitter-text's v3 configuration)
+/// answers to. The file's `WeightedTweetsCounterTest` is left out on
+/// purpose: it is the v2 configuration (emoji weighed code point by code
+/// point, no emoji discount), which X no longer uses and we do not
+/// implement; twitter-text's own suite runs it with `config_v2`.
 #[derive(serde::Deserialize)]
 struct Tests {
     #[serde(rename = "WeightedTweetsWithDiscountedEmojiCounterTest")]
     weighted: Vec<Case>,
+    /// Run with v3 by twitter-text's own suite: directional marks and
+    /// invalid characters.
+    #[serde(rename = "UnicodeDirectionalMarkerCounterTest")]
+    directional: Vec<Case>,
 }
 
-/// twitter-text's `conformance/validate.yml`: `TWITTER_TEXT_CONFORMANCE`, or
-/// the copy in `../shared/peers/`.
-fn conformance_file() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("TWITTER_TEXT_CONFORMANCE") {
-        return Some(PathBuf::from(path));
-    }
-    let shared =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/twitter-text/validate.yml");
-    shared.exists().then_some(shared)
+/// twitter-text's conformance file, checked in from the
+/// `twitter_text_conformance` crate 0.3.1 (see
+/// `tests/data/twitter-text/NOTICE`).
+fn conformance() -> Tests {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/twitter-text/validate.yml");
+    let yaml = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let file: Conformance = serde_saphyr::from_str(&yaml).expect("validate.yml parses");
+    file.tests
+}
+
+/// The cases our count or validity gets wrong, described.
+fn failing(cases: &[Case]) -> Vec<String> {
+    cases
+        .iter()
+        .filter_map(|case| {
+            let ours = count(PlatformKind::X, &case.text);
+            let valid = x_valid(&case.text);
+            (ours != case.expected.weighted_length || valid != case.expected.valid).then(|| {
+                format!(
+                    "{}: ours {ours} (valid {valid}), expected {} (valid {})",
+                    case.description, case.expected.weighted_length, case.expected.valid
+                )
+            })
+        })
+        .collect()
 }
 
 #[test]
 fn all_v3_weighted_conformance_cases_pass() {
-    let Some(path) = conformance_file() else {
-        eprintln!(
-            "skipping: twitter-text's conformance/validate.yml is not in ../shared/peers/twitter-text/ \
-             (or TWITTER_TEXT_CONFORMANCE)"
-        );
-        return;
-    };
-    let yaml = std::fs::read_to_string(&path).unwrap();
-    let file: Conformance = serde_saphyr::from_str(&yaml).expect("validate.yml parses");
-    let cases = file.tests.weighted;
+    let cases = conformance().weighted;
     assert_eq!(cases.len(), 22, "the v3 weighted section has 22 cases");
-    let failed: Vec<String> = cases
-        .iter()
-        .filter_map(|case| {
-            let ours = count(PlatformKind::X, &case.text);
-            let valid = ours > 0 && ours <= 280;
-            (ours != case.expected.weighted_length || valid != case.expected.valid).then(|| {
-                format!(
-                    "{}: ours {ours}, expected {}",
-                    case.description, case.expected.weighted_length
-                )
-            })
-        })
-        .collect();
+    let failed = failing(&cases);
     assert!(
         failed.is_empty(),
         "{} of 22 fail:\n{}",
         failed.len(),
         failed.join("\n")
     );
+}
+
+#[test]
+fn the_v3_directional_marker_conformance_cases_pass() {
+    let cases = conformance().directional;
+    assert_eq!(cases.len(), 2, "the directional marker section has 2 cases");
+    let failed = failing(&cases);
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
 
 /// The README's note on newer emoji, checked: npm twitter-text 3.1.0

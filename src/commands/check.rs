@@ -126,18 +126,7 @@ fn account_limits(settings: &Settings) -> Vec<AccountLimit> {
     settings
         .accounts
         .values()
-        .map(|a| AccountLimit {
-            name: a.name.clone(),
-            platform: a.platform,
-            // The instance's own limit, as the daemon last read it.
-            limit: match a.platform {
-                crate::text::PlatformKind::Mastodon => {
-                    crate::daemon::accounts::stored_limits(&settings.state_dir, &a.name)
-                        .map_or(a.platform.default_limit(), |l| l.max_characters)
-                }
-                _ => a.platform.default_limit(),
-            },
-        })
+        .map(|a| crate::daemon::accounts::account_limit(&settings.state_dir, &a.name, a.platform))
         .collect()
 }
 

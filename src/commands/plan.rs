@@ -28,15 +28,24 @@ use serde::Serialize;
 
 use crate::cli::{OutputFormat, PlanArgs};
 use crate::clock::Clock;
-use crate::daemon::accounts::stored_limits;
+use crate::daemon::accounts::account_limit;
+use crate::plan::accounts::AccountLimit;
 use crate::plan::{self, ChatPlan};
 use crate::platform::x::cost;
 use crate::schedule::times::zone_label;
 use crate::schedule::window::{Bound, Window};
 use crate::schedule::{Slot, SlotKind, expand};
 use crate::settings::Settings;
+use crate::text::PlatformKind;
 use crate::text::template::fill_mentions;
-use crate::text::{self, PlatformKind};
+
+/// The networks a post is measured for when no account is configured, in
+/// the order the table shows them.
+const NETWORKS: [PlatformKind; 3] = [
+    PlatformKind::X,
+    PlatformKind::Mastodon,
+    PlatformKind::Bluesky,
+];
 
 /// Column at which post texts wrap in the table.
 const TEXT_WIDTH: usize = 76;
@@ -113,30 +122,28 @@ fn parse_window(from: Option<&str>, until: Option<&str>) -> anyhow::Result<Windo
 struct Accounts {
     default: Vec<String>,
     platforms: BTreeMap<String, PlatformKind>,
-    /// Each account's post limit: the platform's, or for Mastodon the
-    /// instance's as the daemon last read it.
-    limits: BTreeMap<String, usize>,
+    /// Each account's post limit and URL length: the platform's, or for
+    /// Mastodon the instance's as the daemon last read them.
+    limits: BTreeMap<String, AccountLimit>,
 }
 
 impl Accounts {
     fn new(settings: &Settings) -> Self {
         let mut limits = BTreeMap::new();
         for (name, account) in &settings.accounts {
-            let known = match account.platform {
-                PlatformKind::Mastodon => stored_limits(&settings.state_dir, name),
-                _ => None,
-            };
-            if account.platform == PlatformKind::Mastodon && known.is_none() {
+            let known = account_limit(&settings.state_dir, name, account.platform);
+            let remembered = crate::daemon::accounts::stored_limits(&settings.state_dir, name);
+            if account.platform == PlatformKind::Mastodon && remembered.is_none() {
                 eprintln!(
                     "note: account `{name}` (mastodon): the instance's limit is not known yet, so \
-                     {} characters are assumed; `tweetchat run` reads it from the instance and \
-                     remembers it in {}",
+                     {} characters (a link {}) are assumed; `tweetchat run` reads it from the \
+                     instance and remembers it in {}",
                     PlatformKind::Mastodon.default_limit(),
+                    known.url_length,
                     settings.state_dir.join(crate::store::FILE_NAME).display()
                 );
             }
-            let limit = known.map_or(account.platform.default_limit(), |l| l.max_characters);
-            limits.insert(name.clone(), limit);
+            limits.insert(name.clone(), known);
         }
         Self {
             default: settings.default_accounts.clone(),
@@ -163,31 +170,25 @@ impl Accounts {
         on_x.count() as u64
     }
 
-    /// The accounts with a length limit among these, with platform and
-    /// limit. When they post only to the console, every network with its
-    /// default limit and no account name, so a fresh clone shows how each
-    /// post would count on X, Mastodon and Bluesky before any account is
-    /// configured.
-    fn limited(&self, accounts: &[String]) -> Vec<(String, PlatformKind, usize)> {
+    /// The accounts with a length limit among these, each with its own
+    /// limit and URL length. When they post only to the console, every
+    /// network with its defaults and no account name, so a fresh clone shows
+    /// how each post would count on X, Mastodon and Bluesky before any
+    /// account is configured.
+    fn limited(&self, accounts: &[String]) -> Vec<AccountLimit> {
         let found: Vec<_> = accounts
             .iter()
-            .filter_map(|name| {
-                let platform = *self.platforms.get(name)?;
-                let limit = self.limits.get(name).copied()?;
-                (platform != PlatformKind::Console).then(|| (name.clone(), platform, limit))
-            })
+            .filter_map(|name| self.limits.get(name))
+            .filter(|limit| limit.platform != PlatformKind::Console)
+            .cloned()
             .collect();
         if !found.is_empty() {
             return found;
         }
-        [
-            PlatformKind::X,
-            PlatformKind::Mastodon,
-            PlatformKind::Bluesky,
-        ]
-        .into_iter()
-        .map(|p| (String::new(), p, p.default_limit()))
-        .collect()
+        NETWORKS
+            .into_iter()
+            .map(|p| AccountLimit::with_defaults("", p))
+            .collect()
     }
 
     /// The platforms with a length limit that these accounts post to.
@@ -196,7 +197,7 @@ impl Accounts {
         let mut platforms: Vec<PlatformKind> = self
             .limited(accounts)
             .into_iter()
-            .map(|(_, p, _)| p)
+            .map(|a| a.platform)
             .collect();
         platforms.sort();
         platforms.dedup();
@@ -239,6 +240,10 @@ struct PlannedPost {
     over_limit: Vec<String>,
     /// Every account the post goes to, counted against its own limit.
     per_account: Vec<AccountLength>,
+    /// The table's length columns: an account (`main_x (x)`), or a network
+    /// when no account is configured; the count and the limit.
+    #[serde(skip)]
+    columns: Vec<(String, usize, usize)>,
     /// Estimated X API cost in US dollars over the chat's X accounts;
     /// absent when the post goes to no X account.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -274,32 +279,39 @@ fn planned_post(
     plan: &ChatPlan,
     slot: Slot,
     accounts: &[String],
-    limited: &[(String, PlatformKind, usize)],
+    limited: &[AccountLimit],
 ) -> PlannedPost {
     let local = Zoned::new(slot.at, plan.tz.clone());
     let mut length = BTreeMap::new();
     let mut limit: BTreeMap<String, usize> = BTreeMap::new();
     let mut over_limit = Vec::new();
     let mut per_account = Vec::new();
-    for (account, platform, max) in limited {
-        let counted = text::count(*platform, &slot.text);
-        if counted > *max && !over_limit.contains(&platform.to_string()) {
+    let mut columns = Vec::new();
+    for account in limited {
+        let (platform, max) = (account.platform, account.limit);
+        let counted = account.count(&slot.text);
+        if counted > max && !over_limit.contains(&platform.to_string()) {
             over_limit.push(platform.to_string());
         }
-        length.insert(platform.to_string(), counted);
-        // Two accounts on one platform: the stricter limit.
-        let entry = limit.entry(platform.to_string()).or_insert(*max);
-        *entry = (*entry).min(*max);
-        if account.is_empty() {
+        // Two accounts on one platform: the longer count (instances may
+        // reserve more for a URL) and the stricter limit.
+        let entry = length.entry(platform.to_string()).or_insert(counted);
+        *entry = (*entry).max(counted);
+        let entry = limit.entry(platform.to_string()).or_insert(max);
+        *entry = (*entry).min(max);
+        let column = if account.name.is_empty() {
             // A network no account posts to yet: measured, not listed.
-            continue;
-        }
-        per_account.push(AccountLength {
-            account: account.clone(),
-            platform: *platform,
-            length: counted,
-            limit: *max,
-        });
+            platform.to_string()
+        } else {
+            per_account.push(AccountLength {
+                account: account.name.clone(),
+                platform,
+                length: counted,
+                limit: max,
+            });
+            format!("{} ({platform})", account.name)
+        };
+        columns.push((column, counted, max));
     }
     PlannedPost {
         chat: slot.chat.to_string(),
@@ -324,6 +336,7 @@ fn planned_post(
         limit,
         over_limit,
         per_account,
+        columns,
         cost_usd: None,
         x_accounts: 0,
     }
@@ -360,9 +373,13 @@ fn write_table(out: &mut impl Write, posts: &[PlannedPost]) -> std::io::Result<(
     if posts.is_empty() {
         return writeln!(out, "no posts in this window");
     }
-    let rows: Vec<[String; 6]> = posts.iter().map(table_row).collect();
-    let header = ["AT (UTC)", "LOCAL", "CHAT", "POST", "ACCOUNTS", "LENGTH"].map(String::from);
-    let mut widths = header.clone().map(|h| h.chars().count());
+    let columns = length_columns(posts);
+    let rows: Vec<Vec<String>> = posts.iter().map(|p| table_row(p, &columns)).collect();
+    let mut header: Vec<String> = ["AT (UTC)", "LOCAL", "CHAT", "POST", "ACCOUNTS"]
+        .map(String::from)
+        .to_vec();
+    header.extend(columns.iter().cloned());
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -389,11 +406,19 @@ fn write_table(out: &mut impl Write, posts: &[PlannedPost]) -> std::io::Result<(
     Ok(())
 }
 
-fn write_row(
-    out: &mut impl Write,
-    cells: &[String; 6],
-    widths: &[usize; 6],
-) -> std::io::Result<()> {
+/// One length column per account the window's posts go to (and per network
+/// for posts that go to no configured account), in order of appearance.
+fn length_columns(posts: &[PlannedPost]) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
+    for (column, _, _) in posts.iter().flat_map(|p| &p.columns) {
+        if !columns.contains(column) {
+            columns.push(column.clone());
+        }
+    }
+    columns
+}
+
+fn write_row(out: &mut impl Write, cells: &[String], widths: &[usize]) -> std::io::Result<()> {
     let mut line = String::new();
     for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
         if i + 1 == cells.len() {
@@ -407,34 +432,32 @@ fn write_row(
     writeln!(out, "{}", line.trim_end())
 }
 
-fn table_row(post: &PlannedPost) -> [String; 6] {
+/// The facts of one post, then its length in each of `columns` as
+/// `LENGTH/LIMIT` (flagged when over), or `-` where it does not go.
+fn table_row(post: &PlannedPost, columns: &[String]) -> Vec<String> {
     let at = post.at.replacen('T', " ", 1);
     let at = at.strip_suffix(":00Z").map_or(at.clone(), str::to_string);
     let what = match post.seq {
         Some(n) => format!("{} {n}", post.kind),
         None => post.kind.to_string(),
     };
-    let length = if post.length.is_empty() {
-        "-".to_string()
-    } else {
-        post.length
-            .iter()
-            .map(|(platform, n)| {
-                let max = post.limit.get(platform).copied().unwrap_or(usize::MAX);
-                let flag = if *n > max { " TOO LONG" } else { "" };
-                format!("{platform} {n}/{max}{flag}")
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    [
+    let mut row = vec![
         at,
         post.local_short.clone(),
         post.chat.clone(),
         what,
         post.accounts.join(", "),
-        length,
-    ]
+    ];
+    row.extend(columns.iter().map(
+        |column| match post.columns.iter().find(|(c, _, _)| c == column) {
+            Some((_, n, max)) => {
+                let flag = if n > max { " TOO LONG" } else { "" };
+                format!("{n}/{max}{flag}")
+            }
+            None => "-".to_string(),
+        },
+    ));
+    row
 }
 
 /// Greedy word wrap by characters; keeps the text's own line breaks.
@@ -571,11 +594,115 @@ mod tests {
         write_table(&mut out, &posts).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "AT (UTC)          LOCAL                CHAT    POST        ACCOUNTS  LENGTH\n\
-             2026-12-02 18:05  Wed 2 Dec 12:05 CST  hcsmbm  question 1  console   bluesky 98/300, mastodon 98/500, x 98/280\n\
+            "AT (UTC)          LOCAL                CHAT    POST        ACCOUNTS  x       mastodon  bluesky\n\
+             2026-12-02 18:05  Wed 2 Dec 12:05 CST  hcsmbm  question 1  console   98/280  98/500    98/300\n\
              \x20   Q1. Everyone's needs are different. What are the keys to identifying each\n\
              \x20   patient's needs? #hcsmbm\n"
         );
+    }
+
+    /// Accounts configured: one column per account, each against its own
+    /// limit, a Mastodon instance's remembered limit and URL length
+    /// included; a chat that posts only to the console still shows the
+    /// networks.
+    #[test]
+    fn the_table_has_a_column_per_account_with_its_own_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = crate::daemon::accounts::StateLimits::open(dir.path()).unwrap();
+        use crate::platform::mastodon::LimitStore;
+        let remembered = crate::platform::mastodon::InstanceLimits {
+            max_characters: 1000,
+            characters_reserved_per_url: 40,
+        };
+        limits.save("big_masto", remembered).unwrap();
+        let mut accounts = Accounts::new(&Settings::builtin());
+        for (name, platform) in [
+            ("main_x", PlatformKind::X),
+            ("small_masto", PlatformKind::Mastodon),
+            ("big_masto", PlatformKind::Mastodon),
+            ("sky", PlatformKind::Bluesky),
+        ] {
+            accounts.platforms.insert(name.into(), platform);
+            accounts
+                .limits
+                .insert(name.into(), account_limit(dir.path(), name, platform));
+        }
+        let mut plan = fixtures::hcsmbm();
+        plan.accounts = Some(
+            ["main_x", "small_masto", "big_masto", "sky"]
+                .map(String::from)
+                .to_vec(),
+        );
+        let mut linked = plan.clone();
+        linked.id = "linked".into();
+        linked.accounts = Some(vec!["console".into()]);
+        let window =
+            parse_window(Some("2026-12-02T18:05:00Z"), Some("2026-12-02T18:06:00Z")).unwrap();
+        let posts = planned_posts(&[plan, linked], &window, &accounts);
+        assert_eq!(posts.len(), 2);
+        let mut out = Vec::new();
+        write_table(&mut out, &posts).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        let header: Vec<&str> = lines[0]
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(
+            header,
+            [
+                "AT (UTC)",
+                "LOCAL",
+                "CHAT",
+                "POST",
+                "ACCOUNTS",
+                "main_x (x)",
+                "small_masto (mastodon)",
+                "big_masto (mastodon)",
+                "sky (bluesky)",
+                "x",
+                "mastodon",
+                "bluesky"
+            ],
+            "{out}"
+        );
+        let row = lines
+            .iter()
+            .find(|l| l.contains("hcsmbm  question 1"))
+            .unwrap();
+        assert_eq!(
+            row.split_whitespace().rev().take(7).collect::<Vec<_>>(),
+            ["-", "-", "-", "98/300", "98/1000", "98/500", "98/280"],
+            "{out}"
+        );
+        let console_row = lines.iter().find(|l| l.contains("linked")).unwrap();
+        assert_eq!(
+            console_row
+                .split_whitespace()
+                .rev()
+                .take(7)
+                .collect::<Vec<_>>(),
+            ["98/300", "98/500", "98/280", "-", "-", "-", "-"],
+            "{out}"
+        );
+        // The instance's URL length counts: every URL is 40 there.
+        let question = &posts[0];
+        assert_eq!(question.per_account.len(), 4);
+        let with_link = AccountLimit {
+            url_length: 40,
+            ..AccountLimit::with_defaults("big_masto", PlatformKind::Mastodon)
+        };
+        assert_eq!(with_link.count("see https://example.org/x"), 4 + 40);
+        assert_eq!(
+            accounts.limits["big_masto"],
+            AccountLimit {
+                limit: 1000,
+                url_length: 40,
+                ..with_link.clone()
+            }
+        );
+        assert_eq!(accounts.limits["small_masto"].url_length, 23);
     }
 
     #[test]
@@ -595,18 +722,25 @@ mod tests {
             limit: BTreeMap::from([("mastodon".into(), 500), ("x".into(), 280)]),
             over_limit: vec!["x".into()],
             per_account: Vec::new(),
+            columns: vec![
+                ("main_x (x)".into(), 300, 280),
+                ("masto (mastodon)".into(), 300, 500),
+            ],
             cost_usd: Some(0.015),
             x_accounts: 1,
         };
+        let columns = ["main_x (x)", "masto (mastodon)", "other (bluesky)"].map(String::from);
         assert_eq!(
-            table_row(&post),
+            table_row(&post, &columns),
             [
                 "2026-12-02 18:15",
                 "Wed 2 Dec 12:15 CST",
                 "hcsmbm",
                 "question 2",
                 "main_x, masto",
-                "mastodon 300/500, x 300/280 TOO LONG"
+                "300/280 TOO LONG",
+                "300/500",
+                "-",
             ]
         );
     }

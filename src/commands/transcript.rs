@@ -2,9 +2,10 @@
 //!
 //! Rebuilds `state_dir/transcripts/CHAT/DATE.{json,md,html}`. By default from
 //! the search the daemon saved after the occurrence (`DATE.posts.json`):
-//! free, offline, and the same posts every time. With `--refetch` the posts
-//! come from the platform again through [`fetch_capture`], and the new search
-//! is saved for next time.
+//! free, offline, and the same posts every time; every network the daemon
+//! searched, merged. With `--refetch` the posts come from the chat's first
+//! network account again through [`fetch_capture`]; the new search replaces
+//! that network's in the saved file and is merged with the others.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,14 +35,14 @@ pub fn run(config_dir: &Path, args: TranscriptArgs) -> anyhow::Result<ExitCode> 
         let capture = fetch_capture(config_dir, &state_dir, &args.chat, args.date)?;
         transcript::publish(&state_dir, &capture)?
     } else {
-        let capture = match saved_capture(&state_dir, &args.chat, args.date) {
-            Ok(capture) => capture,
+        let captures = match saved_captures(&state_dir, &args.chat, args.date) {
+            Ok(captures) => captures,
             Err(err) => match console_only(config_dir, &args.chat) {
                 Some(why) => bail!("{err:#}\n  why: {why}"),
                 None => return Err(err),
             },
         };
-        let built = Transcript::build(&capture)?;
+        let built = Transcript::merge(&captures)?;
         let written = transcript::write(&state_dir, &built)?;
         (built, written)
     };
@@ -216,12 +217,13 @@ fn search_account(settings: &Settings, plan: &ChatPlan) -> anyhow::Result<String
         .with_context(|| format!("chat `{}` posts to no account", plan.id))
 }
 
-/// The capture the daemon saved for `chat` on `date`, or the latest one.
-fn saved_capture(
+/// The captures (one per network) the daemon saved for `chat` on `date`,
+/// or the latest ones.
+fn saved_captures(
     state_dir: &Path,
     chat: &str,
     date: Option<civil::Date>,
-) -> anyhow::Result<Capture> {
+) -> anyhow::Result<Vec<Capture>> {
     let path = match date {
         Some(date) => transcript::capture_path(state_dir, chat, date)?,
         None => latest_capture(state_dir, chat)?,
@@ -233,7 +235,7 @@ fn saved_capture(
             path.display()
         );
     }
-    Capture::load(&path)
+    Capture::load_all(&path)
 }
 
 /// The newest `DATE.posts.json` of `chat`.

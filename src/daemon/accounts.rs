@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::clock::Clock;
+use crate::plan::accounts::AccountLimit;
 use crate::platform::bluesky::{BlueskyAccount, SessionStore, StoredSession};
 use crate::platform::console::Console;
 use crate::platform::mastodon::{InstanceLimits, LimitStore, MastodonAccount, instance};
@@ -169,6 +170,20 @@ pub fn stored_limits(state_dir: &Path, account: &str) -> Option<InstanceLimits> 
         return None;
     }
     StateLimits::open(state_dir).ok()?.load(account)
+}
+
+/// How `check` and `plan` count for `account`: its platform's limit and URL
+/// length, or for Mastodon the instance's own as the daemon last read them
+/// (`max_characters`, `characters_reserved_per_url`).
+pub fn account_limit(state_dir: &Path, account: &str, platform: PlatformKind) -> AccountLimit {
+    let mut limit = AccountLimit::with_defaults(account, platform);
+    if platform == PlatformKind::Mastodon
+        && let Some(known) = stored_limits(state_dir, account)
+    {
+        limit.limit = known.max_characters;
+        limit.url_length = known.characters_reserved_per_url;
+    }
+    limit
 }
 
 /// OAuth tokens in the state database's key/value table.

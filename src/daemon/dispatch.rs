@@ -112,7 +112,6 @@ impl Dispatcher {
                     slot,
                     plan,
                     account,
-                    accounts,
                     &self.accounts,
                     self.state_dir.as_deref(),
                 ) {

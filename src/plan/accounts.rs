@@ -7,7 +7,8 @@
 use super::{ChatPlan, Diagnostic, Loc, PlanSpans};
 use crate::text::PlatformKind;
 
-/// One configured account: its name, platform and post limit.
+/// One configured account: its name, platform, post limit and how it
+/// counts a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountLimit {
     pub name: String,
@@ -15,6 +16,26 @@ pub struct AccountLimit {
     /// Characters as the platform counts them (X 280, Mastodon 500 unless
     /// the instance says otherwise, Bluesky 300).
     pub limit: usize,
+    /// What a URL counts on this account: 23, or a Mastodon instance's
+    /// `characters_reserved_per_url` as the daemon last read it.
+    pub url_length: usize,
+}
+
+impl AccountLimit {
+    /// An account with its platform's defaults (nothing known from a server).
+    pub fn with_defaults(name: impl Into<String>, platform: PlatformKind) -> Self {
+        Self {
+            name: name.into(),
+            platform,
+            limit: platform.default_limit(),
+            url_length: crate::text::length::URL_LENGTH,
+        }
+    }
+
+    /// `text`'s length as this account's server counts it.
+    pub fn count(&self, text: &str) -> usize {
+        crate::text::count_with_url_length(self.platform, text, self.url_length)
+    }
 }
 
 /// The accounts the plan posts to, and a diagnostic per unknown name.
@@ -72,11 +93,7 @@ pub(crate) mod tests {
             ("hcsm_mastodon", PlatformKind::Mastodon),
         ]
         .into_iter()
-        .map(|(name, platform)| AccountLimit {
-            name: name.into(),
-            platform,
-            limit: platform.default_limit(),
-        })
+        .map(|(name, platform)| AccountLimit::with_defaults(name, platform))
         .collect()
     }
 

@@ -160,6 +160,12 @@ pub trait Platform: Send + Sync {
         self.kind().default_limit()
     }
 
+    /// What a URL counts on this account: 23, or what a Mastodon instance
+    /// reserves for one (`characters_reserved_per_url`).
+    fn url_length(&self) -> usize {
+        crate::text::length::URL_LENGTH
+    }
+
     /// The rate-limit window the last answer reported (`None`: not known or
     /// not tracked by this adapter); the daemon exports it as metrics.
     fn quota(&self) -> Option<Quota> {

@@ -11,7 +11,6 @@ use jiff::Timestamp;
 use super::{Slot, SlotKind, expand_occurrence, next_occurrence};
 use crate::plan::accounts::{AccountLimit, resolve_accounts};
 use crate::plan::{ChatPlan, Diagnostic, Loc, PlanSpans, When};
-use crate::text;
 
 /// Unknown account names, and every rendered post of the first occurrence
 /// after `now` that is too long for a platform the chat posts to.
@@ -62,7 +61,7 @@ fn too_long(
     slot: &Slot,
     account: &AccountLimit,
 ) -> Option<Diagnostic> {
-    let length = text::count(account.platform, &slot.text);
+    let length = account.count(&slot.text);
     if length <= account.limit {
         return None;
     }
@@ -134,5 +133,32 @@ mod tests {
         let (short, spans) = load_str_spanned(Path::new("t.yaml"), BASE).unwrap();
         let main = ["main_x".to_string()];
         assert!(check_against_accounts(&short, &spans, &limits(), &main, now).is_empty());
+    }
+
+    /// Every link counts what the account's instance reserves for one: a
+    /// question that fits at 23 a link does not at 200.
+    #[test]
+    fn links_count_as_the_mastodon_instance_reserves() {
+        let src = format!("{BASE}accounts: [hcsm_mastodon]\n").replace(
+            "text: Second?",
+            &format!(
+                "text: \"{} https://example.org/a https://example.org/b\"",
+                "Why? ".repeat(80)
+            ),
+        );
+        let (plan, spans) = load_str_spanned(Path::new("t.yaml"), &src).unwrap();
+        let now: Timestamp = "2026-11-27T00:00:00Z".parse().unwrap();
+        let mut accounts = limits();
+        assert!(check_against_accounts(&plan, &spans, &accounts, &[], now).is_empty());
+        accounts[1].url_length = 200;
+        let diags = check_against_accounts(&plan, &spans, &accounts, &[], now);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert!(
+            diags[0]
+                .message
+                .contains("on mastodon, over the limit of 500 for `hcsm_mastodon`"),
+            "{}",
+            diags[0].message
+        );
     }
 }

@@ -4,8 +4,10 @@
 //!   points in U+0000–U+10FF, U+2000–U+200D, U+2010–U+201F and U+2032–U+2037
 //!   weigh 1, everything else 2; every URL weighs 23 whatever its length;
 //!   every emoji sequence weighs 2 in total. Limit 280.
-//! - Mastodon: Unicode scalar values, every `http(s)://` URL as 23 and a
-//!   remote mention `@user@domain` as `@user`. Mastodon itself counts
+//! - Mastodon: Unicode scalar values, every `http(s)://` URL as the
+//!   instance's `characters_reserved_per_url` (23 unless it says otherwise:
+//!   [`count_with_url_length`]) and a remote mention `@user@domain` as
+//!   `@user`. Mastodon itself counts
 //!   grapheme clusters, which is never more than scalar values, so our count
 //!   may be higher than the server's but never lower. Limit 500 by default;
 //!   an instance announces its own.
@@ -24,11 +26,21 @@ use super::url::{Schemes, find_urls};
 /// What every URL counts on X and Mastodon (X's `transformedURLLength`).
 pub const URL_LENGTH: usize = 23;
 
-/// The length of `text` as `platform` counts it.
+/// The length of `text` as `platform` counts it, with the platform's
+/// default URL length.
 pub fn count(platform: PlatformKind, text: &str) -> usize {
+    count_with_url_length(platform, text, URL_LENGTH)
+}
+
+/// The length of `text` as `platform` counts it, where the account's server
+/// announces what a URL counts: a Mastodon instance's
+/// `characters_reserved_per_url`. X always counts 23 (its own rule, not a
+/// server setting), and Bluesky and the console count URLs as written, so
+/// `url_length` matters only to Mastodon.
+pub fn count_with_url_length(platform: PlatformKind, text: &str, url_length: usize) -> usize {
     match platform {
         PlatformKind::X => x_weighted_length(text),
-        PlatformKind::Mastodon => mastodon_length(text),
+        PlatformKind::Mastodon => mastodon_length(text, url_length),
         PlatformKind::Bluesky => text.graphemes(true).count(),
         PlatformKind::Console => text.chars().count(),
     }
@@ -37,6 +49,18 @@ pub fn count(platform: PlatformKind, text: &str) -> usize {
 /// Whether `text` fits in a post of at most `limit` as `platform` counts it.
 pub fn fits(platform: PlatformKind, text: &str, limit: usize) -> bool {
     count(platform, text) <= limit
+}
+
+/// Code points X refuses in a post (twitter-text's `invalidCharacters`):
+/// the byte-order mark and the two noncharacters U+FFFE and U+FFFF.
+const X_INVALID: [char; 3] = ['\u{feff}', '\u{fffe}', '\u{ffff}'];
+
+/// Whether X accepts `text` as a post: not empty, at most 280 by
+/// [`count`], and none of the characters X refuses (twitter-text's
+/// `isValid`).
+pub fn x_valid(text: &str) -> bool {
+    let length = x_weighted_length(text);
+    length > 0 && length <= PlatformKind::X.default_limit() && !text.contains(X_INVALID)
 }
 
 /// twitter-text v3 weight of one code point outside URLs and emoji, in
@@ -81,13 +105,13 @@ fn x_weighted_length(text: &str) -> usize {
     total
 }
 
-fn mastodon_length(text: &str) -> usize {
+fn mastodon_length(text: &str, url_length: usize) -> usize {
     let urls = find_urls(text, Schemes::Required);
     let mut total = 0;
     let mut pos = 0;
     for url in &urls {
         total += mentions_as_local(&text[pos..url.start]);
-        total += URL_LENGTH;
+        total += url_length;
         pos = url.end;
     }
     total + mentions_as_local(&text[pos..])
@@ -169,6 +193,41 @@ mod tests {
         );
         assert_eq!(count(PlatformKind::Mastodon, "mail bob@example.com"), 20);
         assert_eq!(count(PlatformKind::Mastodon, "@alice hi"), 9);
+    }
+
+    #[test]
+    fn x_refuses_empty_long_and_invalid_character_texts() {
+        assert!(x_valid("hello"));
+        assert!(!x_valid(""));
+        assert!(x_valid(&"a".repeat(280)));
+        assert!(!x_valid(&"a".repeat(281)));
+        assert!(!x_valid("ABC\u{ffff}"));
+        assert!(!x_valid("\u{feff}hi"));
+        assert!(x_valid("\u{202a}directional\u{202c}"));
+    }
+
+    #[test]
+    fn mastodon_counts_every_url_as_the_instance_reserves() {
+        let text = "see https://example.com/a and http://e.org now";
+        // 4 + url + 5 + url + 4
+        assert_eq!(count(PlatformKind::Mastodon, text), 13 + 2 * 23);
+        assert_eq!(
+            count_with_url_length(PlatformKind::Mastodon, text, 30),
+            13 + 2 * 30
+        );
+        assert_eq!(
+            count_with_url_length(PlatformKind::Mastodon, text, 0),
+            13,
+            "an instance may reserve nothing"
+        );
+        // Only Mastodon takes a server's URL length.
+        let x = count(PlatformKind::X, text);
+        assert_eq!(count_with_url_length(PlatformKind::X, text, 30), x);
+        let bluesky = count(PlatformKind::Bluesky, text);
+        assert_eq!(
+            count_with_url_length(PlatformKind::Bluesky, text, 30),
+            bluesky
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use length::{count, fits};
+pub use length::{count, count_with_url_length, fits};
 pub use template::{Vars, ensure_hashtag, render};
 
 /// The kinds of account a post can go to.

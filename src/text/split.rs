@@ -29,11 +29,11 @@
 //! wider, so they still fit, and m ≥ N by definition: m = N. If m > n we
 //! pack again with m (still ≤ N). Starting from n = 2 this reaches N after a
 //! few rounds, since n only grows and never passes N. Every post is also
-//! measured with [`count`] before it is returned.
+//! measured with [`ThanksLayout::count`] before it is returned.
 
 use std::ops::Range;
 
-use super::{PlatformKind, count};
+use super::{PlatformKind, count_with_url_length};
 
 /// The placeholder the thank-you template must contain.
 pub const MENTIONS: &str = "{mentions}";
@@ -46,8 +46,11 @@ pub struct ThanksLayout<'a> {
     /// The chat's hashtag, carried by every continuation post.
     pub hashtag: &'a str,
     pub platform: PlatformKind,
-    /// The account's limit as [`count`] measures it.
+    /// The account's limit as [`ThanksLayout::count`] measures it.
     pub limit: usize,
+    /// What a URL counts on the account (a Mastodon instance's
+    /// `characters_reserved_per_url`; 23 elsewhere).
+    pub url_length: usize,
 }
 
 /// Why the mentions could not be split into posts.
@@ -91,8 +94,13 @@ impl ThanksLayout<'_> {
         }
     }
 
+    /// A post's length as the account counts it.
+    pub fn count(&self, post: &str) -> usize {
+        count_with_url_length(self.platform, post, self.url_length)
+    }
+
     fn fits<S: AsRef<str>>(&self, index: usize, total: usize, handles: &[S]) -> bool {
-        count(self.platform, &self.post(index, total, handles)) <= self.limit
+        self.count(&self.post(index, total, handles)) <= self.limit
     }
 
     /// Fills posts greedily with the labels of `total` posts; the ranges of
@@ -167,9 +175,7 @@ pub fn split_mentions<S: AsRef<str>>(
             continue;
         }
         let posts = layout.render(&ranges, handles);
-        let measured = posts
-            .iter()
-            .all(|post| count(layout.platform, post) <= layout.limit);
+        let measured = posts.iter().all(|post| layout.count(post) <= layout.limit);
         if ranges.len() > 1 && measured {
             return Ok(posts);
         }
@@ -198,6 +204,7 @@ fn join<S: AsRef<str>>(handles: &[S]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::count;
 
     const TEMPLATE: &str = "Thank you so much to everyone who joined #hcsmbm today: {mentions}";
     const PLATFORMS: [PlatformKind; 4] = [
@@ -225,7 +232,31 @@ mod tests {
             hashtag: "#hcsmbm",
             platform,
             limit,
+            url_length: crate::text::length::URL_LENGTH,
         }
+    }
+
+    /// A link counts what the account's instance reserves for one.
+    #[test]
+    fn links_count_as_the_instance_reserves() {
+        let template = "Thanks for #hcsmbm, see https://example.org/transcript {mentions}";
+        let handles = handles(40);
+        let usual = ThanksLayout {
+            template,
+            ..layout(PlatformKind::Mastodon, 200)
+        };
+        let wide = ThanksLayout {
+            url_length: 120,
+            ..usual
+        };
+        assert_eq!(wide.count(template), usual.count(template) + 120 - 23);
+        let (few, many) = (
+            split_mentions(&usual, &handles).unwrap(),
+            split_mentions(&wide, &handles).unwrap(),
+        );
+        assert!(many.len() > few.len(), "{} vs {}", many.len(), few.len());
+        assert_valid(&wide, &handles, &many);
+        assert!(wide.count(&many[0]) <= 200);
     }
 
     /// `n` distinct handles drawn from [`NAMES`] with a number appended.
@@ -245,7 +276,7 @@ mod tests {
             .collect();
         assert_eq!(mentioned, handles, "every handle once, in order");
         for (i, post) in posts.iter().enumerate() {
-            let length = count(layout.platform, post);
+            let length = layout.count(post);
             assert!(
                 length <= layout.limit,
                 "{length} > {}: {post}",

@@ -242,6 +242,41 @@ const INTERNATIONAL: &[&str] = &[
     "澳門",
     "点看",
     "移动",
+    // The other internationalised country codes (twitter-text 3.1.0's list).
+    "ລາວ",
+    "ලංකා",
+    "ഭാരതം",
+    "ಭಾರತ",
+    "భారత్",
+    "சிங்கப்பூர்",
+    "இலங்கை",
+    "இந்தியா",
+    "ଭାରତ",
+    "ભારત",
+    "ਭਾਰਤ",
+    "ভাৰত",
+    "ভারত",
+    "भारोत",
+    "भारतम्",
+    "ڀارت",
+    "پاکستان",
+    "موريتانيا",
+    "مليسيا",
+    "فلسطين",
+    "عراق",
+    "سورية",
+    "سودان",
+    "تونس",
+    "بھارت",
+    "بارت",
+    "المغرب",
+    "الجزائر",
+    "البحرين",
+    "الاردن",
+    "мон",
+    "бг",
+    "ευ",
+    "ελ",
 ];
 
 /// Whether `label` (any case) is a TLD we know: every country code, the
@@ -274,7 +309,7 @@ mod tests {
         for tld in ["com", "ORG", "io", "de", "uk", "dev", "app"] {
             assert!(is_known_tld(tld), "{tld}");
         }
-        assert!(is_known_tld("みんな") && is_known_tld("рф"));
+        assert!(is_known_tld("みんな") && is_known_tld("рф") && is_known_tld("پاکستان"));
         for tld in ["txt", "zz", "", "comx", "д", "日本"] {
             assert!(!is_known_tld(tld), "{tld}");
         }

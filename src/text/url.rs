@@ -63,11 +63,12 @@ pub fn find_urls(text: &str, schemes: Schemes) -> Vec<Range<usize>> {
 
 /// twitter-text's `validUrlPrecedingChars`: not after an ASCII letter or
 /// digit or a mention, hashtag or cashtag sigil (`#example.com` is a hashtag).
+/// The regex also names the directional embeddings U+202A–U+202E, but npm
+/// twitter-text 3.1.0 links a URL right after them (its conformance case
+/// "Tweet text containing directional characters should be considered
+/// valid" says so too), so they do not stop a link here either.
 fn may_precede_url(prev: Option<char>) -> bool {
-    !prev.is_some_and(|c| {
-        c.is_ascii_alphanumeric()
-            || matches!(c, '@' | '#' | '$' | '＠' | '＃' | '\u{202a}'..='\u{202e}')
-    })
+    !prev.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '@' | '#' | '$' | '＠' | '＃'))
 }
 
 /// twitter-text's `invalidUrlWithoutProtocolPrecedingChars`.
@@ -403,6 +404,15 @@ mod tests {
         let kana = |n: usize| format!("http://{}.jp", "あ".repeat(n));
         assert_eq!(urls(&kana(10), Schemes::Optional).len(), 1);
         assert!(urls(&kana(60), Schemes::Optional).is_empty());
+    }
+
+    #[test]
+    fn directional_marks_before_a_url_do_not_stop_it() {
+        let text = "\u{2066}\u{202a}http://foobar.پاکستان/\u{202c}\u{2069} \u{202e}example.com";
+        assert_eq!(
+            urls(text, Schemes::Optional),
+            ["http://foobar.پاکستان/", "example.com"]
+        );
     }
 
     #[test]

@@ -134,12 +134,48 @@ impl Capture {
             .collect()
     }
 
-    /// Reads a capture saved by [`crate::transcript::write_capture`].
+    /// Reads a capture saved by [`crate::transcript::write_capture`]: the
+    /// first network's, when the file holds several ([`Capture::load_all`]).
     pub fn load(path: &Path) -> anyhow::Result<Capture> {
+        let mut all = Self::load_all(path)?;
+        if all.is_empty() {
+            anyhow::bail!("{} holds no capture", path.display());
+        }
+        Ok(all.swap_remove(0))
+    }
+
+    /// Every network's capture in a saved file: one object (one network,
+    /// and every file written before transcripts merged networks) or an
+    /// array of them.
+    pub fn load_all(path: &Path) -> anyhow::Result<Vec<Capture>> {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a transcript capture", path.display()))
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Saved {
+            One(Box<Capture>),
+            Several(Vec<Capture>),
+        }
+        let saved: Saved = serde_json::from_slice(&bytes).map_err(|_| {
+            // Untagged errors say nothing useful; the single form's does.
+            let detail = serde_json::from_slice::<Capture>(&bytes)
+                .err()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            anyhow::anyhow!("{} is not a transcript capture{detail}", path.display())
+        })?;
+        Ok(match saved {
+            Saved::One(one) => vec![*one],
+            Saved::Several(all) => all,
+        })
+    }
+
+    /// Whether `other` is the same network's search of the same occurrence
+    /// by the same host account (a newer one replaces it).
+    pub fn same_search(&self, other: &Capture) -> bool {
+        self.platform == other.platform
+            && self.host.id == other.host.id
+            && self.starts == other.starts
     }
 }
 

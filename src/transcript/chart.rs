@@ -184,6 +184,7 @@ mod tests {
     fn entry(secs: i64) -> Entry {
         Entry {
             id: secs.to_string(),
+            network: crate::text::PlatformKind::X,
             author: Author {
                 username: "ann".into(),
                 name: None,
@@ -209,6 +210,7 @@ mod tests {
                 text: "<why>".into(),
                 at: at(60),
                 url: None,
+                links: Vec::new(),
                 answers: Vec::new(),
             }],
             conversation: entries,

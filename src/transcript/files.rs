@@ -7,6 +7,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use jiff::civil;
@@ -14,6 +15,7 @@ use jiff::civil;
 use super::capture::Capture;
 use super::model::Transcript;
 use super::{html, markdown};
+use crate::text::PlatformKind;
 
 /// `state_dir/transcripts/CHAT`; see [`check_chat_id`].
 pub fn chat_dir(state_dir: &Path, chat: &str) -> anyhow::Result<PathBuf> {
@@ -45,10 +47,20 @@ pub struct Written {
     pub html: PathBuf,
 }
 
-/// Saves what a transcript is built from, beside it.
+/// Saves what a transcript is built from, beside it: one network's
+/// capture as an object, several as an array ([`Capture::load_all`]).
 pub fn write_capture(state_dir: &Path, capture: &Capture) -> anyhow::Result<PathBuf> {
-    let path = capture_path(state_dir, &capture.chat, capture.date()?)?;
-    let json = serde_json::to_vec_pretty(capture).context("cannot serialize the capture")?;
+    write_captures(state_dir, std::slice::from_ref(capture))
+}
+
+fn write_captures(state_dir: &Path, captures: &[Capture]) -> anyhow::Result<PathBuf> {
+    let first = captures.first().context("no capture to save")?;
+    let path = capture_path(state_dir, &first.chat, first.date()?)?;
+    let json = match captures {
+        [one] => serde_json::to_vec_pretty(one),
+        several => serde_json::to_vec_pretty(several),
+    }
+    .context("cannot serialize the capture")?;
     write_atomically(&path, &json)?;
     Ok(path)
 }
@@ -69,14 +81,45 @@ pub fn write(state_dir: &Path, transcript: &Transcript) -> anyhow::Result<Writte
     Ok(written)
 }
 
-/// After an occurrence: saves `capture` (so the pages can be rebuilt without
-/// searching again), builds its transcript and writes the pages. The daemon's
-/// one call once the search is in.
+/// Serializes [`publish`]: every account of a chat finishes its search at
+/// about the same time, and each must merge with what the others saved, not
+/// with what they saved before it read. One daemon per state folder (its
+/// lock), so a lock in the process is enough.
+static PUBLISHING: Mutex<()> = Mutex::new(());
+
+/// After one network's search of an occurrence: saves `capture` beside the
+/// other networks' captures of the same occurrence (replacing an earlier
+/// search of the same account), so the pages can be rebuilt without
+/// searching again, then builds the transcript of all of them, merged, and
+/// writes the pages. The daemon's one call per account once its search is
+/// in; `tweetchat transcript --refetch` calls it too.
 pub fn publish(state_dir: &Path, capture: &Capture) -> anyhow::Result<(Transcript, Written)> {
-    write_capture(state_dir, capture)?;
-    let transcript = Transcript::build(capture)?;
+    let _serialized = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
+    let path = capture_path(state_dir, &capture.chat, capture.date()?)?;
+    let mut captures = if path.exists() {
+        Capture::load_all(&path)?
+    } else {
+        Vec::new()
+    };
+    // Another occurrence on the same date is not this one's: replaced.
+    captures.retain(|c| c.starts == capture.starts && !c.same_search(capture));
+    captures.push(capture.clone());
+    captures.sort_by_key(|c| network_order(c.platform));
+    write_captures(state_dir, &captures)?;
+    let transcript = Transcript::merge(&captures)?;
     let written = write(state_dir, &transcript)?;
     Ok((transcript, written))
+}
+
+/// The order networks appear in a merged transcript, whichever finished
+/// its search first: X, Mastodon, Bluesky.
+fn network_order(network: PlatformKind) -> u8 {
+    match network {
+        PlatformKind::X => 0,
+        PlatformKind::Mastodon => 1,
+        PlatformKind::Bluesky => 2,
+        PlatformKind::Console => 3,
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary sibling and a rename,
@@ -141,6 +184,66 @@ mod tests {
             transcript
         );
         assert!(written.markdown.is_file());
+    }
+
+    /// Each network's thanks job publishes its own search; the saved file
+    /// and the pages hold every network, and a second search of one
+    /// network replaces its first.
+    #[test]
+    fn publishing_each_network_merges_them() {
+        let state = tempfile::tempdir().unwrap();
+        let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/transcript/2026-12-02.posts.json");
+        let x = Capture::load(&data).unwrap();
+        let mut bluesky = x.clone();
+        bluesky.platform = PlatformKind::Bluesky;
+        bluesky.host.id = "did:plc:host".into();
+        for post in &mut bluesky.posts {
+            post.url = Some(format!(
+                "https://bsky.app/profile/{}/post/{}",
+                post.author_username, post.id
+            ));
+            post.id = format!("at://{}/app.bsky.feed.post/{}", post.author_id, post.id);
+        }
+        for q in &mut bluesky.questions {
+            q.post = None;
+        }
+        // Bluesky's search is in first; then X's, then X's again.
+        let (alone, _) = publish(state.path(), &bluesky).unwrap();
+        assert_eq!(alone.networks(), [PlatformKind::Bluesky]);
+        publish(state.path(), &x).unwrap();
+        let (merged, written) = publish(state.path(), &x).unwrap();
+        let saved = capture_path(state.path(), "hcsmbm", merged.date).unwrap();
+        let captures = Capture::load_all(&saved).unwrap();
+        assert_eq!(captures, [x.clone(), bluesky.clone()], "X first, once each");
+        assert_eq!(merged, Transcript::merge(&captures).unwrap());
+        assert_eq!(merged.networks(), [PlatformKind::X, PlatformKind::Bluesky]);
+        let one = Transcript::build(&x).unwrap();
+        // Without the host's Bluesky records, its question posts found by the
+        // search are conversation there.
+        assert_eq!(
+            merged.entries().count(),
+            2 * one.entries().count() + one.questions.len()
+        );
+        let page = std::fs::read_to_string(&written.html).unwrap();
+        assert!(page.contains("<span class=\"network\">Bluesky</span>"));
+        let md = std::fs::read_to_string(&written.markdown).unwrap();
+        assert!(md.contains(" · Bluesky  \n"), "{md}");
+        assert!(md.contains(" · X  \n"));
+
+        // Another occurrence on the same date replaces them all.
+        let mut later = x.clone();
+        later.starts = later
+            .starts
+            .checked_add(jiff::SignedDuration::from_hours(2))
+            .unwrap();
+        let (replaced, _) = publish(state.path(), &later).unwrap();
+        assert_eq!(replaced.networks(), [PlatformKind::X]);
+        assert_eq!(Capture::load_all(&saved).unwrap(), [later.clone()]);
+        // One network's file is one object, as before.
+        let raw: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+        assert!(raw.is_object());
     }
 
     #[test]

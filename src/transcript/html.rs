@@ -1,6 +1,8 @@
 //! `DATE.html`: one self-contained page (inline CSS and SVG; no scripts,
 //! fonts or images from anywhere), so it can be mailed, archived or opened
-//! offline years later. User text is escaped with [`super::escape::html`];
+//! offline years later. A chat on several networks names the network of
+//! every post and links the host's question on each. User text is escaped
+//! with [`super::escape::html`];
 //! links pass [`super::escape::safe_url`].
 
 use std::fmt::Write;
@@ -8,13 +10,14 @@ use std::fmt::Write;
 use super::chart;
 use super::escape::{html as esc, safe_url};
 use super::local::{LocalTimes, counted};
-use super::model::{Author, Entry, Transcript};
+use super::model::{Author, Entry, QuestionSection, Transcript, network_name};
 
 const STYLE: &str = include_str!("transcript.css");
 
 /// Renders the whole page.
 pub fn render(t: &Transcript) -> String {
     let local = LocalTimes::new(&t.timezone);
+    let several = t.networks().len() > 1;
     let mut out = String::with_capacity(16 * 1024);
     let _ = write!(
         out,
@@ -34,7 +37,7 @@ pub fn render(t: &Transcript) -> String {
     );
     summary(&mut out, t, &local);
     for q in &t.questions {
-        let when = link(&local.time(q.at), q.url.as_deref());
+        let when = asked(q, &local, several);
         let _ = writeln!(
             out,
             "<section class=\"question\" id=\"q{n}\"><h2><span class=\"qn\">Q{n}</span>{}</h2>\
@@ -43,12 +46,12 @@ pub fn render(t: &Transcript) -> String {
             counted(q.answers.len(), "answer"),
             n = q.n
         );
-        posts(&mut out, &q.answers, &local);
+        posts(&mut out, &q.answers, &local, several);
         out.push_str("</section>\n");
     }
     if !t.conversation.is_empty() {
         out.push_str("<section class=\"conversation\" id=\"conversation\"><h2>Conversation</h2>\n");
-        posts(&mut out, &t.conversation, &local);
+        posts(&mut out, &t.conversation, &local, several);
         out.push_str("</section>\n");
     }
     participants(&mut out, t);
@@ -96,7 +99,25 @@ fn summary(out: &mut String, t: &Transcript, local: &LocalTimes) {
     out.push_str("</ol></div></div></section>\n");
 }
 
-fn posts(out: &mut String, entries: &[Entry], local: &LocalTimes) {
+/// The time as a link, or with several networks `12:05 on X, Mastodon`,
+/// each network linking to the host's post there.
+fn asked(q: &QuestionSection, local: &LocalTimes, several: bool) -> String {
+    if !several {
+        return link(&local.time(q.at), q.url.as_deref());
+    }
+    let on: Vec<String> = q
+        .links
+        .iter()
+        .map(|l| link(network_name(l.network), Some(&l.url)))
+        .collect();
+    if on.is_empty() {
+        esc(&local.time(q.at))
+    } else {
+        format!("{} on {}", esc(&local.time(q.at)), on.join(", "))
+    }
+}
+
+fn posts(out: &mut String, entries: &[Entry], local: &LocalTimes, several: bool) {
     if entries.is_empty() {
         out.push_str("<p class=\"empty\">No posts.</p>\n");
         return;
@@ -105,11 +126,19 @@ fn posts(out: &mut String, entries: &[Entry], local: &LocalTimes) {
     for e in entries {
         let _ = writeln!(
             out,
-            "<li class=\"post\">{}<div class=\"body\"><div class=\"byline\">{} · {}</div>\
+            "<li class=\"post\">{}<div class=\"body\"><div class=\"byline\">{} · {}{}</div>\
              <p class=\"text\">{}</p></div></li>",
             avatar(&e.author),
             byline(&e.author),
             link(&local.time(e.at), e.url.as_deref()),
+            if several {
+                format!(
+                    " · <span class=\"network\">{}</span>",
+                    network_name(e.network)
+                )
+            } else {
+                String::new()
+            },
             esc(e.text.trim())
         );
     }

@@ -1,7 +1,9 @@
 //! `DATE.md`: the transcript as Markdown people can read raw or rendered.
 //!
 //! A heading per question with its answers quoted under it, then the rest of
-//! the conversation, the summary first and the participants last. Every piece
+//! the conversation, the summary first and the participants last. A chat on
+//! several networks names the network of every post and links the host's
+//! question on each. Every piece
 //! of user text goes through [`super::escape::markdown`], every link through
 //! [`super::escape::safe_url`].
 
@@ -9,11 +11,12 @@ use std::fmt::Write;
 
 use super::escape::{markdown as md, safe_url};
 use super::local::{LocalTimes, counted};
-use super::model::{Author, Entry, Transcript};
+use super::model::{Author, Entry, QuestionSection, Transcript, network_name};
 
 /// Renders the whole transcript.
 pub fn render(t: &Transcript) -> String {
     let local = LocalTimes::new(&t.timezone);
+    let several = t.networks().len() > 1;
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", md(&t.title));
     let _ = writeln!(
@@ -26,17 +29,17 @@ pub fn render(t: &Transcript) -> String {
     summary(&mut out, t);
     for q in &t.questions {
         let _ = writeln!(out, "## Q{}. {}\n", q.n, md(&q.text));
-        let when = link(&local.time(q.at), q.url.as_deref());
+        let when = asked(q, &local, several);
         let answers = counted(q.answers.len(), "answer");
         let _ = writeln!(out, "Asked at {when} · {answers}\n");
         for e in &q.answers {
-            entry(&mut out, e, &local);
+            entry(&mut out, e, &local, several);
         }
     }
     if !t.conversation.is_empty() {
         out.push_str("## Conversation\n\n");
         for e in &t.conversation {
-            entry(&mut out, e, &local);
+            entry(&mut out, e, &local, several);
         }
     }
     participants(&mut out, t);
@@ -67,10 +70,32 @@ fn summary(out: &mut String, t: &Transcript) {
     out.push('\n');
 }
 
-fn entry(out: &mut String, e: &Entry, local: &LocalTimes) {
+/// `[12:05](url)`, or with several networks `12:05 on [X](url), [Mastodon](url)`.
+fn asked(q: &QuestionSection, local: &LocalTimes, several: bool) -> String {
+    if !several {
+        return link(&local.time(q.at), q.url.as_deref());
+    }
+    let on: Vec<String> = q
+        .links
+        .iter()
+        .map(|l| link(network_name(l.network), Some(&l.url)))
+        .collect();
+    if on.is_empty() {
+        md(&local.time(q.at))
+    } else {
+        format!("{} on {}", md(&local.time(q.at)), on.join(", "))
+    }
+}
+
+fn entry(out: &mut String, e: &Entry, local: &LocalTimes, several: bool) {
+    let network = if several {
+        format!(" · {}", network_name(e.network))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "> {} · {}  ",
+        "> {} · {}{network}  ",
         byline(&e.author),
         link(&local.time(e.at), e.url.as_deref())
     );

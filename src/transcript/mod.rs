@@ -24,4 +24,4 @@ pub mod model;
 
 pub use capture::{Capture, EARLY_BIRDS, PostedQuestion, search_into, search_window};
 pub use files::{Written, capture_path, chat_dir, check_chat_id, publish, write, write_capture};
-pub use model::{Author, Entry, QuestionSection, Summary, Transcript};
+pub use model::{Author, Entry, NetworkLink, QuestionSection, Summary, Transcript, network_name};

@@ -1,6 +1,9 @@
 //! The transcript of one occurrence: questions with their answers, the rest
-//! of the conversation, and a summary. Built from a [`Capture`]; serialized
-//! as-is for `DATE.json`, rendered for `.md` and `.html`.
+//! of the conversation, and a summary. Built from the [`Capture`] of every
+//! network the chat posted to, merged: a chat on X, Mastodon and Bluesky
+//! is one conversation to its host, so the answers from all three sit under
+//! one Q1, in time order, each post with its network and a link to it.
+//! Serialized as-is for `DATE.json`, rendered for `.md` and `.html`.
 
 use std::collections::HashMap;
 
@@ -43,14 +46,28 @@ pub struct QuestionSection {
     pub text: String,
     /// When it was posted (or due, if the host's post was not found).
     pub at: Timestamp,
+    /// The host's post on the first network that has a link to it.
     pub url: Option<String>,
+    /// The host's post on every network with a link to it, in the order
+    /// the networks were captured.
+    #[serde(default)]
+    pub links: Vec<NetworkLink>,
     pub answers: Vec<Entry>,
+}
+
+/// Where one network has a post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkLink {
+    pub network: PlatformKind,
+    pub url: String,
 }
 
 /// One post in the transcript.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub id: String,
+    /// The network it was posted on.
+    pub network: PlatformKind,
     pub author: Author,
     pub at: Timestamp,
     pub text: String,
@@ -92,53 +109,104 @@ pub struct Contributor {
 }
 
 impl Transcript {
-    /// Sorts the captured posts into questions, answers and conversation.
+    /// Sorts one network's captured posts into questions, answers and
+    /// conversation.
     pub fn build(capture: &Capture) -> anyhow::Result<Transcript> {
-        let date = capture.date()?;
-        let questions = capture.question_posts();
-        let exclusions = Exclusions::new(&capture.host, &capture.exclude);
-        let participants = thanks::participants(&capture.posts, &exclusions, &questions);
-        let mut sections: Vec<QuestionSection> = capture
+        Self::merge(std::slice::from_ref(capture))
+    }
+
+    /// Sorts the captured posts of every network into one transcript: the
+    /// questions as planned (from the first capture), each network's answers
+    /// under them and its other posts in the conversation, all in time
+    /// order; participants of every network, by first post. Answers are
+    /// matched per network (a reply to Q2 on Mastodon answers Q2), and the
+    /// same person on two networks is two participants: nothing says the
+    /// accounts belong together.
+    pub fn merge(captures: &[Capture]) -> anyhow::Result<Transcript> {
+        let Some(first) = captures.first() else {
+            anyhow::bail!("no capture to build a transcript from");
+        };
+        let date = first.date()?;
+        let mut sections: Vec<QuestionSection> = first
             .questions
             .iter()
             .map(|q| QuestionSection {
                 n: q.n,
                 text: q.text.clone(),
                 at: q.at,
-                url: q.post.as_ref().and_then(|p| p.url.clone()),
+                url: None,
+                links: Vec::new(),
                 answers: Vec::new(),
             })
             .collect();
-        let by_post_id: HashMap<&str, usize> = capture
-            .questions
-            .iter()
-            .enumerate()
-            .filter_map(|(i, q)| Some((q.post.as_ref()?.id.as_str(), i)))
-            .collect();
+        // When each question was asked: the earliest of the host's posts
+        // the searches found (the due time where none was).
+        let mut asked: HashMap<u32, Timestamp> = HashMap::new();
         let mut conversation = Vec::new();
-        for post in thanks::original_posts(&capture.posts) {
-            if let Some(&i) = by_post_id.get(post.id.as_str()) {
-                sections[i].at = post.created_at;
-                sections[i].url = sections[i].url.take().or_else(|| post.url.clone());
-                continue;
+        let mut participants = Vec::new();
+        for capture in captures {
+            let network = capture.platform;
+            let questions = capture.question_posts();
+            let exclusions = Exclusions::new(&capture.host, &capture.exclude);
+            participants.extend(thanks::participants(
+                &capture.posts,
+                &exclusions,
+                &questions,
+            ));
+            let by_post_id: HashMap<&str, u32> = capture
+                .questions
+                .iter()
+                .filter_map(|q| Some((q.post.as_ref()?.id.as_str(), q.n)))
+                .collect();
+            // The host's own record of each question post first, then what
+            // the search found of it (its time, and a link if the record
+            // had none).
+            for q in &capture.questions {
+                if let (Some(url), Some(section)) = (
+                    q.post.as_ref().and_then(|p| p.url.clone()),
+                    sections.iter_mut().find(|s| s.n == q.n),
+                ) {
+                    add_link(section, network, url);
+                }
             }
-            let entry = entry(post, capture.platform);
-            match thanks::answered_question(post, &questions)
-                .and_then(|n| sections.iter_mut().find(|s| s.n == n))
-            {
-                Some(section) => section.answers.push(entry),
-                None => conversation.push(entry),
+            for post in thanks::original_posts(&capture.posts) {
+                if let Some(&n) = by_post_id.get(post.id.as_str()) {
+                    let at = asked.entry(n).or_insert(post.created_at);
+                    *at = (*at).min(post.created_at);
+                    if let Some(section) = sections.iter_mut().find(|s| s.n == n) {
+                        if let Some(url) = post.url.clone() {
+                            add_link(section, network, url);
+                        }
+                    }
+                    continue;
+                }
+                let entry = entry(post, network);
+                match thanks::answered_question(post, &questions)
+                    .and_then(|n| sections.iter_mut().find(|s| s.n == n))
+                {
+                    Some(section) => section.answers.push(entry),
+                    None => conversation.push(entry),
+                }
             }
         }
+        // Stable sorts: posts in the same instant keep network, then search
+        // order.
+        for section in &mut sections {
+            section.at = asked.get(&section.n).copied().unwrap_or(section.at);
+            section.url = section.links.first().map(|l| l.url.clone());
+            section.answers.sort_by_key(|e| e.at);
+        }
+        conversation.sort_by_key(|e| e.at);
+        participants.sort_by_key(|p| p.first_post_at);
         let summary = summarize(&sections, &conversation, &participants);
         Ok(Transcript {
-            chat: capture.chat.clone(),
-            title: capture.title.clone(),
-            hashtag: capture.hashtag.clone(),
-            timezone: capture.timezone.clone(),
+            chat: first.chat.clone(),
+            title: first.title.clone(),
+            hashtag: first.hashtag.clone(),
+            timezone: first.timezone.clone(),
             date,
-            starts: capture.starts,
-            ends: capture.ends,
+            starts: first.starts,
+            ends: first.ends,
             questions: sections,
             conversation,
             participants,
@@ -153,11 +221,46 @@ impl Transcript {
             .flat_map(|q| q.answers.iter())
             .chain(self.conversation.iter())
     }
+
+    /// The networks the transcript has posts or questions from, in capture
+    /// order.
+    pub fn networks(&self) -> Vec<PlatformKind> {
+        let mut networks: Vec<PlatformKind> = Vec::new();
+        let found = self
+            .questions
+            .iter()
+            .flat_map(|q| q.links.iter().map(|l| l.network))
+            .chain(self.entries().map(|e| e.network));
+        for network in found {
+            if !networks.contains(&network) {
+                networks.push(network);
+            }
+        }
+        networks
+    }
+}
+
+/// Adds `network`'s link to the section once (one link per network).
+fn add_link(section: &mut QuestionSection, network: PlatformKind, url: String) {
+    if !section.links.iter().any(|l| l.network == network) {
+        section.links.push(NetworkLink { network, url });
+    }
+}
+
+/// How a network is named on the pages.
+pub fn network_name(network: PlatformKind) -> &'static str {
+    match network {
+        PlatformKind::X => "X",
+        PlatformKind::Mastodon => "Mastodon",
+        PlatformKind::Bluesky => "Bluesky",
+        PlatformKind::Console => "console",
+    }
 }
 
 fn entry(post: &FoundPost, platform: PlatformKind) -> Entry {
     Entry {
         id: post.id.clone(),
+        network: platform,
         author: Author {
             username: post.author_username.clone(),
             name: post.author_name.clone(),
@@ -300,6 +403,105 @@ mod tests {
         let conv: Vec<&str> = t.conversation.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(conv, ["w", "d"]);
         assert_eq!(t.date, civil::date(2026, 12, 2));
+    }
+
+    /// The same occurrence on Mastodon: its own host post of each question
+    /// (with a link), and people answering there.
+    pub(crate) fn mastodon_capture() -> Capture {
+        let toot = |id: &str, author: &str, min: i64, text: &str, reply: Option<&str>| FoundPost {
+            url: Some(format!("https://mastodon.example/@{author}/{id}")),
+            ..post(id, author, min, text, reply)
+        };
+        let mut c = capture();
+        c.platform = PlatformKind::Mastodon;
+        c.host.id = "m-host".into();
+        for q in &mut c.questions {
+            q.post = Some(RemotePost {
+                id: format!("m{}", q.n),
+                cid: None,
+                url: Some(format!("https://mastodon.example/@host/m{}", q.n)),
+            });
+        }
+        c.posts = vec![
+            toot("m1", "host", 5, "Q1. question 1 #hcsmbm", None),
+            toot("t1", "cat@other.example", 8, "by reply", Some("m1")),
+            toot("t0", "dan", 5, "A1 first of all", None),
+            toot("t2", "dan", 14, "A2 on Mastodon", None),
+            toot("t3", "cat@other.example", 20, "what a chat", None),
+        ];
+        c
+    }
+
+    #[test]
+    fn networks_merge_into_one_transcript_each_post_with_its_network_and_link() {
+        let t = Transcript::merge(&[capture(), mastodon_capture()]).unwrap();
+        let ids = |entries: &[Entry]| {
+            entries
+                .iter()
+                .map(|e| (e.id.clone(), e.network))
+                .collect::<Vec<_>>()
+        };
+        let (x, m) = (PlatformKind::X, PlatformKind::Mastodon);
+        assert_eq!(
+            ids(&t.questions[0].answers),
+            [
+                ("t0".into(), m),
+                ("a".into(), x),
+                ("b".into(), x),
+                ("t1".into(), m)
+            ],
+            "both networks' answers under Q1, in time order; a reply to the Mastodon Q1 answers it"
+        );
+        assert_eq!(
+            ids(&t.questions[1].answers),
+            [("c".into(), x), ("t2".into(), m)]
+        );
+        assert_eq!(
+            ids(&t.conversation),
+            [("w".into(), x), ("d".into(), x), ("t3".into(), m)]
+        );
+        for e in t.entries() {
+            let url = e.url.as_deref().unwrap();
+            match e.network {
+                PlatformKind::X => assert!(url.starts_with("https://x.com/"), "{url}"),
+                PlatformKind::Mastodon => {
+                    assert!(url.starts_with("https://mastodon.example/"), "{url}")
+                }
+                other => panic!("{other}"),
+            }
+        }
+        assert_eq!(
+            t.questions[0].links,
+            [
+                NetworkLink {
+                    network: x,
+                    url: "https://x.com/host/status/q1".into()
+                },
+                NetworkLink {
+                    network: m,
+                    url: "https://mastodon.example/@host/m1".into()
+                },
+            ]
+        );
+        // Q2's host post on Mastodon was not in the search: its record's
+        // link still counts.
+        assert_eq!(t.questions[1].links.len(), 2);
+        assert_eq!(
+            t.questions[1].url.as_deref(),
+            Some("https://x.com/host/status/q2")
+        );
+        assert_eq!(t.networks(), [x, m]);
+        // ann and bob on X, dan and cat on Mastodon, by first post.
+        let people: Vec<&str> = t.participants.iter().map(|p| p.username.as_str()).collect();
+        assert_eq!(people, ["dan", "ann", "bob", "cat@other.example"]);
+        assert_eq!(t.summary.participants, 4);
+        assert_eq!(t.summary.posts, 9);
+        assert_eq!(
+            t.conversation[2].author.url.as_deref(),
+            Some("https://mastodon.example/@cat@other.example")
+        );
+        // One network alone is what it was.
+        assert_eq!(Transcript::build(&capture()).unwrap().networks(), [x]);
     }
 
     #[test]

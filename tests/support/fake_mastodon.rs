@@ -118,6 +118,8 @@ pub struct FakeState {
 struct Shared {
     kind: Kind,
     max_characters: usize,
+    /// `characters_reserved_per_url`.
+    url_length: usize,
     me: Person,
     state: Mutex<FakeState>,
     spec: Option<Spec>,
@@ -143,9 +145,20 @@ impl FakeMastodon {
     }
 
     pub async fn start_with(kind: Kind, max_characters: usize) -> FakeMastodon {
+        Self::start_with_limits(kind, max_characters, 23).await
+    }
+
+    /// An instance announcing `max_characters` and counting every URL as
+    /// `url_length`.
+    pub async fn start_with_limits(
+        kind: Kind,
+        max_characters: usize,
+        url_length: usize,
+    ) -> FakeMastodon {
         let shared = Arc::new(Shared {
             kind,
             max_characters,
+            url_length,
             me: Person::new("109000000000000001", "hcsm"),
             state: Mutex::new(FakeState {
                 next_id: 110_000_000_000_000_000,
@@ -333,7 +346,7 @@ async fn handle(
                 "configuration": {"statuses": {
                     "max_characters": shared.max_characters,
                     "max_media_attachments": 4,
-                    "characters_reserved_per_url": 23
+                    "characters_reserved_per_url": shared.url_length
                 }}
             }),
             &[],
@@ -371,7 +384,8 @@ fn create(shared: &Shared, headers: &HeaderMap, body: Option<&Value>, now: Times
             }
         }
     }
-    let length = tweetchat::text::count(PlatformKind::Mastodon, &text);
+    let length =
+        tweetchat::text::count_with_url_length(PlatformKind::Mastodon, &text, shared.url_length);
     if length > shared.max_characters {
         drop(state);
         return error(

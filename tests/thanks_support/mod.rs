@@ -344,10 +344,23 @@ pub async fn run_daemon(
     from: Timestamp,
     until: Timestamp,
 ) {
+    run_daemon_on(state_dir, plan, vec![("main", platform)], from, until).await;
+}
+
+/// [`run_daemon`] with several accounts, each `(name, platform)`.
+pub async fn run_daemon_on(
+    state_dir: &Path,
+    plan: ChatPlan,
+    platforms: Vec<(&str, Arc<dyn Platform>)>,
+    from: Timestamp,
+    until: Timestamp,
+) {
     let clock = Clock::starting_at(from);
     let (shared, writer) = SharedStore::spawn(Store::open(state_dir).unwrap());
     let mut accounts: BTreeMap<String, Arc<dyn Platform>> = BTreeMap::new();
-    accounts.insert("main".into(), platform);
+    for (name, platform) in platforms {
+        accounts.insert(name.into(), platform);
+    }
     let daemon = Daemon::new(
         &settings(state_dir),
         clock.clone(),

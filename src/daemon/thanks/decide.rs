@@ -35,8 +35,8 @@ use crate::transcript::{self, Capture};
 #[derive(Debug, Clone)]
 pub struct ThanksContext {
     pub plan: Arc<ChatPlan>,
-    /// `state_dir` when this account's search makes the chat's transcript
-    /// (see [`super::transcript_account`]); `None` writes none.
+    /// `state_dir` when this account's search goes into the chat's
+    /// transcript (see [`super::feeds_transcript`]); `None` writes none.
     pub transcript_dir: Option<PathBuf>,
 }
 
@@ -128,6 +128,7 @@ pub async fn decide(
         hashtag: &plan.hashtag,
         platform: poster.platform.kind(),
         limit: poster.platform.limit(),
+        url_length: poster.platform.url_length(),
     };
     let decided = match find_participants(poster, job, context, cancel).await {
         Found::Cancelled => return None,
@@ -284,6 +285,7 @@ mod tests {
             hashtag: "#chat",
             platform: PlatformKind::X,
             limit,
+            url_length: 23,
         }
     }
 

@@ -41,18 +41,15 @@ pub use decide::{Decided, ThanksContext, compose};
 use parts::{Part, Sent, send};
 pub use parts::{fallback_key, kv_key, part_key};
 
-/// The account whose search makes the chat's transcript: the first of the
-/// chat's accounts that is not a console. A console's search finds nothing,
-/// and rehearsals (console only) must not overwrite a real transcript.
-pub fn transcript_account<'a>(
-    accounts: &'a [String],
-    platforms: &BTreeMap<String, Arc<dyn Platform>>,
-) -> Option<&'a String> {
-    accounts.iter().find(|name| {
-        platforms
-            .get(*name)
-            .is_some_and(|p| p.kind() != PlatformKind::Console)
-    })
+/// Whether `account`'s search goes into the chat's transcript: every
+/// account on a network does (the transcript merges them,
+/// [`crate::transcript::publish`]); a console does not. A console's search
+/// finds nothing, and rehearsals (console only) must not overwrite a real
+/// transcript.
+pub fn feeds_transcript(account: &str, platforms: &BTreeMap<String, Arc<dyn Platform>>) -> bool {
+    platforms
+        .get(account)
+        .is_some_and(|p| p.kind() != PlatformKind::Console)
 }
 
 /// What a job of `slot` on `account` needs to thank people; `None` for
@@ -62,15 +59,13 @@ pub fn context(
     slot: &Slot,
     plan: &Arc<ChatPlan>,
     account: &str,
-    chat_accounts: &[String],
     platforms: &BTreeMap<String, Arc<dyn Platform>>,
     state_dir: Option<&Path>,
 ) -> Option<Arc<ThanksContext>> {
     if slot.kind != SlotKind::Thanks || plan.thanks.is_none() {
         return None;
     }
-    let writes_transcript =
-        transcript_account(chat_accounts, platforms).is_some_and(|a| a == account);
+    let writes_transcript = feeds_transcript(account, platforms);
     Some(Arc::new(ThanksContext {
         plan: plan.clone(),
         transcript_dir: state_dir
@@ -269,26 +264,16 @@ mod tests {
     }
 
     #[test]
-    fn the_first_account_that_can_search_makes_the_transcript() {
+    fn every_account_on_a_network_feeds_the_transcript() {
         let clock = Clock::starting_at(jiff::Timestamp::UNIX_EPOCH);
         let mut platforms: BTreeMap<String, Arc<dyn Platform>> = BTreeMap::new();
         let console = Console::new("console", &PathBuf::from("unused"), clock);
         platforms.insert("console".into(), Arc::new(console));
         platforms.insert("main_x".into(), Arc::new(OtherKind(PlatformKind::X)));
         platforms.insert("toot".into(), Arc::new(OtherKind(PlatformKind::Mastodon)));
-        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-
-        let chat = names(&["console", "toot", "main_x"]);
-        assert_eq!(
-            transcript_account(&chat, &platforms).map(String::as_str),
-            Some("toot")
-        );
-        let rehearsal = names(&["console"]);
-        assert_eq!(transcript_account(&rehearsal, &platforms), None);
-        let unknown = names(&["gone", "main_x"]);
-        assert_eq!(
-            transcript_account(&unknown, &platforms).map(String::as_str),
-            Some("main_x")
-        );
+        assert!(feeds_transcript("toot", &platforms));
+        assert!(feeds_transcript("main_x", &platforms));
+        assert!(!feeds_transcript("console", &platforms), "rehearsals");
+        assert!(!feeds_transcript("gone", &platforms));
     }
 }

@@ -196,6 +196,10 @@ impl Platform for MastodonAccount {
         self.instance_limits().max_characters
     }
 
+    fn url_length(&self) -> usize {
+        self.instance_limits().characters_reserved_per_url
+    }
+
     fn quota(&self) -> Option<Quota> {
         self.api.quota()
     }
