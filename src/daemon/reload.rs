@@ -15,7 +15,7 @@
 //! timetable replaces only those (a change to one file among 10,000 costs
 //! one file's load and one chat's slots).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -89,7 +89,9 @@ struct FileState {
 /// The chats folder and what its files held at the last rescan.
 pub struct ChatsFolder {
     dir: PathBuf,
-    files: BTreeMap<PathBuf, FileState>,
+    /// By path: hashed, since 10,000 lookups per rescan comparing paths
+    /// component by component cost more than the rescan's system calls.
+    files: HashMap<PathBuf, FileState>,
     /// Files left out because an earlier file has their chat id.
     duplicates: usize,
     scanned: bool,
@@ -99,7 +101,7 @@ impl ChatsFolder {
     pub fn new(dir: &Path) -> Self {
         Self {
             dir: dir.to_path_buf(),
-            files: BTreeMap::new(),
+            files: HashMap::new(),
             duplicates: 0,
             scanned: false,
         }
@@ -133,27 +135,38 @@ impl ChatsFolder {
             }
         }
         self.duplicates = duplicates.len();
-        let present: HashMap<&Path, &Stamp> =
-            found.iter().map(|f| (f.path.as_path(), &f.stamp)).collect();
-        let gone: Vec<PathBuf> = self
-            .files
-            .keys()
-            .filter(|path| !present.contains_key(path.as_path()))
-            .cloned()
-            .collect();
-        for path in gone {
-            if let Some(FileState {
-                plan: Some(plan), ..
-            }) = self.files.remove(&path)
-            {
-                tracing::info!(chat = %plan.id, file = %path.display(), "a chat file was removed");
-                changes.removed.push(plan.id.clone());
-            }
-        }
+        // New or changed files; and, when every known file is still there,
+        // nothing can be gone (the common rescan: one lookup per file).
+        let mut known = 0;
         let stale: Vec<&ChatFile> = found
             .iter()
-            .filter(|f| self.files.get(&f.path).is_none_or(|s| s.stamp != f.stamp))
+            .filter(|f| match self.files.get(&f.path) {
+                Some(state) => {
+                    known += 1;
+                    state.stamp != f.stamp
+                }
+                None => true,
+            })
             .collect();
+        if known < self.files.len() {
+            let present: HashSet<&Path> = found.iter().map(|f| f.path.as_path()).collect();
+            let mut gone: Vec<PathBuf> = self
+                .files
+                .keys()
+                .filter(|path| !present.contains(path.as_path()))
+                .cloned()
+                .collect();
+            gone.sort_unstable();
+            for path in gone {
+                if let Some(FileState {
+                    plan: Some(plan), ..
+                }) = self.files.remove(&path)
+                {
+                    tracing::info!(chat = %plan.id, file = %path.display(), "a chat file was removed");
+                    changes.removed.push(plan.id.clone());
+                }
+            }
+        }
         if stale.is_empty() {
             return;
         }
