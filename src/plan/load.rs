@@ -317,6 +317,31 @@ mod tests {
     }
 
     #[test]
+    fn links_to_files_are_chats_and_folders_and_dangling_links_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        write(elsewhere.path(), "real.yaml", BASE);
+        write(dir.path(), "plain.yaml", BASE);
+        std::os::unix::fs::symlink(
+            elsewhere.path().join("real.yaml"),
+            dir.path().join("linked.yaml"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(
+            dir.path().join("missing.yaml"),
+            dir.path().join("dangling.yaml"),
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("folder.yaml")).unwrap();
+        let found = discover(dir.path()).unwrap();
+        let names: Vec<String> = found.iter().map(|f| chat_id(&f.path)).collect();
+        assert_eq!(names, ["linked", "plain"]);
+        // The link's stamp is its target's: editing the target is a change.
+        let target = std::fs::metadata(elsewhere.path().join("real.yaml")).unwrap();
+        assert_eq!(found[0].stamp, (target.modified().ok(), target.len()));
+    }
+
+    #[test]
     fn duplicate_ids_across_extensions_and_folders_are_reported() {
         let one = tempfile::tempdir().unwrap();
         let two = tempfile::tempdir().unwrap();
