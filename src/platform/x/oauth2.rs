@@ -441,6 +441,20 @@ mod tests {
     }
 
     #[test]
+    fn the_refresh_lock_is_one_holder_at_a_time_and_lets_go_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oauth2-main_x.lock");
+        let wait = std::time::Duration::from_millis(100);
+        let first = RefreshLock::acquire(&path, wait).unwrap();
+        assert!(first.is_some());
+        // Another open of the file (as another process would) waits, then
+        // gives up while the first holds it.
+        assert!(RefreshLock::acquire(&path, wait).unwrap().is_none());
+        drop(first);
+        assert!(RefreshLock::acquire(&path, wait).unwrap().is_some());
+    }
+
+    #[test]
     fn a_session_needs_a_refresh_token_somewhere() {
         let client = ClientCredentials {
             client_id: "cid".into(),
