@@ -1,9 +1,10 @@
 //! `tweetchat run` as a process beside other processes on its state
 //! folder: a second daemon, two first starts at once, another connection
 //! holding the database's write lock across a slot's instant (with
-//! `tweetchat status` reading meanwhile), a torn outbox line. Real SQLite,
-//! real processes; each post goes out exactly once within grace, and
-//! nothing is left as `intent`.
+//! `tweetchat status` reading meanwhile), a torn outbox line, a state
+//! folder months old (pruned by the running daemon to the retention).
+//! Real SQLite, real processes; each post goes out exactly once within
+//! grace, and nothing is left as `intent`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -266,4 +267,134 @@ fn a_torn_outbox_line_is_cut_before_the_next_post() {
     // The torn half-line is gone: had the next post been glued onto it,
     // its line would not parse above.
     assert_eq!(settled_rows(&setup, "mend").len(), 3);
+}
+
+/// A state folder with months of history: finished posts, a decided
+/// thank-you and outbox lines from 100 days ago, the same from 80 days
+/// ago, an intent left in doubt 100 days ago, stored tokens and a
+/// transcript. The running daemon (default `retention`, 90 days) prunes
+/// what is older than 90 days, rewrites the outbox without those lines,
+/// and keeps the rest: the 80-day-old rows and lines, the tokens, the
+/// transcripts, and the old intent (settled as failed with the reason
+/// first, never deleted while in doubt).
+#[test]
+fn a_running_daemon_prunes_state_older_than_the_retention_and_keeps_transcripts() {
+    let setup = setup();
+    let days_ago = |days: i64| Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
+    let intent = |key: &str, due: Timestamp| tweetchat::store::Intent {
+        key: key.into(),
+        chat: "old".into(),
+        occurrence: due.strftime("%Y-%m-%dT%H:%M").to_string(),
+        kind: "question".into(),
+        n: Some(1),
+        account: "console".into(),
+        due,
+        missed: None,
+    };
+    let posted = |id: &str| {
+        tweetchat::store::Outcome::Posted(tweetchat::platform::RemotePost {
+            id: id.into(),
+            cid: None,
+            url: None,
+        })
+    };
+    {
+        let mut store = Store::open(&setup.state).unwrap();
+        let (old, kept, doubt) = (
+            "old/q/100d/console",
+            "old/q/80d/console",
+            "old/q/doubt/console",
+        );
+        store
+            .claim(&[
+                intent(old, days_ago(100)),
+                intent(kept, days_ago(80)),
+                intent(doubt, days_ago(100)),
+            ])
+            .unwrap();
+        store.record(old, &posted("1")).unwrap();
+        store.record(kept, &posted("2")).unwrap();
+        store.kv_set("thanks/old/100d/console", "{}").unwrap();
+        store.kv_set("thanks/old/80d/console", "{}").unwrap();
+        store.kv_set("oauth2/main_x", "{}").unwrap();
+    }
+    // Back-date the rows as if written then (the store stamps them now).
+    let db = rusqlite::Connection::open(setup.state.join("state.db")).unwrap();
+    for (table, key, days) in [
+        ("posts", "old/q/100d/console", 100),
+        ("posts", "old/q/doubt/console", 100),
+        ("posts", "old/q/80d/console", 80),
+        ("kv", "thanks/old/100d/console", 100),
+        ("kv", "thanks/old/80d/console", 80),
+        ("kv", "oauth2/main_x", 100),
+    ] {
+        let changed = db
+            .execute(
+                &format!("UPDATE {table} SET updated_at = ?1 WHERE key = ?2"),
+                rusqlite::params![days_ago(days).as_millisecond(), key],
+            )
+            .unwrap();
+        assert_eq!(changed, 1, "{table} {key}");
+    }
+    drop(db);
+    let line = |key: &str, days: i64| {
+        let at = days_ago(days);
+        format!(
+            "{{\"key\":\"{key}\",\"at\":\"{at}\",\"posted_at\":\"{at}\",\"text\":\"hi\",\"reply_to\":null}}\n"
+        )
+    };
+    std::fs::write(
+        setup.state.join("outbox.jsonl"),
+        format!(
+            "{}{}",
+            line("old/q/100d/console", 100),
+            line("old/q/80d/console", 80)
+        ),
+    )
+    .unwrap();
+    let transcripts = setup.state.join("transcripts/old");
+    std::fs::create_dir_all(&transcripts).unwrap();
+    let day = days_ago(100).strftime("%Y-%m-%d").to_string();
+    for ext in ["json", "md", "html", "posts.json"] {
+        std::fs::write(transcripts.join(format!("{day}.{ext}")), "kept").unwrap();
+    }
+
+    let mut daemon = start_daemon(&setup, "daemon.log");
+    let pruned = wait_for(Duration::from_secs(20), || {
+        let logs = log(&setup, "daemon.log");
+        logs.contains("pruned state older than") && logs.contains("pruned outbox lines")
+    });
+    stop(&mut daemon);
+    let logs = log(&setup, "daemon.log");
+    assert!(pruned, "{logs}");
+
+    let store = Store::open(&setup.state).unwrap();
+    assert_eq!(store.lookup("old/q/100d/console").unwrap(), None, "{logs}");
+    assert_eq!(
+        store.lookup("old/q/80d/console").unwrap().unwrap().state,
+        PostState::Posted
+    );
+    let doubt = store.lookup("old/q/doubt/console").unwrap().unwrap();
+    assert_eq!(doubt.state, PostState::Failed, "{doubt:?}");
+    assert!(
+        doubt
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("left in doubt"),
+        "{doubt:?}"
+    );
+    assert_eq!(store.kv_get("thanks/old/100d/console").unwrap(), None);
+    assert!(store.kv_get("thanks/old/80d/console").unwrap().is_some());
+    assert!(
+        store.kv_get("oauth2/main_x").unwrap().is_some(),
+        "tokens are kept"
+    );
+    assert_eq!(outbox_keys(&setup), ["old/q/80d/console"]);
+    for ext in ["json", "md", "html", "posts.json"] {
+        assert!(
+            transcripts.join(format!("{day}.{ext}")).exists(),
+            "{day}.{ext} is gone"
+        );
+    }
 }

@@ -53,7 +53,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         state_dir: settings.state_dir.clone(),
         clock: clock.clone(),
         tokens: Arc::new(StateTokens::through(shared.clone(), &settings.state_dir)),
-        sessions: Arc::new(StateSessions::open(&settings.state_dir)?),
+        sessions: Arc::new(StateSessions::through(shared.clone(), &settings.state_dir)),
+        writer: Some(shared.clone()),
     };
     let accounts = build_accounts(&settings, &context)?;
     // Its handle on the writer must not outlive the daemon (see below).

@@ -120,6 +120,7 @@ fn open_account(
         clock,
         tokens: Arc::new(StateTokens::open(state_dir)?),
         sessions: Arc::new(StateSessions::open(state_dir)?),
+        writer: None,
     };
     build_account(account_settings, &context)
 }

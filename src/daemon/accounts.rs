@@ -20,7 +20,7 @@ use crate::plan::accounts::AccountLimit;
 use crate::platform::bluesky::{BlueskyAccount, SessionStore, StoredSession};
 use crate::platform::console::Console;
 use crate::platform::mastodon::{InstanceLimits, LimitStore, MastodonAccount, instance};
-use crate::platform::x::{StoredTokens, TokenStore, XAccount};
+use crate::platform::x::{RefreshLock, StoredTokens, TokenStore, XAccount};
 use crate::platform::{Platform, PostError};
 use crate::settings::{AccountSettings, Secret, Settings};
 use crate::store::{SharedStore, Store};
@@ -33,6 +33,9 @@ pub struct AccountContext {
     pub tokens: Arc<dyn TokenStore>,
     /// Bluesky sessions (the state database in `run`).
     pub sessions: Arc<dyn SessionStore>,
+    /// The daemon's writer task (`run`): Mastodon limits are read and
+    /// written through it. `None` in commands with a connection of their own.
+    pub writer: Option<SharedStore>,
 }
 
 impl AccountContext {
@@ -46,6 +49,7 @@ impl AccountContext {
             clock: Clock::system(settings.rescan_interval),
             tokens: Arc::new(crate::platform::x::MemoryTokenStore::new()),
             sessions: Arc::new(crate::platform::bluesky::MemorySessions::default()),
+            writer: None,
         }
     }
 }
@@ -67,7 +71,10 @@ pub fn build_account(
         ),
         PlatformKind::Mastodon => Arc::new(MastodonAccount::new(
             account,
-            Arc::new(StateLimits::open(&context.state_dir)?),
+            Arc::new(match &context.writer {
+                Some(writer) => StateLimits::through(writer.clone(), &context.state_dir),
+                None => StateLimits::open(&context.state_dir)?,
+            }),
             context.clock.clone(),
         )?),
         PlatformKind::Bluesky => Arc::new(BlueskyAccount::new(
@@ -136,30 +143,33 @@ pub async fn verify_accounts(accounts: &BTreeMap<String, Arc<dyn Platform>>) -> 
 /// Mastodon instance limits in the state database's key/value table, so
 /// `check` and `plan` read them offline ([`stored_limits`]).
 pub struct StateLimits {
-    store: Mutex<Store>,
+    kv: StateKv,
 }
 
 impl StateLimits {
+    /// A connection of its own (`check`, `plan`).
     pub fn open(state_dir: &Path) -> anyhow::Result<Self> {
         Ok(Self {
-            store: Mutex::new(Store::open(state_dir)?),
+            kv: StateKv::open(state_dir)?,
         })
+    }
+
+    /// Through the daemon's writer task.
+    pub fn through(writer: SharedStore, state_dir: &Path) -> Self {
+        Self {
+            kv: StateKv::through(writer, state_dir),
+        }
     }
 }
 
 impl LimitStore for StateLimits {
     fn load(&self, account: &str) -> Option<InstanceLimits> {
-        let store = self.store.lock().ok()?;
-        let json = store.kv_get(&instance::kv_key(account)).ok()??;
+        let json = self.kv.get(&instance::kv_key(account)).ok()??;
         InstanceLimits::from_json(&json)
     }
 
     fn save(&self, account: &str, limits: InstanceLimits) -> anyhow::Result<()> {
-        let mut store = self
-            .store
-            .lock()
-            .map_err(|_| anyhow!("the limits store lock is poisoned"))?;
-        store.kv_set(&instance::kv_key(account), &limits.to_json())
+        self.kv.set(&instance::kv_key(account), &limits.to_json())
     }
 }
 
@@ -186,32 +196,24 @@ pub fn account_limit(state_dir: &Path, account: &str, platform: PlatformKind) ->
     limit
 }
 
-/// OAuth tokens in the state database's key/value table.
+/// One key/value table, read and written off the async runtime.
 ///
-/// In the daemon ([`StateTokens::through`]) every read and write goes
-/// through the one writer task ([`SharedStore`]), so a refresh's fsync and
-/// busy wait never run on an async worker thread and never race the
-/// daemon's own transactions; the calling task steps off the runtime
-/// (`block_in_place`) while it waits. CLI commands (`auth x`, `transcript`)
-/// use a connection of their own ([`StateTokens::open`]). Either way a value
-/// written by another process is seen by the next read: the session reads
-/// the stored pair again before every refresh.
-pub struct StateTokens {
+/// In the daemon ([`StateKv::through`]) every read and write goes through
+/// the one writer task ([`SharedStore`]), so a write's fsync and busy wait
+/// (another program holding the database's write lock) never run on an
+/// async worker thread and never race the daemon's own transactions; the
+/// calling task steps off the runtime (`block_in_place`) while it waits, so
+/// the other tasks (the scheduler, `/healthz`) carry on. CLI commands use a
+/// connection of their own ([`StateKv::open`]). Either way a value written
+/// by another process is seen by the next read.
+struct StateKv {
     writer: Option<SharedStore>,
     store: Mutex<Option<Store>>,
     state_dir: std::path::PathBuf,
 }
 
-#[derive(Serialize, Deserialize)]
-struct TokenRow {
-    access_token: String,
-    refresh_token: String,
-    expires_at: Timestamp,
-}
-
-impl StateTokens {
-    /// A connection of its own (CLI commands).
-    pub fn open(state_dir: &Path) -> anyhow::Result<Self> {
+impl StateKv {
+    fn open(state_dir: &Path) -> anyhow::Result<Self> {
         Ok(Self {
             writer: None,
             store: Mutex::new(Some(Store::open(state_dir)?)),
@@ -219,17 +221,12 @@ impl StateTokens {
         })
     }
 
-    /// Through the daemon's writer task.
-    pub fn through(writer: SharedStore, state_dir: &Path) -> Self {
+    fn through(writer: SharedStore, state_dir: &Path) -> Self {
         Self {
             writer: Some(writer),
             store: Mutex::new(None),
             state_dir: state_dir.to_path_buf(),
         }
-    }
-
-    fn key(account: &str) -> String {
-        format!("oauth2/{account}")
     }
 
     /// Runs `ask` on the writer task when there is one and the runtime can
@@ -247,25 +244,80 @@ impl StateTokens {
         let mut guard = self
             .store
             .lock()
-            .map_err(|_| anyhow!("the token store lock is poisoned"))?;
+            .map_err(|_| anyhow!("the state database handle's lock is poisoned"))?;
         if guard.is_none() {
             *guard = Some(Store::open(&self.state_dir)?);
         }
         match guard.as_mut() {
             Some(store) => direct(store),
-            None => Err(anyhow!("the token store could not be opened")),
+            None => Err(anyhow!("the state database could not be opened")),
         }
+    }
+
+    fn get(&self, key: &str) -> anyhow::Result<Option<String>> {
+        self.run(
+            async |writer| writer.kv_get(key).await,
+            |store| store.kv_get(key),
+        )
+    }
+
+    fn set(&self, key: &str, value: &str) -> anyhow::Result<()> {
+        self.run(
+            async |writer| writer.kv_set(key, value).await,
+            |store| store.kv_set(key, value),
+        )
+    }
+}
+
+/// OAuth tokens in the state database's key/value table ([`StateKv`]: in
+/// the daemon through its writer task, in CLI commands on a connection of
+/// their own).
+///
+/// Every process that refreshes an account's tokens (the daemon, `auth x`,
+/// `transcript --refetch`) takes the account's refresh lock
+/// ([`TokenStore::lock_refresh`]: `oauth2-ACCOUNT.lock` in the state
+/// folder) before it reads the stored pair again, and holds it until the
+/// new pair is stored. So a second process waits, then reads the pair the
+/// first one stored, and never sends X the refresh token it just spent.
+pub struct StateTokens {
+    kv: StateKv,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TokenRow {
+    access_token: String,
+    refresh_token: String,
+    expires_at: Timestamp,
+}
+
+/// How long a refresh waits for another process's refresh of the same
+/// account (one token request, bounded by the account's timeout) before it
+/// goes ahead without the lock and says so.
+const REFRESH_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl StateTokens {
+    /// A connection of its own (CLI commands).
+    pub fn open(state_dir: &Path) -> anyhow::Result<Self> {
+        Ok(Self {
+            kv: StateKv::open(state_dir)?,
+        })
+    }
+
+    /// Through the daemon's writer task.
+    pub fn through(writer: SharedStore, state_dir: &Path) -> Self {
+        Self {
+            kv: StateKv::through(writer, state_dir),
+        }
+    }
+
+    fn key(account: &str) -> String {
+        format!("oauth2/{account}")
     }
 }
 
 impl TokenStore for StateTokens {
     fn load(&self, account: &str) -> anyhow::Result<Option<StoredTokens>> {
-        let key = Self::key(account);
-        let json = self.run(
-            async |writer| writer.kv_get(&key).await,
-            |store| store.kv_get(&key),
-        )?;
-        let Some(json) = json else {
+        let Some(json) = self.kv.get(&Self::key(account))? else {
             return Ok(None);
         };
         let row: TokenRow = serde_json::from_str(&json)
@@ -284,35 +336,51 @@ impl TokenStore for StateTokens {
             expires_at: tokens.expires_at,
         };
         let json = serde_json::to_string(&row)?;
-        let key = Self::key(account);
-        self.run(
-            async |writer| writer.kv_set(&key, &json).await,
-            |store| store.kv_set(&key, &json),
-        )
+        self.kv.set(&Self::key(account), &json)
+    }
+
+    fn lock_refresh(&self, account: &str) -> anyhow::Result<Option<RefreshLock>> {
+        let path = self.kv.state_dir.join(format!("oauth2-{account}.lock"));
+        let lock = RefreshLock::acquire(&path, REFRESH_LOCK_WAIT)
+            .with_context(|| format!("taking the refresh lock {}", path.display()))?;
+        if lock.is_none() {
+            warn!(
+                account,
+                "another process has held the X token refresh lock {} for {:?}; refreshing anyway",
+                path.display(),
+                REFRESH_LOCK_WAIT
+            );
+        }
+        Ok(lock)
     }
 }
 
 /// Bluesky sessions in the state database's key/value table, under
-/// `bluesky/ACCOUNT`, one connection of its own.
+/// `bluesky/ACCOUNT` ([`StateKv`]: in the daemon through its writer task, so
+/// storing a refreshed session never blocks an async worker thread).
 pub struct StateSessions {
-    store: Mutex<Store>,
+    kv: StateKv,
 }
 
 impl StateSessions {
+    /// A connection of its own (CLI commands).
     pub fn open(state_dir: &Path) -> anyhow::Result<Self> {
         Ok(Self {
-            store: Mutex::new(Store::open(state_dir)?),
+            kv: StateKv::open(state_dir)?,
         })
+    }
+
+    /// Through the daemon's writer task.
+    pub fn through(writer: SharedStore, state_dir: &Path) -> Self {
+        Self {
+            kv: StateKv::through(writer, state_dir),
+        }
     }
 }
 
 impl SessionStore for StateSessions {
     fn load(&self, account: &str) -> anyhow::Result<Option<StoredSession>> {
-        let store = self
-            .store
-            .lock()
-            .map_err(|_| anyhow!("the session store lock is poisoned"))?;
-        let Some(json) = store.kv_get(&format!("bluesky/{account}"))? else {
+        let Some(json) = self.kv.get(&format!("bluesky/{account}"))? else {
             return Ok(None);
         };
         let session = serde_json::from_str(&json).with_context(|| {
@@ -323,11 +391,7 @@ impl SessionStore for StateSessions {
 
     fn save(&self, account: &str, session: &StoredSession) -> anyhow::Result<()> {
         let json = serde_json::to_string(session)?;
-        let mut store = self
-            .store
-            .lock()
-            .map_err(|_| anyhow!("the session store lock is poisoned"))?;
-        store.kv_set(&format!("bluesky/{account}"), &json)
+        self.kv.set(&format!("bluesky/{account}"), &json)
     }
 }
 
@@ -360,6 +424,7 @@ mod tests {
             clock: Clock::system(std::time::Duration::from_secs(30)),
             tokens: Arc::new(crate::platform::x::MemoryTokenStore::new()),
             sessions: Arc::new(crate::platform::bluesky::MemorySessions::default()),
+            writer: None,
         };
         let account = AccountSettings {
             name: "hcsm_bluesky".into(),

@@ -138,10 +138,30 @@ impl Dispatcher {
     }
 
     /// Claims `batch` in one request; what the database refused is put back.
+    /// A job whose chat has an earlier slot on the same account waiting for
+    /// its claim waits with it (and is claimed in the same request, after
+    /// it): claimed first, it would go out first, and the earlier slot
+    /// would then be skipped as out of order.
     async fn claim(&mut self, batch: Vec<Pending>) {
+        let (held, mut batch): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .partition(|pending| self.behind_a_retry(pending).is_some());
+        for pending in held {
+            if let Some(at) = self.behind_a_retry(&pending) {
+                let span = post_span(&pending.job.slot, &pending.job.account);
+                span.in_scope(|| {
+                    debug!(
+                        "an earlier slot of this chat waits for its claim; claiming with it at {at}"
+                    )
+                });
+                self.retrying.push((at, pending));
+            }
+        }
         if batch.is_empty() {
             return;
         }
+        // In slot order, so each chat's queue gets its slots in order.
+        batch.sort_by_key(|pending| pending.job.slot.at);
         let intents = batch.iter().map(|p| p.intent.clone()).collect();
         let claims = match self.store.claim(intents).await {
             Ok(claims) => claims,
@@ -214,6 +234,20 @@ impl Dispatcher {
             error!("cannot record the intent to post ({err}); trying again at {at}");
         }
         self.retrying.push((at, pending));
+    }
+
+    /// When an earlier claim of `pending`'s chat on its account is tried
+    /// again, if one waits.
+    fn behind_a_retry(&self, pending: &Pending) -> Option<Timestamp> {
+        self.retrying
+            .iter()
+            .filter(|(_, waiting)| {
+                waiting.job.account == pending.job.account
+                    && waiting.job.slot.chat == pending.job.slot.chat
+                    && waiting.job.slot.at <= pending.job.slot.at
+            })
+            .map(|(at, _)| *at)
+            .min()
     }
 
     /// When the next refused claim is tried again.

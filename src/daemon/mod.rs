@@ -227,22 +227,36 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         // After the first rescan is in (it may run on the blocking pool).
         if !settled && scanning.is_none() && next_rescan > started_at {
             settled = true;
-            settle_stale(&daemon, &mut dispatcher, &timetable, now).await;
+            let settling = settle_stale(&daemon, &mut dispatcher, &timetable, now);
+            if alive_while(&daemon, &shutdown, settling).await.is_none() {
+                break;
+            }
         }
         if now >= next_prune {
             next_prune = now + SignedDuration::from_hours(24);
-            prune(&daemon, now).await;
+            if alive_while(&daemon, &shutdown, prune(&daemon, now))
+                .await
+                .is_none()
+            {
+                break;
+            }
         }
         timetable.extend(daemon.timeline.as_ref(), now);
         // Claimed a little ahead, so the intent's commit is off the critical
         // path; each account's worker still waits for the exact instant.
         if dispatcher.next_retry().is_some_and(|at| at <= now) {
-            dispatcher.retry_claims(now).await;
+            let claiming = dispatcher.retry_claims(now);
+            if alive_while(&daemon, &shutdown, claiming).await.is_none() {
+                break;
+            }
             continue;
         }
         let due = timetable.take_due(now + dispatch::CLAIM_AHEAD);
         if !due.is_empty() {
-            dispatcher.dispatch(&due, &timetable, now).await;
+            let claiming = dispatcher.dispatch(&due, &timetable, now);
+            if alive_while(&daemon, &shutdown, claiming).await.is_none() {
+                break;
+            }
             continue;
         }
         let next = timetable.next_at();
@@ -298,6 +312,43 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         health.stopped();
     }
     Ok(())
+}
+
+/// How long one wait for the state database may keep `/healthz` green.
+/// A claim waits at most SQLite's busy timeout (5 s) per batch queued
+/// ahead of it; a database that has not answered for a minute is stuck
+/// (a hung disk), and the loop stops beating so the health check says so.
+pub const STORE_WAIT_ALIVE: Duration = Duration::from_secs(60);
+
+/// Awaits `work` (a claim, a prune: the state database answering, on the
+/// writer task and the blocking pool) while the loop stays alive around
+/// it: it keeps beating for up to [`STORE_WAIT_ALIVE`], so another
+/// program holding the database's write lock never turns `/healthz` 503,
+/// and shutdown is not held up by it. `None` when shutdown came first: the
+/// request still commits, and a claim committed that way is an intent in
+/// doubt, reconciled at the next start like a post cut off by the budget.
+async fn alive_while<T>(
+    daemon: &Daemon,
+    shutdown: &CancellationToken,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    let mut work = std::pin::pin!(work);
+    let started = tokio::time::Instant::now();
+    let every = (daemon.rescan_interval / 2).max(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            biased;
+            done = &mut work => return Some(done),
+            _ = shutdown.cancelled() => return None,
+            _ = tokio::time::sleep(every) => {
+                if started.elapsed() < STORE_WAIT_ALIVE {
+                    if let Some(health) = &daemon.health {
+                        health.beat();
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Drops finished post records, decided thank-yous and console outbox

@@ -201,6 +201,10 @@ impl Exchange<'_> {
         )
         .await?;
         let store: Arc<dyn TokenStore> = Arc::new(StateTokens::open(state_dir)?);
+        // Not in the middle of a refresh by the daemon: it then reads this
+        // pair again before its next refresh, rather than storing over it.
+        // (A CLI command: blocking here holds up nobody.)
+        let lock = store.lock_refresh(&self.account.name)?;
         store.save(&self.account.name, &tokens).with_context(|| {
             format!(
                 "X issued tokens but they could not be stored in {}; fix that and run \
@@ -208,6 +212,7 @@ impl Exchange<'_> {
                 state_dir.join(store::FILE_NAME).display()
             )
         })?;
+        drop(lock);
         let x = XAccount::new(self.account, store, clock)?;
         let me = x.whoami().await.map_err(|e| {
             anyhow!("the tokens are stored, but asking X who they belong to failed: {e}")

@@ -42,7 +42,7 @@ use serde::Deserialize;
 
 pub use self::client::error_chain;
 use self::client::{Api, Auth, Call};
-pub use self::oauth2::{MemoryTokenStore, StoredTokens, TokenStore};
+pub use self::oauth2::{MemoryTokenStore, RefreshLock, StoredTokens, TokenStore};
 pub use self::quota::Quota;
 use crate::clock::Clock;
 use crate::platform::{FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost};

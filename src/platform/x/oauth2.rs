@@ -12,6 +12,13 @@
 //! posts that find an expired token at the same time refresh once: the second
 //! waits and then uses the first one's result instead of replaying the spent
 //! refresh token (which X would answer with `invalid_request`).
+//!
+//! Other processes on the same state folder (`tweetchat auth x`,
+//! `transcript --refetch`) refresh too. So a refresh first takes the
+//! store's cross-process lock ([`TokenStore::lock_refresh`], off the async
+//! runtime), then reads the stored pair again, and holds the lock until the
+//! new pair is stored: a process that lost the race finds the winner's pair
+//! instead of spending a token that is already spent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,6 +45,62 @@ pub struct StoredTokens {
 pub trait TokenStore: Send + Sync {
     fn load(&self, account: &str) -> anyhow::Result<Option<StoredTokens>>;
     fn save(&self, account: &str, tokens: &StoredTokens) -> anyhow::Result<()>;
+
+    /// Blocks until no other process refreshes `account`'s tokens, and
+    /// keeps it that way until the returned lock is dropped (after the new
+    /// pair is saved). `None`: nothing to hold (a store no other process
+    /// sees), or the wait gave up. The default holds nothing.
+    fn lock_refresh(&self, account: &str) -> anyhow::Result<Option<RefreshLock>> {
+        let _ = account;
+        Ok(None)
+    }
+}
+
+/// An exclusive advisory lock (`flock`) on a file, held until dropped:
+/// one refresh of an account at a time across every process on the state
+/// folder. The kernel lets go of it when the process dies, even by
+/// `kill -9`, so a crash never leaves it behind.
+#[derive(Debug)]
+pub struct RefreshLock {
+    // The guard is forgotten on purpose: the lock lasts as long as the
+    // open file, which this keeps.
+    _file: fd_lock::RwLock<std::fs::File>,
+}
+
+impl RefreshLock {
+    /// Takes the lock on `path` (created if missing), waiting at most
+    /// `wait` for another process to let go; `None` when it did not.
+    /// Blocks the calling thread: call it off the async runtime.
+    pub fn acquire(
+        path: &std::path::Path,
+        wait: std::time::Duration,
+    ) -> std::io::Result<Option<Self>> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        let mut lock = fd_lock::RwLock::new(file);
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let taken = match lock.try_write() {
+                Ok(guard) => {
+                    std::mem::forget(guard);
+                    true
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => false,
+                Err(err) => return Err(err),
+            };
+            if taken {
+                return Ok(Some(Self { _file: lock }));
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 /// A [`TokenStore`] in memory, for tests and `rehearse`.
@@ -202,12 +265,33 @@ impl Session {
         (clock.now() + EXPIRY_MARGIN < stored.expires_at).then_some(stored.access_token)
     }
 
+    /// The store's cross-process refresh lock, taken on the blocking pool.
+    /// A lock that cannot be taken (a read-only folder) only warns: the
+    /// refresh then relies on reading the stored pair again, as before.
+    async fn lock_refresh(&self) -> Option<RefreshLock> {
+        let (store, account) = (Arc::clone(&self.store), self.account.clone());
+        let taken = tokio::task::spawn_blocking(move || store.lock_refresh(&account)).await;
+        match taken {
+            Ok(Ok(lock)) => lock,
+            Ok(Err(err)) => {
+                tracing::warn!(account = %self.account, "refreshing without the cross-process lock: {err:#}");
+                None
+            }
+            Err(err) => {
+                tracing::warn!(account = %self.account, "refreshing without the cross-process lock: {err}");
+                None
+            }
+        }
+    }
+
     async fn refresh(
         &self,
         state: &mut State,
         http: &reqwest::Client,
         clock: &Clock,
     ) -> Result<Secret, PostError> {
+        // Held until the new pair is stored (or the refresh failed).
+        let _lock = self.lock_refresh().await;
         if let Some(token) = self.adopt_stored(state, clock) {
             return Ok(token);
         }
@@ -354,6 +438,20 @@ mod tests {
             !shown.contains("\"rt\"") && shown.contains("***"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn the_refresh_lock_is_one_holder_at_a_time_and_lets_go_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oauth2-main_x.lock");
+        let wait = std::time::Duration::from_millis(100);
+        let first = RefreshLock::acquire(&path, wait).unwrap();
+        assert!(first.is_some());
+        // Another open of the file (as another process would) waits, then
+        // gives up while the first holds it.
+        assert!(RefreshLock::acquire(&path, wait).unwrap().is_none());
+        drop(first);
+        assert!(RefreshLock::acquire(&path, wait).unwrap().is_some());
     }
 
     #[test]
