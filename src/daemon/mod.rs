@@ -486,7 +486,7 @@ fn apply_rescan(
             chats,
             invalid = found.invalid,
             "chats loaded; {}",
-            next_post_line(timetable, now, daemon.horizon)
+            next_post_line(timetable, now, daemon.horizon, &daemon.grace)
         );
     }
     // benches/run.sh reads this line to time rescans (unchanged and not):
@@ -506,17 +506,38 @@ fn next_post_line(
     timetable: &timetable::Timetable,
     now: Timestamp,
     horizon: SignedDuration,
+    grace: &GraceSettings,
 ) -> String {
+    // Slots already due whose grace window is still open go out now, late.
+    let late: Vec<&Slot> = timetable
+        .pending_before(now)
+        .filter(|slot| {
+            let grace = job::grace_for(grace, slot.kind);
+            let grace = SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX);
+            let open = slot.at.saturating_add(grace).unwrap_or(Timestamp::MAX) >= now;
+            open && !(slot.kind == schedule::SlotKind::Announce && now >= slot.starts)
+        })
+        .collect();
+    let late = match late.first() {
+        Some(first) => format!(
+            "posting {} late post(s) now (first: {} of {}, due {}); ",
+            late.len(),
+            first.label(),
+            first.chat,
+            first.at
+        ),
+        None => String::new(),
+    };
     if let Some(next) = timetable.next_slot_from(now) {
-        return format!("next post: {}", describe_slot(timetable, next));
+        return format!("{late}next post: {}", describe_slot(timetable, next));
     }
     let beyond = timetable.expanded_until().unwrap_or(now).max(now);
     match timetable.next_slot_beyond(beyond) {
         Some(next) => format!(
-            "nothing due in the next {horizon:#}; next post: {}",
+            "{late}nothing due in the next {horizon:#}; next post: {}",
             describe_slot(timetable, &next)
         ),
-        None => "nothing scheduled: every loaded chat is over".to_string(),
+        None => format!("{late}nothing scheduled: every loaded chat is over"),
     }
 }
 
@@ -559,17 +580,32 @@ mod tests {
         let horizon = SignedDuration::from_hours(48);
         let mut table = timetable::Timetable::new(SignedDuration::from_hours(1), horizon);
         table.replace_plans(plans.into_iter().map(Arc::new).collect(), &Expand, now);
-        next_post_line(&table, now, horizon)
+        let grace = GraceSettings {
+            question: Duration::from_secs(600),
+            announce: Duration::from_secs(3600),
+            thanks: Duration::from_secs(3600),
+        };
+        next_post_line(&table, now, horizon, &grace)
     }
 
     #[test]
     fn the_start_up_line_names_the_next_post_that_will_go_out() {
         assert_eq!(
             line(vec![hcsmbm()], "2026-12-02T18:20Z"),
-            "next post: question3 of hcsmbm at 2026-12-02T18:25:00Z (Wed 2 Dec 12:25 CST)"
+            "posting 1 late post(s) now (first: question2 of hcsmbm, due 2026-12-02T18:15:00Z); next post: question3 of hcsmbm at 2026-12-02T18:25:00Z (Wed 2 Dec 12:25 CST)"
+        );
+        // The welcome and Q1 are past their 10m grace (skipped, not
+        // counted); Q3 is late but still goes out.
+        assert_eq!(
+            line(vec![hcsmbm()], "2026-12-02T18:29Z"),
+            "posting 1 late post(s) now (first: question3 of hcsmbm, due 2026-12-02T18:25:00Z); next post: question4 of hcsmbm at 2026-12-02T18:35:00Z (Wed 2 Dec 12:35 CST)"
         );
         assert_eq!(
             line(vec![hcsmbm()], "2026-12-02T19:30Z"),
+            "posting 1 late post(s) now (first: thanks of hcsmbm, due 2026-12-02T19:10:00Z); nothing due in the next 48h; next post: announce1 of hcsmbm at 2026-12-08T18:00:00Z (Tue 8 Dec 12:00 CST)"
+        );
+        assert_eq!(
+            line(vec![hcsmbm()], "2026-12-02T20:30Z"),
             "nothing due in the next 48h; next post: announce1 of hcsmbm at 2026-12-08T18:00:00Z (Tue 8 Dec 12:00 CST)"
         );
         let mut once = hcsmbm();

@@ -170,6 +170,14 @@ impl Timetable {
         self.pending.keys().next().map(|id| id.0)
     }
 
+    /// Pending slots due before `now` (being posted late, or skipped).
+    pub fn pending_before(&self, now: Timestamp) -> impl Iterator<Item = &Slot> {
+        self.pending
+            .values()
+            .take_while(move |slot| slot.at < now)
+            .map(|slot| slot.as_ref())
+    }
+
     /// The first pending slot due at or after `now`: the next post that will
     /// really go out on time (slots still pending from before `now` are
     /// being posted late or skipped, and are not "next").
