@@ -6,7 +6,7 @@ use std::process::Command;
 const CHAT: &str = r##"title: Quick
 hashtag: "#quick"
 timezone: UTC
-start: 2026-12-02 18:00
+start: 2026-12-01 18:00
 duration: 2m
 announce:
   - before: 1m
@@ -43,12 +43,12 @@ fn rehearses_every_post_in_order_with_its_real_instant() {
     assert_eq!(
         instants,
         [
-            "2026-12-02T17:59:00Z",
-            "2026-12-02T18:00:00Z",
-            "2026-12-02T18:00:30Z",
-            "2026-12-02T18:01:00Z",
-            "2026-12-02T18:02:00Z",
-            "2026-12-02T18:02:10Z",
+            "2026-12-01T17:59:00Z",
+            "2026-12-01T18:00:00Z",
+            "2026-12-01T18:00:30Z",
+            "2026-12-01T18:01:00Z",
+            "2026-12-01T18:02:00Z",
+            "2026-12-01T18:02:10Z",
         ],
         "{stdout}"
     );

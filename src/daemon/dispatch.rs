@@ -58,6 +58,10 @@ pub struct Dispatcher {
     pub retry: RetryPolicy,
     /// Where thanks slots write transcripts; `None` writes none.
     pub state_dir: Option<std::path::PathBuf>,
+    /// Leave out slots that were over before their chat file was written
+    /// ([`super::missed::BeforeFile`]). Off for a rehearsal, whose timeline
+    /// is replayed on a clock of its own and may lie wholly in the past.
+    pub leave_out_before_file: bool,
     queues: HashMap<(String, Arc<str>), Arc<Queue>>,
     /// Claims the database refused, with when to try them again.
     retrying: Vec<(Timestamp, Pending)>,
@@ -84,6 +88,7 @@ impl Dispatcher {
             metrics: None,
             retry: RetryPolicy::default(),
             state_dir: None,
+            leave_out_before_file: true,
             queues: HashMap::new(),
             retrying: Vec::new(),
             tracker: TaskTracker::new(),
@@ -101,7 +106,9 @@ impl Dispatcher {
             let Some(plan) = timetable.plan(&slot.chat) else {
                 continue;
             };
-            if before_file.leave_out(plan, slot, super::job::grace_for(&self.grace, slot.kind)) {
+            if self.leave_out_before_file
+                && before_file.leave_out(plan, slot, super::job::grace_for(&self.grace, slot.kind))
+            {
                 continue;
             }
             let accounts = plan.accounts.as_ref().unwrap_or(&self.default_accounts);

@@ -115,7 +115,8 @@ pub struct Daemon {
     pub health: Option<Arc<Health>>,
     pub retry: RetryPolicy,
     /// Return once every slot has been handled (rehearsals) instead of
-    /// waiting for more.
+    /// waiting for more. A timeline run this way is replayed whole, even
+    /// where it lies before its chat file was written.
     pub stop_when_done: bool,
     /// Where thanks slots write transcripts (`transcripts/CHAT/DATE.*`).
     pub state_dir: std::path::PathBuf,
@@ -191,6 +192,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     dispatcher.metrics = daemon.metrics.clone();
     dispatcher.retry = daemon.retry;
     dispatcher.state_dir = Some(daemon.state_dir.clone());
+    dispatcher.leave_out_before_file = !daemon.stop_when_done;
     let rescan_every = SignedDuration::try_from(daemon.rescan_interval)
         .unwrap_or(SignedDuration::from_mins(1))
         .max(SignedDuration::from_secs(1));
