@@ -107,7 +107,12 @@ impl Dispatcher {
                 continue;
             };
             if self.leave_out_before_file
-                && before_file.leave_out(plan, slot, super::job::grace_for(&self.grace, slot.kind))
+                && before_file.leave_out(
+                    plan,
+                    slot,
+                    super::job::grace_for(&self.grace, slot.kind),
+                    now,
+                )
             {
                 continue;
             }

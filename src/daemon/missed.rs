@@ -42,12 +42,22 @@ pub struct BeforeFile {
 impl BeforeFile {
     /// Whether `slot`'s grace window closed before `plan`'s file was
     /// written; such a slot is left out (and counted for [`Self::log`]).
-    pub fn leave_out(&mut self, plan: &ChatPlan, slot: &Slot, grace: Duration) -> bool {
+    ///
+    /// A file written after the daemon's `now` says nothing about what could
+    /// have been posted (the daemon's clock is not the wall clock: a test in
+    /// paused time, a clock stepped back), so nothing is left out for it.
+    pub fn leave_out(
+        &mut self,
+        plan: &ChatPlan,
+        slot: &Slot,
+        grace: Duration,
+        now: Timestamp,
+    ) -> bool {
         let written = *self
             .written
             .entry(plan.id.to_string())
             .or_insert_with(|| written_at(&plan.source));
-        let Some(written) = written else {
+        let Some(written) = written.filter(|written| *written <= now) else {
             return false;
         };
         let grace = jiff::SignedDuration::try_from(grace).unwrap_or(jiff::SignedDuration::MAX);
