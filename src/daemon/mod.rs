@@ -510,14 +510,14 @@ fn next_post_line(
     horizon: SignedDuration,
     grace: &GraceSettings,
 ) -> String {
-    // Slots already due whose grace window is still open go out now, late.
-    let late: Vec<&Slot> = timetable
+    // Slots already due that a job would still post (the deadlines each
+    // job keeps, `Job::lateness`) go out now, late.
+    let late: Vec<&Arc<Slot>> = timetable
         .pending_before(now)
         .filter(|slot| {
-            let grace = job::grace_for(grace, slot.kind);
-            let grace = SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX);
-            let open = slot.at.saturating_add(grace).unwrap_or(Timestamp::MAX) >= now;
-            open && !(slot.kind == schedule::SlotKind::Announce && now >= slot.starts)
+            job::Job::new(slot, "", false, grace)
+                .lateness(now)
+                .is_none()
         })
         .collect();
     let late = match late.first() {

@@ -171,11 +171,8 @@ impl Timetable {
     }
 
     /// Pending slots due before `now` (being posted late, or skipped).
-    pub fn pending_before(&self, now: Timestamp) -> impl Iterator<Item = &Slot> {
-        self.pending
-            .values()
-            .take_while(move |slot| slot.at < now)
-            .map(|slot| slot.as_ref())
+    pub fn pending_before(&self, now: Timestamp) -> impl Iterator<Item = &Arc<Slot>> {
+        self.pending.values().take_while(move |slot| slot.at < now)
     }
 
     /// The first pending slot due at or after `now`: the next post that will
