@@ -293,7 +293,7 @@ at the same time, and the timings include their interference.
 | a change to one file among 10,000: the rescan / replacing its plan on the scheduler | milliseconds | ${R[rescan_one_ms]} ms / ${R[rescan_one_apply_ms]} ms | $(verdict "${R[rescan_one_ms]}" 50) |
 | memory with 10,000 chats loaded | ≤ 25 MiB | $(mib "${R[scale_rss_kb]}") MiB (peak $(mib "${R[scale_hwm_kb]}") MiB) | $(verdict "$(mib "${R[scale_rss_kb]}")" 25) |
 | memory per loaded chat: (RSS with 10,000 − idle RSS with 1,000) / 9,000 | ≤ 1.5 KB | $(per_chat) KB | $(verdict "$(per_chat)" 1.5) |
-| live heap per loaded chat (\`examples/chat_memory.rs\`, 10,000 chats) | | $(field "${R[heap]}" bytes_per_chat) bytes | |
+| live heap per loaded chat (\`examples/chat_memory.rs\`, 10,000 chats) | | $(field "${R[heap]}" bytes_per_chat) bytes in $(field "${R[heap]}" allocations_per_chat) allocations | |
 | release binary | ≤ 15 MB | $(awk -v b="${R[size_bytes]}" 'BEGIN {printf "%.1f", b / 1e6}') MB (${R[size_bytes]} bytes) | $(verdict "$((R[size_bytes] / 1000000))" 15) |
 
 ## The peer, same run, same timeline

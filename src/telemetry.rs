@@ -10,11 +10,12 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 use tracing::Subscriber;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::settings::{LogFormat, LogSettings};
+use crate::settings::{LogFormat, LogSettings, log_filter};
 
 /// Installs the global subscriber from the `[log]` settings; `RUST_LOG`, when
 /// set, replaces `level`. Calling it again keeps the first subscriber.
@@ -30,13 +31,13 @@ pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
 }
 
 /// The filter: `rust_log` (the `RUST_LOG` variable) when non-empty, else `level`.
-pub fn filter(level: &str, rust_log: Option<&str>) -> anyhow::Result<EnvFilter> {
+pub fn filter(level: &str, rust_log: Option<&str>) -> anyhow::Result<Targets> {
     match rust_log.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(directives) => EnvFilter::builder()
-            .parse(directives)
+        Some(directives) => log_filter::parse(directives)
+            .map_err(anyhow::Error::msg)
             .with_context(|| format!("RUST_LOG=`{directives}` is not a valid log filter")),
-        None => EnvFilter::builder()
-            .parse(level)
+        None => log_filter::parse(level)
+            .map_err(anyhow::Error::msg)
             .with_context(|| format!("log.level `{level}` is not a valid log filter")),
     }
 }
@@ -45,7 +46,7 @@ pub fn filter(level: &str, rust_log: Option<&str>) -> anyhow::Result<EnvFilter> 
 /// tests can capture lines without touching the global one.
 pub fn subscriber<W>(
     format: LogFormat,
-    filter: EnvFilter,
+    filter: Targets,
     writer: W,
     ansi: bool,
 ) -> Box<dyn Subscriber + Send + Sync>
@@ -53,17 +54,18 @@ where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(tracing::level_filters::LevelFilter::TRACE)
         .with_writer(writer);
     match format {
-        LogFormat::Pretty => Box::new(builder.with_ansi(ansi).finish()),
+        LogFormat::Pretty => Box::new(builder.with_ansi(ansi).finish().with(filter)),
         LogFormat::Json => Box::new(
             builder
                 .json()
                 .flatten_event(true)
                 .with_current_span(true)
                 .with_span_list(true)
-                .finish(),
+                .finish()
+                .with(filter),
         ),
     }
 }

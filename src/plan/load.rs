@@ -4,6 +4,8 @@
 //! hides the others; across files the only rule is that chat ids (file names
 //! without `.yaml`/`.yml`) are unique, because they key every post.
 
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -154,7 +156,12 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<ChatFile>> {
             entries.push(entry);
         }
     }
-    let mut found: Vec<ChatFile> = entries.iter().filter_map(chat_file).collect();
+    // One `statx` per file is most of an unchanged rescan: spread them
+    // over the cores like the loading itself.
+    let mut found: Vec<ChatFile> = crate::parallel::map_in_order(&entries, chat_file)
+        .into_iter()
+        .flatten()
+        .collect();
     // One folder: the bytes of the names order them as the paths would,
     // without comparing path components.
     found.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
@@ -184,29 +191,39 @@ pub fn without_duplicate_ids<T>(
     files: Vec<T>,
     path: impl Fn(&T) -> &Path,
 ) -> (Vec<T>, Vec<Diagnostic>) {
-    let mut first_by_id: HashMap<String, usize> = HashMap::with_capacity(files.len());
-    let mut unique: Vec<T> = Vec::with_capacity(files.len());
+    // Ids borrowed from the paths: every rescan runs this over every file.
+    let mut first_by_id: HashMap<Cow<'_, str>, usize> = HashMap::with_capacity(files.len());
+    let mut keep = vec![true; files.len()];
     let mut problems = Vec::new();
-    for file in files {
-        let id = chat_id(path(&file));
-        if let Some(&first) = first_by_id.get(&id) {
-            problems.push(
-                Diagnostic::new(
-                    path(&file),
-                    0,
-                    0,
-                    format!(
-                        "chat id `{id}` is already used by {}",
-                        path(&unique[first]).display()
-                    ),
-                )
-                .help("rename one of the files: the file name is the chat's id"),
-            );
-            continue;
+    for (i, file) in files.iter().enumerate() {
+        let id = path(file).file_stem().unwrap_or_default().to_string_lossy();
+        match first_by_id.entry(id) {
+            Entry::Occupied(first) => {
+                keep[i] = false;
+                problems.push(
+                    Diagnostic::new(
+                        path(file),
+                        0,
+                        0,
+                        format!(
+                            "chat id `{}` is already used by {}",
+                            first.key(),
+                            path(&files[*first.get()]).display()
+                        ),
+                    )
+                    .help("rename one of the files: the file name is the chat's id"),
+                );
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
         }
-        first_by_id.insert(id, unique.len());
-        unique.push(file);
     }
+    let unique = files
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(file, keep)| keep.then_some(file))
+        .collect();
     (unique, problems)
 }
 

@@ -17,6 +17,7 @@
 
 mod account;
 mod layers;
+pub mod log_filter;
 mod reader;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -109,7 +110,8 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct LogSettings {
     pub format: LogFormat,
-    /// An `EnvFilter` directive (`info`, `tweetchat=debug`); `RUST_LOG` wins.
+    /// A log filter (`info`, `tweetchat=debug`: see [`log_filter`]);
+    /// `RUST_LOG` wins.
     pub level: String,
 }
 
@@ -341,13 +343,11 @@ fn read_log(mut table: Table, problems: &mut Vec<String>) -> Option<LogSettings>
     });
     let level = required(&mut table, "level", problems, |field| {
         let level = field.string()?;
-        tracing_subscriber::EnvFilter::builder()
-            .parse(&level)
-            .map_err(|e| {
-                field.error(format!(
-                    "expected a filter such as \"info\" or \"tweetchat=debug\": {e}"
-                ))
-            })?;
+        log_filter::parse(&level).map_err(|e| {
+            field.error(format!(
+                "expected a filter such as \"info\" or \"tweetchat=debug\": {e}"
+            ))
+        })?;
         Ok(level)
     });
     reject_unknown(table, "format, level", problems);

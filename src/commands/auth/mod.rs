@@ -177,13 +177,8 @@ struct Exchange<'a> {
 impl Exchange<'_> {
     /// Trades the code, stores the tokens, and says who they belong to.
     async fn finish(self, state_dir: &Path) -> anyhow::Result<()> {
-        // reqwest is built without a default TLS provider; a second install
-        // only reports that the first one won.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("tweetchat/", env!("CARGO_PKG_VERSION")))
-            .timeout(self.account.timeout)
-            .build()
+        let http = crate::tls::client(self.account.timeout)
+            .map_err(anyhow::Error::msg)
             .context("could not build the HTTP client for X")?;
         let client = ClientCredentials {
             client_id: self.client_id.clone(),

@@ -68,7 +68,6 @@ impl BlueskyAccount {
         sessions: Arc<dyn SessionStore>,
         clock: Clock,
     ) -> anyhow::Result<Self> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let account = &settings.name;
         let handle = settings.handle.as_deref().with_context(|| {
             format!(
@@ -81,10 +80,8 @@ impl BlueskyAccount {
                  (Settings → Privacy and security → App passwords) and set app_password (or app_password_file)"
             )
         })?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("tweetchat/", env!("CARGO_PKG_VERSION")))
-            .timeout(settings.timeout)
-            .build()
+        let http = crate::tls::client(settings.timeout)
+            .map_err(anyhow::Error::msg)
             .with_context(|| {
                 format!("account `{account}`: could not build the HTTP client for Bluesky")
             })?;

@@ -71,7 +71,6 @@ impl MastodonAccount {
         store: std::sync::Arc<dyn LimitStore>,
         clock: Clock,
     ) -> anyhow::Result<Self> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let account = &settings.name;
         let base = settings
             .api_base
@@ -83,10 +82,8 @@ impl MastodonAccount {
         let token = settings.secrets.get("access_token").cloned().with_context(|| {
             format!("account `{account}` has no `access_token`: set `access_token` (or `access_token_file`)")
         })?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("tweetchat/", env!("CARGO_PKG_VERSION")))
-            .timeout(settings.timeout)
-            .build()
+        let http = crate::tls::client(settings.timeout)
+            .map_err(anyhow::Error::msg)
             .with_context(|| format!("account `{account}`: could not build the HTTP client"))?;
         let limits = store.load(account).unwrap_or_default();
         Ok(Self {

@@ -77,15 +77,10 @@ impl XAccount {
         tokens: Arc<dyn TokenStore>,
         clock: Clock,
     ) -> anyhow::Result<Self> {
-        // reqwest is built without a default TLS provider; installing ring
-        // twice is harmless (the second call reports the first one won).
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let base = api_base(settings);
         let auth = auth_from_settings(settings, &base, tokens)?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("tweetchat/", env!("CARGO_PKG_VERSION")))
-            .timeout(settings.timeout)
-            .build()
+        let http = crate::tls::client(settings.timeout)
+            .map_err(anyhow::Error::msg)
             .with_context(|| {
                 format!(
                     "account `{}`: could not build the HTTP client for X",
