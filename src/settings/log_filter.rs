@@ -45,7 +45,7 @@ pub fn parse(directives: &str) -> Result<Targets, String> {
             Some((target, _)) => target,
             None => piece,
         };
-        if !target.is_empty() && !is_target(target) && target.parse::<Level>().is_err() {
+        if !is_target(target) && target.parse::<Level>().is_err() {
             return Err(format!(
                 "`{target}` in `{piece}` is neither a level nor a module path: \
                  write `target=level`, such as \"tweetchat=debug\""
