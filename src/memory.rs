@@ -3,10 +3,13 @@
 //! Loading 10,000 chat files builds and frees a parse tree per file on the
 //! loader's threads. glibc keeps what those threads freed in their own
 //! arenas instead of returning it, so without help the daemon's resident
-//! memory stays at the peak of the first load for good. After a rescan that
-//! read files, [`give_back`] asks the allocator to return every free page
-//! (`malloc_trim(0)`, a few milliseconds, on the blocking pool). Other
-//! allocators and platforms need nothing: it is a no-op there.
+//! memory stays at the peak of the first load for good. Every later rescan
+//! lists the folder again (a path per file), and what it frees lands
+//! between the plans. So after each rescan [`give_back`] asks the allocator
+//! to return every free page (`malloc_trim(0)`: a few milliseconds after the
+//! first load of 10,000 files, 0.2-0.3 ms after an unchanged rescan, on the
+//! blocking pool). Other allocators and platforms need nothing: it is a
+//! no-op there.
 
 /// Returns the allocator's free pages to the system (glibc only).
 pub fn give_back() {

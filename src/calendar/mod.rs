@@ -115,7 +115,7 @@ pub fn fingerprint(plan: &ChatPlan, base: Option<&str>) -> String {
     for part in [
         plan.title.as_str(),
         &plan.hashtag,
-        &plan.zone_name,
+        plan.zone_name(),
         &when,
         &plan.duration.as_secs().to_string(),
         &plan.question_format,
@@ -152,7 +152,7 @@ pub fn render(plan: &ChatPlan, version: &Version, now: Timestamp, base: Option<&
         "X-WR-CALNAME",
         format!("{} {}", plan.hashtag, plan.title),
     ));
-    calendar.append_property(Property::new("X-WR-TIMEZONE", plan.zone_name.as_str()));
+    calendar.append_property(Property::new("X-WR-TIMEZONE", plan.zone_name()));
     calendar.append_property(Property::new("X-PUBLISHED-TTL", "PT6H"));
     let common = Common::new(plan, version, base);
     let mut zone_block = None;
@@ -177,7 +177,7 @@ pub fn render(plan: &ChatPlan, version: &Version, now: Timestamp, base: Option<&
                         .checked_sub(AHEAD)
                         .unwrap_or(first.timestamp());
                     let until = ahead.checked_add(AHEAD).unwrap_or(ahead);
-                    zone_block = Some(vtimezone::block(&plan.zone_name, &plan.tz, from, until));
+                    zone_block = Some(vtimezone::block(plan.zone_name(), &plan.tz, from, until));
                     calendar.push(common.series(&first, &rule));
                 }
                 _ => {
@@ -270,7 +270,7 @@ impl<'p> Common<'p> {
         let local = first.datetime().strftime("%Y%m%dT%H%M%S").to_string();
         event.append_property(
             Property::new("DTSTART", local)
-                .add_parameter("TZID", &self.plan.zone_name)
+                .add_parameter("TZID", self.plan.zone_name())
                 .done(),
         );
         event.add_property("DURATION", ics_duration(self.plan.duration));

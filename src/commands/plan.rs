@@ -320,7 +320,7 @@ fn planned_post(
         seq: slot.n,
         at: slot.at.to_string(),
         local: local.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-        zone: plan.zone_name.clone(),
+        zone: plan.zone_name().to_string(),
         local_short: format!(
             "{} {}",
             local.strftime(if local.second() == 0 {

@@ -91,7 +91,8 @@ pub struct ChatsFolder {
     dir: PathBuf,
     /// By path: hashed, since 10,000 lookups per rescan comparing paths
     /// component by component cost more than the rescan's system calls.
-    files: HashMap<PathBuf, FileState>,
+    /// Each key is the allocation its plan's `source` shares.
+    files: HashMap<Arc<Path>, FileState>,
     /// Files left out because an earlier file has their chat id.
     duplicates: usize,
     scanned: bool,
@@ -114,7 +115,13 @@ impl ChatsFolder {
         self.scanned = true;
         let mut changes = Changes::default();
         match plan::discover(&self.dir) {
-            Ok(found) => self.update(found, &mut changes),
+            Ok(found) => {
+                self.update(found, &mut changes);
+                // Every rescan leaves garbage between the plans (the
+                // listing, 10,000 paths); a trim costs well under a
+                // millisecond here, on the blocking pool.
+                crate::memory::give_back();
+            }
             Err(err) => tracing::warn!(
                 folder = %self.dir.display(),
                 "cannot read the chats folder, keeping the chats already loaded: {err}"
@@ -140,7 +147,7 @@ impl ChatsFolder {
         let mut known = 0;
         let stale: Vec<&ChatFile> = found
             .iter()
-            .filter(|f| match self.files.get(&f.path) {
+            .filter(|f| match self.files.get(f.path.as_path()) {
                 Some(state) => {
                     known += 1;
                     state.stamp != f.stamp
@@ -150,10 +157,10 @@ impl ChatsFolder {
             .collect();
         if known < self.files.len() {
             let present: HashSet<&Path> = found.iter().map(|f| f.path.as_path()).collect();
-            let mut gone: Vec<PathBuf> = self
+            let mut gone: Vec<Arc<Path>> = self
                 .files
                 .keys()
-                .filter(|path| !present.contains(path.as_path()))
+                .filter(|path| !present.contains(&***path))
                 .cloned()
                 .collect();
             gone.sort_unstable();
@@ -174,7 +181,6 @@ impl ChatsFolder {
         for (file, loaded) in stale.into_iter().zip(loaded) {
             self.refresh(file, loaded, changes);
         }
-        crate::memory::give_back();
     }
 
     /// Records the new version of `file`; a broken one keeps its last good plan.
@@ -184,9 +190,13 @@ impl ChatsFolder {
         loaded: Result<ChatPlan, Vec<plan::Diagnostic>>,
         changes: &mut Changes,
     ) {
-        let last_good = self.files.remove(&file.path).and_then(|f| f.plan);
+        let (key, last_good) = match self.files.remove_entry(file.path.as_path()) {
+            Some((key, state)) => (key, state.plan),
+            None => (Arc::from(file.path.as_path()), None),
+        };
         let state = match loaded {
-            Ok(plan) => {
+            Ok(mut plan) => {
+                plan.source = Arc::clone(&key);
                 tracing::info!(chat = %plan.id, file = %file.path.display(), "chat loaded");
                 let plan = Arc::new(plan);
                 changes.updated.push(Arc::clone(&plan));
@@ -210,7 +220,7 @@ impl ChatsFolder {
                 }
             }
         };
-        self.files.insert(file.path.clone(), state);
+        self.files.insert(key, state);
     }
 }
 

@@ -64,7 +64,7 @@ pub mod zones;
 
 use std::borrow::{Borrow, Cow};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use jiff::SignedDuration;
@@ -173,18 +173,18 @@ impl serde::Serialize for ChatId {
 pub struct ChatPlan {
     /// The file name without `.yaml`/`.yml`.
     pub id: ChatId,
-    /// Where it was read from (for messages).
-    pub source: PathBuf,
+    /// Where it was read from (for messages). Shared: the daemon's folder
+    /// keys its files by the same allocation.
+    pub source: Arc<Path>,
     pub title: String,
     /// With its leading `#`, as the organizer wrote it (`#hcsmbm`).
     pub hashtag: String,
-    /// The IANA name as written (`America/Chicago`).
-    pub zone_name: String,
+    /// The chat's zone; [`ChatPlan::zone_name`] is its IANA name.
     pub tz: TimeZone,
     pub when: When,
     pub duration: SignedDuration,
     /// Zones `{times}` spells out after the chat's own, in the order given.
-    pub show_times_in: Vec<ShownZone>,
+    pub show_times_in: Vec<TimeZone>,
     /// Account names from the settings; `None` means the settings' default.
     pub accounts: Option<Vec<String>>,
     /// Post welcome, questions and wrap-up as a thread under the welcome.
@@ -208,6 +208,17 @@ pub struct ChatPlan {
     /// file. The file does not know the settings, so whoever does fills it
     /// in with [`set_calendar_base`]; `None` until then.
     pub calendar_url: Option<String>,
+}
+
+impl ChatPlan {
+    /// The IANA name of the chat's zone (`America/Chicago`), as the time
+    /// zone database spells it: looked up from the zone rather than kept
+    /// beside it, since 10,000 chats would otherwise hold 10,000 copies of
+    /// a few dozen names. Only a zone built in code without a name (a fixed
+    /// offset, in tests) has none; that reads as `UTC`.
+    pub fn zone_name(&self) -> &str {
+        self.tz.iana_name().unwrap_or("UTC")
+    }
 }
 
 /// Points `{calendar}` at `base` (the settings' public address, without a
@@ -271,12 +282,6 @@ pub struct Recurrence {
     pub from: Option<civil::Date>,
     /// Last local date on which an occurrence may start (inclusive).
     pub until: Option<civil::Date>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ShownZone {
-    pub name: String,
-    pub tz: TimeZone,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,8 @@
 //! key, a bad zone and a bad duration gets all three diagnostics. A plan is
 //! built only when nothing was reported.
 
+use std::sync::Arc;
+
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 
@@ -11,8 +13,8 @@ use super::node::Loc;
 use super::offsets::{non_negative, positive};
 use super::raw::{At, RawChat, Reader, Toggle};
 use super::{
-    Announcement, ChatPlan, Diagnostic, PlanSpans, ShownZone, Text, Thanks, defaults, questions,
-    templates, when, zones,
+    Announcement, ChatPlan, Diagnostic, PlanSpans, Text, Thanks, defaults, questions, templates,
+    when, zones,
 };
 
 pub use super::accounts::AccountLimit;
@@ -59,7 +61,7 @@ fn build_plan(
     let show_times_in = chat
         .show_times_in
         .iter()
-        .filter_map(|z| zone(r, z).map(|(name, tz)| ShownZone { name, tz }))
+        .filter_map(|z| zone(r, z).map(|(_, tz)| tz))
         .collect();
     let accounts = accounts(r, chat);
     let questions = questions::resolve(r, chat, length);
@@ -69,7 +71,7 @@ fn build_plan(
     let language = super::audience::language(r, chat);
     templates::check_chat(r, chat);
     r.diags.sort_by_key(|d| (d.line, d.column));
-    let (Some(title), Some(hashtag), Some((zone_name, tz)), Some(when), Some(duration)) =
+    let (Some(title), Some(hashtag), Some((_, tz)), Some(when), Some(duration)) =
         (title, hashtag, chat_zone, when, length)
     else {
         return Err(incomplete(r));
@@ -79,10 +81,9 @@ fn build_plan(
     }
     let plan = ChatPlan {
         id: id.into(),
-        source: r.path.to_path_buf(),
+        source: Arc::from(r.path),
         title,
         hashtag,
-        zone_name,
         tz,
         when,
         duration,

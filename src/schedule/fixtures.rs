@@ -1,12 +1,12 @@
 //! Chat plans built by hand for unit tests, so the schedule can be tested
 //! without the YAML loader.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 
-use crate::plan::{Announcement, ChatPlan, Question, Recurrence, ShownZone, Thanks, When};
+use crate::plan::{Announcement, ChatPlan, Question, Recurrence, Thanks, When};
 
 /// The four questions of the #hcsmbm chat.
 pub const HCSMBM_QUESTIONS: [&str; 4] = [
@@ -20,10 +20,9 @@ pub const HCSMBM_QUESTIONS: [&str; 4] = [
 pub fn bare(zone: &str, when: When) -> ChatPlan {
     ChatPlan {
         id: "test".into(),
-        source: PathBuf::from("chats/test.yaml"),
+        source: Path::new("chats/test.yaml").into(),
         title: "Test".into(),
         hashtag: "#test".into(),
-        zone_name: zone.into(),
         tz: TimeZone::get(zone).unwrap(),
         when,
         duration: SignedDuration::from_hours(1),
@@ -52,13 +51,10 @@ pub fn repeat(line: &str, from: Option<&str>, until: Option<&str>) -> When {
     }))
 }
 
-pub fn shown(names: &[&str]) -> Vec<ShownZone> {
+pub fn shown(names: &[&str]) -> Vec<TimeZone> {
     names
         .iter()
-        .map(|name| ShownZone {
-            name: name.to_string(),
-            tz: TimeZone::get(name).unwrap(),
-        })
+        .map(|name| TimeZone::get(name).unwrap())
         .collect()
 }
 
@@ -68,7 +64,7 @@ pub fn shown(names: &[&str]) -> Vec<ShownZone> {
 pub fn hcsmbm() -> ChatPlan {
     ChatPlan {
         id: "hcsmbm".into(),
-        source: PathBuf::from("chats/hcsmbm.yaml"),
+        source: Path::new("chats/hcsmbm.yaml").into(),
         title: "Health Care Social Media Buddy Mentoring".into(),
         hashtag: "#hcsmbm".into(),
         show_times_in: shown(&["America/Denver", "Europe/London"]),

@@ -19,9 +19,7 @@
 //!   a typo.
 
 use jiff::Zoned;
-use jiff::tz::Offset;
-
-use crate::plan::ShownZone;
+use jiff::tz::{Offset, TimeZone};
 
 /// `{time}`: the start in its own zone, `12:00 CST`.
 pub fn render_time(start: &Zoned) -> String {
@@ -34,11 +32,11 @@ pub fn render_date(start: &Zoned) -> String {
 }
 
 /// `{times}`: "12:00 CST Wed 2 Dec — 11:00 MST, 10:00 PST, 13:00 EST, 18:00 GMT, 19:00 CET".
-pub fn render_times(start: &Zoned, shown: &[ShownZone]) -> String {
+pub fn render_times(start: &Zoned, shown: &[TimeZone]) -> String {
     let mut out = format!("{} {}", render_time(start), start.strftime("%a %-d %b"));
     for (i, zone) in shown.iter().enumerate() {
         out.push_str(if i == 0 { " — " } else { ", " });
-        let there = start.with_time_zone(zone.tz.clone());
+        let there = start.with_time_zone(zone.clone());
         out.push_str(&render_time(&there));
         if there.date() != start.date() {
             out.push(' ');
@@ -84,17 +82,14 @@ mod tests {
 
     use super::*;
 
-    fn zones(names: &[&str]) -> Vec<ShownZone> {
+    fn zones(names: &[&str]) -> Vec<TimeZone> {
         names
             .iter()
-            .map(|name| ShownZone {
-                name: name.to_string(),
-                tz: TimeZone::get(name).unwrap(),
-            })
+            .map(|name| TimeZone::get(name).unwrap())
             .collect()
     }
 
-    fn hcsmbm_zones() -> Vec<ShownZone> {
+    fn hcsmbm_zones() -> Vec<TimeZone> {
         zones(&[
             "America/Denver",
             "America/Los_Angeles",

@@ -93,7 +93,7 @@ impl Capture {
             chat: plan.id.to_string(),
             title: plan.title.clone(),
             hashtag: plan.hashtag.clone(),
-            timezone: plan.zone_name.clone(),
+            timezone: plan.zone_name().to_string(),
             platform,
             starts,
             ends: starts.checked_add(plan.duration).unwrap_or(starts),

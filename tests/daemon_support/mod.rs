@@ -44,10 +44,9 @@ pub fn settings(state_dir: &Path) -> Settings {
 pub fn plan(id: &str, accounts: Option<&[&str]>, thread: bool) -> ChatPlan {
     ChatPlan {
         id: id.into(),
-        source: format!("{id}.yaml").into(),
+        source: std::path::Path::new(&format!("{id}.yaml")).into(),
         title: "Test chat".into(),
         hashtag: format!("#{id}"),
-        zone_name: "UTC".into(),
         tz: TimeZone::UTC,
         when: When::Once(civil::date(2026, 12, 2).at(18, 0, 0, 0)),
         duration: SignedDuration::from_hours(1),

@@ -40,7 +40,7 @@ impl ChatSummary {
             When::Repeat(r) => format!(
                 "Recurring: `{}` in {}, {} long",
                 r.line,
-                plan.zone_name,
+                plan.zone_name(),
                 human(plan.duration)
             ),
         };
@@ -48,7 +48,7 @@ impl ChatSummary {
             id: plan.id.to_string(),
             title: plan.title.clone(),
             hashtag: plan.hashtag.clone(),
-            zone_name: plan.zone_name.clone(),
+            zone_name: plan.zone_name().to_string(),
             tz: plan.tz.clone(),
             rhythm,
             next: upcoming(plan, now, 1).first().map(Zoned::timestamp),
