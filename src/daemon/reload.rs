@@ -160,7 +160,7 @@ impl ChatsFolder {
             let mut gone: Vec<Arc<Path>> = self
                 .files
                 .keys()
-                .filter(|path| !present.contains(&***path))
+                .filter(|path| !present.contains::<Path>(path))
                 .cloned()
                 .collect();
             gone.sort_unstable();

@@ -53,7 +53,7 @@ fn build_plan(
     let title = required(r, &chat.title, "title").and_then(|t| title(r, t));
     let hashtag = required(r, &chat.hashtag, "hashtag").and_then(|h| hashtag(r, h));
     let chat_zone = required(r, &chat.timezone, "timezone").and_then(|z| zone(r, z));
-    let when = when::read(r, chat, chat_zone.as_ref().map(|(_, tz)| tz));
+    let when = when::read(r, chat, chat_zone.as_ref());
     let length = chat
         .duration
         .as_ref()
@@ -61,7 +61,7 @@ fn build_plan(
     let show_times_in = chat
         .show_times_in
         .iter()
-        .filter_map(|z| zone(r, z).map(|(_, tz)| tz))
+        .filter_map(|z| zone(r, z))
         .collect();
     let accounts = accounts(r, chat);
     let questions = questions::resolve(r, chat, length);
@@ -71,7 +71,7 @@ fn build_plan(
     let language = super::audience::language(r, chat);
     templates::check_chat(r, chat);
     r.diags.sort_by_key(|d| (d.line, d.column));
-    let (Some(title), Some(hashtag), Some((_, tz)), Some(when), Some(duration)) =
+    let (Some(title), Some(hashtag), Some(tz), Some(when), Some(duration)) =
         (title, hashtag, chat_zone, when, length)
     else {
         return Err(incomplete(r));
@@ -186,14 +186,14 @@ fn hashtag(r: &mut Reader<'_>, at: &At<String>) -> Option<String> {
     None
 }
 
-fn zone(r: &mut Reader<'_>, at: &At<String>) -> Option<(String, TimeZone)> {
+fn zone(r: &mut Reader<'_>, at: &At<String>) -> Option<TimeZone> {
     let name = at.value.trim();
     match zones::lookup(name) {
         Ok(tz) => {
             if let Some((message, help)) = zones::abbreviation_warning(name, &tz) {
                 r.warn(at.loc, message, help);
             }
-            Some((name.to_string(), tz))
+            Some(tz)
         }
         Err(help) => {
             r.error(at.loc, format!("unknown time zone `{name}`"), help);
