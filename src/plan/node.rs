@@ -4,6 +4,16 @@
 //! mistake of a file at once. So the file is first read into [`Node`]s, each
 //! with the line and column it came from, and [`super::raw`] then checks every
 //! key by hand, collecting problems instead of stopping.
+//!
+//! The tree is built from the YAML parser's events ([`events`]); serde-saphyr,
+//! which chat files were read with before, still reads the files that builder
+//! leaves to it (syntax errors, tags, merge keys, ...), so both ways give the
+//! same tree and the same messages.
+
+mod events;
+#[cfg(test)]
+mod oracle;
+mod scalar;
 
 use std::fmt;
 
@@ -153,6 +163,15 @@ impl Node {
 
 /// Reads `src` into a tree, or the one syntax error with its location.
 pub fn parse(src: &str) -> Result<Node, (Loc, String)> {
+    match events::build(src) {
+        Some(root) => Ok(root),
+        None => parse_with_serde_saphyr(src),
+    }
+}
+
+/// [`parse`] through serde-saphyr's deserializer: the files the event
+/// builder leaves to it, and the oracle its tests compare with.
+fn parse_with_serde_saphyr(src: &str) -> Result<Node, (Loc, String)> {
     serde_saphyr::from_str_with_options::<Node>(src, options()).map_err(|err| {
         let loc = err.location().map(Loc::from_saphyr).unwrap_or(Loc {
             line: 1,
