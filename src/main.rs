@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    tweetchat::memory::fix_thresholds();
     tweetchat::cli::main()
 }
