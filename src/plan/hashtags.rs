@@ -23,16 +23,21 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
         mentions: Some(""),
         calendar: Some("https://example.org/chats/chat.ics"),
     };
-    let mut texts: Vec<(String, &str, Option<Loc>)> = Vec::new();
+    // Each text as it is posted (before the hashtag rule), what it is and
+    // where it was written; a template that does not render is reported by
+    // the template checks instead.
+    let mut posts: Vec<(String, &str, Option<Loc>)> = Vec::new();
+    let push = |posts: &mut Vec<_>, template: &str, what, loc| {
+        if let Ok(post) = render(template, &vars) {
+            posts.push((post, what, loc));
+        }
+    };
     for (i, a) in plan.announce.iter().enumerate() {
-        texts.push((
-            a.text.to_string(),
-            "an announcement",
-            spans.announce.get(i).copied(),
-        ));
+        let loc = spans.announce.get(i).copied();
+        push(&mut posts, &a.text, "an announcement", loc);
     }
     if let Some(welcome) = &plan.welcome {
-        texts.push((welcome.to_string(), "the welcome", spans.welcome));
+        push(&mut posts, welcome, "the welcome", spans.welcome);
     }
     for (i, q) in plan.questions.iter().enumerate() {
         let own = render(&q.text, &vars).unwrap_or_else(|_| q.text.clone());
@@ -41,24 +46,17 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
             text: Some(&own),
             ..vars.clone()
         };
+        // Already the post: its `{text}` is not read as a template again.
         let post = render(&plan.question_format, &with_format).unwrap_or(own);
-        let loc = spans.questions.get(i).copied();
-        texts.push((
-            post.replace('{', "{{").replace('}', "}}"),
-            "a question",
-            loc,
-        ));
+        posts.push((post, "a question", spans.questions.get(i).copied()));
     }
     if let Some(wrapup) = &plan.wrapup {
-        texts.push((wrapup.to_string(), "the wrap-up", spans.wrapup));
+        push(&mut posts, wrapup, "the wrap-up", spans.wrapup);
     }
     if let Some(thanks) = &plan.thanks {
-        texts.push((thanks.text.to_string(), "the thank-you", spans.thanks));
+        push(&mut posts, &thanks.text, "the thank-you", spans.thanks);
     }
-    for (template, what, loc) in texts {
-        let Ok(post) = render(&template, &vars) else {
-            continue;
-        };
+    for (post, what, loc) in posts {
         let times = count_hashtag(&post, &plan.hashtag);
         if times < 2 {
             continue;

@@ -28,6 +28,11 @@ pub fn resolve(text: &str, style: ScalarStyle) -> Option<Value> {
         _ => {}
     }
     let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if !may_be_number(unsigned) {
+        // Most scalars in a chat file are words (`title`, `Welcome to …`):
+        // no integer or float starts with anything else.
+        return Some(Value::Str(text.to_owned()));
+    }
     let uppercase_radix = matches!(unsigned.as_bytes(), [b'0', b'X' | b'O' | b'B', ..]);
     if uppercase_radix || is_signed_nan(t) {
         return Some(Value::Str(text.to_owned()));
@@ -57,12 +62,31 @@ pub fn is_null(text: &str) -> bool {
 /// keys for duplicates (`0xB` and `11` are the same key): sign and magnitude.
 pub fn key_integer(text: &str) -> Option<(bool, u128)> {
     let t = yaml_trim(text);
+    if !t
+        .strip_prefix(['+', '-'])
+        .unwrap_or(t)
+        .starts_with(|c: char| c.is_ascii_digit())
+    {
+        // Every integer spelling starts with a digit after its sign.
+        return None;
+    }
     if t.starts_with('-') {
         let v = int_signed(t)?;
         Some((v < 0, v.unsigned_abs()))
     } else {
         Some((false, int_unsigned(t)?))
     }
+}
+
+/// Whether `unsigned` (a plain scalar without its sign) can start a
+/// number: integers start with a digit, and floats (YAML's and Rust's,
+/// which [`float`] also accepts) with a digit, `.`, or the `inf`,
+/// `infinity` and `nan` that Rust reads in any case.
+fn may_be_number(unsigned: &str) -> bool {
+    unsigned
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'i' | b'I' | b'n' | b'N'))
 }
 
 fn yaml_trim(s: &str) -> &str {
