@@ -125,7 +125,7 @@ impl<'a> Reader<'a> {
         }
         let known = keys::names(keys::TOP);
         for (key, value) in self.entries(root, "the chat file", &known) {
-            self.top_level(&mut chat, &key, value);
+            self.top_level(&mut chat, key, value);
         }
         chat
     }
@@ -162,12 +162,12 @@ impl<'a> Reader<'a> {
 
     /// The entries of a mapping whose keys are in `known`; reports unknown
     /// and non-string keys and a non-mapping node.
-    fn entries<'n>(
+    fn entries<'n, 'k>(
         &mut self,
         node: &'n Node,
         what: &str,
-        known: &[&str],
-    ) -> Vec<(String, &'n Node)> {
+        known: &[&'k str],
+    ) -> Vec<(&'k str, &'n Node)> {
         let Value::Map(entries) = &node.value else {
             self.error(
                 node.loc,
@@ -179,14 +179,16 @@ impl<'a> Reader<'a> {
             );
             return Vec::new();
         };
-        let mut out = Vec::new();
+        let src = self.src;
+        let mut out = Vec::with_capacity(entries.len());
         for (key, value) in entries {
             let name = match &key.value {
-                Value::Str(s) => s.clone(),
-                _ => key.source_text(self.src).unwrap_or("?").to_string(),
+                Value::Str(s) => s.as_str(),
+                _ => key.source_text(src).unwrap_or("?"),
             };
-            if known.contains(&name.as_str()) {
-                out.push((name, value));
+            // The known name itself, so no key is copied.
+            if let Some(known) = known.iter().find(|k| **k == name) {
+                out.push((*known, value));
                 continue;
             }
             let help = match closest(&name, known.iter().copied(), 1).first() {
@@ -360,13 +362,13 @@ impl<'a> Reader<'a> {
         let mut has_before = false;
         let known = keys::names(keys::ANNOUNCE);
         for (key, value) in self.entries(item, "an announcement", &known) {
-            match key.as_str() {
+            match key {
                 "before" => {
                     has_before = true;
                     entry.before = self.string(value, "before");
                 }
                 "text" => entry.text = self.string(value, "text"),
-                _ => self.unread(&key, value),
+                _ => self.unread(key, value),
             }
         }
         if !has_before && matches!(item.value, Value::Map(_)) {
@@ -403,10 +405,10 @@ impl<'a> Reader<'a> {
             let mut at = None;
             let mut text = None;
             for (key, value) in self.entries(item, "a question", &known) {
-                match key.as_str() {
+                match key {
                     "at" => at = self.string(value, "at"),
                     "text" => text = self.string(value, "text"),
-                    _ => self.unread(&key, value),
+                    _ => self.unread(key, value),
                 }
             }
             match text {
@@ -441,12 +443,12 @@ impl<'a> Reader<'a> {
         let mut thanks = RawThanks::default();
         let known = keys::names(keys::THANKS);
         for (key, value) in self.entries(node, "`thanks`", &known) {
-            match key.as_str() {
+            match key {
                 "after" => thanks.after = self.string(value, "after"),
                 "text" => thanks.text = self.string(value, "text"),
                 "exclude" => thanks.exclude = self.strings(value, "exclude"),
                 "search" => thanks.search = self.boolean(value, "search"),
-                _ => self.unread(&key, value),
+                _ => self.unread(key, value),
             }
         }
         Toggle::On(thanks)
