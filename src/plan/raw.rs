@@ -191,7 +191,7 @@ impl<'a> Reader<'a> {
                 out.push((*known, value));
                 continue;
             }
-            let help = match closest(&name, known.iter().copied(), 1).first() {
+            let help = match closest(name, known.iter().copied(), 1).first() {
                 Some(best) => format!(
                     "did you mean `{best}`? expected one of {}",
                     known.join(", ")
