@@ -25,8 +25,8 @@ pub const THANKS: &str = "Thank you so much to everyone who joined {hashtag} tod
 pub const THANKS_AFTER: SignedDuration = SignedDuration::from_mins(10);
 
 /// Announcements when `announce` is omitted: a day and an hour before.
-pub fn announcements() -> Vec<Announcement> {
-    vec![
+pub fn announcements() -> Box<[Announcement]> {
+    Box::new([
         Announcement {
             before: SignedDuration::from_hours(24),
             text: ANNOUNCE_DAY.into(),
@@ -35,7 +35,7 @@ pub fn announcements() -> Vec<Announcement> {
             before: SignedDuration::from_hours(1),
             text: ANNOUNCE_HOUR.into(),
         },
-    ]
+    ])
 }
 
 /// Thanks when `thanks` is omitted.
@@ -43,7 +43,7 @@ pub fn thanks() -> Thanks {
     Thanks {
         after: THANKS_AFTER,
         text: THANKS.into(),
-        exclude: Vec::new(),
+        exclude: Box::default(),
         search: true,
     }
 }

@@ -48,7 +48,7 @@ pub fn read(r: &mut Reader<'_>, chat: &RawChat, tz: Option<&TimeZone>) -> Option
             tz?;
             check_fires(r, repeat, &cron, from, until)?;
             Some(When::Repeat(Box::new(Recurrence {
-                line: repeat.value.trim().to_string(),
+                line: repeat.value.trim().into(),
                 cron,
                 from,
                 until,
