@@ -5,8 +5,8 @@
 //! and the plan keeps a [`Span`] for each: 8 bytes and no allocation,
 //! where a `String` costs 24 bytes of struct plus a heap block (with its
 //! header and rounding). 10,000 chats load 10,000 buffers, not 170,000
-//! strings. A template the file leaves out is a [`Text::Default`], borrowed
-//! from [`super::defaults`], so it costs nothing per chat at all.
+//! strings. A template the file leaves out is a [`Text::Default`], naming
+//! one of [`super::defaults`], so it costs nothing per chat at all.
 //!
 //! The buffer is built once, at its exact size, by [`TextsBuilder`] when the
 //! plan is validated; nothing appends to it while the daemon runs.
@@ -16,6 +16,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use super::defaults::Stock;
+
 /// Where one text sits in a plan's [`Texts`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Span {
@@ -23,18 +25,13 @@ pub struct Span {
     len: u32,
 }
 
-/// A template: a default borrowed from [`super::defaults`], or the file's
-/// own text in the plan's buffer. Read it with [`super::ChatPlan::text`].
+/// A template: one of [`super::defaults`], or the file's own text in the
+/// plan's buffer. Read it with [`super::ChatPlan::text`]. 12 bytes, and an
+/// `Option<Text>` too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Text {
-    Default(&'static str),
+    Default(Stock),
     Own(Span),
-}
-
-impl From<&'static str> for Text {
-    fn from(text: &'static str) -> Self {
-        Text::Default(text)
-    }
 }
 
 /// The texts of one plan, back to back.
@@ -51,7 +48,7 @@ impl Texts {
     /// The text of a template.
     pub fn text(&self, text: Text) -> &str {
         match text {
-            Text::Default(text) => text,
+            Text::Default(stock) => stock.text(),
             Text::Own(span) => self.get(span),
         }
     }
@@ -146,6 +143,10 @@ mod tests {
         let later = texts.push("more");
         assert_eq!(texts.get(later), "more");
         assert_eq!(texts.get(h), "#tag");
-        assert_eq!(texts.text(Text::Default("x")), "x");
+        assert_eq!(
+            texts.text(Text::Default(Stock::Welcome)),
+            super::super::defaults::WELCOME
+        );
+        assert_eq!(std::mem::size_of::<Option<Text>>(), 12);
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 
+use super::defaults::Stock;
 use super::node::Loc;
 use super::offsets::{non_negative, positive};
 use super::raw::{At, RawChat, Reader, Toggle};
@@ -83,14 +84,14 @@ fn build_plan(
     }
     let title = texts.add(title);
     let hashtag = texts.add(hashtag);
-    let welcome = text_or(&chat.welcome, defaults::WELCOME, &mut texts);
+    let welcome = text_or(&chat.welcome, Stock::Welcome, &mut texts);
     let question_format = chat
         .question_format
         .as_ref()
-        .map_or(Text::Default(defaults::QUESTION_FORMAT), |f| {
+        .map_or(Text::Default(Stock::QuestionFormat), |f| {
             texts.own(f.value.as_str())
         });
-    let wrapup = text_or(&chat.wrapup, defaults::WRAPUP, &mut texts);
+    let wrapup = text_or(&chat.wrapup, Stock::Wrapup, &mut texts);
     let plan = ChatPlan {
         id: id.into(),
         source: Arc::from(r.path),
@@ -257,12 +258,9 @@ fn announce<'c>(
             .iter()
             .filter_map(|a| {
                 let before = positive(r, a.before.as_ref()?, "before")?;
-                let text = a
-                    .text
-                    .as_ref()
-                    .map_or(Text::Default(defaults::ANNOUNCE), |t| {
-                        texts.own(t.value.as_str())
-                    });
+                let text = a.text.as_ref().map_or(Text::Default(Stock::Announce), |t| {
+                    texts.own(t.value.as_str())
+                });
                 Some(Announcement { before, text })
             })
             .collect(),
@@ -287,12 +285,9 @@ fn thanks<'c>(
     };
     Some(Thanks {
         after,
-        text: raw
-            .text
-            .as_ref()
-            .map_or(Text::Default(defaults::THANKS), |t| {
-                texts.own(t.value.as_str())
-            }),
+        text: raw.text.as_ref().map_or(Text::Default(Stock::Thanks), |t| {
+            texts.own(t.value.as_str())
+        }),
         exclude: raw
             .exclude
             .iter()
@@ -314,7 +309,7 @@ fn lowercase(handle: &str) -> Cow<'_, str> {
 
 fn text_or<'c>(
     item: &'c Toggle<At<String>>,
-    default: &'static str,
+    default: Stock,
     texts: &mut TextsBuilder<'c>,
 ) -> Option<Text> {
     match item {

@@ -419,7 +419,8 @@ mod tests {
             q[0],
             "Q1. What does #HCSMBM mean for Health Care Social Media Buddy Mentoring? #hcsmbm"
         );
-        plan.question_format = crate::plan::defaults::QUESTION_FORMAT.into();
+        plan.question_format =
+            crate::plan::Text::Default(crate::plan::defaults::Stock::QuestionFormat);
         let slots = expand_occurrence(&plan, &zoned("2026-12-02T12:00[America/Chicago]"));
         let q1 = slots.iter().find(|s| s.kind == SlotKind::Question).unwrap();
         assert_eq!(
@@ -432,7 +433,7 @@ mod tests {
     #[test]
     fn a_template_that_does_not_render_is_kept_as_written() {
         let mut plan = hcsmbm();
-        plan.welcome = Some("Hello {bogus}".into());
+        plan.welcome = Some(plan.own_text("Hello {bogus}"));
         let slots = expand_occurrence(&plan, &zoned("2026-12-02T12:00[America/Chicago]"));
         let welcome = slots.iter().find(|s| s.kind == SlotKind::Welcome).unwrap();
         assert_eq!(welcome.text, "Hello {bogus} #hcsmbm");
@@ -476,14 +477,16 @@ mod tests {
         // 22 h after its end (11:00 the next day): at 12:30 the next post is
         // tomorrow's announcement at 13:00 today, before today's thank-you.
         let mut plan = bare("America/Chicago", repeat("0 12 * * *", None, None));
-        plan.welcome = Some("Hi {hashtag}".into());
+        plan.welcome = Some(plan.own_text("Hi {hashtag}"));
+        let announce = plan.own_text("Tomorrow {hashtag}");
         plan.announce = Box::new([crate::plan::Announcement {
             before: SignedDuration::from_hours(23),
-            text: "Tomorrow {hashtag}".into(),
+            text: announce,
         }]);
+        let thanks = plan.own_text("Thanks {mentions}");
         plan.thanks = Some(crate::plan::Thanks {
             after: SignedDuration::from_hours(22),
-            text: "Thanks {mentions}".into(),
+            text: thanks,
             exclude: Box::default(),
             search: false,
         });
