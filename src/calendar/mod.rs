@@ -109,7 +109,7 @@ impl Version {
 pub fn fingerprint(plan: &ChatPlan, base: Option<&str>) -> String {
     let when = match &plan.when {
         When::Once(start) => format!("once {start}"),
-        When::Repeat(r) => format!("repeat {} {:?} {:?}", r.line, r.from, r.until),
+        When::Repeat(r) => format!("repeat {} {:?} {:?}", plan.repeat_line(r), r.from, r.until),
     };
     let mut hash = Sha256::new();
     for part in [

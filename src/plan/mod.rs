@@ -170,7 +170,7 @@ impl serde::Serialize for ChatId {
 ///
 /// The file's own texts live in one buffer, [`ChatPlan::texts`]; the fields
 /// below hold [`Span`]s and [`Text`]s into it, read through the accessors
-/// ([`ChatPlan::title`], [`ChatPlan::text`], [`ChatPlan::question_text`] …).
+/// ([`ChatPlan::title()`], [`ChatPlan::text`], [`ChatPlan::question_text`] …).
 /// Lists nothing appends to after loading are boxed slices (16 bytes, not
 /// a `Vec`'s 24).
 #[derive(Debug, Clone)]
@@ -182,10 +182,10 @@ pub struct ChatPlan {
     pub source: Arc<Path>,
     /// Every text below that the file wrote, back to back.
     pub texts: Texts,
-    /// Read with [`ChatPlan::title`].
+    /// Read with [`ChatPlan::title()`].
     pub title: Span,
     /// With its leading `#`, as the organizer wrote it (`#hcsmbm`); read
-    /// with [`ChatPlan::hashtag`].
+    /// with [`ChatPlan::hashtag()`].
     pub hashtag: Span,
     /// The chat's zone; [`ChatPlan::zone_name`] is its IANA name.
     pub tz: TimeZone,
@@ -200,7 +200,7 @@ pub struct ChatPlan {
     /// Mastodon's `visibility` for every post of the chat.
     pub visibility: Visibility,
     /// The language of the chat's posts (`en`, `pt-BR`), when the file
-    /// says; read with [`ChatPlan::language`].
+    /// says; read with [`ChatPlan::language()`].
     pub language: Option<Span>,
     /// Posted `before` the start, latest first or not: ordered by instant later.
     pub announce: Box<[Announcement]>,
@@ -273,6 +273,11 @@ impl ChatPlan {
     /// The thank-you template, when there is a thank-you.
     pub fn thanks_text(&self) -> Option<&str> {
         self.thanks.as_ref().map(|t| self.text(t.text))
+    }
+
+    /// A recurrence's cron line as written (`0 12 * * WED`).
+    pub fn repeat_line(&self, recurrence: &Recurrence) -> &str {
+        self.texts.get(recurrence.line)
     }
 
     /// Handles never thanked (`thanks.exclude`), without `@`, lowercase.
@@ -357,8 +362,9 @@ pub enum When {
 /// A standard 5-field cron line evaluated in the chat's zone.
 #[derive(Debug, Clone)]
 pub struct Recurrence {
-    /// The line as written (`0 12 * * WED`).
-    pub line: Box<str>,
+    /// The line as written (`0 12 * * WED`), in the plan's texts; read
+    /// with [`ChatPlan::repeat_line`].
+    pub line: Span,
     pub cron: cron::Cron,
     /// First local date on which an occurrence may start (inclusive).
     pub from: Option<civil::Date>,

@@ -1,11 +1,11 @@
 //! A plan's own texts in one allocation.
 //!
 //! Every text the organizer wrote (title, hashtag, language, templates,
-//! questions, excluded handles) sits back to back in one [`Texts`] buffer,
-//! and the plan keeps a [`Span`] for each: 8 bytes and no allocation,
-//! where a `String` costs 24 bytes of struct plus a heap block (with its
-//! header and rounding). 10,000 chats load 10,000 buffers, not 170,000
-//! strings. A template the file leaves out is a [`Text::Default`], naming
+//! questions, excluded handles, the cron line) sits back to back in one
+//! [`Texts`] buffer, and the plan keeps a [`Span`] for each: 8 bytes and no
+//! allocation, where a `String` costs 24 bytes of struct plus a heap block
+//! (with its header and rounding). 10,000 chats load 10,000 buffers, not
+//! 100,000 strings. A template the file leaves out is a [`Text::Default`], naming
 //! one of [`super::defaults`], so it costs nothing per chat at all.
 //!
 //! The buffer is built once, at its exact size, by [`TextsBuilder`] when the

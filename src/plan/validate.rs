@@ -56,7 +56,7 @@ fn build_plan(
     let title = required(r, &chat.title, "title").and_then(|t| title(r, t));
     let hashtag = required(r, &chat.hashtag, "hashtag").and_then(|h| hashtag(r, h));
     let chat_zone = required(r, &chat.timezone, "timezone").and_then(|z| zone(r, z));
-    let when = when::read(r, chat, chat_zone.as_ref());
+    let when = when::read(r, chat, chat_zone.as_ref(), &mut texts);
     let length = chat
         .duration
         .as_ref()

@@ -257,7 +257,7 @@ impl<'p> OccurrenceText<'p> {
 mod tests {
     use super::*;
     use crate::plan::When;
-    use crate::schedule::fixtures::{HCSMBM_QUESTIONS as QUESTIONS, bare, hcsmbm, repeat};
+    use crate::schedule::fixtures::{HCSMBM_QUESTIONS as QUESTIONS, hcsmbm, repeating};
     use jiff::civil;
 
     fn zoned(s: &str) -> Zoned {
@@ -476,7 +476,7 @@ mod tests {
         // Daily at 12:00, announced 23 h ahead (13:00 the day before), thanked
         // 22 h after its end (11:00 the next day): at 12:30 the next post is
         // tomorrow's announcement at 13:00 today, before today's thank-you.
-        let mut plan = bare("America/Chicago", repeat("0 12 * * *", None, None));
+        let mut plan = repeating("America/Chicago", "0 12 * * *", None, None);
         plan.welcome = Some(plan.own_text("Hi {hashtag}"));
         let announce = plan.own_text("Tomorrow {hashtag}");
         plan.announce = Box::new([crate::plan::Announcement {
@@ -510,7 +510,7 @@ mod tests {
             Some("wrapup".to_string())
         );
         // A recurring plan with nothing to post ends the search at once.
-        let silent = bare("America/Chicago", repeat("0 12 * * WED", None, None));
+        let silent = repeating("America/Chicago", "0 12 * * WED", None, None);
         assert_eq!(first_from(&silent, "2026-12-02T00:00Z"), None);
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 
-use crate::plan::{Announcement, ChatPlan, Question, Recurrence, TextsBuilder, Thanks, When};
+use crate::plan::{Announcement, ChatPlan, Question, Recurrence, Span, TextsBuilder, Thanks, When};
 
 /// The four questions of the #hcsmbm chat.
 pub const HCSMBM_QUESTIONS: [&str; 4] = [
@@ -46,14 +46,31 @@ pub fn bare(zone: &str, when: When) -> ChatPlan {
     }
 }
 
-/// A recurrence from a cron line and optional inclusive local dates.
-pub fn repeat(line: &str, from: Option<&str>, until: Option<&str>) -> When {
+/// Makes `plan` recur on a cron line, with optional inclusive local dates
+/// (the line goes into the plan's texts).
+pub fn set_repeat(plan: &mut ChatPlan, line: &str, from: Option<&str>, until: Option<&str>) {
+    let span = plan.own(line);
+    plan.when = recurrence(span, line, from, until);
+}
+
+/// `line` recurring, its text already at `span`.
+fn recurrence(span: Span, line: &str, from: Option<&str>, until: Option<&str>) -> When {
     When::Repeat(Box::new(Recurrence {
-        line: line.into(),
+        line: span,
         cron: line.parse::<crate::plan::cron::Cron>().unwrap(),
         from: from.map(|d| d.parse().unwrap()),
         until: until.map(|d| d.parse().unwrap()),
     }))
+}
+
+/// A bare plan in `zone` ([`bare`]) recurring as [`set_repeat`] says.
+pub fn repeating(zone: &str, line: &str, from: Option<&str>, until: Option<&str>) -> ChatPlan {
+    let mut plan = bare(
+        zone,
+        When::Once(jiff::civil::date(2026, 1, 1).at(0, 0, 0, 0)),
+    );
+    set_repeat(&mut plan, line, from, until);
+    plan
 }
 
 pub fn shown(names: &[&str]) -> Box<[TimeZone]> {
@@ -97,6 +114,8 @@ pub fn hcsmbm() -> ChatPlan {
         exclude: Box::default(),
         search: true,
     });
+    let line = "0 12 * * WED";
+    let when = recurrence(texts.add(line), line, None, None);
     ChatPlan {
         id: "hcsmbm".into(),
         source: Path::new("chats/hcsmbm.yaml").into(),
@@ -110,6 +129,10 @@ pub fn hcsmbm() -> ChatPlan {
         questions,
         wrapup,
         thanks,
-        ..bare("America/Chicago", repeat("0 12 * * WED", None, None))
+        when,
+        ..bare(
+            "America/Chicago",
+            When::Once(jiff::civil::date(2026, 1, 1).at(0, 0, 0, 0)),
+        )
     }
 }

@@ -39,7 +39,7 @@ impl ChatSummary {
             When::Once(_) => format!("Once, {} long", human(plan.duration)),
             When::Repeat(r) => format!(
                 "Recurring: `{}` in {}, {} long",
-                r.line,
+                plan.repeat_line(r),
                 plan.zone_name(),
                 human(plan.duration)
             ),
