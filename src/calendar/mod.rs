@@ -109,23 +109,25 @@ impl Version {
 pub fn fingerprint(plan: &ChatPlan, base: Option<&str>) -> String {
     let when = match &plan.when {
         When::Once(start) => format!("once {start}"),
-        When::Repeat(r) => format!("repeat {} {:?} {:?}", r.line, r.from, r.until),
+        When::Repeat(r) => format!("repeat {} {:?} {:?}", plan.repeat_line(r), r.from, r.until),
     };
     let mut hash = Sha256::new();
     for part in [
-        plan.title.as_str(),
-        &plan.hashtag,
+        plan.title(),
+        plan.hashtag(),
         plan.zone_name(),
         &when,
         &plan.duration.as_secs().to_string(),
-        &plan.question_format,
+        plan.question_format(),
         base.unwrap_or(""),
     ] {
         hash.update(part.as_bytes());
         hash.update([0]);
     }
     for question in &plan.questions {
-        hash.update(format!("{} {}", question.at.as_secs(), question.text).as_bytes());
+        hash.update(
+            format!("{} {}", question.at.as_secs(), plan.question_text(question)).as_bytes(),
+        );
         hash.update([0]);
     }
     hash.finalize()[..12]
@@ -150,7 +152,7 @@ pub fn render(plan: &ChatPlan, version: &Version, now: Timestamp, base: Option<&
     }
     calendar.append_property(Property::new(
         "X-WR-CALNAME",
-        format!("{} {}", plan.hashtag, plan.title),
+        format!("{} {}", plan.hashtag(), plan.title()),
     ));
     calendar.append_property(Property::new("X-WR-TIMEZONE", plan.zone_name()));
     calendar.append_property(Property::new("X-PUBLISHED-TTL", "PT6H"));
@@ -225,7 +227,7 @@ impl<'p> Common<'p> {
     fn new(plan: &'p ChatPlan, version: &Version, base: Option<&str>) -> Self {
         Self {
             plan,
-            summary: format!("{} {}", plan.hashtag, plan.title),
+            summary: format!("{} {}", plan.hashtag(), plan.title()),
             page: base.map(|base| format!("{}/chats/{}", base.trim_end_matches('/'), plan.id)),
             sequence: version.sequence.to_string(),
             stamp: utc_stamp(version.changed),
@@ -283,7 +285,8 @@ impl<'p> Common<'p> {
         let plan = self.plan;
         let mut text = format!(
             "{} is a tweet chat: follow {} and answer each question as A1, A2 …",
-            plan.title, plan.hashtag
+            plan.title(),
+            plan.hashtag()
         );
         let questions: Vec<String> = expand_occurrence(plan, start)
             .into_iter()

@@ -30,7 +30,7 @@ pub struct Rule {
 /// The `RRULE` for `recurrence`, if its cron line maps to one, ignoring
 /// DST (see [`agrees`]).
 pub fn rule(plan: &ChatPlan, recurrence: &Recurrence) -> Option<Rule> {
-    let fields: Vec<&str> = recurrence.line.split_whitespace().collect();
+    let fields: Vec<&str> = plan.repeat_line(recurrence).split_whitespace().collect();
     let [minute, hour, dom, month, dow] = fields[..] else {
         return None;
     };

@@ -38,7 +38,7 @@ pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|s| (account_limits(s), s.default_accounts.as_slice()));
     let link = settings.as_ref().map(|s| CalendarLink {
-        base: s.http.public_base(),
+        base: s.http.public_base().map(std::sync::Arc::from),
         public: !s.http.public_url.is_empty(),
     });
     let now = jiff::Timestamp::now();
@@ -178,7 +178,8 @@ fn check_file(
 
 /// Where `{calendar}` links, from the settings.
 struct CalendarLink {
-    base: Option<String>,
+    /// Shared by every plan that links to it.
+    base: Option<std::sync::Arc<str>>,
     /// `public_url` is set (not only the listener).
     public: bool,
 }
@@ -209,7 +210,7 @@ fn link_calendar(plan: &mut ChatPlan, link: &CalendarLink) -> Result<(), Vec<Dia
             plan.id
         );
     }
-    crate::plan::set_calendar_base(plan, base);
+    crate::plan::set_calendar_base(plan, std::sync::Arc::clone(base));
     Ok(())
 }
 

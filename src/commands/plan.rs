@@ -71,8 +71,9 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
 
     let mut report = plan::load_paths(&paths);
     if let Some(base) = settings.http.public_base() {
+        let base: std::sync::Arc<str> = base.into();
         for plan in &mut report.plans {
-            plan::set_calendar_base(plan, &base);
+            plan::set_calendar_base(plan, std::sync::Arc::clone(&base));
         }
     }
     for diagnostic in &report.errors {
@@ -158,8 +159,8 @@ impl Accounts {
 
     fn of(&self, plan: &ChatPlan) -> Vec<String> {
         plan.accounts
-            .clone()
-            .unwrap_or_else(|| self.default.clone())
+            .as_deref()
+            .map_or_else(|| self.default.clone(), <[String]>::to_vec)
     }
 
     /// How many of these accounts are on X (each is billed per post).
@@ -631,11 +632,11 @@ mod tests {
         plan.accounts = Some(
             ["main_x", "small_masto", "big_masto", "sky"]
                 .map(String::from)
-                .to_vec(),
+                .into(),
         );
         let mut linked = plan.clone();
         linked.id = "linked".into();
-        linked.accounts = Some(vec!["console".into()]);
+        linked.accounts = Some(Box::new(["console".into()]));
         let window =
             parse_window(Some("2026-12-02T18:05:00Z"), Some("2026-12-02T18:06:00Z")).unwrap();
         let posts = planned_posts(&[plan, linked], &window, &accounts);

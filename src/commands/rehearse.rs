@@ -54,7 +54,7 @@ pub fn run(config_dir: &Path, args: RehearseArgs) -> anyhow::Result<ExitCode> {
     };
     plan.accounts = None;
     if let Some(base) = settings.http.public_base() {
-        plan::set_calendar_base(&mut plan, &base);
+        plan::set_calendar_base(&mut plan, base);
     }
     let Some(start) = next_occurrence(&plan, Timestamp::now()) else {
         bail!("{} has no occurrence to rehearse", path.display());

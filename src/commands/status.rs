@@ -128,8 +128,8 @@ fn upcoming(
                 n: slot.n,
                 accounts: plan
                     .accounts
-                    .clone()
-                    .unwrap_or_else(|| settings.default_accounts.clone()),
+                    .as_deref()
+                    .map_or_else(|| settings.default_accounts.clone(), <[String]>::to_vec),
                 text: slot.text,
             }
         })

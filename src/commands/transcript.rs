@@ -97,7 +97,7 @@ pub fn fetch_capture(
             });
         transcript::search_into(platform.as_ref(), &mut capture, after)
             .await
-            .with_context(|| format!("searching {} on account `{account}`", plan.hashtag))?;
+            .with_context(|| format!("searching {} on account `{account}`", plan.hashtag()))?;
         Ok(capture)
     })
 }
@@ -183,7 +183,10 @@ fn pick_occurrence(
 fn console_only(config_dir: &Path, chat: &str) -> Option<String> {
     let settings = Settings::load(config_dir).ok()?;
     let plan = load_chat(&settings.chats_dir, chat).ok()?;
-    let accounts = plan.accounts.as_ref().unwrap_or(&settings.default_accounts);
+    let accounts = plan
+        .accounts
+        .as_deref()
+        .unwrap_or(&settings.default_accounts);
     let console_only = accounts.iter().all(|name| {
         settings
             .accounts
@@ -196,14 +199,17 @@ fn console_only(config_dir: &Path, chat: &str) -> Option<String> {
              network's search of {} after the chat: the console has no one to search. Name an X, \
              Mastodon or Bluesky account in the chat's `accounts` (or in `default_accounts`)",
             accounts.join(", "),
-            plan.hashtag
+            plan.hashtag()
         )
     })
 }
 
 /// The account whose search the transcript uses.
 fn search_account(settings: &Settings, plan: &ChatPlan) -> anyhow::Result<String> {
-    let accounts = plan.accounts.as_ref().unwrap_or(&settings.default_accounts);
+    let accounts = plan
+        .accounts
+        .as_deref()
+        .unwrap_or(&settings.default_accounts);
     let is_console = |name: &&String| {
         settings
             .accounts

@@ -116,7 +116,7 @@ impl Dispatcher {
             {
                 continue;
             }
-            let accounts = plan.accounts.as_ref().unwrap_or(&self.default_accounts);
+            let accounts = plan.accounts.as_deref().unwrap_or(&self.default_accounts);
             for account in accounts {
                 let mut job = self.job(slot, account, plan.thread, now);
                 job.audience = Arc::new(Audience::of(plan));

@@ -561,11 +561,13 @@ fn describe_slot(timetable: &timetable::Timetable, slot: &Slot) -> String {
 /// copied; the others stay shared with the chats folder).
 fn with_calendar_links(plans: Vec<Arc<ChatPlan>>, base: Option<&str>) -> Vec<Arc<ChatPlan>> {
     let Some(base) = base else { return plans };
+    // One copy of the address, shared by every plan that links to it.
+    let base: Arc<str> = base.into();
     plans
         .into_iter()
         .map(|mut plan| {
             if crate::plan::uses_calendar(&plan) {
-                crate::plan::set_calendar_base(Arc::make_mut(&mut plan), base);
+                crate::plan::set_calendar_base(Arc::make_mut(&mut plan), Arc::clone(&base));
             }
             plan
         })

@@ -272,7 +272,7 @@ mod tests {
         // weekly chats, the Monday one posts first.
         let mut monday = hcsmbm();
         monday.id = "monday".into();
-        monday.when = crate::schedule::fixtures::repeat("0 9 * * MON", None, None);
+        crate::schedule::fixtures::set_repeat(&mut monday, "0 9 * * MON", None, None);
         let now = "2026-12-02T19:30Z";
         let table = table(vec![hcsmbm(), monday], now);
         assert_eq!(table.next_slot_from(ts(now)).map(|s| s.label()), None);

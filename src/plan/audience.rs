@@ -123,7 +123,7 @@ mod tests {
         let src = format!("{BASE}visibility: unlisted\nlanguage: pt-BR\n");
         let plan = load_str(Path::new("t.yaml"), &src).unwrap();
         assert_eq!(plan.visibility, Visibility::Unlisted);
-        assert_eq!(plan.language.as_deref(), Some("pt-BR"));
+        assert_eq!(plan.language(), Some("pt-BR"));
         assert_eq!(primary_language("pt-BR"), "pt");
     }
 

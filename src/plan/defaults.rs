@@ -3,7 +3,7 @@
 
 use jiff::SignedDuration;
 
-use super::{Announcement, Thanks};
+use super::{Announcement, Text, Thanks};
 
 /// `duration` when omitted.
 pub const DURATION: SignedDuration = SignedDuration::from_hours(1);
@@ -24,26 +24,54 @@ pub const THANKS: &str = "Thank you so much to everyone who joined {hashtag} tod
 /// `thanks.after` when omitted: how long after the end.
 pub const THANKS_AFTER: SignedDuration = SignedDuration::from_mins(10);
 
+/// A default template by name: a plan holds one byte for it, where a
+/// `&'static str` would take 16 and leave no room for `Option`'s `None`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stock {
+    Announce,
+    AnnounceDay,
+    AnnounceHour,
+    Welcome,
+    QuestionFormat,
+    Wrapup,
+    Thanks,
+}
+
+impl Stock {
+    /// The template's text.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Stock::Announce => ANNOUNCE,
+            Stock::AnnounceDay => ANNOUNCE_DAY,
+            Stock::AnnounceHour => ANNOUNCE_HOUR,
+            Stock::Welcome => WELCOME,
+            Stock::QuestionFormat => QUESTION_FORMAT,
+            Stock::Wrapup => WRAPUP,
+            Stock::Thanks => THANKS,
+        }
+    }
+}
+
 /// Announcements when `announce` is omitted: a day and an hour before.
-pub fn announcements() -> Vec<Announcement> {
-    vec![
+pub fn announcements() -> Box<[Announcement]> {
+    Box::new([
         Announcement {
             before: SignedDuration::from_hours(24),
-            text: ANNOUNCE_DAY.into(),
+            text: Text::Default(Stock::AnnounceDay),
         },
         Announcement {
             before: SignedDuration::from_hours(1),
-            text: ANNOUNCE_HOUR.into(),
+            text: Text::Default(Stock::AnnounceHour),
         },
-    ]
+    ])
 }
 
 /// Thanks when `thanks` is omitted.
 pub fn thanks() -> Thanks {
     Thanks {
         after: THANKS_AFTER,
-        text: THANKS.into(),
-        exclude: Vec::new(),
+        text: Text::Default(Stock::Thanks),
+        exclude: Box::default(),
         search: true,
     }
 }

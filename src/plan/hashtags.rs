@@ -13,8 +13,8 @@ use crate::text::template::{Vars, count_hashtag, render};
 /// more than once.
 pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
     let vars = Vars {
-        title: &plan.title,
-        hashtag: &plan.hashtag,
+        title: plan.title(),
+        hashtag: plan.hashtag(),
         time: "12:00",
         times: "12:00",
         date: "Wed 2 Dec 2026",
@@ -34,30 +34,31 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
     };
     for (i, a) in plan.announce.iter().enumerate() {
         let loc = spans.announce.get(i).copied();
-        push(&mut posts, &a.text, "an announcement", loc);
+        push(&mut posts, plan.text(a.text), "an announcement", loc);
     }
-    if let Some(welcome) = &plan.welcome {
+    if let Some(welcome) = plan.welcome() {
         push(&mut posts, welcome, "the welcome", spans.welcome);
     }
     for (i, q) in plan.questions.iter().enumerate() {
-        let own = render(&q.text, &vars).unwrap_or_else(|_| q.text.clone());
+        let text = plan.question_text(q);
+        let own = render(text, &vars).unwrap_or_else(|_| text.to_string());
         let with_format = Vars {
             n: Some(q.n),
             text: Some(&own),
             ..vars.clone()
         };
         // Already the post: its `{text}` is not read as a template again.
-        let post = render(&plan.question_format, &with_format).unwrap_or(own);
+        let post = render(plan.question_format(), &with_format).unwrap_or(own);
         posts.push((post, "a question", spans.questions.get(i).copied()));
     }
-    if let Some(wrapup) = &plan.wrapup {
+    if let Some(wrapup) = plan.wrapup() {
         push(&mut posts, wrapup, "the wrap-up", spans.wrapup);
     }
-    if let Some(thanks) = &plan.thanks {
-        push(&mut posts, &thanks.text, "the thank-you", spans.thanks);
+    if let Some(thanks) = plan.thanks_text() {
+        push(&mut posts, thanks, "the thank-you", spans.thanks);
     }
     for (post, what, loc) in posts {
-        let times = count_hashtag(&post, &plan.hashtag);
+        let times = count_hashtag(&post, plan.hashtag());
         if times < 2 {
             continue;
         }
@@ -71,11 +72,11 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
             loc,
             format!(
                 "{what}{default} carries {} {times} times and is posted as written: `{post}`",
-                plan.hashtag
+                plan.hashtag()
             ),
             format!(
                 "write {} once (or not at all: it is appended when a text lacks it){}",
-                plan.hashtag,
+                plan.hashtag(),
                 if what == "a question" {
                     "; the question format adds it too when it has {hashtag}"
                 } else {
@@ -100,7 +101,7 @@ mod tests {
         let loaded = load_str_warned(Path::new("t.yaml"), &src);
         let plan = loaded.plan.unwrap().0;
         assert_eq!(
-            plan.welcome.as_deref(),
+            plan.welcome(),
             Some("#edchat is here! Join #EdChat and #edchat now {hashtag}")
         );
         assert_eq!(loaded.warnings.len(), 1, "{:#?}", loaded.warnings);

@@ -413,15 +413,15 @@ mod tests {
         let hcsmbm = report.plans.iter().find(|p| p.id == "hcsmbm").unwrap();
         assert_eq!(hcsmbm.questions.len(), 4);
         assert_eq!(
-            hcsmbm.questions[2].text,
+            hcsmbm.question_text(&hcsmbm.questions[2]),
             "How can we categorize what a doctor and a mentor offer, to match patient's individual needs?"
         );
         assert_eq!(hcsmbm.show_times_in.len(), 5);
         // Examples never reach a real account by accident.
         for plan in &report.plans {
             assert_eq!(
-                plan.accounts,
-                Some(vec!["console".to_string()]),
+                plan.accounts.as_deref(),
+                Some(&["console".to_string()][..]),
                 "{}",
                 plan.id
             );

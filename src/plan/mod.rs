@@ -56,13 +56,14 @@ mod questions;
 pub mod raw;
 pub mod schema;
 pub mod templates;
+pub mod texts;
 mod traps;
 pub mod validate;
 mod when;
 mod wording;
 pub mod zones;
 
-use std::borrow::{Borrow, Cow};
+use std::borrow::Borrow;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -77,10 +78,7 @@ pub use load::{
     ChatFile, LoadReport, Stamp, discover, load_dir, load_file, load_file_spanned, load_paths,
 };
 pub use node::Loc;
-
-/// A template text: a default is borrowed from [`defaults`], so 10,000
-/// chats that keep the default welcome hold one copy of it, not 10,000.
-pub type Text = Cow<'static, str>;
+pub use texts::{Span, Text, Texts, TextsBuilder};
 
 /// A chat id (the file name without `.yaml`/`.yml`), shared: every slot and
 /// table that names the chat holds the same allocation.
@@ -169,6 +167,12 @@ impl serde::Serialize for ChatId {
 /// daemon needs to post, nothing more; where each text sits in the file
 /// ([`PlanSpans`]) comes beside it only for `check`
 /// ([`load::load_file_spanned`]).
+///
+/// The file's own texts live in one buffer, [`ChatPlan::texts`]; the fields
+/// below hold [`Span`]s and [`Text`]s into it, read through the accessors
+/// ([`ChatPlan::title()`], [`ChatPlan::text`], [`ChatPlan::question_text`] …).
+/// Lists nothing appends to after loading are boxed slices (16 bytes, not
+/// a `Vec`'s 24).
 #[derive(Debug, Clone)]
 pub struct ChatPlan {
     /// The file name without `.yaml`/`.yml`.
@@ -176,38 +180,45 @@ pub struct ChatPlan {
     /// Where it was read from (for messages). Shared: the daemon's folder
     /// keys its files by the same allocation.
     pub source: Arc<Path>,
-    pub title: String,
-    /// With its leading `#`, as the organizer wrote it (`#hcsmbm`).
-    pub hashtag: String,
+    /// Every text below that the file wrote, back to back.
+    pub texts: Texts,
+    /// Read with [`ChatPlan::title()`].
+    pub title: Span,
+    /// With its leading `#`, as the organizer wrote it (`#hcsmbm`); read
+    /// with [`ChatPlan::hashtag()`].
+    pub hashtag: Span,
     /// The chat's zone; [`ChatPlan::zone_name`] is its IANA name.
     pub tz: TimeZone,
     pub when: When,
     pub duration: SignedDuration,
     /// Zones `{times}` spells out after the chat's own, in the order given.
-    pub show_times_in: Vec<TimeZone>,
+    pub show_times_in: Box<[TimeZone]>,
     /// Account names from the settings; `None` means the settings' default.
-    pub accounts: Option<Vec<String>>,
+    pub accounts: Option<Box<[String]>>,
     /// Post welcome, questions and wrap-up as a thread under the welcome.
     pub thread: bool,
     /// Mastodon's `visibility` for every post of the chat.
     pub visibility: Visibility,
-    /// The language of the chat's posts (`en`, `pt-BR`), when the file says.
-    pub language: Option<String>,
+    /// The language of the chat's posts (`en`, `pt-BR`), when the file
+    /// says; read with [`ChatPlan::language()`].
+    pub language: Option<Span>,
     /// Posted `before` the start, latest first or not: ordered by instant later.
-    pub announce: Vec<Announcement>,
+    pub announce: Box<[Announcement]>,
     /// Template posted at the start; `None` when turned off with `false`.
     pub welcome: Option<Text>,
     /// Resolved offsets from the start, numbered 1..=n in file order.
-    pub questions: Vec<Question>,
+    pub questions: Box<[Question]>,
     /// Template for a question post (`Q{n}. {text}` by default).
     pub question_format: Text,
     /// Template posted at the end; `None` when turned off.
     pub wrapup: Option<Text>,
     pub thanks: Option<Thanks>,
-    /// What `{calendar}` becomes: the public address of this chat's `.ics`
-    /// file. The file does not know the settings, so whoever does fills it
-    /// in with [`set_calendar_base`]; `None` until then.
-    pub calendar_url: Option<String>,
+    /// The public address `{calendar}` links under (the settings', shared by
+    /// every plan): [`ChatPlan::calendar_url`] makes this chat's address
+    /// from it when a post is rendered rather than each plan keeping its
+    /// own copy. The file does not know the settings, so whoever does fills
+    /// it in with [`set_calendar_base`]; `None` until then.
+    pub calendar_base: Option<Arc<str>>,
 }
 
 impl ChatPlan {
@@ -219,13 +230,89 @@ impl ChatPlan {
     pub fn zone_name(&self) -> &str {
         self.tz.iana_name().unwrap_or("UTC")
     }
+
+    pub fn title(&self) -> &str {
+        self.texts.get(self.title)
+    }
+
+    /// With its leading `#` (`#hcsmbm`).
+    pub fn hashtag(&self) -> &str {
+        self.texts.get(self.hashtag)
+    }
+
+    /// The language of the chat's posts (`pt-BR`), when the file says.
+    pub fn language(&self) -> Option<&str> {
+        self.language.map(|l| self.texts.get(l))
+    }
+
+    /// The text of one of this plan's templates.
+    pub fn text(&self, text: Text) -> &str {
+        self.texts.text(text)
+    }
+
+    /// The welcome template, unless turned off.
+    pub fn welcome(&self) -> Option<&str> {
+        self.welcome.map(|t| self.text(t))
+    }
+
+    /// The wrap-up template, unless turned off.
+    pub fn wrapup(&self) -> Option<&str> {
+        self.wrapup.map(|t| self.text(t))
+    }
+
+    /// The template of a question post.
+    pub fn question_format(&self) -> &str {
+        self.text(self.question_format)
+    }
+
+    /// A question's own text, as written.
+    pub fn question_text(&self, question: &Question) -> &str {
+        self.texts.get(question.text)
+    }
+
+    /// The thank-you template, when there is a thank-you.
+    pub fn thanks_text(&self) -> Option<&str> {
+        self.thanks.as_ref().map(|t| self.text(t.text))
+    }
+
+    /// A recurrence's cron line as written (`0 12 * * WED`).
+    pub fn repeat_line(&self, recurrence: &Recurrence) -> &str {
+        self.texts.get(recurrence.line)
+    }
+
+    /// Handles never thanked (`thanks.exclude`), without `@`, lowercase.
+    pub fn excluded(&self) -> impl Iterator<Item = &str> {
+        self.thanks
+            .iter()
+            .flat_map(|t| t.exclude.iter())
+            .map(|&h| self.texts.get(h))
+    }
+
+    /// Adds `text` to the plan's texts (copying them): for plans built or
+    /// changed by hand.
+    pub fn own(&mut self, text: &str) -> Span {
+        self.texts.push(text)
+    }
+
+    /// `text` as a template of the plan's own: for plans built or changed
+    /// by hand.
+    pub fn own_text(&mut self, text: &str) -> Text {
+        Text::Own(self.own(text))
+    }
+
+    /// What `{calendar}` becomes: the public address of this chat's `.ics`
+    /// file (`BASE/chats/ID.ics`), once [`set_calendar_base`] was called.
+    pub fn calendar_url(&self) -> Option<String> {
+        let base = self.calendar_base.as_deref()?.trim_end_matches('/');
+        Some(format!("{base}/chats/{}.ics", self.id.as_str()))
+    }
 }
 
-/// Points `{calendar}` at `base` (the settings' public address, without a
-/// trailing `/`): `BASE/chats/ID.ics`.
-pub fn set_calendar_base(plan: &mut ChatPlan, base: &str) {
-    let base = base.trim_end_matches('/');
-    plan.calendar_url = Some(format!("{base}/chats/{}.ics", plan.id.as_str()));
+/// Points `{calendar}` at `base` (the settings' public address, a trailing
+/// `/` or not): `BASE/chats/ID.ics`. Pass an `Arc` to share one copy of
+/// the address among all plans.
+pub fn set_calendar_base(plan: &mut ChatPlan, base: impl Into<Arc<str>>) {
+    plan.calendar_base = Some(base.into());
 }
 
 /// Whether any template of `plan` uses `{calendar}`.
@@ -233,12 +320,12 @@ pub fn uses_calendar(plan: &ChatPlan) -> bool {
     let mut templates = plan
         .announce
         .iter()
-        .map(|a| &*a.text)
-        .chain(plan.questions.iter().map(|q| &*q.text))
-        .chain([&*plan.question_format])
-        .chain(plan.welcome.as_deref())
-        .chain(plan.wrapup.as_deref())
-        .chain(plan.thanks.as_ref().map(|t| &*t.text));
+        .map(|a| plan.text(a.text))
+        .chain(plan.questions.iter().map(|q| plan.question_text(q)))
+        .chain([plan.question_format()])
+        .chain(plan.welcome())
+        .chain(plan.wrapup())
+        .chain(plan.thanks_text());
     templates.any(|t| {
         crate::text::template::placeholders(t)
             .is_ok_and(|uses| uses.iter().any(|u| u.name == "calendar"))
@@ -275,8 +362,9 @@ pub enum When {
 /// A standard 5-field cron line evaluated in the chat's zone.
 #[derive(Debug, Clone)]
 pub struct Recurrence {
-    /// The line as written (`0 12 * * WED`).
-    pub line: String,
+    /// The line as written (`0 12 * * WED`), in the plan's texts; read
+    /// with [`ChatPlan::repeat_line`].
+    pub line: Span,
     pub cron: cron::Cron,
     /// First local date on which an occurrence may start (inclusive).
     pub from: Option<civil::Date>,
@@ -297,7 +385,8 @@ pub struct Question {
     pub n: u32,
     /// Offset from the start of the chat.
     pub at: SignedDuration,
-    pub text: String,
+    /// Read with [`ChatPlan::question_text`].
+    pub text: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,8 +395,9 @@ pub struct Thanks {
     pub after: SignedDuration,
     /// Template; `{mentions}` is filled in after the chat.
     pub text: Text,
-    /// Handles never thanked (co-hosts, bots), without `@`, lowercase.
-    pub exclude: Vec<String>,
+    /// Handles never thanked (co-hosts, bots), without `@`, lowercase;
+    /// read with [`ChatPlan::excluded`].
+    pub exclude: Box<[Span]>,
     /// Search the hashtag for participants; `false` posts a generic thank-you.
     pub search: bool,
 }

@@ -5,31 +5,32 @@ use jiff::SignedDuration;
 use super::node::Loc;
 use super::offsets::non_negative;
 use super::raw::{RawChat, RawQuestion, Reader};
-use super::{Question, defaults, duration};
+use super::{Question, TextsBuilder, defaults, duration};
 
 /// Resolves question offsets. Questions without `at` are spread evenly:
 /// a run of k such questions between the previous explicit `at` (or the
 /// start) and the next one (or the end) lands at equal steps of
 /// (next - previous) / (k + 1), truncated to whole seconds.
-pub(super) fn resolve(
+pub(super) fn resolve<'c>(
     r: &mut Reader<'_>,
-    chat: &RawChat,
+    chat: &'c RawChat,
     length: Option<SignedDuration>,
-) -> Vec<Question> {
+    texts: &mut TextsBuilder<'c>,
+) -> Box<[Question]> {
     let Some(list) = &chat.questions else {
         // `questions: What is one thing?` was already reported as not a list.
         if r.diags
             .iter()
             .any(|d| d.message.contains("list of questions"))
         {
-            return Vec::new();
+            return Box::default();
         }
         r.error(
             Loc::default(),
             "missing `questions`",
             format!("add `{}`", super::keys::line("questions")),
         );
-        return Vec::new();
+        return Box::default();
     };
     if list.value.is_empty() {
         r.error(
@@ -54,7 +55,7 @@ pub(super) fn resolve(
         .map(|(i, (q, at))| Question {
             n: u32::try_from(i + 1).unwrap_or(u32::MAX),
             at,
-            text: q.text.value.clone(),
+            text: texts.add(q.text.value.as_str()),
         })
         .collect()
 }

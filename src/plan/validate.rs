@@ -4,17 +4,19 @@
 //! key, a bad zone and a bad duration gets all three diagnostics. A plan is
 //! built only when nothing was reported.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 
+use super::defaults::Stock;
 use super::node::Loc;
 use super::offsets::{non_negative, positive};
 use super::raw::{At, RawChat, Reader, Toggle};
 use super::{
-    Announcement, ChatPlan, Diagnostic, PlanSpans, Text, Thanks, defaults, questions, templates,
-    when, zones,
+    Announcement, ChatPlan, Diagnostic, PlanSpans, Text, TextsBuilder, Thanks, defaults, questions,
+    templates, when, zones,
 };
 
 pub use super::accounts::AccountLimit;
@@ -50,10 +52,11 @@ fn build_plan(
     chat: &RawChat,
     id: &str,
 ) -> Result<(ChatPlan, PlanSpans), Vec<Diagnostic>> {
+    let mut texts = TextsBuilder::new();
     let title = required(r, &chat.title, "title").and_then(|t| title(r, t));
     let hashtag = required(r, &chat.hashtag, "hashtag").and_then(|h| hashtag(r, h));
     let chat_zone = required(r, &chat.timezone, "timezone").and_then(|z| zone(r, z));
-    let when = when::read(r, chat, chat_zone.as_ref());
+    let when = when::read(r, chat, chat_zone.as_ref(), &mut texts);
     let length = chat
         .duration
         .as_ref()
@@ -64,11 +67,11 @@ fn build_plan(
         .filter_map(|z| zone(r, z))
         .collect();
     let accounts = accounts(r, chat);
-    let questions = questions::resolve(r, chat, length);
-    let announce = announce(r, chat);
-    let thanks = thanks(r, chat);
+    let questions = questions::resolve(r, chat, length, &mut texts);
+    let announce = announce(r, chat, &mut texts);
+    let thanks = thanks(r, chat, &mut texts);
     let visibility = super::audience::visibility(r, chat);
-    let language = super::audience::language(r, chat);
+    let language = super::audience::language(r, chat).map(|l| texts.add(l));
     templates::check_chat(r, chat);
     r.diags.sort_by_key(|d| (d.line, d.column));
     let (Some(title), Some(hashtag), Some(tz), Some(when), Some(duration)) =
@@ -79,9 +82,20 @@ fn build_plan(
     if !r.diags.is_empty() {
         return Err(std::mem::take(&mut r.diags));
     }
+    let title = texts.add(title);
+    let hashtag = texts.add(hashtag);
+    let welcome = text_or(&chat.welcome, Stock::Welcome, &mut texts);
+    let question_format = chat
+        .question_format
+        .as_ref()
+        .map_or(Text::Default(Stock::QuestionFormat), |f| {
+            texts.own(f.value.as_str())
+        });
+    let wrapup = text_or(&chat.wrapup, Stock::Wrapup, &mut texts);
     let plan = ChatPlan {
         id: id.into(),
         source: Arc::from(r.path),
+        texts: texts.finish(),
         title,
         hashtag,
         tz,
@@ -93,17 +107,12 @@ fn build_plan(
         visibility,
         language,
         announce,
-        welcome: text_or(&chat.welcome, defaults::WELCOME),
+        welcome,
         questions,
-        question_format: chat
-            .question_format
-            .as_ref()
-            .map_or(Text::Borrowed(defaults::QUESTION_FORMAT), |f| {
-                Text::Owned(f.value.clone())
-            }),
-        wrapup: text_or(&chat.wrapup, defaults::WRAPUP),
+        question_format,
+        wrapup,
         thanks,
-        calendar_url: None,
+        calendar_base: None,
     };
     let spans = spans(chat);
     super::hashtags::check(r, &plan, &spans);
@@ -148,7 +157,7 @@ fn incomplete(r: &mut Reader<'_>) -> Vec<Diagnostic> {
     std::mem::take(&mut r.diags)
 }
 
-fn title(r: &mut Reader<'_>, at: &At<String>) -> Option<String> {
+fn title<'c>(r: &mut Reader<'_>, at: &'c At<String>) -> Option<&'c str> {
     let title = at.value.trim();
     if title.is_empty() {
         r.error(
@@ -158,18 +167,18 @@ fn title(r: &mut Reader<'_>, at: &At<String>) -> Option<String> {
         );
         return None;
     }
-    Some(title.to_string())
+    Some(title)
 }
 
 /// `#` then letters, digits or `_`, not all digits.
-fn hashtag(r: &mut Reader<'_>, at: &At<String>) -> Option<String> {
+fn hashtag<'c>(r: &mut Reader<'_>, at: &'c At<String>) -> Option<&'c str> {
     let tag = at.value.trim();
     let body = tag.strip_prefix('#').unwrap_or("");
     let valid = !body.is_empty()
         && body.chars().all(|c| c.is_alphanumeric() || c == '_')
         && !body.chars().all(|c| c.is_ascii_digit());
     if valid {
-        return Some(tag.to_string());
+        return Some(tag);
     }
     let mut fixed: String = tag
         .chars()
@@ -202,7 +211,7 @@ fn zone(r: &mut Reader<'_>, at: &At<String>) -> Option<TimeZone> {
     }
 }
 
-fn accounts(r: &mut Reader<'_>, chat: &RawChat) -> Option<Vec<String>> {
+fn accounts(r: &mut Reader<'_>, chat: &RawChat) -> Option<Box<[String]>> {
     let list = chat.accounts.as_ref()?;
     if list.value.is_empty() {
         r.error(
@@ -237,27 +246,32 @@ fn accounts(r: &mut Reader<'_>, chat: &RawChat) -> Option<Vec<String>> {
     Some(list.value.iter().map(|a| a.value.clone()).collect())
 }
 
-fn announce(r: &mut Reader<'_>, chat: &RawChat) -> Vec<Announcement> {
+fn announce<'c>(
+    r: &mut Reader<'_>,
+    chat: &'c RawChat,
+    texts: &mut TextsBuilder<'c>,
+) -> Box<[Announcement]> {
     match &chat.announce {
-        Toggle::Off => Vec::new(),
+        Toggle::Off => Box::default(),
         Toggle::Default => defaults::announcements(),
         Toggle::On(list) => list
             .iter()
             .filter_map(|a| {
                 let before = positive(r, a.before.as_ref()?, "before")?;
-                let text = a
-                    .text
-                    .as_ref()
-                    .map_or(Text::Borrowed(defaults::ANNOUNCE), |t| {
-                        Text::Owned(t.value.clone())
-                    });
+                let text = a.text.as_ref().map_or(Text::Default(Stock::Announce), |t| {
+                    texts.own(t.value.as_str())
+                });
                 Some(Announcement { before, text })
             })
             .collect(),
     }
 }
 
-fn thanks(r: &mut Reader<'_>, chat: &RawChat) -> Option<Thanks> {
+fn thanks<'c>(
+    r: &mut Reader<'_>,
+    chat: &'c RawChat,
+    texts: &mut TextsBuilder<'c>,
+) -> Option<Thanks> {
     let raw = match &chat.thanks {
         Toggle::Off => return None,
         Toggle::Default => return Some(defaults::thanks()),
@@ -271,26 +285,37 @@ fn thanks(r: &mut Reader<'_>, chat: &RawChat) -> Option<Thanks> {
     };
     Some(Thanks {
         after,
-        text: raw
-            .text
-            .as_ref()
-            .map_or(Text::Borrowed(defaults::THANKS), |t| {
-                Text::Owned(t.value.clone())
-            }),
+        text: raw.text.as_ref().map_or(Text::Default(Stock::Thanks), |t| {
+            texts.own(t.value.as_str())
+        }),
         exclude: raw
             .exclude
             .iter()
-            .map(|h| h.value.trim().trim_start_matches('@').to_lowercase())
+            .map(|h| texts.add(lowercase(h.value.trim().trim_start_matches('@'))))
             .collect(),
         search: raw.search.as_ref().is_none_or(|s| s.value),
     })
 }
 
-fn text_or(item: &Toggle<At<String>>, default: &'static str) -> Option<Text> {
+/// `handle` in lowercase, borrowed when it already is.
+fn lowercase(handle: &str) -> Cow<'_, str> {
+    let lower = handle.to_lowercase();
+    if lower == handle {
+        Cow::Borrowed(handle)
+    } else {
+        Cow::Owned(lower)
+    }
+}
+
+fn text_or<'c>(
+    item: &'c Toggle<At<String>>,
+    default: Stock,
+    texts: &mut TextsBuilder<'c>,
+) -> Option<Text> {
     match item {
         Toggle::Off => None,
-        Toggle::Default => Some(Text::Borrowed(default)),
-        Toggle::On(at) => Some(Text::Owned(at.value.clone())),
+        Toggle::Default => Some(Text::Default(default)),
+        Toggle::On(at) => Some(texts.own(at.value.as_str())),
     }
 }
 
@@ -378,13 +403,13 @@ questions:
     fn base_loads_with_defaults() {
         let plan = load_str(Path::new("chats/base.yaml"), BASE).unwrap();
         assert_eq!(plan.id, "base");
-        assert_eq!(plan.hashtag, "#test");
+        assert_eq!(plan.hashtag(), "#test");
         assert_eq!(plan.duration, SignedDuration::from_hours(1));
         assert_eq!(plan.announce, defaults::announcements());
-        assert_eq!(plan.welcome.as_deref(), Some(defaults::WELCOME));
-        assert_eq!(plan.wrapup.as_deref(), Some(defaults::WRAPUP));
+        assert_eq!(plan.welcome(), Some(defaults::WELCOME));
+        assert_eq!(plan.wrapup(), Some(defaults::WRAPUP));
         assert_eq!(plan.thanks, Some(defaults::thanks()));
-        assert_eq!(plan.question_format, defaults::QUESTION_FORMAT);
+        assert_eq!(plan.question_format(), defaults::QUESTION_FORMAT);
         assert!(!plan.thread);
         assert_eq!(plan.accounts, None);
         assert_eq!(plan.questions[1].at, SignedDuration::from_mins(15));
@@ -410,15 +435,15 @@ questions:
         let (plan, spans) = crate::plan::load::load_str_spanned(Path::new("t.yaml"), &src).unwrap();
         assert!(plan.thread);
         assert_eq!(
-            plan.accounts,
-            Some(vec!["main_x".into(), "hcsm_mastodon".into()])
+            plan.accounts.as_deref(),
+            Some(&["main_x".to_string(), "hcsm_mastodon".to_string()][..])
         );
         assert_eq!(plan.announce[0].before, SignedDuration::from_hours(2));
-        assert_eq!(plan.announce[1].text, defaults::ANNOUNCE);
-        let thanks = plan.thanks.unwrap();
+        assert_eq!(plan.text(plan.announce[1].text), defaults::ANNOUNCE);
+        let thanks = plan.thanks.as_ref().unwrap();
         assert_eq!((thanks.after, thanks.search), (SignedDuration::ZERO, false));
-        assert_eq!(thanks.exclude, vec!["cohost".to_string()]);
-        assert_eq!(plan.question_format, "{n}) {text}");
+        assert_eq!(plan.excluded().collect::<Vec<_>>(), ["cohost"]);
+        assert_eq!(plan.question_format(), "{n}) {text}");
         assert_eq!(spans.accounts[1].column, 20);
     }
 

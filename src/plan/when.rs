@@ -12,13 +12,19 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 
 use super::cron::Cron;
 use super::raw::{At, RawChat, Reader};
-use super::{Recurrence, When};
+use super::{Recurrence, TextsBuilder, When};
 
 const START_HELP: &str = "write the local time in `timezone` like `start: 2026-12-02 12:00`";
 const REPEAT_HELP: &str = "write 5 fields `minute hour day-of-month month day-of-week`, e.g. `repeat: \"0 12 * * WED\"` (Sunday is 0)";
 
 /// Reads `start`/`repeat`/`from`/`until`; `None` after reporting problems.
-pub fn read(r: &mut Reader<'_>, chat: &RawChat, tz: Option<&TimeZone>) -> Option<When> {
+/// The cron line goes into `texts`.
+pub fn read<'c>(
+    r: &mut Reader<'_>,
+    chat: &'c RawChat,
+    tz: Option<&TimeZone>,
+    texts: &mut TextsBuilder<'c>,
+) -> Option<When> {
     let from = chat.from.as_ref().and_then(|d| date(r, d, "from"));
     let until = chat.until.as_ref().and_then(|d| date(r, d, "until"));
     if let (Some(f), Some(u), Some(at)) = (from, until, chat.until.as_ref())
@@ -48,7 +54,7 @@ pub fn read(r: &mut Reader<'_>, chat: &RawChat, tz: Option<&TimeZone>) -> Option
             tz?;
             check_fires(r, repeat, &cron, from, until)?;
             Some(When::Repeat(Box::new(Recurrence {
-                line: repeat.value.trim().to_string(),
+                line: texts.add(repeat.value.trim()),
                 cron,
                 from,
                 until,

@@ -59,7 +59,7 @@ impl Audience {
     pub fn of(plan: &crate::plan::ChatPlan) -> Self {
         Self {
             visibility: plan.visibility,
-            language: plan.language.clone(),
+            language: plan.language().map(str::to_owned),
         }
     }
 }

@@ -144,19 +144,19 @@ fn posts(plan: &ChatPlan, start: &Zoned, ends: Timestamp, texts: &OccurrenceText
     let mut posts = Vec::with_capacity(plan.announce.len() + plan.questions.len() + 3);
     for (index, announcement) in (1u32..).zip(&plan.announce) {
         let at = shift(start, -announcement.before);
-        let text = texts.post(&announcement.text, texts.vars(), "announcement");
+        let text = texts.post(plan.text(announcement.text), texts.vars(), "announcement");
         posts.push((SlotKind::Announce, Some(index), at, text));
     }
-    if let Some(welcome) = &plan.welcome {
+    if let Some(welcome) = plan.welcome() {
         let text = texts.post(welcome, texts.vars(), "welcome");
         posts.push((SlotKind::Welcome, None, starts, text));
     }
     for question in &plan.questions {
         let at = starts.checked_add(question.at).unwrap_or(Timestamp::MAX);
-        let text = texts.question(question.n, &question.text);
+        let text = texts.question(question.n, plan.question_text(question));
         posts.push((SlotKind::Question, Some(question.n), at, text));
     }
-    if let Some(wrapup) = &plan.wrapup {
+    if let Some(wrapup) = plan.wrapup() {
         let text = texts.post(wrapup, texts.vars(), "wrap-up");
         posts.push((SlotKind::Wrapup, None, ends, text));
     }
@@ -166,7 +166,7 @@ fn posts(plan: &ChatPlan, start: &Zoned, ends: Timestamp, texts: &OccurrenceText
             mentions: Some("{mentions}"),
             ..texts.vars()
         };
-        let text = texts.post(&thanks.text, vars, "thank-you");
+        let text = texts.post(plan.text(thanks.text), vars, "thank-you");
         posts.push((SlotKind::Thanks, None, shift(&end, thanks.after), text));
     }
     posts
@@ -196,6 +196,8 @@ struct OccurrenceText<'p> {
     time: String,
     times: String,
     date: String,
+    /// What `{calendar}` becomes, made once per occurrence.
+    calendar: Option<String>,
 }
 
 impl<'p> OccurrenceText<'p> {
@@ -206,21 +208,22 @@ impl<'p> OccurrenceText<'p> {
             time: render_time(start),
             times: render_times(start, &plan.show_times_in),
             date: render_date(start),
+            calendar: plan.calendar_url(),
         }
     }
 
     /// Placeholders every post may use.
     fn vars(&self) -> Vars<'_> {
         Vars {
-            title: &self.plan.title,
-            hashtag: &self.plan.hashtag,
+            title: self.plan.title(),
+            hashtag: self.plan.hashtag(),
             time: &self.time,
             times: &self.times,
             date: &self.date,
             n: None,
             text: None,
             mentions: None,
-            calendar: self.plan.calendar_url.as_deref(),
+            calendar: self.calendar.as_deref(),
         }
     }
 
@@ -232,12 +235,12 @@ impl<'p> OccurrenceText<'p> {
             text: Some(&own),
             ..self.vars()
         };
-        self.post(&self.plan.question_format, vars, "question format")
+        self.post(self.plan.question_format(), vars, "question format")
     }
 
     /// A finished post: rendered, hashtag once.
     fn post(&self, template: &str, vars: Vars<'_>, what: &str) -> String {
-        ensure_hashtag(&self.render(template, vars, what), &self.plan.hashtag)
+        ensure_hashtag(&self.render(template, vars, what), self.plan.hashtag())
     }
 
     /// Validation rejects templates that do not render, so a failure here is
@@ -254,7 +257,7 @@ impl<'p> OccurrenceText<'p> {
 mod tests {
     use super::*;
     use crate::plan::When;
-    use crate::schedule::fixtures::{HCSMBM_QUESTIONS as QUESTIONS, bare, hcsmbm, repeat};
+    use crate::schedule::fixtures::{HCSMBM_QUESTIONS as QUESTIONS, hcsmbm, repeating};
     use jiff::civil;
 
     fn zoned(s: &str) -> Zoned {
@@ -394,7 +397,7 @@ mod tests {
         plan.welcome = None;
         plan.wrapup = None;
         plan.thanks = None;
-        plan.announce.clear();
+        plan.announce = Box::default();
         let slots = expand_occurrence(&plan, &zoned("2026-12-02T12:00[America/Chicago]"));
         assert!(slots.iter().all(|s| s.kind == SlotKind::Question));
         assert_eq!(slots.len(), 4);
@@ -403,7 +406,7 @@ mod tests {
     #[test]
     fn hashtag_is_appended_when_missing_and_nothing_is_removed() {
         let mut plan = hcsmbm();
-        plan.questions[0].text = "What does #HCSMBM mean for {title}?".into();
+        plan.questions[0].text = plan.own("What does #HCSMBM mean for {title}?");
         let slots = expand_occurrence(&plan, &zoned("2026-12-02T12:00[America/Chicago]"));
         let q: Vec<&str> = slots
             .iter()
@@ -416,7 +419,8 @@ mod tests {
             q[0],
             "Q1. What does #HCSMBM mean for Health Care Social Media Buddy Mentoring? #hcsmbm"
         );
-        plan.question_format = crate::plan::defaults::QUESTION_FORMAT.into();
+        plan.question_format =
+            crate::plan::Text::Default(crate::plan::defaults::Stock::QuestionFormat);
         let slots = expand_occurrence(&plan, &zoned("2026-12-02T12:00[America/Chicago]"));
         let q1 = slots.iter().find(|s| s.kind == SlotKind::Question).unwrap();
         assert_eq!(
@@ -429,7 +433,7 @@ mod tests {
     #[test]
     fn a_template_that_does_not_render_is_kept_as_written() {
         let mut plan = hcsmbm();
-        plan.welcome = Some("Hello {bogus}".into());
+        plan.welcome = Some(plan.own_text("Hello {bogus}"));
         let slots = expand_occurrence(&plan, &zoned("2026-12-02T12:00[America/Chicago]"));
         let welcome = slots.iter().find(|s| s.kind == SlotKind::Welcome).unwrap();
         assert_eq!(welcome.text, "Hello {bogus} #hcsmbm");
@@ -472,16 +476,18 @@ mod tests {
         // Daily at 12:00, announced 23 h ahead (13:00 the day before), thanked
         // 22 h after its end (11:00 the next day): at 12:30 the next post is
         // tomorrow's announcement at 13:00 today, before today's thank-you.
-        let mut plan = bare("America/Chicago", repeat("0 12 * * *", None, None));
-        plan.welcome = Some("Hi {hashtag}".into());
-        plan.announce = vec![crate::plan::Announcement {
+        let mut plan = repeating("America/Chicago", "0 12 * * *", None, None);
+        plan.welcome = Some(plan.own_text("Hi {hashtag}"));
+        let announce = plan.own_text("Tomorrow {hashtag}");
+        plan.announce = Box::new([crate::plan::Announcement {
             before: SignedDuration::from_hours(23),
-            text: "Tomorrow {hashtag}".into(),
-        }];
+            text: announce,
+        }]);
+        let thanks = plan.own_text("Thanks {mentions}");
         plan.thanks = Some(crate::plan::Thanks {
             after: SignedDuration::from_hours(22),
-            text: "Thanks {mentions}".into(),
-            exclude: Vec::new(),
+            text: thanks,
+            exclude: Box::default(),
             search: false,
         });
         assert_eq!(
@@ -504,7 +510,7 @@ mod tests {
             Some("wrapup".to_string())
         );
         // A recurring plan with nothing to post ends the search at once.
-        let silent = bare("America/Chicago", repeat("0 12 * * WED", None, None));
+        let silent = repeating("America/Chicago", "0 12 * * WED", None, None);
         assert_eq!(first_from(&silent, "2026-12-02T00:00Z"), None);
     }
 }

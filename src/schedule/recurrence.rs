@@ -194,7 +194,7 @@ mod tests {
     }
 
     fn repeat(zone: &str, line: &str, from: Option<&str>, until: Option<&str>) -> ChatPlan {
-        fixtures::bare(zone, fixtures::repeat(line, from, until))
+        fixtures::repeating(zone, line, from, until)
     }
 
     fn ts(s: &str) -> Timestamp {

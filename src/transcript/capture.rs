@@ -83,7 +83,8 @@ impl Capture {
                 let planned = plan.questions.iter().find(|q| q.n == n);
                 Some(PostedQuestion {
                     n,
-                    text: planned.map_or_else(|| slot.text.clone(), |q| q.text.clone()),
+                    text: planned
+                        .map_or_else(|| slot.text.clone(), |q| plan.question_text(q).to_string()),
                     at: slot.at,
                     post: posted(&slot.key(account)),
                 })
@@ -91,18 +92,14 @@ impl Capture {
             .collect();
         Capture {
             chat: plan.id.to_string(),
-            title: plan.title.clone(),
-            hashtag: plan.hashtag.clone(),
+            title: plan.title().to_string(),
+            hashtag: plan.hashtag().to_string(),
             timezone: plan.zone_name().to_string(),
             platform,
             starts,
             ends: starts.checked_add(plan.duration).unwrap_or(starts),
             host,
-            exclude: plan
-                .thanks
-                .as_ref()
-                .map(|t| t.exclude.clone())
-                .unwrap_or_default(),
+            exclude: plan.excluded().map(str::to_owned).collect(),
             questions,
             posts: Vec::new(),
         }

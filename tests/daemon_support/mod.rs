@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp, civil, tz::TimeZone};
 use tweetchat::clock::Clock;
 use tweetchat::daemon::{Chats, Daemon, FixedSlots};
-use tweetchat::plan::{ChatPlan, When};
+use tweetchat::plan::{ChatPlan, TextsBuilder, When};
 use tweetchat::platform::{FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost};
 use tweetchat::schedule::{Slot, SlotKind};
 use tweetchat::settings::{HttpSettings, Settings};
@@ -42,26 +42,31 @@ pub fn settings(state_dir: &Path) -> Settings {
 
 /// A plan that only the daemon's bookkeeping reads (id, accounts, thread).
 pub fn plan(id: &str, accounts: Option<&[&str]>, thread: bool) -> ChatPlan {
+    let mut texts = TextsBuilder::new();
+    let title = texts.add("Test chat");
+    let hashtag = texts.add(format!("#{id}"));
+    let question_format = texts.own("Q{n}. {text} {hashtag}");
     ChatPlan {
         id: id.into(),
         source: std::path::Path::new(&format!("{id}.yaml")).into(),
-        title: "Test chat".into(),
-        hashtag: format!("#{id}"),
+        texts: texts.finish(),
+        title,
+        hashtag,
         tz: TimeZone::UTC,
         when: When::Once(civil::date(2026, 12, 2).at(18, 0, 0, 0)),
         duration: SignedDuration::from_hours(1),
-        show_times_in: vec![],
+        show_times_in: Box::default(),
         accounts: accounts.map(|a| a.iter().map(|s| s.to_string()).collect()),
         thread,
-        announce: vec![],
+        announce: Box::default(),
         welcome: None,
-        questions: vec![],
-        question_format: "Q{n}. {text} {hashtag}".into(),
+        questions: Box::default(),
+        question_format,
         visibility: Default::default(),
         language: None,
         wrapup: None,
         thanks: None,
-        calendar_url: None,
+        calendar_base: None,
     }
 }
 

@@ -125,7 +125,7 @@ pub async fn decide(
     let plan = &context.plan;
     let layout = ThanksLayout {
         template: &job.slot.text,
-        hashtag: &plan.hashtag,
+        hashtag: plan.hashtag(),
         platform: poster.platform.kind(),
         limit: poster.platform.limit(),
         url_length: poster.platform.url_length(),
@@ -181,7 +181,7 @@ async fn find_participants(
         Ok(()) => {}
         Err(None) => return Found::Cancelled,
         Err(Some(err)) => {
-            return Found::Unavailable(format!("searching {} failed: {err}", plan.hashtag));
+            return Found::Unavailable(format!("searching {} failed: {err}", plan.hashtag()));
         }
     }
     info!(posts = capture.posts.len(), "searched the hashtag");

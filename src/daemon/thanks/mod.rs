@@ -105,7 +105,7 @@ pub async fn deliver(
             return Delivery::InDoubt;
         }
     };
-    let hashtag = context.plan.hashtag.as_str();
+    let hashtag = context.plan.hashtag();
     if let Some(reason) = &job.missed {
         parts::reconcile_leftovers(poster, job, &decided, hashtag, reason, cancel).await;
         return Delivery::Done(Outcome::Skipped(reason.clone()), "skipped");

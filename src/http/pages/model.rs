@@ -39,15 +39,15 @@ impl ChatSummary {
             When::Once(_) => format!("Once, {} long", human(plan.duration)),
             When::Repeat(r) => format!(
                 "Recurring: `{}` in {}, {} long",
-                r.line,
+                plan.repeat_line(r),
                 plan.zone_name(),
                 human(plan.duration)
             ),
         };
         Self {
             id: plan.id.to_string(),
-            title: plan.title.clone(),
-            hashtag: plan.hashtag.clone(),
+            title: plan.title().to_string(),
+            hashtag: plan.hashtag().to_string(),
             zone_name: plan.zone_name().to_string(),
             tz: plan.tz.clone(),
             rhythm,
@@ -123,8 +123,8 @@ pub struct Audience {
 impl Audience {
     pub fn accounts(&self, plan: &ChatPlan) -> Vec<String> {
         plan.accounts
-            .clone()
-            .unwrap_or_else(|| self.default_accounts.clone())
+            .as_deref()
+            .map_or_else(|| self.default_accounts.clone(), <[String]>::to_vec)
     }
 
     fn posted_to(&self, plan: &ChatPlan, operator: bool) -> String {
