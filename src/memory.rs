@@ -12,8 +12,8 @@
 //!
 //! A trim only returns what glibc considers free of its heaps, and by
 //! default glibc moves its own thresholds: each freed block above the
-//! mmap threshold (128 KiB at start; a chat file's read buffer or the
-//! listing of 10,000 paths) raises it to that block's size and the trim
+//! mmap threshold (128 KiB at start; the listing of 10,000 paths is one)
+//! raises it to that block's size and the trim
 //! threshold to twice that, so after the first load the tops of the
 //! loader threads' heaps are never cut back again. [`fix_thresholds`]
 //! pins both at glibc's starting values: 10,000 loaded chats then take
@@ -71,5 +71,18 @@ pub fn give_back() {
         unsafe {
             glibc::malloc_trim(0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn glibc_takes_its_own_thresholds_and_a_trim_after_them() {
+        // In a debug build `fix_thresholds` asserts that glibc accepted
+        // both values; a trim after it must still be safe.
+        super::fix_thresholds();
+        let freed: Vec<Vec<u8>> = (0..64).map(|_| vec![1; 256 * 1024]).collect();
+        drop(freed);
+        super::give_back();
     }
 }
