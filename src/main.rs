@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    tweetchat::memory::fix_thresholds();
+    // Refused only by a glibc that no longer knows them: more memory, no harm.
+    let _ = tweetchat::memory::fix_thresholds();
     tweetchat::cli::main()
 }
