@@ -137,6 +137,81 @@ async fn stale_oauth1_timestamps_are_refused() {
     assert!(fake.tweets().is_empty());
 }
 
+/// An account whose clock runs `speed` times faster than real time, so a
+/// test can let the clock move by seconds in milliseconds.
+fn fast_account(fake: &FakeX, speed: f64) -> XAccount {
+    XAccount::new(
+        &fake.oauth1_settings("main_x"),
+        Arc::new(MemoryTokenStore::new()),
+        Clock::scaled(Timestamp::now(), speed),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_prepared_post_is_sent_as_it_was_signed_and_never_before() {
+    let fake = FakeX::start().await;
+    let x = fast_account(&fake, 50.0);
+    let welcome = x.post(&outgoing("Welcome #hcsmbm", None)).await.unwrap();
+    let before = fake.state().requests.len();
+
+    let question = outgoing("Q1. What helps? #hcsmbm", Some(&welcome));
+    x.prepare(&question).await;
+    assert_eq!(x.prepared_posts(), 1);
+    // Preparing sends nothing: the post leaves at its instant, not before.
+    assert_eq!(fake.state().requests.len(), before);
+    assert_eq!(fake.tweets().len(), 1);
+    // The welcome's stamp: the question was signed within a second of it.
+    let signed = *fake.state().tokens.signed_at.last().unwrap();
+
+    // 150 ms here are 7.5 s on the account's clock: still fresh.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let posted = x.post(&question).await.unwrap();
+    assert_eq!(x.prepared_posts(), 0);
+    let tweets = fake.tweets();
+    assert_eq!(tweets.len(), 2);
+    assert_eq!(tweets[1].id, posted.id);
+    assert_eq!(tweets[1].sent_text, question.text);
+    assert_eq!(tweets[1].reply_to.as_deref(), Some(welcome.id.as_str()));
+    let stamps = fake.state().tokens.signed_at.clone();
+    let sent = *stamps.last().unwrap();
+    // Signed when it was prepared; signed anew it would carry 7 s more.
+    assert!(
+        (signed..=signed + 2).contains(&sent),
+        "signed at {signed}, sent with {sent}"
+    );
+}
+
+#[tokio::test]
+async fn a_prepared_post_that_changed_or_aged_is_signed_again() {
+    let fake = FakeX::start().await;
+    let x = fast_account(&fake, 100.0);
+    let first = outgoing("Q1 #hcsmbm", None);
+    x.prepare(&first).await;
+    // Another text under the same key: the prepared request is not used.
+    let changed = outgoing("Q1, reworded #hcsmbm", None);
+    x.post(&changed).await.unwrap();
+    assert_eq!(x.prepared_posts(), 0);
+    assert_eq!(fake.tweets()[0].sent_text, changed.text);
+
+    // Prepared, then 40 s pass on the account's clock: signed again.
+    let second = OutgoingPost {
+        key: "hcsmbm/2026-12-02T12:00/question/2/main_x",
+        ..outgoing("Q2 #hcsmbm", None)
+    };
+    let start = Clock::scaled(Timestamp::now(), 100.0);
+    x.prepare(&second).await;
+    let prepared_at = start.now().as_second();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    x.post(&second).await.unwrap();
+    let sent = *fake.state().tokens.signed_at.last().unwrap();
+    assert!(
+        sent >= prepared_at + 30,
+        "prepared at {prepared_at}, sent with {sent}"
+    );
+    assert_eq!(fake.tweets()[1].sent_text, "Q2 #hcsmbm");
+}
+
 #[tokio::test]
 async fn oauth2_account_refreshes_and_stores_the_rotated_token() {
     let fake = FakeX::start().await;

@@ -6,13 +6,14 @@ use tracing::warn;
 
 use super::job::Job;
 use super::poster::{Delivery, Poster, Posting};
-use crate::platform::RemotePost;
+use crate::platform::{OutgoingPost, Platform, RemotePost};
 use crate::schedule::{Slot, SlotKind};
+use crate::store::SharedStore;
 
 /// Delivers the slot's own post.
 pub async fn deliver(poster: &Poster, job: &Job, cancel: &CancellationToken) -> Delivery {
     let text = post_text(&job.slot);
-    let root = thread_root(poster, job).await;
+    let root = thread_root(&poster.store, job).await;
     let posting = Posting {
         key: &job.key,
         text: &text,
@@ -26,9 +27,30 @@ pub async fn deliver(poster: &Poster, job: &Job, cancel: &CancellationToken) -> 
     poster.deliver(posting, cancel).await
 }
 
+/// Hands the platform what [`deliver`] is about to post, ahead of the
+/// slot's instant ([`Platform::prepare`]); nothing for a job that will be
+/// looked up or skipped rather than posted.
+pub async fn prepare(platform: &dyn Platform, store: &SharedStore, job: &Job) {
+    if job.in_doubt || job.missed.is_some() {
+        return;
+    }
+    let text = post_text(&job.slot);
+    let root = thread_root(store, job).await;
+    let post = OutgoingPost {
+        key: &job.key,
+        text: &text,
+        reply_to: root.as_ref(),
+        thread_root: root.as_ref(),
+        due: job.slot.at,
+        window_end: job.deadline,
+        audience: &job.audience,
+    };
+    platform.prepare(&post).await;
+}
+
 /// The welcome of the same occurrence on this account, when the chat is
 /// a thread and this is a question or the wrap-up.
-async fn thread_root(poster: &Poster, job: &Job) -> Option<RemotePost> {
+async fn thread_root(store: &SharedStore, job: &Job) -> Option<RemotePost> {
     if !job.thread || !matches!(job.slot.kind, SlotKind::Question | SlotKind::Wrapup) {
         return None;
     }
@@ -37,7 +59,7 @@ async fn thread_root(poster: &Poster, job: &Job) -> Option<RemotePost> {
         n: None,
         ..(*job.slot).clone()
     };
-    match poster.store.lookup(&welcome.key(&job.account)).await {
+    match store.lookup(&welcome.key(&job.account)).await {
         Ok(Some(record)) => record.remote,
         Ok(None) => None,
         Err(err) => {

@@ -98,12 +98,21 @@ pub async fn queue_worker(
         let Some(mut job) = queue.pop() else {
             return;
         };
-        // Claimed ahead of time: warm the connection (never waited for: the
-        // post leaves at its instant whatever becomes of it), then wait for
-        // the slot's own instant.
+        // Claimed ahead of time: warm the connection and build the post's
+        // request (never waited for: the post leaves at its instant whatever
+        // becomes of them), then wait for the slot's own instant.
         if poster.clock.now() < job.slot.at {
             let platform = Arc::clone(&poster.platform);
-            tokio::spawn(async move { platform.warm().await });
+            let store = poster.store.clone();
+            let ahead = matches!(job.work, Work::Post).then(|| job.clone());
+            tokio::spawn(async move {
+                let prepare = async {
+                    if let Some(job) = &ahead {
+                        deliver::prepare(platform.as_ref(), &store, job).await;
+                    }
+                };
+                tokio::join!(platform.warm(), prepare);
+            });
         }
         if !poster.clock.wait_until(job.slot.at, &cancel).await {
             give_back(&poster, &job).await;

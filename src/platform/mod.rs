@@ -181,6 +181,16 @@ pub trait Platform: Send + Sync {
     /// Default: nothing (the console has no connection).
     async fn warm(&self) {}
 
+    /// Builds (and signs) the request for `post` shortly before its instant,
+    /// so that at the instant only the write is left: with 200 posts due at
+    /// one second, building them all at once is what made the last ones
+    /// late. The adapter keeps the request and [`Platform::post`] sends it
+    /// when the same post (key, text, reply) comes soon enough; anything
+    /// else is built anew, so a prepared request is never sent stale or for
+    /// the wrong text. It must not send anything. The daemon calls it with
+    /// [`Platform::warm`] and never waits for it. Default: nothing.
+    async fn prepare(&self, _post: &OutgoingPost<'_>) {}
+
     /// Who this account posts as; called once at start-up so bad credentials
     /// fail fast.
     async fn whoami(&self) -> Result<Identity, PostError>;

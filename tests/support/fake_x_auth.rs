@@ -45,6 +45,8 @@ pub struct Tokens {
     pub spent: HashSet<String>,
     /// OAuth 1.0a nonces seen (X refuses a replayed nonce).
     pub nonces: HashSet<String>,
+    /// The `oauth_timestamp` of every OAuth 1.0a request accepted, in order.
+    pub signed_at: Vec<i64>,
     /// Successful refreshes.
     pub refreshes: usize,
     /// Refused refreshes.
@@ -161,6 +163,7 @@ fn verify_oauth1(
     if !tokens.nonces.insert(get("oauth_nonce")?) {
         return Err("replayed nonce".into());
     }
+    tokens.signed_at.push(timestamp);
     Ok(())
 }
 

@@ -55,6 +55,13 @@ impl<'a> Call<'a> {
     }
 }
 
+/// A request ready to send, and the bearer token it carries (to tell X's
+/// 401 for that token from a refresh that already happened).
+pub struct Built {
+    pub request: reqwest::Request,
+    pub bearer: Option<Secret>,
+}
+
 /// The HTTP side of one X account.
 pub struct Api {
     pub http: reqwest::Client,
@@ -79,10 +86,27 @@ impl Api {
 
     /// Sends `call`; the body of a 2xx answer, or what went wrong.
     pub async fn send(&self, call: &Call<'_>) -> Result<Vec<u8>, PostError> {
+        self.send_from(call, None).await
+    }
+
+    /// Sends `call`, starting with `first` when it was built ahead
+    /// ([`Api::build`]); a refresh after a 401 builds it anew.
+    pub async fn send_from(
+        &self,
+        call: &Call<'_>,
+        mut first: Option<Built>,
+    ) -> Result<Vec<u8>, PostError> {
         let mut refreshed = false;
         loop {
-            let (request, bearer) = self.build(call).await?;
-            let response = request.send().await.map_err(|e| self.transport(&e))?;
+            let Built { request, bearer } = match first.take() {
+                Some(built) => built,
+                None => self.build(call).await?,
+            };
+            let response = self
+                .http
+                .execute(request)
+                .await
+                .map_err(|e| self.transport(&e))?;
             let status = response.status();
             let headers = response.headers().clone();
             self.remember_quota(&headers);
@@ -120,10 +144,9 @@ impl Api {
         }
     }
 
-    async fn build(
-        &self,
-        call: &Call<'_>,
-    ) -> Result<(reqwest::RequestBuilder, Option<Secret>), PostError> {
+    /// `call` as a request ready to send: URL, auth (signed now, or the
+    /// current bearer token, refreshed first when it is due) and body.
+    pub async fn build(&self, call: &Call<'_>) -> Result<Built, PostError> {
         let base_url = format!("{}{}", self.base, call.path);
         let url = with_query(&base_url, &call.query)?;
         let mut request = self.http.request(call.method.clone(), url.clone());
@@ -149,7 +172,13 @@ impl Api {
         if let Some(json) = &call.json {
             request = request.json(json);
         }
-        Ok((request, bearer))
+        let request = request.build().map_err(|e| {
+            PostError::Rejected(format!(
+                "could not build the request to X ({})",
+                error_chain(&e)
+            ))
+        })?;
+        Ok(Built { request, bearer })
     }
 
     fn transport(&self, e: &reqwest::Error) -> PostError {

@@ -41,7 +41,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 pub use self::client::error_chain;
-use self::client::{Api, Auth, Call};
+use self::client::{Api, Auth, Built, Call};
 pub use self::oauth2::{MemoryTokenStore, RefreshLock, StoredTokens, TokenStore};
 pub use self::quota::Quota;
 use crate::clock::Clock;
@@ -62,7 +62,25 @@ pub struct XAccount {
     /// When each key was last sent from this process, for the timeline's
     /// lag (see [`TIMELINE_LAG`]).
     sent: Mutex<std::collections::HashMap<String, Timestamp>>,
+    /// Posts built and signed ahead of their instant ([`Platform::prepare`]),
+    /// by key.
+    prepared: Mutex<std::collections::HashMap<String, Prepared>>,
 }
+
+/// A `POST /2/tweets` built ahead, and what it was built for.
+struct Prepared {
+    text: String,
+    reply_to: Option<String>,
+    /// When it was signed: sent only within [`PREPARED_FOR`] of it.
+    at: Timestamp,
+    built: Built,
+}
+
+/// How long a prepared post stays usable. The daemon prepares a post about
+/// 100 ms before its instant; X refuses an OAuth 1.0a timestamp minutes
+/// off, so half a minute leaves a wide margin, and anything older is
+/// signed again.
+const PREPARED_FOR: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 
 /// How long a just-created post may be missing from the account's own
 /// timeline: a reconcile this soon after a send that timed out answers
@@ -99,12 +117,27 @@ impl XAccount {
             },
             me: tokio::sync::OnceCell::new(),
             sent: Mutex::new(std::collections::HashMap::new()),
+            prepared: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
     /// The account's name in the settings.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The request prepared for exactly this post, if it is still fresh.
+    fn take_prepared(&self, post: &OutgoingPost<'_>) -> Option<Built> {
+        let prepared = self.prepared.lock().ok()?.remove(post.key)?;
+        let fresh = self.api.clock.now().duration_since(prepared.at) <= PREPARED_FOR;
+        let same = prepared.text == post.text
+            && prepared.reply_to.as_deref() == post.reply_to.map(|r| r.id.as_str());
+        (fresh && same).then_some(prepared.built)
+    }
+
+    /// How many posts wait, built ahead of their instant.
+    pub fn prepared_posts(&self) -> usize {
+        self.prepared.lock().map_or(0, |p| p.len())
     }
 
     fn post_url(&self, id: &str) -> String {
@@ -209,6 +242,34 @@ impl Platform for XAccount {
         self.api.warm().await;
     }
 
+    /// Signs the `POST /2/tweets` now; [`Platform::post`] sends it as is
+    /// when the same post follows within [`PREPARED_FOR`].
+    async fn prepare(&self, post: &OutgoingPost<'_>) {
+        let at = self.api.clock.now();
+        let call = Call::post_json("/2/tweets", create_body(post));
+        let built = match self.api.build(&call).await {
+            Ok(built) => built,
+            Err(err) => {
+                tracing::debug!("could not build the post ahead ({err}); it is built when due");
+                return;
+            }
+        };
+        let Ok(mut prepared) = self.prepared.lock() else {
+            return;
+        };
+        // Posts prepared and never sent (skipped, shut down) go here.
+        prepared.retain(|_, p| at.duration_since(p.at) <= PREPARED_FOR);
+        prepared.insert(
+            post.key.to_string(),
+            Prepared {
+                text: post.text.to_string(),
+                reply_to: post.reply_to.map(|r| r.id.clone()),
+                at,
+                built,
+            },
+        );
+    }
+
     async fn whoami(&self) -> Result<Identity, PostError> {
         self.me
             .get_or_try_init(|| async {
@@ -238,9 +299,10 @@ impl Platform for XAccount {
         if let Ok(mut sent) = self.sent.lock() {
             sent.insert(post.key.to_string(), self.api.clock.now());
         }
+        let prepared = self.take_prepared(post);
         let answer = self
             .api
-            .send(&Call::post_json("/2/tweets", create_body(post)))
+            .send_from(&Call::post_json("/2/tweets", create_body(post)), prepared)
             .await;
         if let Err(PostError::Transient(why)) = &answer {
             // X answered with a 5xx status: the timeline is current, so
