@@ -109,9 +109,69 @@ impl Clock {
     }
 }
 
+impl Clock {
+    /// Waits like [`Clock::wait_until`], but returns within microseconds
+    /// of `at` rather than a millisecond or two after it: tokio's timer
+    /// ticks in whole milliseconds and its driver parks with millisecond
+    /// timeouts, both rounded up. On the wall clock it sleeps until
+    /// [`EXACT_WINDOW`] before `at`, then yields to the runtime until the
+    /// clock reads `at`; other tasks keep running meanwhile, and the spin
+    /// costs at most that window of CPU per instant with posts due. A
+    /// clock of a test or rehearsal (possibly paused, where a spin would
+    /// never see time move) waits as [`Clock::wait_until`] does.
+    pub async fn wait_until_exact(
+        &self,
+        at: Timestamp,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> bool {
+        if self.origin.is_some() {
+            return self.wait_until(at, cancel).await;
+        }
+        let early = at.checked_sub(EXACT_WINDOW).unwrap_or(at);
+        if !self.wait_until(early, cancel).await {
+            return false;
+        }
+        while self.now() < at {
+            if cancel.is_cancelled() {
+                return false;
+            }
+            tokio::task::yield_now().await;
+        }
+        true
+    }
+}
+
+/// How long before an instant [`Clock::wait_until_exact`] stops sleeping:
+/// a little more than the timer's rounding.
+pub const EXACT_WINDOW: SignedDuration = SignedDuration::from_millis(2);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_exact_wait_never_returns_before_its_instant() {
+        let clock = Clock::system(Duration::from_secs(60));
+        let cancel = tokio_util::sync::CancellationToken::new();
+        for ms in [0, 1, 3, 7] {
+            let at = Timestamp::now() + SignedDuration::from_millis(ms);
+            assert!(clock.wait_until_exact(at, &cancel).await);
+            assert!(Timestamp::now() >= at);
+        }
+        cancel.cancel();
+        let later = Timestamp::now() + SignedDuration::from_secs(3600);
+        assert!(!clock.wait_until_exact(later, &cancel).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_exact_wait_on_a_paused_clock_jumps_too() {
+        let start: Timestamp = "2026-12-02T18:00:00Z".parse().unwrap();
+        let clock = Clock::starting_at(start);
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let at = start + SignedDuration::from_hours(5);
+        assert!(clock.wait_until_exact(at, &cancel).await);
+        assert!(clock.now() >= at);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn paused_clock_jumps_to_the_deadline() {

@@ -114,7 +114,7 @@ pub async fn queue_worker(
                 tokio::join!(platform.warm(), prepare);
             });
         }
-        if !poster.clock.wait_until(job.slot.at, &cancel).await {
+        if !poster.clock.wait_until_exact(job.slot.at, &cancel).await {
             give_back(&poster, &job).await;
             break;
         }
