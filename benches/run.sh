@@ -65,7 +65,8 @@ R[size_mib]=$(awk -v b="${R[size_bytes]}" 'BEGIN {printf "%.2f", b / 1048576}')
 
 # ---------------------------------------------------------------- disk
 # The daemon commits each batch of intents (synchronous=FULL) before
-# posting, so one fsync sits in every slot's lateness.
+# posting; it does so 100 ms ahead of the instant, so the fsync shown here
+# is what a claim costs, not part of a slot's lateness.
 R[fsync_ms]=$(python3 - "$WORK" <<'EOF'
 import os, statistics, sys, time
 path = os.path.join(sys.argv[1], "fsync-probe")

@@ -1,7 +1,10 @@
 //! One task per account and chat drains that queue in order.
 //!
 //! Each job waits for its slot's own instant (it was claimed a little
-//! ahead; meanwhile the account's connection is warmed), then its deadlines
+//! ahead; meanwhile the account's connection is warmed and the post's
+//! request is built and signed, so at the instant only the write is left;
+//! the wait ends within microseconds of the instant, not at the next
+//! timer tick), then its deadlines
 //! are checked again, since it may have waited behind other work of the
 //! chat, and the worker routes it on its [`Work`]: a plain post or a
 //! thank-you. The result is recorded without holding up the next job. The

@@ -5,7 +5,9 @@
 //! (200 slots at one instant would queue for 200 fsyncs), one writer task
 //! owns the [`Store`]; requests arrive over a channel, and whatever is waiting
 //! when the writer gets to it runs in a single transaction on tokio's blocking
-//! pool. Callers await only their own answer. Blocking-pool work also keeps
+//! pool. Callers await only their own answer. Results of posts alone wait
+//! [`RESULTS_WAIT`] for each other, so a burst of posts is recorded in one
+//! commit rather than one per answer while the rest are still leaving. Blocking-pool work also keeps
 //! paused-time tests honest: tokio does not auto-advance time while it runs.
 
 use anyhow::{Context, anyhow};
