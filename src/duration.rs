@@ -9,8 +9,50 @@
 
 use jiff::SignedDuration;
 
-/// Parses a duration such as `1h30m`. The error says what to write instead.
+/// Parses a duration such as `1h30m`. The error says what to write instead;
+/// for one spelled out (`45 minutes`, `1 hour 30 min`) it gives the compact
+/// form.
 pub fn parse(text: &str) -> Result<SignedDuration, String> {
+    parse_compact(text).map_err(|err| match spelled_out(text) {
+        Some(compact) => format!(
+            "write `{compact}` for `{}`: units are one letter (d, h, m, s) right after the number",
+            text.trim()
+        ),
+        None => err,
+    })
+}
+
+/// The compact form of a duration written out in words (`45 minutes` →
+/// `45m`, `1 hour 30 mins` → `1h30m`, `2 h` → `2h`), when that is a
+/// duration [`parse`] takes.
+fn spelled_out(text: &str) -> Option<String> {
+    let mut compact = String::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            return None;
+        }
+        compact.push_str(&rest[..digits]);
+        rest = rest[digits..].trim_start();
+        let word_len = rest.len() - rest.trim_start_matches(|c: char| c.is_alphabetic()).len();
+        let unit = match rest[..word_len].to_lowercase().as_str() {
+            "d" | "day" | "days" => 'd',
+            "h" | "hr" | "hrs" | "hour" | "hours" => 'h',
+            "m" | "min" | "mins" | "minute" | "minutes" => 'm',
+            "s" | "sec" | "secs" | "second" | "seconds" => 's',
+            _ => return None,
+        };
+        compact.push(unit);
+        rest = rest[word_len..].trim_start_matches([' ', ',']);
+        if let Some(after) = rest.strip_prefix("and ") {
+            rest = after.trim_start();
+        }
+    }
+    (compact != text.trim() && parse_compact(&compact).is_ok()).then_some(compact)
+}
+
+fn parse_compact(text: &str) -> Result<SignedDuration, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("empty duration".into());
@@ -103,6 +145,32 @@ mod tests {
         assert_eq!(parse("1d2h3m4s"), Ok(SignedDuration::from_secs(93_784)));
         assert_eq!(parse(" 0s "), Ok(SignedDuration::ZERO));
         assert_eq!(parse("-5m"), Ok(SignedDuration::from_mins(-5)));
+    }
+
+    #[test]
+    fn a_duration_in_words_is_answered_with_its_compact_form() {
+        let err = parse("45 minutes").unwrap_err();
+        assert!(err.starts_with("write `45m` for `45 minutes`"), "{err}");
+        for (words, compact) in [
+            ("1 hour 30 minutes", "1h30m"),
+            ("1 hour, 30 mins", "1h30m"),
+            ("1 hour and 30 min", "1h30m"),
+            ("2 Hours", "2h"),
+            ("90 sec", "90s"),
+            ("1h 30m", "1h30m"),
+            ("3 days", "3d"),
+        ] {
+            let err = parse(words).unwrap_err();
+            assert!(
+                err.contains(&format!("write `{compact}`")),
+                "{words}: {err}"
+            );
+        }
+        // Words that make no duration keep the plain error.
+        for text in ["45 fortnights", "thirty minutes", "30 minutes 1 hour", "5x"] {
+            let err = parse(text).unwrap_err();
+            assert!(!err.starts_with("write `"), "{text}: {err}");
+        }
     }
 
     #[test]
