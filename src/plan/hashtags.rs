@@ -12,17 +12,7 @@ use crate::text::template::{Vars, count_hashtag, render};
 /// Warns once per text of `plan` whose rendered post carries the hashtag
 /// more than once.
 pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
-    let vars = Vars {
-        title: plan.title(),
-        hashtag: plan.hashtag(),
-        time: "12:00",
-        times: "12:00",
-        date: "Wed 2 Dec 2026",
-        n: None,
-        text: None,
-        mentions: Some(""),
-        calendar: Some("https://example.org/chats/chat.ics"),
-    };
+    let vars = sample_vars(plan);
     // Each text as it is posted (before the hashtag rule), what it is and
     // where it was written; a template that does not render is reported by
     // the template checks instead.
@@ -84,6 +74,22 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
                 }
             ),
         );
+    }
+}
+
+/// Placeholder values for checking what `plan`'s texts turn into: its own
+/// title and hashtag, a sample time, date and calendar address.
+pub(super) fn sample_vars(plan: &ChatPlan) -> Vars<'_> {
+    Vars {
+        title: plan.title(),
+        hashtag: plan.hashtag(),
+        time: "12:00",
+        times: "12:00",
+        date: "Wed 2 Dec 2026",
+        n: None,
+        text: None,
+        mentions: Some(""),
+        calendar: Some("https://example.org/chats/chat.ics"),
     }
 }
 

@@ -51,6 +51,7 @@ pub use crate::duration;
 pub mod keys;
 pub mod load;
 pub mod node;
+mod numbering;
 mod offsets;
 mod questions;
 pub mod raw;

@@ -116,6 +116,7 @@ fn build_plan(
     };
     let spans = spans(chat);
     super::hashtags::check(r, &plan, &spans);
+    super::numbering::check(r, &plan, &spans);
     Ok((plan, spans))
 }
 
