@@ -344,10 +344,11 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn intent(key: &str, due: &str) -> Intent {
+    /// A question's intent on the console account, due at `due`.
+    pub(crate) fn intent(key: &str, due: &str) -> Intent {
         Intent {
             key: key.to_string(),
             chat: "hcsmbm".into(),

@@ -276,19 +276,7 @@ mod tests {
     use super::*;
     use crate::platform::RemotePost;
     use crate::store::PostState;
-
-    fn intent(key: &str) -> Intent {
-        Intent {
-            key: key.to_string(),
-            chat: "hcsmbm".into(),
-            occurrence: "2026-12-02T12:00".into(),
-            kind: "question".into(),
-            n: Some(1),
-            account: "console".into(),
-            due: "2026-12-02T18:05:00Z".parse().unwrap(),
-            missed: None,
-        }
-    }
+    use crate::store::tests::intent;
 
     fn posted(id: &str) -> Outcome {
         Outcome::Posted(RemotePost {
@@ -302,7 +290,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, _writer) = SharedStore::spawn(Store::open(dir.path()).unwrap());
         let claims = store
-            .claim(keys.iter().map(|k| intent(k)).collect())
+            .claim(
+                keys.iter()
+                    .map(|k| intent(k, "2026-12-02T18:05:00Z"))
+                    .collect(),
+            )
             .await
             .unwrap();
         assert!(claims.iter().all(|c| *c == Claim::Fresh));
