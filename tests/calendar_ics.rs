@@ -287,3 +287,122 @@ fn a_one_off_chat_is_one_event_and_sequence_moves_when_the_file_changes() {
         "the same event, updated"
     );
 }
+
+/// What Python reads of a whole file: the calendar's name and every event.
+const READ_ALL: &str = r#"
+import json, sys, icalendar
+with open(sys.argv[1], "rb") as f:
+    cal = icalendar.Calendar.from_ical(f.read())
+print(json.dumps({
+    "calname": str(cal.get("X-WR-CALNAME")),
+    "calendar_keys": sorted(cal.keys()),
+    "events": [
+        {"uid": str(e["UID"]), "summary": str(e["SUMMARY"]),
+         "start": e.decoded("DTSTART").strftime("%Y-%m-%dT%H:%M:%SZ"),
+         "keys": sorted(e.keys())}
+        for e in cal.walk("VEVENT")
+    ],
+}))
+"#;
+
+/// A title with CR, LF, CRLF and other control characters, set on a plan
+/// in code (the loader refuses such a file): the calendar still has exactly
+/// the chat's one event, the title stays inside its values, and every line
+/// of the file ends in CRLF.
+#[test]
+fn a_title_with_line_breaks_adds_no_event_and_no_property() {
+    let Some(python) = python() else { return };
+    let yaml = "title: Safe\nhashtag: \"#inj\"\ntimezone: UTC\nstart: 2027-01-06 12:00\n\
+                duration: 1h\nquestions: [One]\n";
+    let mut plan = tweetchat::plan::load::load_str(Path::new("chats/inj.yaml"), yaml).unwrap();
+    let evil = "Evil\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:injected\r\nSUMMARY:INJECTED\r\n\
+                DTSTART:20270101T000000Z\r\nDTEND:20270101T010000Z\r\nEND:VEVENT\r\n\
+                X-WR-CALNAME:Owned\nX-BARE-LF:1\rX-BARE-CR:1\u{0}\u{1b}[31m";
+    plan.title = plan.texts.push(evil);
+    let now: Timestamp = "2026-12-07T00:00:00Z".parse().unwrap();
+    let fingerprint = tweetchat::calendar::fingerprint(&plan, None);
+    let version = tweetchat::calendar::Version::next(None, &fingerprint, now);
+    let ics = tweetchat::calendar::render(&plan, &version, now, Some("https://chats.example.org"));
+
+    let bytes = ics.as_bytes();
+    for (i, byte) in bytes.iter().enumerate() {
+        match byte {
+            b'\r' => assert_eq!(bytes.get(i + 1), Some(&b'\n'), "a bare CR at {i}"),
+            b'\n' => assert_eq!(bytes[i - 1], b'\r', "a bare LF at {i}"),
+            0..=8 | 11..=31 | 127 => panic!("control byte {byte} at {i}"),
+            _ => {}
+        }
+    }
+    for line in ics.split("\r\n") {
+        assert!(
+            !line.starts_with("SUMMARY:INJECTED") && !line.starts_with("UID:injected"),
+            "{line}"
+        );
+        assert!(!line.starts_with("X-BARE") && !line.starts_with("X-WR-CALNAME:Owned"));
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("inj.ics");
+    std::fs::write(&file, &ics).unwrap();
+    let out = Command::new(&python)
+        .args(["-c", READ_ALL])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let events = read["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{read:#}\n{ics}");
+    let event = &events[0];
+    assert_eq!(event["start"], "2027-01-06T12:00:00Z");
+    assert_eq!(event["uid"], "inj-20270106T1200@tweetchat");
+    // Line breaks stay line breaks inside the value; other controls are U+FFFD.
+    let shown = "#inj Evil\nEND:VEVENT\nBEGIN:VEVENT\nUID:injected\nSUMMARY:INJECTED\n\
+                 DTSTART:20270101T000000Z\nDTEND:20270101T010000Z\nEND:VEVENT\n\
+                 X-WR-CALNAME:Owned\nX-BARE-LF:1\nX-BARE-CR:1\u{FFFD}\u{FFFD}[31m";
+    assert_eq!(event["summary"], shown);
+    // Python keeps an X- property as written: one value, TEXT-escaped.
+    assert_eq!(read["calname"], shown.replace('\n', "\\n"));
+    let calendar_keys: Vec<&str> = read["calendar_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        calendar_keys,
+        [
+            "CALSCALE",
+            "METHOD",
+            "PRODID",
+            "VERSION",
+            "X-PUBLISHED-TTL",
+            "X-WR-CALNAME",
+            "X-WR-TIMEZONE"
+        ]
+    );
+    let event_keys: Vec<&str> = event["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        event_keys,
+        [
+            "DESCRIPTION",
+            "DTEND",
+            "DTSTAMP",
+            "DTSTART",
+            "LAST-MODIFIED",
+            "SEQUENCE",
+            "SUMMARY",
+            "UID",
+            "URL"
+        ]
+    );
+}

@@ -11,12 +11,17 @@
 //!   chat and its occurrence (so apps update rather than duplicate), and the
 //!   calendar's `SEQUENCE`.
 //!
+//! Every value taken from the plan is escaped by construction ([`escape`]):
+//! a line break or control character in a title cannot end its property
+//! and start an event of its own.
+//!
 //! The [`Version`] is what must survive between requests: `SEQUENCE` goes up
 //! by one whenever the chat's calendar-relevant content changes (title,
 //! hashtag, zone, time, duration, questions), and the first time a chat
 //! without `from` is published anchors its series. It lives in the state
 //! database under [`kv_key`]; this module only says how it moves.
 
+mod escape;
 mod series;
 mod vtimezone;
 
@@ -152,9 +157,12 @@ pub fn render(plan: &ChatPlan, version: &Version, now: Timestamp, base: Option<&
     }
     calendar.append_property(Property::new(
         "X-WR-CALNAME",
-        format!("{} {}", plan.hashtag(), plan.title()),
+        escape::own_text(&format!("{} {}", plan.hashtag(), plan.title())),
     ));
-    calendar.append_property(Property::new("X-WR-TIMEZONE", plan.zone_name()));
+    calendar.append_property(Property::new(
+        "X-WR-TIMEZONE",
+        escape::own_text(plan.zone_name()),
+    ));
     calendar.append_property(Property::new("X-PUBLISHED-TTL", "PT6H"));
     let common = Common::new(plan, version, base);
     let mut zone_block = None;
@@ -227,8 +235,10 @@ impl<'p> Common<'p> {
     fn new(plan: &'p ChatPlan, version: &Version, base: Option<&str>) -> Self {
         Self {
             plan,
-            summary: format!("{} {}", plan.hashtag(), plan.title()),
-            page: base.map(|base| format!("{}/chats/{}", base.trim_end_matches('/'), plan.id)),
+            summary: escape::text(&format!("{} {}", plan.hashtag(), plan.title())),
+            page: base.map(|base| {
+                escape::uri(&format!("{}/chats/{}", base.trim_end_matches('/'), plan.id))
+            }),
             sequence: version.sequence.to_string(),
             stamp: utc_stamp(version.changed),
         }
@@ -237,9 +247,9 @@ impl<'p> Common<'p> {
     /// The event's fields other than its instants.
     fn event(&self, uid: String, start: &Zoned) -> Event {
         let mut event = Event::new();
-        event.uid(&uid);
+        event.uid(&escape::text(&uid));
         event.summary(&self.summary);
-        event.description(&self.description(start));
+        event.description(&escape::text(&self.description(start)));
         for (key, value) in [
             ("DTSTAMP", self.stamp.as_str()),
             ("LAST-MODIFIED", self.stamp.as_str()),
@@ -272,7 +282,7 @@ impl<'p> Common<'p> {
         let local = first.datetime().strftime("%Y%m%dT%H%M%S").to_string();
         event.append_property(
             Property::new("DTSTART", local)
-                .add_parameter("TZID", self.plan.zone_name())
+                .add_parameter("TZID", &escape::param(self.plan.zone_name()))
                 .done(),
         );
         event.add_property("DURATION", ics_duration(self.plan.duration));

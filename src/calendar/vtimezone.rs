@@ -20,7 +20,7 @@ const MAX_OBSERVANCES: usize = 64;
 pub fn block(name: &str, tz: &TimeZone, from: Timestamp, until: Timestamp) -> String {
     let mut out = String::new();
     line(&mut out, "BEGIN:VTIMEZONE");
-    line(&mut out, &format!("TZID:{name}"));
+    line(&mut out, &format!("TZID:{}", super::escape::own_text(name)));
     // The observance in force at `from`, then every change until `until`.
     let mut transitions: Vec<(Timestamp, Offset, Offset, String, bool)> = Vec::new();
     if let Some(t) = tz.preceding(from).next() {
