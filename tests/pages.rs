@@ -3,7 +3,7 @@
 
 mod pages_support;
 
-use pages_support::{PAST, serve};
+use pages_support::{PAST, serve, serve_trusting};
 
 async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, String) {
     let client = reqwest::Client::new();
@@ -219,4 +219,107 @@ async fn the_calendar_is_served_with_a_sequence_that_moves_only_when_the_chat_ch
     // state.db; tests/calendar_ics.rs checks that it moves).
     let (_, _, again) = get(&format!("{}/chats/hcsmbm.ics", served.base), &[]).await;
     assert_eq!(ics, again, "the same chat gives the same file");
+}
+
+/// A layer-4 relay on this machine, as `ssh -R`, socat or a mesh sidecar
+/// make: it connects from loopback and adds no header, so the listener
+/// cannot tell it from the operator. Returns the relay's base address.
+async fn relay_to(base: &str) -> String {
+    let target = base.trim_start_matches("http://").to_string();
+    let relay = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", relay.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = relay.accept().await {
+            let target = target.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    address
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ssh_r_like_relay_gets_no_operator_page_when_loopback_is_not_trusted() {
+    let served = serve_trusting(Some("t0ken-for-tests"), false).await;
+    let relay = relay_to(&served.base).await;
+    let results = format!("{relay}/operator/chats/hcsmbm");
+    let (status, _, page) = get(&results, &[]).await;
+    assert_eq!(status, 401, "{page}");
+    assert!(!page.contains("duplicate content"));
+    let (status, _, metrics) = get(&format!("{relay}/metrics"), &[]).await;
+    assert_eq!(status, 401, "/metrics follows the operator pages");
+    assert!(!metrics.contains("tweetchat_posts_total"), "{metrics}");
+    let (status, _, public) = get(&format!("{relay}/chats/hcsmbm"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(!public.contains("(console)"), "no account names: {public}");
+    // Not relayed, straight from this machine: the same answer.
+    let (status, _, _) = get(&format!("{}/operator/chats/hcsmbm", served.base), &[]).await;
+    assert_eq!(status, 401);
+    // The token opens both, whatever the case of its scheme.
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let auth = format!("{scheme} t0ken-for-tests");
+        let (status, _, page) = get(&results, &[("authorization", auth.as_str())]).await;
+        assert_eq!(status, 200, "{scheme}");
+        assert!(page.contains("duplicate content"));
+        let (status, _, metrics) = get(
+            &format!("{relay}/metrics"),
+            &[("authorization", auth.as_str())],
+        )
+        .await;
+        assert_eq!(status, 200, "{scheme}");
+        assert!(metrics.contains("tweetchat_up 1"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn any_common_forwarding_header_makes_a_loopback_request_remote() {
+    let served = serve(None).await;
+    let results = format!("{}/operator/chats/hcsmbm", served.base);
+    let (status, _, _) = get(&results, &[]).await;
+    assert_eq!(status, 200, "direct from this machine, trusted");
+    for header in [
+        "x-client-ip",
+        "true-client-ip",
+        "cf-connecting-ip",
+        "x-real-ip",
+        "forwarded",
+    ] {
+        let (status, _, page) = get(&results, &[(header, "203.0.113.5")]).await;
+        assert_eq!(status, 403, "{header}");
+        assert!(!page.contains("duplicate content"));
+        let (status, _, _) = get(
+            &format!("{}/metrics", served.base),
+            &[(header, "203.0.113.5")],
+        )
+        .await;
+        assert_eq!(status, 403, "/metrics with {header}");
+    }
+    let (status, _, _) = get(&results, &[("x-forwarded-host", "chats.example.org")]).await;
+    assert_eq!(status, 403, "relayed for another host");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_calendar_is_named_by_a_quoted_file_name_and_served_from_its_cache() {
+    let served = serve(None).await;
+    let url = format!("{}/chats/hcsmbm.ics", served.base);
+    let (status, headers, first) = get(&url, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["content-disposition"],
+        "inline; filename=\"hcsmbm.ics\"; filename*=UTF-8''hcsmbm.ics"
+    );
+    // Many at once: every answer is the same file.
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let url = url.clone();
+        requests.spawn(async move { get(&url, &[]).await });
+    }
+    while let Some(answer) = requests.join_next().await {
+        let (status, _, body) = answer.unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(body, first);
+    }
 }

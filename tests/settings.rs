@@ -451,3 +451,45 @@ fn one_mistake_gives_one_message() {
     let text = error("[accounts.x]\nplatform = \"x\"\nclient_id = \"\"\n", &[]);
     assert_eq!(text.matches("\n  - ").count(), 1, "{text}");
 }
+
+#[test]
+fn loopback_trust_follows_public_url_unless_set_and_listener_limits_are_read() {
+    let private = load("", &[]).unwrap();
+    assert!(private.http.trust_loopback, "no public_url: trusted");
+    assert_eq!(private.http.max_connections, 256);
+    assert_eq!(
+        private.http.header_timeout,
+        std::time::Duration::from_secs(10)
+    );
+    let public = load("[http]\npublic_url = \"https://chats.example.org\"\n", &[]).unwrap();
+    assert!(!public.http.trust_loopback, "published: not trusted");
+    let explicit = load(
+        "[http]\npublic_url = \"https://chats.example.org\"\ntrust_loopback = true\n",
+        &[],
+    )
+    .unwrap();
+    assert!(explicit.http.trust_loopback);
+    let from_env = load(
+        "",
+        &[
+            ("TWEETCHAT__HTTP__TRUST_LOOPBACK", "false"),
+            ("TWEETCHAT__HTTP__MAX_CONNECTIONS", "64"),
+            ("TWEETCHAT__HTTP__HEADER_TIMEOUT", "3s"),
+        ],
+    )
+    .unwrap();
+    assert!(!from_env.http.trust_loopback);
+    assert_eq!(from_env.http.max_connections, 64);
+    assert_eq!(
+        from_env.http.header_timeout,
+        std::time::Duration::from_secs(3)
+    );
+    assert_mentions(
+        &error("[http]\ntrust_loopback = \"yes\"\n", &[]),
+        &["http.trust_loopback", "true, false or \"auto\"", "`yes`"],
+    );
+    assert_mentions(
+        &error("[http]\nmax_connections = 0\n", &[]),
+        &["http.max_connections", "from 1 to 1000000", "`0`"],
+    );
+}

@@ -37,15 +37,17 @@ pub fn run(config_dir: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     // Before anything else: a second daemon on this folder stops here.
     let _lock = StateLock::acquire(&settings.state_dir)?;
     crate::telemetry::init(&settings.log)?;
+    // Idle clients must not take the descriptors the posts need (src/http/fds.rs).
+    let open_files = http::fds::raise_open_file_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(settings))?;
+    runtime.block_on(serve(settings, open_files))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, open_files: Option<u64>) -> anyhow::Result<()> {
     let clock = Clock::system(settings.rescan_interval);
     let store = Store::open(&settings.state_dir)?;
     let (shared, writer) = SharedStore::spawn(store);
@@ -75,7 +77,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         clock: &clock,
         pages: Arc::new(pages),
     };
-    let http_server = start_http(&settings, http, &shutdown).await?;
+    let http_server = start_http(&settings, http, open_files, &shutdown).await?;
 
     let chats = Chats::folder(&settings.chats_dir);
     let mut daemon = Daemon::new(&settings, clock, shared, accounts, chats);
@@ -114,6 +116,7 @@ struct HttpParts<'a> {
 async fn start_http(
     settings: &Settings,
     parts: HttpParts<'_>,
+    open_files: Option<u64>,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     let listen = settings.http.listen.trim();
@@ -123,8 +126,13 @@ async fn start_http(
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on http.listen = {listen}"))?;
+    let options = http::Options::new(&settings.http, open_files);
     if let Ok(bound) = listener.local_addr() {
-        info!(listen = %bound, "serving /healthz, /metrics and the chat pages at http://{bound}/");
+        info!(
+            listen = %bound,
+            max_connections = options.limits.cap,
+            "serving /healthz, /metrics and the chat pages at http://{bound}/"
+        );
     }
     let state = HttpState {
         metrics: parts.metrics.clone(),
@@ -134,7 +142,7 @@ async fn start_http(
     let shutdown = shutdown.clone();
     let pages = Some(parts.pages);
     Ok(Some(tokio::spawn(async move {
-        if let Err(err) = http::serve_with_pages(listener, state, pages, shutdown).await {
+        if let Err(err) = http::serve_with(listener, state, pages, options, shutdown).await {
             error!("the HTTP listener stopped: {err:#}");
         }
     })))

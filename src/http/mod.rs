@@ -4,7 +4,13 @@
 //! whether the scheduler loop is alive (it beats on every wake-up, at least
 //! once per rescan interval). [`serve`] takes its listener and a
 //! cancellation token, so tests run it on port 0 and stop it without signals.
+//! Connections are accepted by [`listener`] (timeouts and a cap, so clients
+//! cannot take the descriptors the posts need); `/metrics` names accounts,
+//! so it answers only whom the operator pages answer
+//! ([`pages::OperatorAccess`]).
 
+pub mod fds;
+pub mod listener;
 mod metrics;
 pub mod pages;
 
@@ -14,13 +20,15 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use anyhow::Context;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
+pub use self::listener::Limits;
 pub use self::metrics::{LATENESS_BUCKETS, Metrics};
+use self::pages::OperatorAccess;
 
 /// The content type of the Prometheus text exposition format.
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -95,7 +103,7 @@ pub struct HttpState {
 }
 
 /// Serves `/healthz` and `/metrics` on `listener` until `shutdown` fires,
-/// then lets requests in flight finish.
+/// then lets requests in flight finish. `/metrics` answers loopback.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: HttpState,
@@ -104,23 +112,70 @@ pub async fn serve(
     serve_with_pages(listener, state, None, shutdown).await
 }
 
-/// [`serve`], plus the chat pages when `pages` is given.
+/// [`serve`], plus the chat pages when `pages` is given (whose operator
+/// access then also guards `/metrics`), with the default [`Limits`].
 pub async fn serve_with_pages(
     listener: tokio::net::TcpListener,
     state: HttpState,
     pages: Option<Arc<pages::Pages>>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let access = pages.as_ref().map_or_else(
+        || OperatorAccess {
+            token: None,
+            trust_loopback: true,
+        },
+        |pages| pages.access.clone(),
+    );
+    let options = Options {
+        access,
+        limits: Limits::default(),
+    };
+    serve_with(listener, state, pages, options, shutdown).await
+}
+
+/// How the listener is exposed, from `[http]`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Who sees `/metrics` (the pages carry their own copy).
+    pub access: OperatorAccess,
+    pub limits: Limits,
+}
+
+impl Options {
+    /// From the settings; `soft_limit` is the open-file limit in effect
+    /// ([`fds::raise_open_file_limit`]).
+    pub fn new(settings: &crate::settings::HttpSettings, soft_limit: Option<u64>) -> Self {
+        Self {
+            access: OperatorAccess::new(settings),
+            limits: Limits {
+                cap: fds::connection_cap(settings.max_connections, soft_limit),
+                header_timeout: settings.header_timeout,
+            },
+        }
+    }
+}
+
+/// [`serve_with_pages`] with the given [`Options`].
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: HttpState,
+    pages: Option<Arc<pages::Pages>>,
+    options: Options,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let metrics_state = MetricsState {
+        state: state.clone(),
+        access: Arc::new(options.access),
+    };
     let mut app = axum::Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .with_state(state);
+        .with_state(state)
+        .route("/metrics", get(metrics).with_state(metrics_state));
     if let Some(pages) = pages {
         app = app.merge(pages::routes(pages));
     }
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
+    listener::serve(listener, app, options.limits, shutdown)
         .await
         .context("the HTTP listener failed")
 }
@@ -136,9 +191,23 @@ async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
+/// `/metrics`' state: the registry and who may read it.
+#[derive(Debug, Clone)]
+struct MetricsState {
+    state: HttpState,
+    access: Arc<OperatorAccess>,
+}
+
+async fn metrics(
+    State(MetricsState { state, access }): State<MetricsState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if !access.allows(Some(peer), &headers) {
+        return pages::not_operator(access.token.is_some());
+    }
     let body = state.metrics.render(state.clock.now());
-    ([(header::CONTENT_TYPE, PROMETHEUS_TEXT)], body)
+    ([(header::CONTENT_TYPE, PROMETHEUS_TEXT)], body).into_response()
 }
 
 #[cfg(test)]

@@ -85,8 +85,20 @@ pub struct HttpSettings {
     /// no trailing `/`); empty: `http://` + `listen`. `{calendar}` links here.
     pub public_url: String,
     /// Opens the operator pages (results, account names) from anywhere; without
-    /// it they answer only direct loopback requests.
+    /// it they answer only direct loopback requests, and only when
+    /// `trust_loopback` says so.
     pub operator_token: Option<Secret>,
+    /// Whether a loopback peer without forwarding headers is the operator.
+    /// `trust_loopback = "auto"` (the default) resolves to `public_url` being
+    /// empty: once the pages are published, a relay on this machine (`ssh -R`,
+    /// socat, a sidecar) may carry anyone's request from loopback.
+    pub trust_loopback: bool,
+    /// Most connections the listener keeps open at once (further capped by
+    /// the open-file limit, less a reserve for the store and the posts).
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's headers, and how
+    /// long it may sit idle between requests, before it is closed.
+    pub header_timeout: Duration,
 }
 
 impl HttpSettings {
@@ -305,15 +317,40 @@ fn read_http(mut table: Table, problems: &mut Vec<String>) -> Option<HttpSetting
     let operator_token = account::read_secret(&mut table, "operator_token")
         .map_err(|e| problems.push(e))
         .ok();
+    let trust_loopback = required(&mut table, "trust_loopback", problems, |field| {
+        match field.string()?.trim() {
+            "auto" => Ok(None),
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            other => Err(field.error(format!(
+                "expected true, false or \"auto\" (trusted only while public_url is empty), found `{other}`"
+            ))),
+        }
+    });
+    let max_connections = required(&mut table, "max_connections", problems, |field| {
+        let text = field.string()?;
+        match text.trim().parse::<usize>() {
+            Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+            _ => Err(field.error(format!(
+                "expected a number of connections from 1 to 1000000 such as 256, found `{text}`"
+            ))),
+        }
+    });
+    let header_timeout = required(&mut table, "header_timeout", problems, Field::duration);
     reject_unknown(
         table,
-        "listen, public_url, operator_token, operator_token_file",
+        "listen, public_url, operator_token, operator_token_file, trust_loopback, \
+         max_connections, header_timeout",
         problems,
     );
+    let public_url = public_url?;
     Some(HttpSettings {
         listen: listen?,
-        public_url: public_url?,
+        trust_loopback: trust_loopback?.unwrap_or(public_url.is_empty()),
+        public_url,
         operator_token: operator_token?,
+        max_connections: max_connections?,
+        header_timeout: header_timeout?,
     })
 }
 
@@ -419,6 +456,13 @@ impl fmt::Display for Settings {
         if self.http.operator_token.is_some() {
             writeln!(f, "operator_token = \"***\"")?;
         }
+        writeln!(f, "trust_loopback = {}", self.http.trust_loopback)?;
+        writeln!(f, "max_connections = {}", self.http.max_connections)?;
+        writeln!(
+            f,
+            "header_timeout = \"{}\"",
+            human(self.http.header_timeout)
+        )?;
         let format = match self.log.format {
             LogFormat::Pretty => "pretty",
             LogFormat::Json => "json",

@@ -53,6 +53,12 @@ impl ResultsReader {
         let rows = stmt.query_map(rusqlite::params![chat, since, limit], row_to_record)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
+
+    /// A value of the key-value table (the calendars' versions), read
+    /// beside the writer rather than queued behind it.
+    pub fn kv_get(&self, key: &str) -> anyhow::Result<Option<String>> {
+        Ok(super::sql::kv_get(&self.conn, key)?)
+    }
 }
 
 #[cfg(test)]

@@ -41,11 +41,12 @@ impl Drop for Served {
     }
 }
 
-fn settings(state: &Path, token: Option<&str>) -> Settings {
+fn settings(state: &Path, token: Option<&str>, trust_loopback: bool) -> Settings {
     let mut settings = Settings::builtin();
     settings.state_dir = state.to_path_buf();
     settings.http.public_url = "https://chats.example.org".into();
     settings.http.operator_token = token.map(tweetchat::settings::Secret::new);
+    settings.http.trust_loopback = trust_loopback;
     settings
 }
 
@@ -100,8 +101,13 @@ fn record_results(state: &Path) {
     // question3 stays claimed: in doubt.
 }
 
-/// Serves the pages for `CHAT` at `now`.
+/// Serves the pages for `CHAT` at `now`, trusting direct loopback requests.
 pub async fn serve(token: Option<&str>) -> Served {
+    serve_trusting(token, true).await
+}
+
+/// [`serve`], with `[http] trust_loopback` as given.
+pub async fn serve_trusting(token: Option<&str>, trust_loopback: bool) -> Served {
     tweetchat::tls::init();
     let state = tempfile::tempdir().unwrap();
     record_results(state.path());
@@ -118,7 +124,7 @@ pub async fn serve(token: Option<&str>) -> Served {
     // The sender may go: the last value stays readable.
     let now: Timestamp = NOW.parse().unwrap();
     let clock = Clock::starting_at(now);
-    let settings = settings(state.path(), token);
+    let settings = settings(state.path(), token, trust_loopback);
     let pages = Pages::new(&settings, plans, clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

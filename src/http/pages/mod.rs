@@ -14,10 +14,16 @@
 //!
 //! The pages never slow the scheduler: plans come from a `watch` channel the
 //! daemon publishes after each rescan (a snapshot of `Arc`s, no lock held
-//! while rendering); results come from a read-only connection of their own
-//! with bounded queries; and all the work runs on the blocking pool.
+//! while rendering); results and the calendars' versions come from a
+//! read-only connection of their own with bounded queries (the database
+//! writer is asked only when a calendar's version changes); all the work
+//! runs on the blocking pool, at most [`render_slots`] pages at a time;
+//! and the home page, chat pages and calendars are built once per plan
+//! version and reused for a while ([`cache`]), so a flood of requests costs
+//! copies, not renders.
 
 mod access;
+mod cache;
 mod model;
 mod views;
 
@@ -26,21 +32,24 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
+use jiff::SignedDuration;
 use sha2::{Digest, Sha256};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use crate::calendar;
 use crate::clock::Clock;
 use crate::plan::ChatPlan;
-use crate::settings::{Secret, Settings};
+use crate::settings::Settings;
 use crate::store::{ResultsReader, SharedStore};
 
+pub use access::OperatorAccess;
 pub use model::Audience;
 use model::Problem;
 
@@ -50,6 +59,22 @@ pub type LoadedPlans = watch::Receiver<Arc<Vec<Arc<ChatPlan>>>>;
 /// Most result rows one operator page reads.
 const MAX_RESULT_ROWS: usize = 5_000;
 
+/// How long a rendered home or chat page is reused for the same plans: the
+/// upcoming occurrences and transcripts they list move with the clock.
+const PAGE_TTL: SignedDuration = SignedDuration::from_secs(10);
+
+/// How long a rendered calendar is reused for the same plan: its explicit
+/// events span months around now, so minutes change nothing a subscriber
+/// sees (and its `X-PUBLISHED-TTL` is six hours).
+const CALENDAR_TTL: SignedDuration = SignedDuration::from_mins(10);
+
+/// Pages rendered at once: one core is left to the scheduler and the posts.
+pub fn render_slots() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get().saturating_sub(1))
+        .max(1)
+}
+
 /// What the pages read from.
 pub struct Pages {
     pub plans: LoadedPlans,
@@ -58,10 +83,16 @@ pub struct Pages {
     pub store: Option<SharedStore>,
     /// `[http] public_url`, or the listener's address.
     pub base: Option<String>,
-    pub operator_token: Option<Secret>,
+    /// Who sees the operator pages (`[http] operator_token`, `trust_loopback`).
+    pub access: OperatorAccess,
     pub audience: Audience,
     pub clock: Clock,
     reader: Mutex<Option<ResultsReader>>,
+    renders: Semaphore,
+    home_page: cache::Cache<Vec<Arc<ChatPlan>>>,
+    chat_pages: cache::Cache<ChatPlan>,
+    calendars: cache::Cache<ChatPlan>,
+    calendar_locks: cache::Locks,
 }
 
 impl Pages {
@@ -71,7 +102,7 @@ impl Pages {
             state_dir: settings.state_dir.clone(),
             store: None,
             base: settings.http.public_base(),
-            operator_token: settings.http.operator_token.clone(),
+            access: OperatorAccess::new(&settings.http),
             audience: Audience {
                 default_accounts: settings.default_accounts.clone(),
                 platforms: settings
@@ -82,6 +113,11 @@ impl Pages {
             },
             clock,
             reader: Mutex::new(None),
+            renders: Semaphore::new(render_slots()),
+            home_page: cache::Cache::new(PAGE_TTL),
+            chat_pages: cache::Cache::new(PAGE_TTL),
+            calendars: cache::Cache::new(CALENDAR_TTL),
+            calendar_locks: cache::Locks::default(),
         }
     }
 
@@ -134,7 +170,11 @@ async fn home(State(pages): State<Arc<Pages>>, RawQuery(query): RawQuery) -> Res
     }
     let plans = pages.plans.borrow().clone();
     let now = pages.clock.now();
-    rendered(move || {
+    if let Some(body) = pages.home_page.get("", &plans, now) {
+        return html(StatusCode::OK, body);
+    }
+    let cached = pages.clone();
+    rendered(&pages, move || {
         let mut chats: Vec<_> = plans
             .iter()
             .map(|plan| model::ChatSummary::new(plan, now))
@@ -142,7 +182,11 @@ async fn home(State(pages): State<Arc<Pages>>, RawQuery(query): RawQuery) -> Res
         chats.sort_by(|a, b| {
             (a.next.is_none(), a.next, &a.id).cmp(&(b.next.is_none(), b.next, &b.id))
         });
-        html(StatusCode::OK, views::home(&chats).into_string())
+        let body = Bytes::from(views::home(&chats).into_string());
+        cached
+            .home_page
+            .put(String::new(), plans, now, body.clone());
+        html(StatusCode::OK, body)
     })
     .await
 }
@@ -168,62 +212,125 @@ async fn chat_or_calendar(
         Ok(plan) => plan,
         Err(missing) => return problem(missing),
     };
-    let operator = access::is_operator(Some(peer), &headers, pages.operator_token.as_ref());
+    let operator = pages.access.allows(Some(peer), &headers);
     let now = pages.clock.now();
-    rendered(move || {
+    let key = format!("{}\n{count}\n{operator}", plan.id);
+    if let Some(body) = pages.chat_pages.get(&key, &plan, now) {
+        return html(StatusCode::OK, body);
+    }
+    let cached = pages.clone();
+    rendered(&pages, move || {
         let view = model::chat_view(
             &plan,
-            &pages.audience,
-            &pages.state_dir,
+            &cached.audience,
+            &cached.state_dir,
             now,
             count,
             operator,
         );
-        html(StatusCode::OK, views::chat(&view).into_string())
+        let body = Bytes::from(views::chat(&view).into_string());
+        cached.chat_pages.put(key, plan, now, body.clone());
+        html(StatusCode::OK, body)
     })
     .await
 }
 
-/// `/chats/CHAT.ics`: the version from the store (bumped when the chat
-/// changed), then the file.
+/// `/chats/CHAT.ics`: built once per plan version (and [`CALENDAR_TTL`]),
+/// by one request while any others for it wait. The calendar's version is
+/// read on the pages' own read-only connection; only a changed version is
+/// written, through the store's writer.
 async fn calendar_file(pages: Arc<Pages>, chat: &str) -> Response {
     let plan = match pages.plan(chat) {
         Ok(plan) => plan,
         Err(missing) => return problem(missing),
     };
+    if let Some(body) = pages.calendars.get(&plan.id, &plan, pages.clock.now()) {
+        return calendar_response(&plan.id, body);
+    }
+    let lock = pages.calendar_locks.of(&plan.id);
+    let _building = lock.lock().await;
     let now = pages.clock.now();
-    let base = pages.base.clone();
-    let fingerprint = calendar::fingerprint(&plan, base.as_deref());
-    let key = calendar::kv_key(&plan.id);
-    let stored = match &pages.store {
-        Some(store) => store.kv_get(&key).await.unwrap_or_else(|err| {
-            tracing::warn!(chat = %plan.id, "cannot read the calendar's version: {err:#}");
-            None
-        }),
-        None => None,
+    if let Some(body) = pages.calendars.get(&plan.id, &plan, now) {
+        return calendar_response(&plan.id, body);
+    }
+    let reading = pages.clone();
+    let read_plan = plan.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let fingerprint = calendar::fingerprint(&read_plan, reading.base.as_deref());
+        let stored = match read_kv(&reading, &calendar::kv_key(&read_plan.id)) {
+            Ok(stored) => stored,
+            Err(err) => {
+                tracing::warn!(chat = %read_plan.id, "cannot read the calendar's version: {err:#}");
+                None
+            }
+        };
+        (fingerprint, stored)
+    })
+    .await;
+    let Ok((fingerprint, stored)) = read else {
+        return render_failed();
     };
     let version = calendar::Version::next(stored.as_deref(), &fingerprint, now);
     if stored.as_deref() != Some(version.encode().as_str())
         && let Some(store) = &pages.store
-        && let Err(err) = store.kv_set(&key, &version.encode()).await
+        && let Err(err) = store
+            .kv_set(&calendar::kv_key(&plan.id), &version.encode())
+            .await
     {
         tracing::warn!(chat = %plan.id, "cannot save the calendar's version: {err:#}");
     }
-    rendered(move || {
-        let body = calendar::render(&plan, &version, now, base.as_deref());
-        let disposition = format!("inline; filename=\"{}.ics\"", plan.id);
-        let mut response = (StatusCode::OK, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/calendar; charset=utf-8"),
-        );
-        if let Ok(value) = HeaderValue::from_str(&disposition) {
-            headers.insert(header::CONTENT_DISPOSITION, value);
-        }
-        response
+    let cached = pages.clone();
+    rendered(&pages, move || {
+        let body = Bytes::from(calendar::render(
+            &plan,
+            &version,
+            now,
+            cached.base.as_deref(),
+        ));
+        cached
+            .calendars
+            .put(plan.id.to_string(), plan.clone(), now, body.clone());
+        calendar_response(&plan.id, body)
     })
     .await
+}
+
+fn calendar_response(chat: &str, body: Bytes) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        content_disposition(&format!("{chat}.ics")),
+    );
+    response
+}
+
+/// `inline; filename="…"; filename*=UTF-8''…` (RFC 6266): the quoted name
+/// keeps only letters, digits, `.`, `-` and `_` (anything else becomes
+/// `_`), and the extended one percent-encodes the rest, so no name can end
+/// the header or add a parameter.
+fn content_disposition(name: &str) -> HeaderValue {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'-').remove(b'_');
+    let plain: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let value = format!(
+        "inline; filename=\"{plain}\"; filename*=UTF-8''{}",
+        utf8_percent_encode(name, KEEP)
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("inline"))
 }
 
 async fn transcript(
@@ -282,8 +389,8 @@ async fn results(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    if !access::is_operator(Some(peer), &headers, pages.operator_token.as_ref()) {
-        return not_operator(pages.operator_token.is_some());
+    if !pages.access.allows(Some(peer), &headers) {
+        return not_operator(pages.access.token.is_some());
     }
     let days = match access::number_param(query.as_deref(), "days", 1..=90, 14) {
         Ok(days) => days,
@@ -294,7 +401,9 @@ async fn results(
         Err(missing) => return problem(missing),
     };
     let now = pages.clock.now();
-    rendered(move || {
+    let reading = pages.clone();
+    rendered(&pages, move || {
+        let pages = reading;
         let since = now
             .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
             .unwrap_or(now)
@@ -326,14 +435,27 @@ fn read_results(
     chat: &str,
     since: &str,
 ) -> anyhow::Result<Vec<crate::store::PostRecord>> {
+    with_reader(pages, |reader| {
+        reader.map_or(Ok(Vec::new()), |r| {
+            r.chat_results(chat, since, MAX_RESULT_ROWS)
+        })
+    })
+}
+
+/// A value of the store's key-value table, on the same connection.
+fn read_kv(pages: &Pages, key: &str) -> anyhow::Result<Option<String>> {
+    with_reader(pages, |reader| reader.map_or(Ok(None), |r| r.kv_get(key)))
+}
+
+fn with_reader<T>(
+    pages: &Pages,
+    read: impl FnOnce(Option<&ResultsReader>) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     let mut reader = pages.reader.lock().unwrap_or_else(PoisonError::into_inner);
     if reader.is_none() {
         *reader = ResultsReader::open(&pages.state_dir)?;
     }
-    match reader.as_ref() {
-        Some(reader) => reader.chat_results(chat, since, MAX_RESULT_ROWS),
-        None => Ok(Vec::new()),
-    }
+    read(reader.as_ref())
 }
 
 async fn not_found() -> Response {
@@ -352,11 +474,12 @@ fn bad_query(detail: &str) -> Response {
     ))
 }
 
-fn not_operator(token_configured: bool) -> Response {
+/// The answer to whoever may not see an operator page or `/metrics`.
+pub fn not_operator(token_configured: bool) -> Response {
     let detail = if token_configured {
-        "This page is for the operator: open it from the daemon's machine, or give the operator token (as the password)."
+        "This page is for the operator: give the operator token (as the password, or as `Authorization: Bearer TOKEN`)."
     } else {
-        "This page is for the operator: open it from the daemon's machine (for example through an SSH tunnel)."
+        "This page is for the operator: set `[http] operator_token` and give it, or allow requests from the daemon's machine with `[http] trust_loopback = true`."
     };
     let status = if token_configured {
         StatusCode::UNAUTHORIZED
@@ -377,22 +500,28 @@ fn problem(problem: Problem) -> Response {
     html(problem.status, views::problem(&problem).into_string())
 }
 
-/// Runs `render` on the blocking pool, away from the scheduler's threads.
-async fn rendered(render: impl FnOnce() -> Response + Send + 'static) -> Response {
+/// Runs `render` on the blocking pool, away from the scheduler's threads,
+/// at most [`render_slots`] at a time (the others wait without a thread).
+async fn rendered(pages: &Pages, render: impl FnOnce() -> Response + Send + 'static) -> Response {
+    let Ok(_slot) = pages.renders.acquire().await else {
+        return render_failed();
+    };
     tokio::task::spawn_blocking(render)
         .await
-        .unwrap_or_else(|_| {
-            problem(Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Page failed",
-                "Rendering this page failed; the log says why.",
-            ))
-        })
+        .unwrap_or_else(|_| render_failed())
+}
+
+fn render_failed() -> Response {
+    problem(Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Page failed",
+        "Rendering this page failed; the log says why.",
+    ))
 }
 
 /// An HTML page with headers that keep it self-contained.
-fn html(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
+fn html(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
+    let mut response = (status, body.into()).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -420,4 +549,22 @@ fn content_policy() -> &'static str {
              img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_name_is_quoted_and_cannot_end_the_header() {
+        assert_eq!(
+            content_disposition("hcsmbm.ics"),
+            "inline; filename=\"hcsmbm.ics\"; filename*=UTF-8''hcsmbm.ics"
+        );
+        assert_eq!(
+            content_disposition("a\"b; c=d\r\nx-evil: 1é.ics"),
+            "inline; filename=\"a_b__c_d__x-evil__1_.ics\"; \
+             filename*=UTF-8''a%22b%3B%20c%3Dd%0D%0Ax-evil%3A%201%C3%A9.ics"
+        );
+    }
 }
