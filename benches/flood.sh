@@ -5,8 +5,9 @@
 # clients: keep-alive requests for the chats' .ics files and pages, idle
 # connections and slowloris connections, under a low open-file limit.
 #
-#   benches/flood.sh [--no-build] [--clients N] [--idle N] [--slow N] [--nofile N]
+#   benches/flood.sh [--no-build] [--debug] [--clients N] [--idle N] [--slow N] [--nofile N]
 #
+# --debug uses the debug build: to check the script, not for figures.
 # Defaults: 300 clients, 200 idle, 50 slow, `ulimit -n 256` for the daemon.
 # Prints the lateness summary (benches/analyze.py) of both runs and what the
 # flood got. Not part of benches/run.sh (it takes about a minute); it
@@ -14,24 +15,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD=1 CLIENTS=300 IDLE=200 SLOW=50 NOFILE=256
+BUILD=1 PROFILE=release CLIENTS=300 IDLE=200 SLOW=50 NOFILE=256
 while (($#)); do
     case $1 in
         --no-build) BUILD=0 ;;
+        --debug) PROFILE=debug ;;
         --clients) CLIENTS=$2; shift ;;
         --idle) IDLE=$2; shift ;;
         --slow) SLOW=$2; shift ;;
         --nofile) NOFILE=$2; shift ;;
-        *) echo "usage: benches/flood.sh [--no-build] [--clients N] [--idle N] [--slow N] [--nofile N]" >&2; exit 2 ;;
+        *) echo "usage: benches/flood.sh [--no-build] [--debug] [--clients N] [--idle N] [--slow N] [--nofile N]" >&2; exit 2 ;;
     esac
     shift
 done
 
 if ((BUILD)); then
-    cargo build --release --bin tweetchat --example fake_platform
+    if [[ $PROFILE == release ]]; then
+        cargo build --release --bin tweetchat --example fake_platform
+    else
+        cargo build --bin tweetchat --example fake_platform
+    fi
 fi
-BIN=$PWD/target/release/tweetchat
-FAKE=$PWD/target/release/examples/fake_platform
+BIN=$PWD/target/$PROFILE/tweetchat
+FAKE=$PWD/target/$PROFILE/examples/fake_platform
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tweetchat-flood.XXXXXX")
 # shellcheck source=benches/lib.sh
 source benches/lib.sh
@@ -66,7 +72,7 @@ run() { # name, flood (0/1)
     stop "$DAEMON_PID"
     stop "$FAKE_PID"
     echo "$name: $(python3 benches/analyze.py lateness "$dir/timeline.json" "$dir/posts.jsonl" || true)"
-    if ((flood)); then echo "$name flood: $(cat "$dir/flood.json")"; fi
+    if ((flood)); then echo "what the flood got: $(cat "$dir/flood.json")"; fi
     grep -c "Too many open files" "$dir/daemon.log" | sed "s/^/$name 'Too many open files' lines: /"  || true
 }
 
