@@ -89,9 +89,10 @@ pub struct HttpSettings {
     /// `trust_loopback` says so.
     pub operator_token: Option<Secret>,
     /// Whether a loopback peer without forwarding headers is the operator.
-    /// `trust_loopback = "auto"` (the default) resolves to `public_url` being
-    /// empty: once the pages are published, a relay on this machine (`ssh -R`,
-    /// socat, a sidecar) may carry anyone's request from loopback.
+    /// `trust_loopback = "auto"` (the default) resolves, when the settings
+    /// are read, to `public_url` being empty: once the pages are published, a
+    /// relay on this machine (`ssh -R`, socat, a sidecar) may carry anyone's
+    /// request from loopback.
     pub trust_loopback: bool,
     /// Most connections the listener keeps open at once (further capped by
     /// the open-file limit, less a reserve for the store and the posts).
