@@ -67,6 +67,7 @@ pub fn plan(id: &str, accounts: Option<&[&str]>, thread: bool) -> ChatPlan {
         wrapup: None,
         thanks: None,
         calendar_base: None,
+        season: None,
     }
 }
 
@@ -90,6 +91,7 @@ pub fn slot(
         n,
         at: start + offset,
         text: format!("{label} of {chat} at {occurrence} #{chat}"),
+        variants: Vec::new(),
         starts: start,
         ends: start + SignedDuration::from_hours(1),
     }
