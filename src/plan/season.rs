@@ -594,3 +594,275 @@ pub fn page_id(recurrence: Option<&Recurrence>, key: DateTime) -> String {
         key.date().to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use jiff::civil::date;
+
+    use super::*;
+    use crate::plan::load::{load_str, load_str_warned, load_str_with_sessions, session_file};
+    use crate::plan::{ChatPlan, Diagnostic};
+
+    /// A weekly Wednesday noon chat in Chicago with `extra` appended.
+    fn weekly(extra: &str) -> String {
+        format!(
+            "title: Season\nhashtag: \"#season\"\ntimezone: America/Chicago\n\
+             repeat: \"0 12 * * WED\"\nfrom: 2027-02-17\n{extra}"
+        )
+    }
+
+    fn load(src: &str) -> ChatPlan {
+        load_str(Path::new("chats/season.yaml"), src).unwrap_or_else(|d| panic!("{d:#?}"))
+    }
+
+    fn errors(src: &str) -> Vec<Diagnostic> {
+        load_str(Path::new("chats/season.yaml"), src).expect_err("expected problems")
+    }
+
+    fn noon(y: i16, m: i8, d: i8) -> DateTime {
+        date(y, m, d).at(12, 0, 0, 0)
+    }
+
+    #[test]
+    fn a_date_that_is_not_an_occurrence_names_the_nearest_ones() {
+        let diags = errors(&weekly(
+            "sessions:\n  2027-03-04:\n    topic: Thursday?\n    questions: [Q?]\n",
+        ));
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        let d = &diags[0];
+        assert_eq!((d.line, d.column), (7, 3));
+        assert_eq!(
+            d.message,
+            "Thu 4 Mar 2027 is not a session of this chat: the nearest are Wed 3 Mar 2027 12:00 and Wed 10 Mar 2027 12:00"
+        );
+        assert_eq!(d.help.as_deref(), Some("write `2027-03-10:`"));
+        // Before `from`: the first one is named.
+        let diags = errors(&weekly("sessions:\n  2027-02-10:\n    skip: true\n"));
+        assert!(
+            diags[0]
+                .message
+                .contains("(it starts on 2027-02-17): the first one is Wed 17 Feb 2027 12:00"),
+            "{diags:#?}"
+        );
+        assert!(
+            errors(&weekly("sessions:\n  next week:\n    skip: true\n"))[0]
+                .message
+                .contains("is not a date")
+        );
+    }
+
+    #[test]
+    fn a_session_file_on_a_wrong_date_gets_the_same_error_against_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let chat = dir.path().join("season.yaml");
+        let folder = dir.path().join("season");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(
+            folder.join("2027-03-04.yaml"),
+            "topic: Thursday?\nquestions: [Q?]\n",
+        )
+        .unwrap();
+        let files = vec![session_file(&folder.join("2027-03-04.yaml"))];
+        let loaded = load_str_with_sessions(&chat, &weekly("questions: [Q?]\n"), &files);
+        let diags = loaded.plan.expect_err("expected problems");
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert!(diags[0].path.ends_with("season/2027-03-04.yaml"));
+        assert!(
+            diags[0]
+                .message
+                .contains("Thu 4 Mar 2027 is not a session of this chat")
+        );
+        assert_eq!(
+            diags[0].help.as_deref(),
+            Some("rename the file to `2027-03-10.yaml`")
+        );
+    }
+
+    #[test]
+    fn a_date_in_both_places_is_an_error_naming_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let chat = dir.path().join("season.yaml");
+        let folder = dir.path().join("season");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("2027-02-24.yaml"), "topic: Two\n").unwrap();
+        let files = vec![session_file(&folder.join("2027-02-24.yaml"))];
+        let src = weekly("questions: [Q?]\nsessions:\n  2027-02-24:\n    topic: One\n");
+        let diags = load_str_with_sessions(&chat, &src, &files)
+            .plan
+            .expect_err("expected problems");
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert!(
+            diags[0]
+                .message
+                .starts_with("session 2027-02-24 is prepared twice: in ")
+        );
+        assert!(
+            diags[0].message.contains("season.yaml:8"),
+            "{}",
+            diags[0].message
+        );
+        assert!(
+            diags[0].message.contains("2027-02-24.yaml"),
+            "{}",
+            diags[0].message
+        );
+    }
+
+    #[test]
+    fn a_rule_that_fires_twice_a_day_needs_the_time() {
+        let src = "title: S\nhashtag: \"#s\"\ntimezone: UTC\nrepeat: \"0 9,15 * * *\"\n\
+                   questions: [Q?]\nsessions:\n  2027-02-17:\n    topic: Which?\n";
+        let diags = errors(src);
+        assert!(
+            diags[0]
+                .message
+                .contains("happens 2 times on 2027-02-17 (09:00, 15:00)"),
+            "{diags:#?}"
+        );
+        assert_eq!(
+            diags[0].help.as_deref(),
+            Some("write the date and time, like `2027-02-17 09:00:`")
+        );
+        let plan = load(&src.replace("2027-02-17:", "2027-02-17 15:00:"));
+        let key = date(2027, 2, 17).at(15, 0, 0, 0);
+        assert!(plan.session(key).is_some());
+        assert_eq!(page_id(plan.recurrence(), key), "2027-02-17T15-00");
+    }
+
+    #[test]
+    fn count_ends_after_held_sessions_and_until_still_applies() {
+        // Three held sessions from 17 Feb, one of them skipped: 17 Feb, 3
+        // and 10 March are held; `until` alone would allow more.
+        let plan = load(&weekly(
+            "until: 2027-12-31\ncount: 3\nquestions: [Q?]\nsessions:\n  2027-02-24:\n    skip: true\n",
+        ));
+        assert_eq!(plan.season.as_ref().unwrap().last, Some(noon(2027, 3, 10)));
+        assert!(plan.status(noon(2027, 3, 10)).is_held());
+        assert_eq!(plan.status(noon(2027, 3, 17)), Status::Ended);
+        assert!(matches!(plan.status(noon(2027, 2, 24)), Status::Skipped(_)));
+        // `until` before `count` is reached ends it first.
+        let plan = load(&weekly("until: 2027-02-24\ncount: 10\nquestions: [Q?]\n"));
+        assert_eq!(plan.season.as_ref().unwrap().last, None);
+        let errors = errors(&weekly(
+            "until: 2027-02-24\ncount: 10\nquestions: [Q?]\nsessions:\n  2027-03-03:\n    topic: After\n",
+        ));
+        assert!(
+            errors[0].message.contains("(it ends on 2027-02-24)"),
+            "{errors:#?}"
+        );
+    }
+
+    #[test]
+    fn count_needs_from_and_number_needs_from() {
+        let src = weekly("count: 3\nquestions: [Q?]\n").replace("from: 2027-02-17\n", "");
+        assert!(errors(&src)[0].message.contains("`count` needs `from`"));
+        let src = weekly("welcome: \"Session {number}\"\nquestions: [Q?]\n")
+            .replace("from: 2027-02-17\n", "");
+        let diags = errors(&src);
+        assert_eq!((diags[0].line, diags[0].column), (5, 10), "{diags:#?}");
+        assert!(
+            diags[0]
+                .message
+                .contains("`{number}` counts the sessions from `from`")
+        );
+    }
+
+    #[test]
+    fn numbers_count_held_sessions_from_number_from() {
+        let plan = load(&weekly(
+            "number_from: 12\nquestions: [Q?]\nsessions:\n  2027-02-24:\n    skip: Holiday\n",
+        ));
+        assert_eq!(plan.number(noon(2027, 2, 17)), Some(12));
+        assert_eq!(
+            plan.number(noon(2027, 3, 3)),
+            Some(13),
+            "the skipped week is not counted"
+        );
+        assert_eq!(plan.number(noon(2027, 3, 10)), Some(14));
+    }
+
+    #[test]
+    fn sessions_alone_may_bring_the_questions() {
+        let plan = load(&weekly(
+            "sessions:\n  2027-02-24:\n    topic: Only this one\n    host: [\"@a\", \"@b\"]\n    questions: [Why?]\n",
+        ));
+        assert!(plan.questions.is_empty());
+        assert_eq!(plan.status(noon(2027, 2, 17)), Status::Unprepared);
+        assert!(plan.status(noon(2027, 2, 24)).is_held());
+        let session = plan.session(noon(2027, 2, 24)).unwrap();
+        assert_eq!(plan.texts.get(session.topic.unwrap()), "Only this one");
+        assert_eq!(session.hosts.len(), 2);
+        // Without `sessions` the questions are still required.
+        assert!(
+            errors(&weekly(""))[0]
+                .message
+                .contains("missing `questions`")
+        );
+    }
+
+    #[test]
+    fn a_moved_session_keeps_its_key_and_must_exist() {
+        let plan = load(&weekly(
+            "questions: [Q?]\nsessions:\n  2027-03-10:\n    start: 2027-03-11 13:00\n",
+        ));
+        let session = plan.session(noon(2027, 3, 10)).unwrap();
+        assert_eq!(session.start, Some(date(2027, 3, 11).at(13, 0, 0, 0)));
+        // 02:30 on 14 March 2027 does not exist in Chicago.
+        let diags = errors(&weekly(
+            "questions: [Q?]\nsessions:\n  2027-03-10:\n    start: 2027-03-14 02:30\n",
+        ));
+        assert!(diags[0].message.contains("does not exist"), "{diags:#?}");
+        // Moving a skipped session moves nothing, and says so.
+        let loaded = load_str_warned(
+            Path::new("chats/season.yaml"),
+            &weekly(
+                "questions: [Q?]\nsessions:\n  2027-03-10:\n    skip: true\n    start: 2027-03-11 13:00\n",
+            ),
+        );
+        assert!(loaded.plan.is_ok());
+        assert!(
+            loaded.warnings[0]
+                .message
+                .contains("is skipped, so its `start` moves nothing")
+        );
+    }
+
+    #[test]
+    fn texts_may_have_a_version_per_network() {
+        let plan = load(&weekly(
+            "questions:\n  - text: A long question for everyone\n    x: Short for X\n\
+             welcome:\n  text: Hello everyone\n  bluesky: Hello sky\n",
+        ));
+        let x = crate::text::PlatformKind::X;
+        let sky = crate::text::PlatformKind::Bluesky;
+        assert_eq!(
+            plan.variant(None, Item::Question(0), x),
+            Some("Short for X")
+        );
+        assert_eq!(plan.variant(None, Item::Question(0), sky), None);
+        assert_eq!(plan.variant(None, Item::Welcome, sky), Some("Hello sky"));
+        let diags = errors(&weekly("questions: [Q?]\nwelcome:\n  x: Only X\n"));
+        assert!(
+            diags[0]
+                .message
+                .contains("`welcome` written as a mapping needs `text`")
+        );
+        let diags = errors(&weekly("questions:\n  - text: Q?\n    x: \"{titel}\"\n"));
+        assert!(
+            diags[0]
+                .message
+                .contains("unknown placeholder `{titel}` in the x version of a question")
+        );
+    }
+
+    #[test]
+    fn a_start_chat_cannot_have_sessions() {
+        let src = "title: S\nhashtag: \"#s\"\ntimezone: UTC\nstart: 2027-02-17 12:00\n\
+                   questions: [Q?]\ncount: 2\nsessions: {}\n";
+        let messages: Vec<String> = errors(src).into_iter().map(|d| d.message).collect();
+        assert!(messages.contains(&"`count` only applies to a `repeat` chat".to_string()));
+        assert!(messages.contains(&"`sessions` only applies to a `repeat` chat".to_string()));
+    }
+}

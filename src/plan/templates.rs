@@ -78,9 +78,45 @@ fn check_name(name: &str, item: &str, allowed: &[&str]) -> Option<Problem> {
 /// Every template the file (and its session files) spells out, with the
 /// placeholders it may use.
 pub(super) fn check_chat(r: &mut Reader<'_>, chat: &RawChat, files: &[SessionFile]) {
-    let with = |extra: &[&'static str]| -> Vec<&'static str> {
-        COMMON.iter().chain(extra).copied().collect()
-    };
+    let items = chat_items(chat);
+    report(r.path, r.src, &mut r.diags, items);
+    for file in files {
+        let mut items = Vec::new();
+        session_items(&file.raw, &mut items, &with);
+        report(&file.path, &file.src, &mut r.diags, items);
+    }
+}
+
+/// Where `{name}` is first used among the chat's and its session files'
+/// texts: the file (`None`: the chat file) and the text's place.
+pub(super) fn first_use<'a>(
+    chat: &'a RawChat,
+    files: &'a [SessionFile],
+    name: &str,
+) -> Option<(Option<&'a std::path::Path>, Loc)> {
+    let token = format!("{{{name}}}");
+    if let Some((at, _, _)) = chat_items(chat)
+        .into_iter()
+        .find(|(at, _, _)| at.value.contains(&token))
+    {
+        return Some((None, at.loc));
+    }
+    files.iter().find_map(|file| {
+        let mut items = Vec::new();
+        session_items(&file.raw, &mut items, &with);
+        items
+            .into_iter()
+            .find(|(at, _, _)| at.value.contains(&token))
+            .map(|(at, _, _)| (Some(&*file.path), at.loc))
+    })
+}
+
+fn with(extra: &[&'static str]) -> Vec<&'static str> {
+    COMMON.iter().chain(extra).copied().collect()
+}
+
+/// Every template the chat file itself spells out.
+fn chat_items(chat: &RawChat) -> Items<'_> {
     let mut items: Vec<(&At<String>, String, Vec<&str>)> = Vec::new();
     if let Toggle::On(w) = &chat.welcome {
         items.push((w, "welcome".into(), with(&[])));
@@ -108,12 +144,7 @@ pub(super) fn check_chat(r: &mut Reader<'_>, chat: &RawChat, files: &[SessionFil
     for session in chat.sessions.iter().flat_map(|s| &s.value) {
         session_items(session, &mut items, &with);
     }
-    report(r.path, r.src, &mut r.diags, items);
-    for file in files {
-        let mut items = Vec::new();
-        session_items(&file.raw, &mut items, &with);
-        report(&file.path, &file.src, &mut r.diags, items);
-    }
+    items
 }
 
 type Items<'a> = Vec<(&'a At<String>, String, Vec<&'static str>)>;

@@ -201,6 +201,19 @@ fn season<'c>(
             "add `from: 2026-12-02` (the date of the first session)",
         );
     }
+    if let Some(rec) = recurrence
+        && rec.from.is_none()
+        && let Some((file, loc)) = templates::first_use(chat, files, "number")
+    {
+        let message = "`{number}` counts the sessions from `from`, which the chat does not set";
+        let help = "add `from: 2026-12-02` (the date of the first session), and `number_from` to continue an older series";
+        match file {
+            Some(path) => r.diags.push(
+                Diagnostic::new(path, loc.line.max(1), loc.column.max(1), message).help(help),
+            ),
+            None => r.error(loc, message, help),
+        }
+    }
     let in_file = chat
         .sessions
         .as_ref()
