@@ -468,3 +468,51 @@ fn a_file_name_that_cannot_be_an_address_is_refused_with_a_clean_one() {
         "{stderr}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_session_file_added_while_the_daemon_runs_prepares_its_week() {
+    let dir = tempfile::tempdir().unwrap();
+    let chats = season_folder(dir.path(), "files", "fake");
+    let clock = Clock::starting_at(ts("2027-03-29T12:00:00Z"));
+    let fake = Fake::new(clock.clone());
+    let (daemon, writer) = folder_daemon(dir.path(), clock.clone(), vec![("fake", fake.clone())]);
+    let reload = daemon.reload.clone();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(daemon::run(daemon, cancel.clone()));
+
+    // 31 March has no questions yet: its announcement (30 March 17:00Z)
+    // does not go out. Its guest adds the file on the 30th, later than the
+    // announcement's grace window (2h).
+    clock.sleep_until(ts("2027-03-30T19:30:00Z")).await;
+    assert!(fake.posts().is_empty(), "{:?}", fake.posts());
+    std::fs::write(
+        chats.join("edchat").join("2027-03-31.yaml"),
+        "topic: Late but ready\nquestions:\n  - at: 10m\n    text: Ready?\n",
+    )
+    .unwrap();
+    reload.notify_one();
+    clock.sleep_until(ts("2027-03-31T18:00:00Z")).await;
+    // Removing a file un-prepares its week: 7 April stays silent.
+    std::fs::remove_file(chats.join("edchat").join("2027-03-31.yaml")).unwrap();
+    reload.notify_one();
+    clock.sleep_until(ts("2027-04-08T00:00:00Z")).await;
+    cancel.cancel();
+    task.await.unwrap().unwrap();
+    writer.await.unwrap();
+
+    let posted: Vec<(String, String)> = fake
+        .posts()
+        .into_iter()
+        .map(|(key, at)| (key, at.to_string()))
+        .collect();
+    let key = |label: &str| format!("edchat/2027-03-31T12:00/{label}/fake");
+    // The day-ahead announcement was due long before the file came: it is
+    // past its grace window and is not posted late.
+    assert_eq!(
+        posted,
+        [
+            (key("welcome"), "2027-03-31T17:00:00Z".to_string()),
+            (key("question1"), "2027-03-31T17:10:00Z".to_string()),
+        ]
+    );
+}

@@ -288,14 +288,23 @@ impl<'p> Common<'p> {
         ] {
             event.add_property(key, value);
         }
-        let page = match self.plan.season {
-            Some(_) => self.plan.page_url(occurrence.key),
-            None => self.page.clone(),
-        };
-        if let Some(page) = page {
+        if let Some(page) = self.page_of(occurrence) {
             event.add_property("URL", &page);
         }
         event
+    }
+
+    /// The page an event links to: a season's session's own page
+    /// (`/chats/ID/DATE`), else the chat's.
+    fn page_of(&self, occurrence: &Occurrence) -> Option<String> {
+        let page = self.page.as_ref()?;
+        Some(match self.plan.recurrence() {
+            Some(recurrence) if self.plan.season.is_some() => format!(
+                "{page}/{}",
+                crate::plan::season::page_id(Some(recurrence), occurrence.key)
+            ),
+            _ => page.clone(),
+        })
     }
 
     /// One occurrence, in UTC instants. Its `UID` is its key, so a session
@@ -359,11 +368,7 @@ impl<'p> Common<'p> {
             text.push_str("\n\n");
             text.push_str(&questions.join("\n"));
         }
-        let page = match plan.season {
-            Some(_) => plan.page_url(occurrence.key),
-            None => self.page.clone(),
-        };
-        if let Some(page) = page {
+        if let Some(page) = self.page_of(occurrence) {
             let _ = write!(text, "\n\n{page}");
         }
         text

@@ -275,7 +275,7 @@ fn link_calendar(plan: &mut ChatPlan, link: &CalendarLink) -> Result<(), Vec<Dia
                 &plan.source,
                 0,
                 0,
-                "`{calendar}` has no address to link to: [http] public_url and [http] listen are both empty",
+                "`{calendar}` and `{page}` have no address to link to: [http] public_url and [http] listen are both empty",
             )
             .help("set [http] public_url to where participants reach the pages, such as \"https://chats.example.org\""),
         ]);

@@ -397,9 +397,10 @@ pub fn set_calendar_base(plan: &mut ChatPlan, base: impl Into<Arc<str>>) {
     plan.calendar_base = Some(base.into());
 }
 
-/// Whether any template of `plan` uses `{calendar}`.
+/// Whether any template of `plan` (its sessions' and per-network versions
+/// included) uses `{calendar}` or `{page}`: both link to the public pages.
 pub fn uses_calendar(plan: &ChatPlan) -> bool {
-    let mut templates = plan
+    let chat = plan
         .announce
         .iter()
         .map(|a| plan.text(a.text))
@@ -408,9 +409,25 @@ pub fn uses_calendar(plan: &ChatPlan) -> bool {
         .chain(plan.welcome())
         .chain(plan.wrapup())
         .chain(plan.thanks_text());
-    templates.any(|t| {
-        crate::text::template::placeholders(t)
-            .is_ok_and(|uses| uses.iter().any(|u| u.name == "calendar"))
+    let season = plan.season.iter().flat_map(|season| {
+        let variants = season.variants.iter().map(|v| plan.texts.get(v.text));
+        let sessions = season.sessions.iter().flat_map(|s| {
+            [s.welcome, s.wrapup, s.thanks]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|t| plan.text(t))
+                .chain(s.announce.iter().flatten().map(|a| plan.text(a.text)))
+                .chain(s.questions.iter().flatten().map(|q| plan.question_text(q)))
+                .chain(s.variants.iter().map(|v| plan.texts.get(v.text)))
+        });
+        variants.chain(sessions)
+    });
+    chat.chain(season).any(|t| {
+        crate::text::template::placeholders(t).is_ok_and(|uses| {
+            uses.iter()
+                .any(|u| u.name == "calendar" || u.name == "page")
+        })
     })
 }
 

@@ -230,10 +230,10 @@ fn one<'c>(
         }
         None => None,
     };
-    let questions = match &raw.questions {
-        Some(list) => Some(super::questions::resolve_list(r, list, ctx.length, texts)),
-        None => None,
-    };
+    let questions = raw
+        .questions
+        .as_ref()
+        .map(|list| super::questions::resolve_list(r, list, ctx.length, texts));
     let skip = raw
         .skip
         .as_ref()
