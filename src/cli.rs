@@ -32,6 +32,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// The schema of a session file (`chats/NAME/DATE.yaml`) instead.
+    #[arg(long)]
+    pub session: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the daemon: post every chat in the chats folder on schedule.
@@ -52,8 +59,9 @@ pub enum Command {
     Transcript(TranscriptArgs),
     /// Call the daemon's /healthz; exit 0 healthy, 1 not (for HEALTHCHECK).
     Healthcheck(HealthcheckArgs),
-    /// Print the JSON Schema of the chat file.
-    Schema,
+    /// Print the JSON Schema of the chat file (or, with --session, of a
+    /// session file `chats/NAME/DATE.yaml`).
+    Schema(SchemaArgs),
     /// Authorize an account once and store its tokens in the state database.
     #[command(subcommand)]
     Auth(AuthCommand),

@@ -175,3 +175,32 @@ fn the_edited_base_is_valid_and_edits_can_break_it() {
     );
     assert!(load(&edited(&[("title", None)])).is_err());
 }
+
+#[test]
+fn the_committed_session_schema_is_what_the_binary_prints() {
+    const SESSION: &str = "chats/tweetchat.session.schema.json";
+    let out = Command::new(env!("CARGO_BIN_EXE_tweetchat"))
+        .args(["schema", "--session"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(SESSION)).unwrap();
+    assert!(
+        committed == printed,
+        "{SESSION} is out of date; regenerate it with\n    cargo run -- schema --session > {SESSION}"
+    );
+    // A session file as an organizer writes it is valid; a typo is not.
+    let schema: Value = serde_json::from_str(&printed).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let session = serde_json::json!({
+        "topic": "Feedback", "host": ["@a", "@b"],
+        "questions": ["Why?", {"at": "15m", "text": "How?", "x": "How, on X?"}],
+        "welcome": {"text": "Hi {topic}", "bluesky": "Hi sky"},
+        "start": "2027-03-11 13:00"
+    });
+    assert!(validator.is_valid(&session));
+    assert!(!validator.is_valid(&serde_json::json!({"topik": "Feedback"})));
+    assert!(validator.is_valid(&serde_json::json!({"skip": "Holiday week"})));
+}

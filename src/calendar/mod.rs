@@ -32,7 +32,7 @@ use jiff::{SignedDuration, Timestamp, Zoned};
 use sha2::{Digest, Sha256};
 
 use crate::plan::{ChatPlan, When};
-use crate::schedule::{SlotKind, expand_occurrence, occurrences};
+use crate::schedule::{Occurrence, SlotKind, expand_occurrence, occurrences};
 
 /// How far back explicit events reach (and a new series' anchor).
 pub const PAST: SignedDuration = SignedDuration::from_hours(60 * 24);
@@ -135,6 +135,33 @@ pub fn fingerprint(plan: &ChatPlan, base: Option<&str>) -> String {
         );
         hash.update([0]);
     }
+    // A season's sessions: what any event shows (topic, host, questions,
+    // a move, a skip) and the end of the series.
+    if let Some(season) = &plan.season {
+        hash.update(format!("{:?} {:?}", season.last, season.number_from).as_bytes());
+        for session in season.sessions.iter() {
+            let text = |span: Option<crate::plan::Span>| span.map_or("", |s| plan.texts.get(s));
+            let hosts: Vec<&str> = session.hosts.iter().map(|h| plan.texts.get(*h)).collect();
+            hash.update(
+                format!(
+                    "{} {:?} {:?} {} {}",
+                    session.key,
+                    session.start,
+                    session.skip.map(text),
+                    text(session.topic),
+                    hosts.join(",")
+                )
+                .as_bytes(),
+            );
+            for question in session.questions.iter().flatten() {
+                hash.update(
+                    format!("{} {}", question.at.as_secs(), plan.question_text(question))
+                        .as_bytes(),
+                );
+            }
+            hash.update([0]);
+        }
+    }
     hash.finalize()[..12]
         .iter()
         .fold(String::new(), |mut hex, byte| {
@@ -179,7 +206,9 @@ pub fn render(plan: &ChatPlan, version: &Version, now: Timestamp, base: Option<&
                 .map_or(version.anchor, |from| from.timestamp());
             let ahead = now.checked_add(AHEAD).unwrap_or(Timestamp::MAX);
             let first = occurrences(plan, since, ahead).into_iter().next();
-            let rule = series::rule(plan, recurrence);
+            // A season's sessions each have their own topic and questions,
+            // skipped weeks and moved ones: one event per held occurrence.
+            let rule = series::rule(plan, recurrence).filter(|_| plan.season.is_none());
             match (first, rule) {
                 (Some(first), Some(rule)) if agrees_from(plan, &rule, &first, now) => {
                     let from = first
@@ -212,14 +241,18 @@ pub fn render(plan: &ChatPlan, version: &Version, now: Timestamp, base: Option<&
 
 /// Whether the `RRULE` gives every occurrence from `first` (at most two
 /// years back) to [`AHEAD`] of `now` the instant tweetchat posts at.
-fn agrees_from(plan: &ChatPlan, rule: &series::Rule, first: &Zoned, now: Timestamp) -> bool {
+fn agrees_from(plan: &ChatPlan, rule: &series::Rule, first: &Occurrence, now: Timestamp) -> bool {
     let recent = now
         .checked_sub(SignedDuration::from_hours(2 * 366 * 24))
         .unwrap_or(now)
         .max(first.timestamp());
     let ahead = now.checked_add(AHEAD).unwrap_or(Timestamp::MAX);
-    let starts = occurrences(plan, recent, ahead);
-    series::agrees(plan, rule, std::slice::from_ref(first)) && series::agrees(plan, rule, &starts)
+    let starts: Vec<Zoned> = occurrences(plan, recent, ahead)
+        .into_iter()
+        .map(|o| o.start)
+        .collect();
+    series::agrees(plan, rule, std::slice::from_ref(&first.start))
+        && series::agrees(plan, rule, &starts)
 }
 
 /// What every event of a chat shares.
@@ -245,11 +278,19 @@ impl<'p> Common<'p> {
     }
 
     /// The event's fields other than its instants.
-    fn event(&self, uid: String, start: &Zoned) -> Event {
+    fn event(&self, uid: String, occurrence: &Occurrence) -> Event {
         let mut event = Event::new();
         event.uid(&escape::text(&uid));
-        event.summary(&self.summary);
-        event.description(&escape::text(&self.description(start)));
+        let topic = self
+            .plan
+            .session(occurrence.key)
+            .and_then(|s| s.topic)
+            .map(|t| escape::text(self.plan.texts.get(t)));
+        match topic {
+            Some(topic) => event.summary(&format!("{}: {topic}", self.summary)),
+            None => event.summary(&self.summary),
+        };
+        event.description(&escape::text(&self.description(occurrence)));
         for (key, value) in [
             ("DTSTAMP", self.stamp.as_str()),
             ("LAST-MODIFIED", self.stamp.as_str()),
@@ -257,16 +298,31 @@ impl<'p> Common<'p> {
         ] {
             event.add_property(key, value);
         }
-        if let Some(page) = &self.page {
-            event.add_property("URL", page);
+        if let Some(page) = self.page_of(occurrence) {
+            event.add_property("URL", &page);
         }
         event
     }
 
-    /// One occurrence, in UTC instants.
-    fn single(&self, start: &Zoned) -> Event {
-        let local = start.datetime().strftime("%Y%m%dT%H%M").to_string();
-        let mut event = self.event(format!("{}-{local}@tweetchat", self.plan.id), start);
+    /// The page an event links to: a season's session's own page
+    /// (`/chats/ID/DATE`), else the chat's.
+    fn page_of(&self, occurrence: &Occurrence) -> Option<String> {
+        let page = self.page.as_ref()?;
+        Some(match self.plan.recurrence() {
+            Some(recurrence) if self.plan.season.is_some() => format!(
+                "{page}/{}",
+                crate::plan::season::page_id(Some(recurrence), occurrence.key)
+            ),
+            _ => page.clone(),
+        })
+    }
+
+    /// One occurrence, in UTC instants. Its `UID` is its key, so a session
+    /// moved to another hour updates the same event.
+    fn single(&self, occurrence: &Occurrence) -> Event {
+        let start = &occurrence.start;
+        let local = occurrence.key.strftime("%Y%m%dT%H%M").to_string();
+        let mut event = self.event(format!("{}-{local}@tweetchat", self.plan.id), occurrence);
         let ends = start
             .timestamp()
             .checked_add(self.plan.duration)
@@ -277,7 +333,7 @@ impl<'p> Common<'p> {
     }
 
     /// The whole series: local start in the chat's zone, the rule, a duration.
-    fn series(&self, first: &Zoned, rule: &series::Rule) -> Event {
+    fn series(&self, first: &Occurrence, rule: &series::Rule) -> Event {
         let mut event = self.event(format!("{}-series@tweetchat", self.plan.id), first);
         let local = first.datetime().strftime("%Y%m%dT%H%M%S").to_string();
         event.append_property(
@@ -290,15 +346,27 @@ impl<'p> Common<'p> {
         event.done()
     }
 
-    /// The hashtag, how to take part, the questions and the page.
-    fn description(&self, start: &Zoned) -> String {
+    /// The hashtag, how to take part, the topic and host, the questions and
+    /// the page.
+    fn description(&self, occurrence: &Occurrence) -> String {
         let plan = self.plan;
         let mut text = format!(
             "{} is a tweet chat: follow {} and answer each question as A1, A2 …",
             plan.title(),
             plan.hashtag()
         );
-        let questions: Vec<String> = expand_occurrence(plan, start)
+        if let Some(session) = plan.session(occurrence.key) {
+            if let Some(topic) = session.topic {
+                let _ = write!(text, "\n\nTopic: {}", plan.texts.get(topic));
+            }
+            let host = crate::schedule::expand::join_hosts(
+                session.hosts.iter().map(|h| plan.texts.get(*h)),
+            );
+            if !host.is_empty() {
+                let _ = write!(text, "\nHosted by {host}");
+            }
+        }
+        let questions: Vec<String> = expand_occurrence(plan, occurrence)
             .into_iter()
             .filter(|slot| slot.kind == SlotKind::Question)
             .map(|slot| {
@@ -310,7 +378,7 @@ impl<'p> Common<'p> {
             text.push_str("\n\n");
             text.push_str(&questions.join("\n"));
         }
-        if let Some(page) = &self.page {
+        if let Some(page) = self.page_of(occurrence) {
             let _ = write!(text, "\n\n{page}");
         }
         text

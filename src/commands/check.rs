@@ -161,6 +161,8 @@ fn check_file(
             return (Err(diags), loaded.warnings);
         }
     }
+    let mut warnings = loaded.warnings;
+    warnings.extend(season_warnings(&plan, now));
     let line = format!(
         "ok {} ({}): {}",
         plan.id,
@@ -173,7 +175,83 @@ fn check_file(
         .flatten()
         .map(|a| a.to_string())
         .collect();
-    (Ok((line, named)), loaded.warnings)
+    (Ok((line, named)), warnings)
+}
+
+/// How far ahead `check` looks for sessions that are not ready.
+const SEASON_LOOKAHEAD_DAYS: i64 = 14;
+
+/// Sessions in the next two weeks that are not ready: no questions (so not
+/// held), or `{topic}`/`{host}` used where the session gives none.
+fn season_warnings(plan: &ChatPlan, now: jiff::Timestamp) -> Vec<Diagnostic> {
+    if plan.season.is_none() {
+        return Vec::new();
+    }
+    let until = now
+        .checked_add(jiff::SignedDuration::from_hours(24 * SEASON_LOOKAHEAD_DAYS))
+        .unwrap_or(now);
+    let local = |at: jiff::Timestamp| {
+        let zoned = at.to_zoned(plan.tz.clone());
+        format!(
+            "{} {}",
+            zoned.strftime("%a %-d %b %Y %H:%M"),
+            crate::schedule::times::zone_label(&zoned)
+        )
+    };
+    let file_name = |key: jiff::civil::DateTime| {
+        crate::plan::load::session_dir(&plan.source).join(format!(
+            "{}.yaml",
+            crate::plan::season::page_id(plan.recurrence(), key)
+        ))
+    };
+    let mut out = Vec::new();
+    for (occurrence, first) in crate::schedule::unprepared(plan, now, until) {
+        let first = first.map_or(String::new(), |slot| {
+            format!(
+                "; its first post, {}, would go out {}",
+                slot.label(),
+                local(slot.at)
+            )
+        });
+        out.push(
+            Diagnostic::new(
+                &plan.source,
+                0,
+                0,
+                format!(
+                    "session {} ({}) has no questions yet, so it will not be held{first}",
+                    occurrence.key.date(),
+                    local(occurrence.start.timestamp())
+                ),
+            )
+            .help(format!(
+                "add {} with `questions:` (or an entry `{}:` under `sessions:`), or `skip: true` if it is not held",
+                file_name(occurrence.key).display(),
+                occurrence.key.date()
+            ))
+            .warning(),
+        );
+    }
+    for (occurrence, name) in crate::schedule::missing_session_values(plan, now, until) {
+        out.push(
+            Diagnostic::new(
+                &plan.source,
+                0,
+                0,
+                format!(
+                    "session {} ({}) gives no `{name}`, but its texts use {{{name}}}: it would be posted empty",
+                    occurrence.key.date(),
+                    local(occurrence.start.timestamp())
+                ),
+            )
+            .help(format!(
+                "give the session `{name}: …` (in {} or under `sessions:`)",
+                file_name(occurrence.key).display()
+            ))
+            .warning(),
+        );
+    }
+    out
 }
 
 /// Where `{calendar}` links, from the settings.
@@ -197,7 +275,7 @@ fn link_calendar(plan: &mut ChatPlan, link: &CalendarLink) -> Result<(), Vec<Dia
                 &plan.source,
                 0,
                 0,
-                "`{calendar}` has no address to link to: [http] public_url and [http] listen are both empty",
+                "`{calendar}` and `{page}` have no address to link to: [http] public_url and [http] listen are both empty",
             )
             .help("set [http] public_url to where participants reach the pages, such as \"https://chats.example.org\""),
         ]);

@@ -29,7 +29,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(&config_dir, args),
         Command::Transcript(args) => transcript::run(&config_dir, args),
         Command::Healthcheck(args) => healthcheck::run(&config_dir, args),
-        Command::Schema => schema::run(),
+        Command::Schema(args) => schema::run(args),
         Command::Auth(command) => auth::run(&config_dir, command),
     }
 }

@@ -80,12 +80,16 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}", super::check::render(diagnostic));
     }
     let posts = planned_posts(&report.plans, &window, &accounts);
+    let not_held = not_held(&report.plans, &window);
     let estimate = warn_about_links(&posts);
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &posts).context("writing the plan as JSON")?;
             writeln!(out)?;
+            for line in &not_held {
+                eprintln!("note: {line}");
+            }
             if let Some(estimate) = estimate {
                 eprintln!("{}", estimate.summary());
             }
@@ -95,6 +99,12 @@ pub fn run(config_dir: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
             if posts.is_empty() && report.plans.is_empty() && !report.errors.is_empty() => {}
         OutputFormat::Text => {
             write_table(&mut out, &posts)?;
+            if !not_held.is_empty() {
+                writeln!(out, "\nnot held in this window:")?;
+                for line in &not_held {
+                    writeln!(out, "  {line}")?;
+                }
+            }
             if let Some(estimate) = estimate {
                 writeln!(out, "\n{}", estimate.summary())?;
             }
@@ -213,6 +223,10 @@ struct AccountLength {
     platform: PlatformKind,
     length: usize,
     limit: usize,
+    /// What this account posts, where the chat wrote its network a
+    /// version of its own (`x: "…"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
 }
 
 /// One post in the plan, as printed.
@@ -234,6 +248,18 @@ struct PlannedPost {
     local_short: String,
     accounts: Vec<String>,
     text: String,
+    /// The network's own version, for each network the chat wrote one for.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    versions: BTreeMap<String, String>,
+    /// The occurrence's key: the rule's local start (RFC 3339 without zone).
+    occurrence: String,
+    /// `{number}`: the session's running number, for a chat that counts
+    /// its sessions (`from` set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number: Option<u32>,
+    /// The session's topic, when prepared with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic: Option<String>,
     /// As each platform counts it.
     length: BTreeMap<String, usize>,
     limit: BTreeMap<String, usize>,
@@ -290,7 +316,8 @@ fn planned_post(
     let mut columns = Vec::new();
     for account in limited {
         let (platform, max) = (account.platform, account.limit);
-        let counted = account.count(&slot.text);
+        let text = slot.text_for(platform);
+        let counted = account.count(text);
         if counted > max && !over_limit.contains(&platform.to_string()) {
             over_limit.push(platform.to_string());
         }
@@ -309,12 +336,25 @@ fn planned_post(
                 platform,
                 length: counted,
                 limit: max,
+                text: (text != slot.text).then(|| text.to_string()),
             });
             format!("{} ({platform})", account.name)
         };
         columns.push((column, counted, max));
     }
+    let numbered = plan.recurrence().is_some_and(|r| r.from.is_some()) || plan.season.is_some();
+    let session = plan.session(slot.occurrence);
     PlannedPost {
+        versions: slot
+            .variants
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.clone()))
+            .collect(),
+        occurrence: slot.occurrence.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
+        number: numbered.then(|| plan.number(slot.occurrence)).flatten(),
+        topic: session
+            .and_then(|s| s.topic)
+            .map(|t| plan.texts.get(t).to_string()),
         chat: slot.chat.to_string(),
         kind: slot.kind,
         n: slot.n.filter(|_| slot.kind == SlotKind::Question),
@@ -341,6 +381,31 @@ fn planned_post(
         cost_usd: None,
         x_accounts: 0,
     }
+}
+
+/// Every occurrence in the window that is not held, and why, in words:
+/// `hcsmbm Wed 16 Dec 12:00 CST: not held: no questions yet`.
+fn not_held(plans: &[ChatPlan], window: &Window) -> Vec<String> {
+    let mut found = Vec::new();
+    for plan in plans.iter().filter(|p| p.season.is_some()) {
+        let (from, until) = window.in_zone(&plan.tz);
+        for occurrence in crate::schedule::every_occurrence(plan, from, until) {
+            let Some(why) = crate::schedule::not_held_reason(plan, occurrence.key) else {
+                continue;
+            };
+            let when = format!(
+                "{} {}",
+                occurrence.start.strftime("%a %-d %b %H:%M"),
+                zone_label(&occurrence.start)
+            );
+            found.push((
+                occurrence.start.timestamp(),
+                format!("{} {when}: {why}", plan.id),
+            ));
+        }
+    }
+    found.sort();
+    found.into_iter().map(|(_, line)| line).collect()
 }
 
 /// Warns on stderr about every post to X that contains a link (X bills it
@@ -396,6 +461,17 @@ fn write_table(out: &mut impl Write, posts: &[PlannedPost]) -> std::io::Result<(
         };
         for line in wrap(&text, TEXT_WIDTH) {
             writeln!(out, "    {line}")?;
+        }
+        for (network, version) in &post.versions {
+            let version = if post.kind == SlotKind::Thanks {
+                fill_mentions(version, SAMPLE_MENTIONS)
+            } else {
+                version.clone()
+            };
+            writeln!(out, "    on {network}:")?;
+            for line in wrap(&version, TEXT_WIDTH - 2) {
+                writeln!(out, "      {line}")?;
+            }
         }
         if post.kind == SlotKind::Thanks && text != post.text {
             writeln!(
@@ -550,6 +626,7 @@ mod tests {
                 "kind": "question",
                 "n": 1,
                 "seq": 1,
+                "occurrence": "2026-12-02T12:00:00",
                 "at": "2026-12-02T18:05:00Z",
                 "local": "2026-12-02T12:05:00-06:00",
                 "zone": "America/Chicago",
@@ -719,6 +796,10 @@ mod tests {
             local_short: "Wed 2 Dec 12:15 CST".into(),
             accounts: vec!["main_x".into(), "masto".into()],
             text: "Q2.".into(),
+            versions: BTreeMap::new(),
+            occurrence: "2026-12-02T12:00:00".into(),
+            number: None,
+            topic: None,
             length: BTreeMap::from([("mastodon".into(), 300), ("x".into(), 300)]),
             limit: BTreeMap::from([("mastodon".into(), 500), ("x".into(), 280)]),
             over_limit: vec!["x".into()],

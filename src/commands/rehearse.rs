@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use jiff::{SignedDuration, Timestamp, Zoned};
+use jiff::{SignedDuration, Timestamp};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RehearseArgs;
@@ -143,7 +143,7 @@ fn chat_path(chat: &str, chats_dir: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// The next occurrence starting after `now`, else the latest one before.
-fn next_occurrence(plan: &ChatPlan, now: Timestamp) -> Option<Zoned> {
+fn next_occurrence(plan: &ChatPlan, now: Timestamp) -> Option<schedule::Occurrence> {
     let year = SignedDuration::from_hours(24 * 366);
     schedule::occurrences(plan, now, now + year)
         .into_iter()

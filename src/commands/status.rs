@@ -38,9 +38,22 @@ struct Upcoming {
     text: String,
 }
 
+/// A session in the next 14 days that is not held, and why.
+#[derive(Debug, Serialize)]
+struct NotHeld {
+    chat: String,
+    /// The occurrence's key (the rule's local start).
+    occurrence: String,
+    starts: Timestamp,
+    why: String,
+}
+
 #[derive(Debug, Serialize)]
 struct Status {
     upcoming: Vec<Upcoming>,
+    /// Sessions in the next 14 days that are not held (skipped, or with
+    /// no questions yet).
+    not_held: Vec<NotHeld>,
     /// Slots found in the same window beyond the ones listed.
     more: usize,
     /// The end of the window searched for upcoming slots.
@@ -67,6 +80,7 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         Vec::new()
     };
     let status = Status {
+        not_held: not_held(&report.plans, Timestamp::now()),
         upcoming,
         more,
         until,
@@ -82,6 +96,29 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Text => write_text(&mut out, &status)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sessions starting in the next 14 days that are not held.
+fn not_held(plans: &[ChatPlan], now: Timestamp) -> Vec<NotHeld> {
+    let until = now + SignedDuration::from_hours(24 * 14);
+    let mut found: Vec<NotHeld> = plans
+        .iter()
+        .filter(|p| p.season.is_some())
+        .flat_map(|plan| {
+            schedule::every_occurrence(plan, now, until)
+                .into_iter()
+                .filter_map(move |o| {
+                    Some(NotHeld {
+                        chat: plan.id.to_string(),
+                        occurrence: o.key.to_string(),
+                        starts: o.start.timestamp(),
+                        why: schedule::not_held_reason(plan, o.key)?,
+                    })
+                })
+        })
+        .collect();
+    found.sort_by_key(|n| n.starts);
+    found
 }
 
 /// The next [`SHOWN`] slots of every plan, looking further ahead until
@@ -164,6 +201,19 @@ fn write_text(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
             status.more,
             status.until.strftime("%Y-%m-%d %H:%M UTC")
         )?;
+    }
+    if !status.not_held.is_empty() {
+        writeln!(out, "\nNot held (next 14 days)")?;
+        for n in &status.not_held {
+            writeln!(
+                out,
+                "  {}  {:<16} session {}: {}",
+                n.starts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                n.chat,
+                n.occurrence,
+                n.why
+            )?;
+        }
     }
     writeln!(out, "\nRecent")?;
     if status.recent.is_empty() {

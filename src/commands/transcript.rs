@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use jiff::{SignedDuration, Timestamp, Zoned, civil};
+use jiff::{SignedDuration, Timestamp, civil};
 
 use crate::cli::TranscriptArgs;
 use crate::clock::Clock;
@@ -150,7 +150,7 @@ fn pick_occurrence(
     plan: &ChatPlan,
     date: Option<civil::Date>,
     now: Timestamp,
-) -> anyhow::Result<Zoned> {
+) -> anyhow::Result<crate::schedule::Occurrence> {
     let found = match date {
         Some(date) => {
             let from = plan

@@ -9,10 +9,11 @@ use super::poster::{Delivery, Poster, Posting};
 use crate::platform::{OutgoingPost, Platform, RemotePost};
 use crate::schedule::{Slot, SlotKind};
 use crate::store::SharedStore;
+use crate::text::PlatformKind;
 
 /// Delivers the slot's own post.
 pub async fn deliver(poster: &Poster, job: &Job, cancel: &CancellationToken) -> Delivery {
-    let text = post_text(&job.slot);
+    let text = post_text(&job.slot, poster.platform.kind());
     let root = thread_root(&poster.store, job).await;
     let posting = Posting {
         key: &job.key,
@@ -34,7 +35,7 @@ pub async fn prepare(platform: &dyn Platform, store: &SharedStore, job: &Job) {
     if job.in_doubt || job.missed.is_some() {
         return;
     }
-    let text = post_text(&job.slot);
+    let text = post_text(&job.slot, platform.kind());
     let root = thread_root(store, job).await;
     let post = OutgoingPost {
         key: &job.key,
@@ -69,11 +70,13 @@ async fn thread_root(store: &SharedStore, job: &Job) -> Option<RemotePost> {
     }
 }
 
-/// The text to post for a slot.
-fn post_text(slot: &Slot) -> String {
+/// The text to post for a slot on a `platform` account: the chat's own
+/// version for that network where it wrote one.
+fn post_text(slot: &Slot, platform: PlatformKind) -> String {
+    let text = slot.text_for(platform);
     match slot.kind {
-        SlotKind::Thanks => thanks_without_mentions(&slot.text),
-        _ => slot.text.clone(),
+        SlotKind::Thanks => thanks_without_mentions(text),
+        _ => text.to_string(),
     }
 }
 

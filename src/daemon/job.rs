@@ -112,7 +112,8 @@ mod tests {
     use crate::schedule::fixtures::hcsmbm;
 
     fn slot(label: &str) -> Arc<Slot> {
-        let start = "2026-12-02T12:00[America/Chicago]".parse().unwrap();
+        let start =
+            crate::schedule::Occurrence::at("2026-12-02T12:00[America/Chicago]".parse().unwrap());
         let slot = expand_occurrence(&hcsmbm(), &start)
             .into_iter()
             .find(|s| s.label() == label)

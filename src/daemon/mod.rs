@@ -236,6 +236,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         }
         if now >= next_prune {
             next_prune = now + SignedDuration::from_hours(24);
+            report_unprepared(&timetable.plans(), now);
             if alive_while(&daemon, &shutdown, prune(&daemon, now))
                 .await
                 .is_none()
@@ -387,6 +388,31 @@ async fn prune(daemon: &Daemon, now: Timestamp) {
     }
 }
 
+/// Once a day (and at start): every session in the next 14 days that has
+/// no questions, so is not held, with the first post it would have made,
+/// while that post is still to come. An organizer reading the log has
+/// time to add the session's file.
+fn report_unprepared(plans: &[Arc<ChatPlan>], now: Timestamp) {
+    let until = now
+        .checked_add(SignedDuration::from_hours(24 * 14))
+        .unwrap_or(Timestamp::MAX);
+    for plan in plans {
+        for (occurrence, first) in schedule::unprepared(plan, now, until) {
+            let Some(first) = first.filter(|f| f.at >= now) else {
+                continue;
+            };
+            warn!(
+                chat = %plan.id,
+                occurrence = %occurrence.key,
+                "session {} is not held: no questions yet; prepare it before {} ({} would be posted then)",
+                occurrence.key.date(),
+                first.at,
+                first.label()
+            );
+        }
+    }
+}
+
 /// At start-up: intents left by an earlier run whose slot lies further back
 /// than the loop looks. Each one whose slot is still in the plans goes to
 /// its account as an in-doubt job past its grace window, which is only
@@ -476,6 +502,8 @@ fn apply_rescan(
     }
     if let Some(mut changes) = found.changes {
         changes.updated = with_calendar_links(changes.updated, daemon.calendar_base.as_deref());
+        // A new or changed season is looked at now, not only at the daily look.
+        report_unprepared(&changes.updated, now);
         timetable.apply(changes, daemon.timeline.as_ref(), now);
         if let Some(loaded) = &daemon.loaded {
             loaded.send_replace(Arc::new(timetable.plans()));

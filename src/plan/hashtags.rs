@@ -90,6 +90,10 @@ pub(super) fn sample_vars(plan: &ChatPlan) -> Vars<'_> {
         text: None,
         mentions: Some(""),
         calendar: Some("https://example.org/chats/chat.ics"),
+        topic: Some(""),
+        host: Some(""),
+        number: Some(1),
+        page: Some("https://example.org/chats/chat/2026-12-02"),
     }
 }
 

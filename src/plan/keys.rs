@@ -53,6 +53,12 @@ pub enum Shape {
     Map(&'static [Key]),
     /// Free text, or a mapping of these keys.
     TextOrMap(&'static [Key]),
+    /// A whole number from 1 to 10,000 (quoted or not).
+    Count,
+    /// One value of the shape, or a list of them.
+    OneOrList(&'static Shape),
+    /// A mapping from local dates (or date-times) to mappings of these keys.
+    Dated(&'static [Key]),
     /// The shape, or `true` (the default) or `false` (turned off).
     Switch(&'static Shape),
 }
@@ -66,6 +72,8 @@ pub enum Need {
     OneOf,
     /// Allowed only together with the named key.
     With(&'static str),
+    /// Required unless the named key is present.
+    Unless(&'static str),
 }
 
 /// `start`: a local date and time (seconds optional), as jiff reads it.
@@ -75,10 +83,49 @@ pub const START_PATTERN: &str =
 pub const DATE_PATTERN: &str = r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$";
 /// `#` and a word; the loader further requires letters, digits or `_`.
 pub const HASHTAG_PATTERN: &str = r"^\s*#[^\s#]+\s*$";
+/// `count`, `number_from`: a whole number from 1.
+pub const COUNT_PATTERN: &str = r"^\s*[1-9][0-9]{0,5}\s*$";
 /// Account names as the settings spell them.
 pub const ACCOUNT_PATTERN: &str = r"^[a-z0-9_]+$";
 
 const DURATION: Shape = Shape::Pattern(duration::PATTERN);
+
+/// `sessions:` keys: a local date, or a date and time where the rule fires
+/// more than once a day.
+pub const SESSION_DATE_PATTERN: &str =
+    r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?\s*$";
+
+/// The networks a text may have its own version for, as keys beside `text`.
+pub const NETWORKS: [&str; 3] = ["x", "mastodon", "bluesky"];
+
+/// `x:` beside a `text`: X's own version.
+const X_VERSION: Key = Key {
+    name: "x",
+    shape: Shape::Text,
+    need: Need::Optional,
+    about: "The version of this text posted on X (accounts with `platform = \"x\"`); \
+            the others get `text`.",
+    default: Fallback::None,
+    example: "\"A shorter version for X {hashtag}\"",
+};
+/// `mastodon:` beside a `text`.
+const MASTODON_VERSION: Key = Key {
+    name: "mastodon",
+    shape: Shape::Text,
+    need: Need::Optional,
+    about: "The version of this text posted on Mastodon; the others get `text`.",
+    default: Fallback::None,
+    example: "\"A longer version for Mastodon {hashtag}\"",
+};
+/// `bluesky:` beside a `text`.
+const BLUESKY_VERSION: Key = Key {
+    name: "bluesky",
+    shape: Shape::Text,
+    need: Need::Optional,
+    about: "The version of this text posted on Bluesky; the others get `text`.",
+    default: Fallback::None,
+    example: "\"A version for Bluesky {hashtag}\"",
+};
 
 /// An item of `announce`.
 pub const ANNOUNCE: &[Key] = &[
@@ -98,6 +145,9 @@ pub const ANNOUNCE: &[Key] = &[
         default: Fallback::Text(defaults::ANNOUNCE),
         example: "\"Tomorrow: {title} at {times}. {hashtag}\"",
     },
+    X_VERSION,
+    MASTODON_VERSION,
+    BLUESKY_VERSION,
 ];
 
 /// A question written as a mapping rather than plain text.
@@ -120,6 +170,24 @@ pub const QUESTION: &[Key] = &[
         default: Fallback::None,
         example: "What brought you here?",
     },
+    X_VERSION,
+    MASTODON_VERSION,
+    BLUESKY_VERSION,
+];
+
+/// A text written as a mapping: `{text, x, mastodon, bluesky}`.
+pub const VARIANTS: &[Key] = &[
+    Key {
+        name: "text",
+        shape: Shape::Text,
+        need: Need::Required,
+        about: "The text every network gets unless it has its own version below.",
+        default: Fallback::None,
+        example: "\"Welcome to {title}! {hashtag}\"",
+    },
+    X_VERSION,
+    MASTODON_VERSION,
+    BLUESKY_VERSION,
 ];
 
 /// The `thanks` mapping.
@@ -157,6 +225,88 @@ pub const THANKS: &[Key] = &[
                 `false` posts a thank-you without mentions.",
         default: Fallback::Bool(true),
         example: "false",
+    },
+    X_VERSION,
+    MASTODON_VERSION,
+    BLUESKY_VERSION,
+];
+
+/// One session (occurrence) of a `repeat` chat: under `sessions:` keyed by
+/// its date, or a file `chats/NAME/DATE.yaml`.
+pub const SESSION: &[Key] = &[
+    Key {
+        name: "topic",
+        shape: Shape::Text,
+        need: Need::Optional,
+        about: "This session's topic, for {topic}.",
+        default: Fallback::None,
+        example: "Mentoring up the platforms",
+    },
+    Key {
+        name: "host",
+        shape: Shape::OneOrList(&Shape::Text),
+        need: Need::Optional,
+        about: "This session's guest host or hosts, for {host}: one handle or a list.",
+        default: Fallback::None,
+        example: "\"@randy_chalfant\"",
+    },
+    Key {
+        name: "questions",
+        shape: Shape::List(&Shape::TextOrMap(QUESTION)),
+        need: Need::Optional,
+        about: "This session's questions; they replace the chat's `questions` for it.",
+        default: Fallback::None,
+        example: "[\"First question?\", {at: 15m, text: \"Second?\"}]",
+    },
+    Key {
+        name: "welcome",
+        shape: Shape::Switch(&Shape::TextOrMap(VARIANTS)),
+        need: Need::Optional,
+        about: "This session's welcome, instead of the chat's; `false`: none.",
+        default: Fallback::None,
+        example: "\"Welcome! Today {host} hosts: {topic}\"",
+    },
+    Key {
+        name: "wrapup",
+        shape: Shape::Switch(&Shape::TextOrMap(VARIANTS)),
+        need: Need::Optional,
+        about: "This session's wrap-up, instead of the chat's; `false`: none.",
+        default: Fallback::None,
+        example: "\"Thank you {host}!\"",
+    },
+    Key {
+        name: "announce",
+        shape: Shape::Switch(&Shape::List(&Shape::Map(ANNOUNCE))),
+        need: Need::Optional,
+        about: "This session's announcements, instead of the chat's; `false`: none.",
+        default: Fallback::None,
+        example: "[{before: 1d, text: \"Tomorrow: {topic} with {host}\"}]",
+    },
+    Key {
+        name: "thanks",
+        shape: Shape::Switch(&Shape::TextOrMap(VARIANTS)),
+        need: Need::Optional,
+        about: "This session's thank-you text, instead of the chat's (its `after`, \
+                `exclude` and `search` stay); `false`: none.",
+        default: Fallback::None,
+        example: "\"Thank you {mentions} and our guest {host}!\"",
+    },
+    Key {
+        name: "start",
+        shape: Shape::Pattern(START_PATTERN),
+        need: Need::Optional,
+        about: "Moves this session to another local date and time; every post of it \
+                moves along. Its key stays the rule's date, so nothing is posted twice.",
+        default: Fallback::None,
+        example: "2026-12-30 13:00",
+    },
+    Key {
+        name: "skip",
+        shape: Shape::Switch(&Shape::Text),
+        need: Need::Optional,
+        about: "`true`, or the reason: this session is not held and nothing is posted for it.",
+        default: Fallback::None,
+        example: "Holiday week",
     },
 ];
 
@@ -222,6 +372,34 @@ pub const TOP: &[Key] = &[
         example: "2027-06-30",
     },
     Key {
+        name: "count",
+        shape: Shape::Count,
+        need: Need::With("repeat"),
+        about: "Ends a `repeat` chat after this many held sessions (skipped ones do not \
+                count), counted from `from`.",
+        default: Fallback::None,
+        example: "12",
+    },
+    Key {
+        name: "number_from",
+        shape: Shape::Count,
+        need: Need::With("repeat"),
+        about: "The {number} of the first session on or after `from`, to continue an older \
+                series (default 1).",
+        default: Fallback::None,
+        example: "12",
+    },
+    Key {
+        name: "sessions",
+        shape: Shape::Dated(SESSION),
+        need: Need::With("repeat"),
+        about: "The sessions of a `repeat` chat, keyed by the date the rule gives them \
+                (`2026-12-09`, or `2026-12-09 12:00` where it fires more than once a day): \
+                each its own topic, host, questions, texts; `skip` or `start` to move it.",
+        default: Fallback::None,
+        example: "{2026-12-09: {topic: Mentoring, host: \"@guest\"}}",
+    },
+    Key {
         name: "duration",
         shape: DURATION,
         need: Need::Optional,
@@ -283,7 +461,7 @@ pub const TOP: &[Key] = &[
     },
     Key {
         name: "welcome",
-        shape: Shape::Switch(&Shape::Text),
+        shape: Shape::Switch(&Shape::TextOrMap(VARIANTS)),
         need: Need::Optional,
         about: "Posted at the start; `false` turns it off. Placeholders: {title}, {hashtag}, \
                 {time}, {times}, {date}, {calendar}.",
@@ -293,9 +471,10 @@ pub const TOP: &[Key] = &[
     Key {
         name: "questions",
         shape: Shape::List(&Shape::TextOrMap(QUESTION)),
-        need: Need::Required,
+        need: Need::Unless("sessions"),
         about: "The questions Q1..Qn in order: each is text, or `{at, text}` to post it \
-                at a set time after the start.",
+                at a set time after the start. A `repeat` chat with `sessions` may leave \
+                them to each session.",
         default: Fallback::None,
         example: "[\"First question?\", {at: 15m, text: \"Second?\"}]",
     },
@@ -309,7 +488,7 @@ pub const TOP: &[Key] = &[
     },
     Key {
         name: "wrapup",
-        shape: Shape::Switch(&Shape::Text),
+        shape: Shape::Switch(&Shape::TextOrMap(VARIANTS)),
         need: Need::Optional,
         about: "Posted at the end; `false` turns it off. Placeholders: {title}, {hashtag}, \
                 {time}, {times}, {date}, {calendar}.",
@@ -333,7 +512,7 @@ pub fn names(keys: &[Key]) -> Vec<&'static str> {
 
 /// `name: example` for help lines; top-level keys first, then nested ones.
 pub fn line(name: &str) -> String {
-    [TOP, ANNOUNCE, QUESTION, THANKS]
+    [TOP, ANNOUNCE, QUESTION, THANKS, SESSION, VARIANTS]
         .into_iter()
         .flatten()
         .find(|k| k.name == name)

@@ -11,7 +11,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::raw::Reader;
+use super::raw::{At, RawSession, Reader};
+use super::season::SessionFile;
 use super::{ChatPlan, Diagnostic, PlanSpans, node, validate};
 
 /// What loading a set of paths found: the good plans and every problem.
@@ -54,14 +55,86 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// [`load_file_spanned`] with the warnings.
+/// [`load_file_spanned`] with the warnings. Session files in the folder
+/// beside it (`chats/NAME/DATE.yaml`) are read with it.
 pub fn load_file_warned(path: &Path) -> Loaded {
     match read_source(path) {
-        Ok(src) => load_str_warned(path, &src),
+        Ok(src) => {
+            let files = read_session_files(path);
+            load_str_with_sessions(path, &src, &files)
+        }
         Err(diags) => Loaded {
             plan: Err(diags),
             warnings: Vec::new(),
         },
+    }
+}
+
+/// The folder that holds a chat's session files: `chats/NAME/` beside
+/// `chats/NAME.yaml`.
+pub fn session_dir(chat: &Path) -> PathBuf {
+    chat.with_extension("")
+}
+
+/// Every session file of the chat at `chat` (none without the folder),
+/// read and parsed, in name order.
+pub fn read_session_files(chat: &Path) -> Vec<SessionFile> {
+    let dir = session_dir(chat);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| is_chat_name(&e.file_name()))
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| session_file(p)).collect()
+}
+
+/// One session file read into its raw session; problems stay with it.
+pub fn session_file(path: &Path) -> SessionFile {
+    let date = At {
+        value: chat_id(path),
+        loc: super::Loc {
+            line: 1,
+            column: 1,
+            bytes: None,
+        },
+    };
+    let shared: std::sync::Arc<Path> = std::sync::Arc::from(path);
+    let src = match read_source(path) {
+        Ok(src) => src,
+        Err(diags) => {
+            return SessionFile {
+                path: shared,
+                src: String::new(),
+                raw: RawSession::default(),
+                diags,
+                warnings: Vec::new(),
+            };
+        }
+    };
+    let (raw, diags, warnings) = match node::parse(&src) {
+        Ok(root) => {
+            let mut reader = Reader::new(path, &src);
+            let raw = reader.session(&root, date);
+            (raw, reader.diags, reader.warnings)
+        }
+        Err((loc, message)) => {
+            let (message, help) = super::wording::yaml_error(&message);
+            let diag =
+                Diagnostic::new(path, loc.line.max(1), loc.column.max(1), message).help(help);
+            (RawSession::default(), vec![diag], Vec::new())
+        }
+    };
+    SessionFile {
+        path: shared,
+        src,
+        raw,
+        diags,
+        warnings,
     }
 }
 
@@ -97,6 +170,11 @@ pub fn load_str_spanned(path: &Path, src: &str) -> Result<(ChatPlan, PlanSpans),
 
 /// [`load_str_spanned`] with the warnings.
 pub fn load_str_warned(path: &Path, src: &str) -> Loaded {
+    load_str_with_sessions(path, src, &[])
+}
+
+/// [`load_str_warned`] with the chat's session files.
+pub fn load_str_with_sessions(path: &Path, src: &str, files: &[SessionFile]) -> Loaded {
     let root = match node::parse(src) {
         Ok(root) => root,
         Err((loc, message)) => {
@@ -112,7 +190,13 @@ pub fn load_str_warned(path: &Path, src: &str) -> Loaded {
     let mut reader = Reader::new(path, src);
     let raw = reader.chat(&root);
     super::traps::check(&mut reader, &raw);
-    let (plan, warnings) = validate::build_warned(reader, &raw, &chat_id(path));
+    let id = chat_id(path);
+    if let Some((message, help)) = super::chat_id::problem(&id) {
+        reader
+            .diags
+            .push(Diagnostic::new(path, 0, 0, message).help(help));
+    }
+    let (plan, warnings) = validate::build_with_sessions(reader, &raw, &id, files);
     Loaded { plan, warnings }
 }
 
@@ -150,10 +234,16 @@ pub fn is_chat_name(name: &OsStr) -> bool {
 /// Symbolic links to files count; folders do not.
 pub fn discover(dir: &Path) -> std::io::Result<Vec<ChatFile>> {
     let mut entries = Vec::new();
+    let mut session_dirs = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        if is_chat_name(&entry.file_name()) {
+        let name = entry.file_name();
+        if is_chat_name(&name) {
             entries.push(entry);
+        } else if !name.as_encoded_bytes().starts_with(b".")
+            && entry.file_type().is_ok_and(|t| t.is_dir())
+        {
+            session_dirs.push(entry.path());
         }
     }
     // One `statx` per file is most of an unchanged rescan: spread them
@@ -165,7 +255,36 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<ChatFile>> {
     // One folder: the bytes of the names order them as the paths would,
     // without comparing path components.
     found.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+    // A chat with a folder of session files changes when any of them does:
+    // its stamp takes theirs in (only such chats pay for the listing).
+    for dir in session_dirs {
+        if let Some(chat) = found.iter_mut().find(|f| session_dir(&f.path) == dir) {
+            chat.stamp = with_sessions(chat.stamp, &dir);
+        }
+    }
     Ok(found)
+}
+
+/// `stamp` folded with the folder of session files: the latest
+/// modification time (the folder's own changes when a file comes or goes)
+/// and the sizes and count of its files.
+fn with_sessions(stamp: Stamp, dir: &Path) -> Stamp {
+    let (mut modified, mut size) = stamp;
+    let mut newest = |time: Option<SystemTime>| {
+        if time > modified {
+            modified = time;
+        }
+    };
+    newest(std::fs::metadata(dir).and_then(|m| m.modified()).ok());
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if let Ok(meta) = entry.metadata() {
+                newest(meta.modified().ok());
+                size = size.wrapping_add(meta.len()).wrapping_add(1 << 40);
+            }
+        }
+    }
+    (modified, size)
 }
 
 /// The entry as a chat file, if it is a file or a link to one. A plain file
@@ -257,8 +376,16 @@ pub fn collect_files(paths: &[PathBuf], report: &mut LoadReport) -> Vec<PathBuf>
                 ),
             }
         } else if path.exists() {
+            // A session file names its chat: check the chat, sessions and all.
+            let (path, real) = match chat_of_session(path) {
+                Some(chat) => {
+                    let real = chat.canonicalize().unwrap_or_else(|_| chat.clone());
+                    (chat, real)
+                }
+                None => (path.clone(), real),
+            };
             if seen.insert(real) {
-                files.push(path.clone());
+                files.push(path);
             }
         } else {
             report.errors.push(
@@ -271,6 +398,26 @@ pub fn collect_files(paths: &[PathBuf], report: &mut LoadReport) -> Vec<PathBuf>
     let (unique, duplicates) = without_duplicate_ids(files, |p| p.as_path());
     report.errors.extend(duplicates);
     unique
+}
+
+/// The chat a session file belongs to: `chats/NAME.yaml` (or `.yml`) for
+/// `chats/NAME/DATE.yaml`.
+pub fn chat_of_session(path: &Path) -> Option<PathBuf> {
+    if !is_chat_name(path.file_name()?) {
+        return None;
+    }
+    let dir = path.parent()?;
+    let name = dir.file_name()?;
+    let parent = dir.parent()?;
+    ["yaml", "yml", "YAML", "YML"]
+        .iter()
+        .map(|ext| {
+            let mut file = name.to_os_string();
+            file.push(".");
+            file.push(ext);
+            parent.join(file)
+        })
+        .find(|chat| chat.is_file())
 }
 
 /// Loads files and directories; reports duplicate chat ids across them.

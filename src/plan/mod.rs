@@ -42,6 +42,7 @@
 
 pub mod accounts;
 pub mod audience;
+pub mod chat_id;
 pub mod cron;
 pub mod defaults;
 mod diagnostic;
@@ -56,6 +57,7 @@ mod offsets;
 mod questions;
 pub mod raw;
 pub mod schema;
+pub mod season;
 pub mod templates;
 pub mod texts;
 mod traps;
@@ -79,6 +81,8 @@ pub use load::{
     ChatFile, LoadReport, Stamp, discover, load_dir, load_file, load_file_spanned, load_paths,
 };
 pub use node::Loc;
+pub use raw::Item;
+pub use season::{Season, Session, Status, Variant};
 pub use texts::{Span, Text, Texts, TextsBuilder};
 
 /// A chat id (the file name without `.yaml`/`.yml`), shared: every slot and
@@ -220,6 +224,9 @@ pub struct ChatPlan {
     /// own copy. The file does not know the settings, so whoever does fills
     /// it in with [`set_calendar_base`]; `None` until then.
     pub calendar_base: Option<Arc<str>>,
+    /// Sessions, `count`, `number_from` and per-network texts, when the
+    /// file has any ([`season`]).
+    pub season: Option<Box<Season>>,
 }
 
 impl ChatPlan {
@@ -301,6 +308,80 @@ impl ChatPlan {
         Text::Own(self.own(text))
     }
 
+    /// The recurrence, for a `repeat` chat.
+    pub fn recurrence(&self) -> Option<&Recurrence> {
+        match &self.when {
+            When::Repeat(recurrence) => Some(recurrence),
+            When::Once(_) => None,
+        }
+    }
+
+    /// The prepared session of the occurrence keyed `key`.
+    pub fn session(&self, key: civil::DateTime) -> Option<&Session> {
+        self.season.as_deref()?.session(key)
+    }
+
+    /// Whether the occurrence keyed `key` (the rule's local start) is
+    /// held, and why not. A one-off chat is always held.
+    pub fn status(&self, key: civil::DateTime) -> Status<'_> {
+        match self.when {
+            When::Once(_) => Status::Held(None),
+            When::Repeat(_) => {
+                season::status(self.season.as_deref(), !self.questions.is_empty(), key)
+            }
+        }
+    }
+
+    /// `{number}` of the occurrence keyed `key`: its running number among
+    /// held sessions from `from` on (`number_from` for the first).
+    pub fn number(&self, key: civil::DateTime) -> Option<u32> {
+        match &self.when {
+            When::Once(_) => Some(self.season.as_deref().map_or(1, |s| s.number_from)),
+            When::Repeat(recurrence) => season::number(
+                recurrence,
+                self.season.as_deref(),
+                !self.questions.is_empty(),
+                key,
+            ),
+        }
+    }
+
+    /// The version of `item` for `platform`: the session's own, else the
+    /// chat's (only where the session does not replace that text).
+    pub fn variant(
+        &self,
+        session: Option<&Session>,
+        item: Item,
+        platform: crate::text::PlatformKind,
+    ) -> Option<&str> {
+        let in_session = |s: &Session| match item {
+            Item::Welcome => s.welcome.is_some(),
+            Item::Wrapup => s.wrapup.is_some(),
+            Item::Thanks => s.thanks.is_some(),
+            Item::Announce(_) => s.announce.is_some(),
+            Item::Question(_) => s.questions.is_some(),
+        };
+        let span = match session {
+            Some(s) if in_session(s) => season::variant(&s.variants, item, platform),
+            _ => self
+                .season
+                .as_deref()
+                .and_then(|season| season::variant(&season.variants, item, platform)),
+        };
+        span.map(|span| self.texts.get(span))
+    }
+
+    /// The public address of the page of the occurrence keyed `key`
+    /// (`BASE/chats/ID/2026-12-09`), once [`set_calendar_base`] was called.
+    pub fn page_url(&self, key: civil::DateTime) -> Option<String> {
+        let base = self.calendar_base.as_deref()?.trim_end_matches('/');
+        Some(format!(
+            "{base}/chats/{}/{}",
+            self.id.as_str(),
+            season::page_id(self.recurrence(), key)
+        ))
+    }
+
     /// What `{calendar}` becomes: the public address of this chat's `.ics`
     /// file (`BASE/chats/ID.ics`), once [`set_calendar_base`] was called.
     pub fn calendar_url(&self) -> Option<String> {
@@ -316,9 +397,10 @@ pub fn set_calendar_base(plan: &mut ChatPlan, base: impl Into<Arc<str>>) {
     plan.calendar_base = Some(base.into());
 }
 
-/// Whether any template of `plan` uses `{calendar}`.
+/// Whether any template of `plan` (its sessions' and per-network versions
+/// included) uses `{calendar}` or `{page}`: both link to the public pages.
 pub fn uses_calendar(plan: &ChatPlan) -> bool {
-    let mut templates = plan
+    let chat = plan
         .announce
         .iter()
         .map(|a| plan.text(a.text))
@@ -327,9 +409,25 @@ pub fn uses_calendar(plan: &ChatPlan) -> bool {
         .chain(plan.welcome())
         .chain(plan.wrapup())
         .chain(plan.thanks_text());
-    templates.any(|t| {
-        crate::text::template::placeholders(t)
-            .is_ok_and(|uses| uses.iter().any(|u| u.name == "calendar"))
+    let season = plan.season.iter().flat_map(|season| {
+        let variants = season.variants.iter().map(|v| plan.texts.get(v.text));
+        let sessions = season.sessions.iter().flat_map(|s| {
+            [s.welcome, s.wrapup, s.thanks]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|t| plan.text(t))
+                .chain(s.announce.iter().flatten().map(|a| plan.text(a.text)))
+                .chain(s.questions.iter().flatten().map(|q| plan.question_text(q)))
+                .chain(s.variants.iter().map(|v| plan.texts.get(v.text)))
+        });
+        variants.chain(sessions)
+    });
+    chat.chain(season).any(|t| {
+        crate::text::template::placeholders(t).is_ok_and(|uses| {
+            uses.iter()
+                .any(|u| u.name == "calendar" || u.name == "page")
+        })
     })
 }
 
@@ -349,6 +447,8 @@ pub struct PlanSpans {
     pub questions: Vec<Loc>,
     /// One per name in `accounts`.
     pub accounts: Vec<Loc>,
+    /// Where each session is written (its file, and its date's place), by key.
+    pub sessions: std::collections::HashMap<civil::DateTime, (std::path::PathBuf, Loc)>,
 }
 
 /// When a chat happens.

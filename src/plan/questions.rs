@@ -4,7 +4,7 @@ use jiff::SignedDuration;
 
 use super::node::Loc;
 use super::offsets::non_negative;
-use super::raw::{RawChat, RawQuestion, Reader};
+use super::raw::{At, RawChat, RawQuestion, Reader};
 use super::{Question, TextsBuilder, defaults, duration};
 
 /// Resolves question offsets. Questions without `at` are spread evenly:
@@ -14,9 +14,14 @@ use super::{Question, TextsBuilder, defaults, duration};
 pub(super) fn resolve<'c>(
     r: &mut Reader<'_>,
     chat: &'c RawChat,
+    seasonal: bool,
     length: Option<SignedDuration>,
     texts: &mut TextsBuilder<'c>,
 ) -> Box<[Question]> {
+    if chat.questions.is_none() && seasonal {
+        // Each session brings its own; an occurrence without any is not held.
+        return Box::default();
+    }
     let Some(list) = &chat.questions else {
         // `questions: What is one thing?` was already reported as not a list.
         if r.diags
@@ -32,6 +37,16 @@ pub(super) fn resolve<'c>(
         );
         return Box::default();
     };
+    resolve_list(r, list, length, texts)
+}
+
+/// The questions of one list (the chat's, or a session's).
+pub(super) fn resolve_list<'c>(
+    r: &mut Reader<'_>,
+    list: &'c At<Vec<RawQuestion>>,
+    length: Option<SignedDuration>,
+    texts: &mut TextsBuilder<'c>,
+) -> Box<[Question]> {
     if list.value.is_empty() {
         r.error(
             list.loc,

@@ -9,6 +9,7 @@ use super::Diagnostic;
 use super::keys::{self, line as example};
 use super::node::{Loc, Node, Value};
 use super::zones::closest;
+use crate::text::PlatformKind;
 use std::path::Path;
 
 /// A value and where it was written.
@@ -51,6 +52,62 @@ pub struct RawChat {
     pub question_format: Option<At<String>>,
     pub wrapup: Toggle<At<String>>,
     pub thanks: Toggle<RawThanks>,
+    pub count: Option<At<String>>,
+    pub number_from: Option<At<String>>,
+    /// `sessions:` in the file, in file order; `None` when absent.
+    pub sessions: Option<At<Vec<RawSession>>>,
+    /// Per-network versions of the texts above.
+    pub variants: Vec<RawVariant>,
+}
+
+/// Which text a per-network version belongs to: of the chat, or of one
+/// session (its own list of versions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Item {
+    Welcome,
+    Wrapup,
+    Thanks,
+    /// 0-based, in file order.
+    Announce(usize),
+    /// 0-based, in file order.
+    Question(usize),
+}
+
+/// `x: "…"` (or `mastodon`, `bluesky`) beside a `text`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawVariant {
+    pub item: Item,
+    pub platform: PlatformKind,
+    pub text: At<String>,
+}
+
+/// One session of a `repeat` chat, as written under `sessions:` or in its
+/// own file. `Toggle::Default` means "the chat's".
+#[derive(Debug, Clone, Default)]
+pub struct RawSession {
+    /// The key as written (`2026-12-09`, `2026-12-09 12:00`); for a
+    /// session file, its name.
+    pub date: At<String>,
+    pub topic: Option<At<String>>,
+    pub host: Vec<At<String>>,
+    pub questions: Option<At<Vec<RawQuestion>>>,
+    pub welcome: Toggle<At<String>>,
+    pub wrapup: Toggle<At<String>>,
+    pub announce: Toggle<Vec<RawAnnounce>>,
+    pub thanks: Toggle<At<String>>,
+    pub start: Option<At<String>>,
+    /// `skip: true` (no reason), `skip: "reason"`; absent or `false`: held.
+    pub skip: Option<At<Option<String>>>,
+    pub variants: Vec<RawVariant>,
+}
+
+impl<T: Default> Default for At<T> {
+    fn default() -> Self {
+        At {
+            value: T::default(),
+            loc: Loc::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,12 +207,19 @@ impl<'a> Reader<'a> {
             "thread" => chat.thread = self.boolean(value, key),
             "visibility" => chat.visibility = self.string(value, key),
             "language" => chat.language = self.string(value, key),
-            "announce" => chat.announce = self.announce(value),
-            "welcome" => chat.welcome = self.toggle_text(value, key),
-            "questions" => chat.questions = self.questions(value),
+            "announce" => chat.announce = self.announce(value, &mut chat.variants),
+            "welcome" => {
+                chat.welcome = self.toggle_text(value, key, Item::Welcome, &mut chat.variants)
+            }
+            "questions" => chat.questions = self.questions(value, &mut chat.variants),
             "question_format" => chat.question_format = self.string(value, key),
-            "wrapup" => chat.wrapup = self.toggle_text(value, key),
-            "thanks" => chat.thanks = self.thanks(value),
+            "wrapup" => {
+                chat.wrapup = self.toggle_text(value, key, Item::Wrapup, &mut chat.variants)
+            }
+            "thanks" => chat.thanks = self.thanks(value, &mut chat.variants),
+            "count" => chat.count = self.string(value, key),
+            "number_from" => chat.number_from = self.string(value, key),
+            "sessions" => chat.sessions = self.sessions(value),
             _ => self.unread(key, value),
         }
     }
@@ -323,19 +387,86 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn toggle_text(&mut self, node: &Node, key: &str) -> Toggle<At<String>> {
+    fn toggle_text(
+        &mut self,
+        node: &Node,
+        key: &str,
+        item: Item,
+        variants: &mut Vec<RawVariant>,
+    ) -> Toggle<At<String>> {
         match node.value {
             Value::Bool(false) => Toggle::Off,
             Value::Bool(true) => Toggle::Default,
+            Value::Map(_) => self
+                .text_with_variants(node, key, item, variants)
+                .map_or(Toggle::Default, Toggle::On),
             _ => self.string(node, key).map_or(Toggle::Default, Toggle::On),
         }
     }
 
-    fn announce(&mut self, node: &Node) -> Toggle<Vec<RawAnnounce>> {
+    /// `{text, x, mastodon, bluesky}`: the text, with the versions pushed
+    /// onto `variants`.
+    fn text_with_variants(
+        &mut self,
+        node: &Node,
+        key: &str,
+        item: Item,
+        variants: &mut Vec<RawVariant>,
+    ) -> Option<At<String>> {
+        let mut text = None;
+        let mut has_text = false;
+        let known = keys::names(keys::VARIANTS);
+        let what = format!("`{key}`");
+        for (name, value) in self.entries(node, &what, &known) {
+            if name == "text" {
+                has_text = true;
+                text = self.string(value, "text");
+            } else {
+                self.variant(name, value, item, variants);
+            }
+        }
+        if !has_text {
+            self.error(
+                node.loc,
+                format!("{what} written as a mapping needs `text`"),
+                format!("add `text: \"…\"` (the version every network gets unless it has its own), or write `{key}: \"…\"`"),
+            );
+        }
+        text
+    }
+
+    /// One `x:`/`mastodon:`/`bluesky:` version of `item`.
+    fn variant(&mut self, name: &str, value: &Node, item: Item, variants: &mut Vec<RawVariant>) {
+        let platform = match name {
+            "x" => PlatformKind::X,
+            "mastodon" => PlatformKind::Mastodon,
+            "bluesky" => PlatformKind::Bluesky,
+            _ => return self.unread(name, value),
+        };
+        if let Some(text) = self.string(value, name) {
+            variants.push(RawVariant {
+                item,
+                platform,
+                text,
+            });
+        }
+    }
+
+    fn announce(
+        &mut self,
+        node: &Node,
+        variants: &mut Vec<RawVariant>,
+    ) -> Toggle<Vec<RawAnnounce>> {
         match &node.value {
             Value::Bool(false) => Toggle::Off,
             Value::Bool(true) => Toggle::Default,
-            Value::Seq(items) => Toggle::On(items.iter().map(|i| self.announcement(i)).collect()),
+            Value::Seq(items) => Toggle::On(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| self.announcement(item, i, variants))
+                    .collect(),
+            ),
             _ => {
                 self.error(
                     node.loc,
@@ -353,7 +484,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn announcement(&mut self, item: &Node) -> RawAnnounce {
+    fn announcement(
+        &mut self,
+        item: &Node,
+        index: usize,
+        variants: &mut Vec<RawVariant>,
+    ) -> RawAnnounce {
         let mut entry = RawAnnounce {
             before: None,
             text: None,
@@ -368,7 +504,7 @@ impl<'a> Reader<'a> {
                     entry.before = self.string(value, "before");
                 }
                 "text" => entry.text = self.string(value, "text"),
-                _ => self.unread(key, value),
+                _ => self.variant(key, value, Item::Announce(index), variants),
             }
         }
         if !has_before && matches!(item.value, Value::Map(_)) {
@@ -381,7 +517,11 @@ impl<'a> Reader<'a> {
         entry
     }
 
-    fn questions(&mut self, node: &Node) -> Option<At<Vec<RawQuestion>>> {
+    fn questions(
+        &mut self,
+        node: &Node,
+        variants: &mut Vec<RawVariant>,
+    ) -> Option<At<Vec<RawQuestion>>> {
         let Value::Seq(items) = &node.value else {
             self.error(
                 node.loc,
@@ -408,7 +548,7 @@ impl<'a> Reader<'a> {
                 match key {
                     "at" => at = self.string(value, "at"),
                     "text" => text = self.string(value, "text"),
-                    _ => self.unread(key, value),
+                    _ => self.variant(key, value, Item::Question(out.len()), variants),
                 }
             }
             match text {
@@ -426,7 +566,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn thanks(&mut self, node: &Node) -> Toggle<RawThanks> {
+    fn thanks(&mut self, node: &Node, variants: &mut Vec<RawVariant>) -> Toggle<RawThanks> {
         match node.value {
             Value::Bool(false) => return Toggle::Off,
             Value::Bool(true) => return Toggle::Default,
@@ -448,10 +588,100 @@ impl<'a> Reader<'a> {
                 "text" => thanks.text = self.string(value, "text"),
                 "exclude" => thanks.exclude = self.strings(value, "exclude"),
                 "search" => thanks.search = self.boolean(value, "search"),
-                _ => self.unread(key, value),
+                _ => self.variant(key, value, Item::Thanks, variants),
             }
         }
         Toggle::On(thanks)
+    }
+}
+
+impl Reader<'_> {
+    /// `sessions:`: a mapping from dates to sessions.
+    fn sessions(&mut self, node: &Node) -> Option<At<Vec<RawSession>>> {
+        let Value::Map(entries) = &node.value else {
+            self.error(
+                node.loc,
+                format!(
+                    "expected `sessions` as a mapping keyed by date, found {}",
+                    node.value.kind()
+                ),
+                "write `sessions:`, then each session's date on its own line (`  2026-12-09:`) \
+                 with its keys indented below it (`    topic: …`)",
+            );
+            return None;
+        };
+        let sessions = entries
+            .iter()
+            .map(|(key, value)| {
+                let date = match &key.value {
+                    Value::Str(s) => s.clone(),
+                    _ => key.source_text(self.src).unwrap_or("?").to_string(),
+                };
+                let date = At {
+                    value: date,
+                    loc: key.loc,
+                };
+                self.session(value, date)
+            })
+            .collect();
+        Some(At {
+            value: sessions,
+            loc: node.loc,
+        })
+    }
+
+    /// One session's keys (an entry of `sessions:`, or a session file's
+    /// whole tree), dated `date`.
+    pub fn session(&mut self, node: &Node, date: At<String>) -> RawSession {
+        let mut session = RawSession {
+            date,
+            ..RawSession::default()
+        };
+        if matches!(node.value, Value::Null) {
+            self.error(
+                node.loc,
+                format!("session {} has nothing in it", session.date.value),
+                "give it keys like `topic: …` and `questions:`, or `skip: true`",
+            );
+            return session;
+        }
+        let known = keys::names(keys::SESSION);
+        let what = format!("session {}", session.date.value.trim());
+        let variants = &mut session.variants;
+        for (key, value) in self.entries(node, &what, &known) {
+            match key {
+                "topic" => session.topic = self.string(value, key),
+                "host" => {
+                    session.host = match value.value {
+                        Value::Seq(_) => self.strings(value, key),
+                        _ => self.string(value, key).into_iter().collect(),
+                    }
+                }
+                "questions" => session.questions = self.questions(value, variants),
+                "welcome" => {
+                    session.welcome = self.toggle_text(value, key, Item::Welcome, variants)
+                }
+                "wrapup" => session.wrapup = self.toggle_text(value, key, Item::Wrapup, variants),
+                "announce" => session.announce = self.announce(value, variants),
+                "thanks" => session.thanks = self.toggle_text(value, key, Item::Thanks, variants),
+                "start" => session.start = self.string(value, key),
+                "skip" => {
+                    session.skip = match &value.value {
+                        Value::Bool(false) => None,
+                        Value::Bool(true) => Some(At {
+                            value: None,
+                            loc: value.loc,
+                        }),
+                        _ => self.string(value, key).map(|reason| At {
+                            value: Some(reason.value),
+                            loc: reason.loc,
+                        }),
+                    }
+                }
+                _ => self.unread(key, value),
+            }
+        }
+        session
     }
 }
 

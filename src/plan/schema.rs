@@ -35,9 +35,32 @@ pub fn chat_schema() -> anyhow::Result<Value> {
     Ok(root)
 }
 
+/// The schema of a session file, `chats/NAME/DATE.yaml`: the keys of one
+/// entry of `sessions:`.
+pub fn session_schema() -> anyhow::Result<Value> {
+    let mut root = object(keys::SESSION)?;
+    insert(&mut root, "$schema", json!(DRAFT));
+    insert(&mut root, "title", json!("tweetchat session file"));
+    insert(
+        &mut root,
+        "description",
+        json!(
+            "One session of a recurring chat (chats/NAME/DATE.yaml, DATE the local date \
+             the chat's rule gives it). Check it with `tweetchat check`."
+        ),
+    );
+    Ok(root)
+}
+
 /// The schema as `tweetchat schema` prints it: pretty JSON and a newline.
 pub fn to_text() -> anyhow::Result<String> {
     let text = serde_json::to_string_pretty(&chat_schema()?)?;
+    Ok(text + "\n")
+}
+
+/// [`session_schema`] as `tweetchat schema --session` prints it.
+pub fn session_text() -> anyhow::Result<String> {
+    let text = serde_json::to_string_pretty(&session_schema()?)?;
     Ok(text + "\n")
 }
 
@@ -62,6 +85,16 @@ fn object(table: &[Key]) -> anyhow::Result<Value> {
         .collect();
     if !one_of.is_empty() {
         insert(&mut schema, "oneOf", Value::Array(one_of));
+    }
+    let any_of: Vec<Value> = table
+        .iter()
+        .filter_map(|k| match k.need {
+            Need::Unless(other) => Some(json!([{ "required": [k.name] }, { "required": [other] }])),
+            _ => None,
+        })
+        .collect();
+    if let Some(any_of) = any_of.into_iter().next() {
+        insert(&mut schema, "anyOf", any_of);
     }
     let dependent: Map<String, Value> = table
         .iter()
@@ -108,6 +141,19 @@ fn shape(shape: &Shape) -> anyhow::Result<Value> {
         Shape::Map(table) => object(table)?,
         Shape::TextOrMap(table) => json!({ "oneOf": [self::shape(&Shape::Text)?, object(table)?] }),
         Shape::Switch(inner) => json!({ "oneOf": [self::shape(inner)?, { "type": "boolean" }] }),
+        Shape::Count => json!({ "oneOf": [
+            { "type": "integer", "minimum": 1, "maximum": super::season::MAX_SESSIONS },
+            { "type": "string", "pattern": keys::COUNT_PATTERN },
+        ] }),
+        Shape::OneOrList(item) => {
+            let one = self::shape(item)?;
+            json!({ "oneOf": [one.clone(), { "type": "array", "items": one }] })
+        }
+        Shape::Dated(table) => json!({
+            "type": "object",
+            "propertyNames": { "pattern": keys::SESSION_DATE_PATTERN },
+            "additionalProperties": object(table)?,
+        }),
     })
 }
 
@@ -124,11 +170,13 @@ mod tests {
     use super::*;
     use crate::plan::load::load_str;
 
-    const LEVELS: [(&str, &[Key]); 4] = [
+    const LEVELS: [(&str, &[Key]); 6] = [
         ("top", keys::TOP),
         ("announce", keys::ANNOUNCE),
         ("question", keys::QUESTION),
         ("thanks", keys::THANKS),
+        ("session", keys::SESSION),
+        ("welcome", keys::VARIANTS),
     ];
 
     fn validator() -> jsonschema::Validator {
@@ -165,7 +213,12 @@ mod tests {
         };
         keys::TOP
             .iter()
-            .filter(|k| k.need == Need::Required || [pick, wanted, using].contains(&k.name))
+            .filter(|k| {
+                matches!(k.need, Need::Required | Need::Unless(_))
+                    || [pick, wanted, using].contains(&k.name)
+                    // `count` counts from `from`.
+                    || (using == "count" && k.name == "from")
+            })
             .map(|k| (k.name, k.example.to_string()))
             .collect()
     }
@@ -200,9 +253,28 @@ mod tests {
             },
             "announce" => ("announce", Some(nested(keys::ANNOUNCE, extra, true))),
             "question" => ("questions", Some(nested(keys::QUESTION, extra, true))),
+            "session" => ("sessions", Some(session(extra))),
+            "welcome" => ("welcome", Some(nested(keys::VARIANTS, extra, false))),
             _ => ("thanks", Some(nested(keys::THANKS, extra, false))),
         };
-        let mut top = top_with(outer);
+        let outer = if level == "session" {
+            "repeat_sessions"
+        } else {
+            outer
+        };
+        let mut top = if outer == "repeat_sessions" {
+            let mut top = top_with("sessions");
+            top.retain(|(n, _)| *n != "sessions");
+            top.push(("sessions", String::new()));
+            top
+        } else {
+            top_with(outer)
+        };
+        let outer = if outer == "repeat_sessions" {
+            "sessions"
+        } else {
+            outer
+        };
         for (name, value) in extra.iter().filter(|_| inner.is_none()) {
             match top.iter_mut().find(|(n, _)| n == name) {
                 Some((_, v)) => *v = value.to_string(),
@@ -213,6 +285,18 @@ mod tests {
             *v = inner;
         }
         top.iter().map(|(n, v)| format!("{n}: {v}\n")).collect()
+    }
+
+    /// One session (the first Wednesday the example rule gives) holding
+    /// `extra`, as the value of `sessions:`.
+    fn session(extra: &[(&str, &str)]) -> String {
+        let date = "  2026-12-02:";
+        let mut out = format!("\n{date}");
+        for (n, v) in extra {
+            let v = if *n == "start" { "2026-12-02 13:00" } else { v };
+            out.push_str(&format!("\n    {n}: {v}"));
+        }
+        out
     }
 
     #[test]
@@ -253,6 +337,7 @@ mod tests {
             set.sort();
         }
         found.sort();
+        found.dedup();
         expected.sort();
         assert_eq!(found, expected);
     }
@@ -271,7 +356,7 @@ mod tests {
                 tried += 1;
             }
         }
-        assert_eq!(tried, 19 + 2 + 2 + 4);
+        assert_eq!(tried, 22 + 5 + 5 + 7 + 9 + 4);
     }
 
     #[test]
@@ -331,6 +416,8 @@ mod tests {
                             "top" => "the chat file",
                             "announce" => "an announcement",
                             "question" => "a question",
+                            "session" => "session 2026-12-02",
+                            "welcome" => "`welcome`",
                             _ => "`thanks`",
                         }),
                 "{level}: {diags:#?}\n{src}"

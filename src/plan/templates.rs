@@ -6,11 +6,14 @@
 
 use super::Diagnostic;
 use super::node::Loc;
-use super::raw::{At, RawChat, Reader, Toggle};
+use super::raw::{At, Item, RawChat, RawSession, RawVariant, Reader, Toggle};
+use super::season::SessionFile;
 use crate::text::template::{PLACEHOLDERS, placeholders};
 
 /// Placeholders every template may use.
-pub const COMMON: &[&str] = &["title", "hashtag", "time", "times", "date", "calendar"];
+pub const COMMON: &[&str] = &[
+    "title", "hashtag", "time", "times", "date", "calendar", "topic", "host", "number", "page",
+];
 /// Every placeholder any template knows.
 pub const ALL: &[&str] = &PLACEHOLDERS;
 
@@ -72,11 +75,48 @@ fn check_name(name: &str, item: &str, allowed: &[&str]) -> Option<Problem> {
     })
 }
 
-/// Every template the file spells out, with the placeholders it may use.
-pub(super) fn check_chat(r: &mut Reader<'_>, chat: &RawChat) {
-    let with = |extra: &[&'static str]| -> Vec<&'static str> {
-        COMMON.iter().chain(extra).copied().collect()
-    };
+/// Every template the file (and its session files) spells out, with the
+/// placeholders it may use.
+pub(super) fn check_chat(r: &mut Reader<'_>, chat: &RawChat, files: &[SessionFile]) {
+    let items = chat_items(chat);
+    report(r.path, r.src, &mut r.diags, items);
+    for file in files {
+        let mut items = Vec::new();
+        session_items(&file.raw, &mut items, &with);
+        report(&file.path, &file.src, &mut r.diags, items);
+    }
+}
+
+/// Where `{name}` is first used among the chat's and its session files'
+/// texts: the file (`None`: the chat file) and the text's place.
+pub(super) fn first_use<'a>(
+    chat: &'a RawChat,
+    files: &'a [SessionFile],
+    name: &str,
+) -> Option<(Option<&'a std::path::Path>, Loc)> {
+    let token = format!("{{{name}}}");
+    if let Some((at, _, _)) = chat_items(chat)
+        .into_iter()
+        .find(|(at, _, _)| at.value.contains(&token))
+    {
+        return Some((None, at.loc));
+    }
+    files.iter().find_map(|file| {
+        let mut items = Vec::new();
+        session_items(&file.raw, &mut items, &with);
+        items
+            .into_iter()
+            .find(|(at, _, _)| at.value.contains(&token))
+            .map(|(at, _, _)| (Some(&*file.path), at.loc))
+    })
+}
+
+fn with(extra: &[&'static str]) -> Vec<&'static str> {
+    COMMON.iter().chain(extra).copied().collect()
+}
+
+/// Every template the chat file itself spells out.
+fn chat_items(chat: &RawChat) -> Items<'_> {
     let mut items: Vec<(&At<String>, String, Vec<&str>)> = Vec::new();
     if let Toggle::On(w) = &chat.welcome {
         items.push((w, "welcome".into(), with(&[])));
@@ -100,11 +140,66 @@ pub(super) fn check_chat(r: &mut Reader<'_>, chat: &RawChat) {
     for q in chat.questions.iter().flat_map(|l| &l.value) {
         items.push((&q.text, "a question".into(), with(&[])));
     }
+    variant_items(&chat.variants, &mut items, &with);
+    for session in chat.sessions.iter().flat_map(|s| &s.value) {
+        session_items(session, &mut items, &with);
+    }
+    items
+}
+
+type Items<'a> = Vec<(&'a At<String>, String, Vec<&'static str>)>;
+
+fn session_items<'a>(
+    session: &'a RawSession,
+    items: &mut Items<'a>,
+    with: &dyn Fn(&[&'static str]) -> Vec<&'static str>,
+) {
+    for (toggle, what, extra) in [
+        (&session.welcome, "welcome", &[][..]),
+        (&session.wrapup, "wrapup", &[][..]),
+        (&session.thanks, "thanks", &["mentions"][..]),
+    ] {
+        if let Toggle::On(at) = toggle {
+            items.push((at, what.into(), with(extra)));
+        }
+    }
+    if let Toggle::On(list) = &session.announce {
+        for a in list.iter().filter_map(|a| a.text.as_ref()) {
+            items.push((a, "an announcement".into(), with(&[])));
+        }
+    }
+    for q in session.questions.iter().flat_map(|l| &l.value) {
+        items.push((&q.text, "a question".into(), with(&[])));
+    }
+    variant_items(&session.variants, items, with);
+}
+
+fn variant_items<'a>(
+    variants: &'a [RawVariant],
+    items: &mut Items<'a>,
+    with: &dyn Fn(&[&'static str]) -> Vec<&'static str>,
+) {
+    for v in variants {
+        let (what, extra): (&str, &[&'static str]) = match v.item {
+            Item::Thanks => ("thanks", &["mentions"]),
+            Item::Welcome => ("welcome", &[]),
+            Item::Wrapup => ("wrapup", &[]),
+            Item::Announce(_) => ("an announcement", &[]),
+            Item::Question(_) => ("a question", &[]),
+        };
+        items.push((
+            &v.text,
+            format!("the {} version of {what}", v.platform),
+            with(extra),
+        ));
+    }
+}
+
+fn report(path: &std::path::Path, src: &str, diags: &mut Vec<Diagnostic>, items: Items<'_>) {
     for (at, item, allowed) in items {
         for p in check(&at.value, &item, &allowed) {
-            let (line, column) = locate(r.src, at.loc, &at.value, p.offset);
-            r.diags
-                .push(Diagnostic::new(r.path, line, column, p.message).help(p.help));
+            let (line, column) = locate(src, at.loc, &at.value, p.offset);
+            diags.push(Diagnostic::new(path, line, column, p.message).help(p.help));
         }
     }
 }

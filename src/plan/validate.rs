@@ -13,10 +13,11 @@ use jiff::tz::TimeZone;
 use super::defaults::Stock;
 use super::node::Loc;
 use super::offsets::{non_negative, positive};
-use super::raw::{At, RawChat, Reader, Toggle};
+use super::raw::{At, RawAnnounce, RawChat, Reader, Toggle};
+use super::season::{self, Season, SessionFile};
 use super::{
-    Announcement, ChatPlan, Diagnostic, PlanSpans, Text, TextsBuilder, Thanks, defaults, questions,
-    templates, when, zones,
+    Announcement, ChatPlan, Diagnostic, PlanSpans, Text, TextsBuilder, Thanks, When, defaults,
+    questions, templates, when, zones,
 };
 
 pub use super::accounts::AccountLimit;
@@ -39,18 +40,29 @@ pub fn build_spanned(
 pub type Built = Result<(ChatPlan, PlanSpans), Vec<Diagnostic>>;
 
 /// [`build_spanned`], and the warnings either way.
-pub fn build_warned(mut r: Reader<'_>, chat: &RawChat, id: &str) -> (Built, Vec<Diagnostic>) {
+pub fn build_warned(r: Reader<'_>, chat: &RawChat, id: &str) -> (Built, Vec<Diagnostic>) {
+    build_with_sessions(r, chat, id, &[])
+}
+
+/// [`build_warned`] for a chat with session files (`chats/NAME/DATE.yaml`).
+pub fn build_with_sessions<'c>(
+    mut r: Reader<'_>,
+    chat: &'c RawChat,
+    id: &str,
+    files: &'c [SessionFile],
+) -> (Built, Vec<Diagnostic>) {
     let mut warnings = std::mem::take(&mut r.warnings);
-    let plan = build_plan(&mut r, chat, id);
+    let plan = build_plan(&mut r, chat, id, files);
     warnings.append(&mut r.warnings);
     warnings.sort_by_key(|d| (d.line, d.column));
     (plan, warnings)
 }
 
-fn build_plan(
+fn build_plan<'c>(
     r: &mut Reader<'_>,
-    chat: &RawChat,
+    chat: &'c RawChat,
     id: &str,
+    files: &'c [SessionFile],
 ) -> Result<(ChatPlan, PlanSpans), Vec<Diagnostic>> {
     let mut texts = TextsBuilder::new();
     let title = required(r, &chat.title, "title").and_then(|t| title(r, t));
@@ -67,12 +79,26 @@ fn build_plan(
         .filter_map(|z| zone(r, z))
         .collect();
     let accounts = accounts(r, chat);
-    let questions = questions::resolve(r, chat, length, &mut texts);
+    // A season's sessions may bring the questions instead.
+    let seasonal = chat.repeat.is_some() && (chat.sessions.is_some() || !files.is_empty());
+    let questions = questions::resolve(r, chat, seasonal, length, &mut texts);
     let announce = announce(r, chat, &mut texts);
     let thanks = thanks(r, chat, &mut texts);
     let visibility = super::audience::visibility(r, chat);
     let language = super::audience::language(r, chat).map(|l| texts.add(l));
-    templates::check_chat(r, chat);
+    let mut session_spans = std::collections::HashMap::new();
+    let season = season(
+        r,
+        chat,
+        files,
+        when.as_ref(),
+        chat_zone.as_ref(),
+        length,
+        !questions.is_empty(),
+        &mut texts,
+        &mut session_spans,
+    );
+    templates::check_chat(r, chat, files);
     r.diags.sort_by_key(|d| (d.line, d.column));
     let (Some(title), Some(hashtag), Some(tz), Some(when), Some(duration)) =
         (title, hashtag, chat_zone, when, length)
@@ -113,11 +139,117 @@ fn build_plan(
         wrapup,
         thanks,
         calendar_base: None,
+        season,
     };
-    let spans = spans(chat);
+    let mut spans = spans(chat);
+    spans.sessions = session_spans;
     super::hashtags::check(r, &plan, &spans);
     super::numbering::check(r, &plan, &spans);
     Ok((plan, spans))
+}
+
+/// Sessions, `count`, `number_from` and per-network texts; `None` for a
+/// chat with none of them.
+#[allow(clippy::too_many_arguments)]
+fn season<'c>(
+    r: &mut Reader<'_>,
+    chat: &'c RawChat,
+    files: &'c [SessionFile],
+    when: Option<&When>,
+    tz: Option<&TimeZone>,
+    length: Option<SignedDuration>,
+    has_questions: bool,
+    texts: &mut TextsBuilder<'c>,
+    spans: &mut std::collections::HashMap<jiff::civil::DateTime, (std::path::PathBuf, Loc)>,
+) -> Option<Box<Season>> {
+    let recurrence = match when {
+        Some(When::Repeat(recurrence)) => Some(&**recurrence),
+        _ => None,
+    };
+    if chat.start.is_some() {
+        let keys = [
+            (chat.count.as_ref().map(|c| c.loc), "count"),
+            (chat.number_from.as_ref().map(|c| c.loc), "number_from"),
+            (chat.sessions.as_ref().map(|s| s.loc), "sessions"),
+        ];
+        for (loc, key) in keys {
+            if let Some(loc) = loc {
+                r.error(
+                    loc,
+                    format!("`{key}` only applies to a `repeat` chat"),
+                    "remove it, or replace `start` with `repeat`",
+                );
+            }
+        }
+        if let Some(file) = files.first() {
+            r.diags.push(
+                Diagnostic::new(&file.path, 1, 1, "a session file belongs to a `repeat` chat")
+                    .help(format!(
+                        "{} has `start`, so it happens once: move this file out of its folder, or make the chat `repeat`",
+                        r.path.display()
+                    )),
+            );
+        }
+    }
+    let (count, number_from) = season::numbers(r, chat.count.as_ref(), chat.number_from.as_ref());
+    if let (Some(at), Some(rec)) = (&chat.count, recurrence)
+        && rec.from.is_none()
+    {
+        r.error(
+            at.loc,
+            "`count` needs `from`: the date the series starts counting",
+            "add `from: 2026-12-02` (the date of the first session)",
+        );
+    }
+    if let Some(rec) = recurrence
+        && rec.from.is_none()
+        && let Some((file, loc)) = templates::first_use(chat, files, "number")
+    {
+        let message = "`{number}` counts the sessions from `from`, which the chat does not set";
+        let help = "add `from: 2026-12-02` (the date of the first session), and `number_from` to continue an older series";
+        match file {
+            Some(path) => r.diags.push(
+                Diagnostic::new(path, loc.line.max(1), loc.column.max(1), message).help(help),
+            ),
+            None => r.error(loc, message, help),
+        }
+    }
+    let in_file = chat
+        .sessions
+        .as_ref()
+        .map_or(&[][..], |s| s.value.as_slice());
+    let ctx = season::Context {
+        recurrence,
+        tz,
+        length,
+        has_questions,
+    };
+    let resolved = season::resolve(r, in_file, files, &ctx, texts);
+    for (session, loc) in &resolved {
+        let path = session.file.as_deref().unwrap_or(r.path).to_path_buf();
+        spans.insert(session.key, (path, *loc));
+    }
+    let sessions: Vec<_> = resolved.into_iter().map(|(s, _)| s).collect();
+    let variants = season::variants(&chat.variants, texts);
+    if sessions.is_empty()
+        && variants.is_empty()
+        && count.is_none()
+        && chat.number_from.is_none()
+        && chat.sessions.is_none()
+    {
+        return None;
+    }
+    let mut season = Season {
+        sessions: sessions.into_boxed_slice(),
+        count,
+        number_from,
+        last: None,
+        variants,
+    };
+    if let Some(recurrence) = recurrence {
+        season.last = season::last_held(recurrence, &season, has_questions);
+    }
+    Some(Box::new(season))
 }
 
 fn required<'c>(
@@ -252,19 +384,30 @@ fn announce<'c>(
     chat: &'c RawChat,
     texts: &mut TextsBuilder<'c>,
 ) -> Box<[Announcement]> {
-    match &chat.announce {
-        Toggle::Off => Box::default(),
-        Toggle::Default => defaults::announcements(),
-        Toggle::On(list) => list
-            .iter()
-            .filter_map(|a| {
-                let before = positive(r, a.before.as_ref()?, "before")?;
-                let text = a.text.as_ref().map_or(Text::Default(Stock::Announce), |t| {
-                    texts.own(t.value.as_str())
-                });
-                Some(Announcement { before, text })
-            })
-            .collect(),
+    announcements(r, &chat.announce, texts).unwrap_or_else(defaults::announcements)
+}
+
+/// The announcements of a list as written; `None` where it is left out
+/// (the default, or for a session the chat's).
+pub(super) fn announcements<'c>(
+    r: &mut Reader<'_>,
+    announce: &'c Toggle<Vec<RawAnnounce>>,
+    texts: &mut TextsBuilder<'c>,
+) -> Option<Box<[Announcement]>> {
+    match announce {
+        Toggle::Off => Some(Box::default()),
+        Toggle::Default => None,
+        Toggle::On(list) => Some(
+            list.iter()
+                .filter_map(|a| {
+                    let before = positive(r, a.before.as_ref()?, "before")?;
+                    let text = a.text.as_ref().map_or(Text::Default(Stock::Announce), |t| {
+                        texts.own(t.value.as_str())
+                    });
+                    Some(Announcement { before, text })
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -353,6 +496,7 @@ fn spans(chat: &RawChat) -> PlanSpans {
             .flat_map(|l| &l.value)
             .map(|a| a.loc)
             .collect(),
+        sessions: Default::default(),
     }
 }
 

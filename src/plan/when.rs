@@ -93,7 +93,7 @@ fn date(r: &mut Reader<'_>, at: &At<String>, key: &str) -> Option<civil::Date> {
     }
 }
 
-fn datetime(r: &mut Reader<'_>, at: &At<String>) -> Option<civil::DateTime> {
+pub(super) fn datetime(r: &mut Reader<'_>, at: &At<String>) -> Option<civil::DateTime> {
     let text = at.value.trim();
     // jiff reads a bare date as midnight; an organizer who left out the
     // time almost certainly did not mean midnight.
@@ -120,7 +120,7 @@ fn datetime(r: &mut Reader<'_>, at: &At<String>) -> Option<civil::DateTime> {
 }
 
 /// A one-off start must exist exactly once in the zone.
-fn check_exists(
+pub(super) fn check_exists(
     r: &mut Reader<'_>,
     at: &At<String>,
     dt: civil::DateTime,

@@ -17,9 +17,56 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp, ToSpan, Zoned};
 
 use super::times::{render_date, render_time, render_times};
-use super::{Slot, SlotKind, occurrences};
-use crate::plan::ChatPlan;
+use super::{Occurrence, Slot, SlotKind, occurrences};
+use crate::plan::{ChatPlan, Item, Session, Text, defaults};
+use crate::text::PlatformKind;
 use crate::text::template::{Vars, ensure_hashtag, render};
+
+/// `@a`, `@a and @b`, `@a, @b and @c`.
+pub fn join_hosts<'a>(hosts: impl Iterator<Item = &'a str>) -> String {
+    let hosts: Vec<&str> = hosts.collect();
+    match hosts.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Whether any template the occurrence may post uses `{name}` (so a
+/// costly value like `{number}` is worked out only where it is used).
+pub(crate) fn plan_uses(plan: &ChatPlan, session: Option<&Session>, name: &str) -> bool {
+    let own = session.into_iter().flat_map(|s| {
+        let texts = [s.welcome, s.wrapup, s.thanks]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|t| plan.text(t));
+        let announce = s.announce.iter().flatten().map(|a| plan.text(a.text));
+        let questions = s.questions.iter().flatten().map(|q| plan.question_text(q));
+        let variants = s.variants.iter().map(|v| plan.texts.get(v.text));
+        texts
+            .chain(announce)
+            .chain(questions)
+            .chain(variants)
+            .collect::<Vec<_>>()
+    });
+    let chat = plan
+        .announce
+        .iter()
+        .map(|a| plan.text(a.text))
+        .chain(plan.questions.iter().map(|q| plan.question_text(q)))
+        .chain([plan.question_format()])
+        .chain(plan.welcome())
+        .chain(plan.wrapup())
+        .chain(plan.thanks_text())
+        .chain(
+            plan.season
+                .iter()
+                .flat_map(|s| s.variants.iter())
+                .map(|v| plan.texts.get(v.text)),
+        );
+    own.chain(chat).any(|t| t.contains(&format!("{{{name}}}")))
+}
 
 /// How far a calendar-day shift may stray from 24 h per day (DST, and the
 /// rare zone that skipped a whole day); widens the search for occurrences.
@@ -42,7 +89,7 @@ pub fn expand(plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Slot> {
         .unwrap_or(Timestamp::MAX);
     let mut slots: Vec<Slot> = occurrences(plan, first_start, last_start)
         .iter()
-        .flat_map(|start| expand_occurrence(plan, start))
+        .flat_map(|occurrence| expand_occurrence(plan, occurrence))
         .filter(|slot| from <= slot.at && slot.at < until)
         .collect();
     slots.sort_by_key(|slot| (slot.at, slot.kind, slot.n));
@@ -52,18 +99,41 @@ pub fn expand(plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Slot> {
 /// How long before an occurrence's start its first post is due: the
 /// earliest announcement (zero without one).
 pub fn lead(plan: &ChatPlan) -> SignedDuration {
+    let sessions = plan.season.iter().flat_map(|s| s.sessions.iter());
     plan.announce
         .iter()
+        .chain(sessions.flat_map(|s| s.announce.iter().flatten()))
         .map(|a| a.before)
         .max()
         .unwrap_or(SignedDuration::ZERO)
         .max(SignedDuration::ZERO)
+        + moved_by(plan)
+}
+
+/// The furthest any session moved from its rule's time: occurrences are
+/// looked for that much further on either side of a window.
+fn moved_by(plan: &ChatPlan) -> SignedDuration {
+    plan.season
+        .iter()
+        .flat_map(|s| s.sessions.iter())
+        .filter_map(|s| {
+            let to = s.start?;
+            Some(to.duration_since(s.key).abs())
+        })
+        .max()
+        .unwrap_or(SignedDuration::ZERO)
 }
 
 /// How long after an occurrence's start its last post is due: the end or
 /// the last question, whichever is later, and the thank-you after it.
 pub fn lag(plan: &ChatPlan) -> SignedDuration {
-    let last_question = plan.questions.iter().map(|q| q.at).max();
+    let sessions = plan.season.iter().flat_map(|s| s.sessions.iter());
+    let last_question = plan
+        .questions
+        .iter()
+        .chain(sessions.flat_map(|s| s.questions.iter().flatten()))
+        .map(|q| q.at)
+        .max();
     let after = plan
         .thanks
         .as_ref()
@@ -71,6 +141,7 @@ pub fn lag(plan: &ChatPlan) -> SignedDuration {
     plan.duration
         .max(last_question.unwrap_or(SignedDuration::ZERO))
         + after
+        + moved_by(plan)
 }
 
 /// The first slot of `plan` due at or after `from`, however far ahead
@@ -112,21 +183,25 @@ pub fn first_slot_from(plan: &ChatPlan, from: Timestamp) -> Option<Slot> {
     best
 }
 
-/// Every slot of the occurrence starting at `start`, ordered by instant
-/// then kind then number.
-pub fn expand_occurrence(plan: &ChatPlan, start: &Zoned) -> Vec<Slot> {
-    let texts = OccurrenceText::new(plan, start);
+/// Every slot of `occurrence`, ordered by instant then kind then number.
+/// Its session (if prepared) replaces the chat's texts and questions; the
+/// slots carry the occurrence's key, so a moved session keeps its keys.
+pub fn expand_occurrence(plan: &ChatPlan, occurrence: &Occurrence) -> Vec<Slot> {
+    let start = &occurrence.start;
+    let session = plan.session(occurrence.key);
+    let texts = OccurrenceText::new(plan, occurrence, session);
     let starts = start.timestamp();
     let ends = starts.checked_add(plan.duration).unwrap_or(Timestamp::MAX);
-    let mut slots: Vec<Slot> = posts(plan, start, ends, &texts)
+    let mut slots: Vec<Slot> = posts(plan, session, start, ends, &texts)
         .into_iter()
-        .map(|(kind, n, at, text)| Slot {
+        .map(|post| Slot {
             chat: Arc::clone(&texts.chat),
-            occurrence: start.datetime(),
-            kind,
-            n,
-            at,
-            text,
+            occurrence: occurrence.key,
+            kind: post.kind,
+            n: post.n,
+            at: post.at,
+            text: post.text,
+            variants: post.variants,
             starts,
             ends,
         })
@@ -135,39 +210,117 @@ pub fn expand_occurrence(plan: &ChatPlan, start: &Zoned) -> Vec<Slot> {
     slots
 }
 
-/// One post of an occurrence: kind, number, instant, text.
-type Post = (SlotKind, Option<u32>, Timestamp, String);
+/// One post of an occurrence.
+struct Post {
+    kind: SlotKind,
+    n: Option<u32>,
+    at: Timestamp,
+    text: String,
+    variants: Vec<(PlatformKind, String)>,
+}
+
+/// The networks a text may have its own version for.
+const NETWORKS: [PlatformKind; 3] = [
+    PlatformKind::X,
+    PlatformKind::Mastodon,
+    PlatformKind::Bluesky,
+];
 
 /// Every post of the occurrence starting at `start` and ending at `ends`.
-fn posts(plan: &ChatPlan, start: &Zoned, ends: Timestamp, texts: &OccurrenceText<'_>) -> Vec<Post> {
+fn posts(
+    plan: &ChatPlan,
+    session: Option<&Session>,
+    start: &Zoned,
+    ends: Timestamp,
+    texts: &OccurrenceText<'_>,
+) -> Vec<Post> {
     let starts = start.timestamp();
-    let mut posts = Vec::with_capacity(plan.announce.len() + plan.questions.len() + 3);
-    for (index, announcement) in (1u32..).zip(&plan.announce) {
+    let announce = session
+        .and_then(|s| s.announce.as_deref())
+        .unwrap_or(&plan.announce);
+    let questions = session
+        .and_then(|s| s.questions.as_deref())
+        .unwrap_or(&plan.questions);
+    let pick = |own: Option<Option<Text>>, chat: Option<Text>| own.unwrap_or(chat);
+    let welcome = pick(session.and_then(|s| s.welcome), plan.welcome);
+    let wrapup = pick(session.and_then(|s| s.wrapup), plan.wrapup);
+    let thanks = match session.and_then(|s| s.thanks) {
+        Some(None) => None,
+        Some(Some(text)) => Some((
+            plan.thanks
+                .as_ref()
+                .map_or(defaults::THANKS_AFTER, |t| t.after),
+            text,
+        )),
+        None => plan.thanks.as_ref().map(|t| (t.after, t.text)),
+    };
+    let mut posts = Vec::with_capacity(announce.len() + questions.len() + 3);
+    let versions = |item: Item, render: &dyn Fn(&str) -> String| -> Vec<(PlatformKind, String)> {
+        NETWORKS
+            .iter()
+            .filter_map(|&p| Some((p, render(plan.variant(session, item, p)?))))
+            .collect()
+    };
+    for (index, announcement) in (1u32..).zip(announce) {
         let at = shift(start, -announcement.before);
-        let text = texts.post(plan.text(announcement.text), texts.vars(), "announcement");
-        posts.push((SlotKind::Announce, Some(index), at, text));
+        let render = |t: &str| texts.post(t, texts.vars(), "announcement");
+        let item = Item::Announce(index as usize - 1);
+        posts.push(Post {
+            kind: SlotKind::Announce,
+            n: Some(index),
+            at,
+            text: render(plan.text(announcement.text)),
+            variants: versions(item, &render),
+        });
     }
-    if let Some(welcome) = plan.welcome() {
-        let text = texts.post(welcome, texts.vars(), "welcome");
-        posts.push((SlotKind::Welcome, None, starts, text));
+    if let Some(welcome) = welcome {
+        let render = |t: &str| texts.post(t, texts.vars(), "welcome");
+        posts.push(Post {
+            kind: SlotKind::Welcome,
+            n: None,
+            at: starts,
+            text: render(plan.text(welcome)),
+            variants: versions(Item::Welcome, &render),
+        });
     }
-    for question in &plan.questions {
+    for question in questions {
         let at = starts.checked_add(question.at).unwrap_or(Timestamp::MAX);
-        let text = texts.question(question.n, plan.question_text(question));
-        posts.push((SlotKind::Question, Some(question.n), at, text));
+        let render = |t: &str| texts.question(question.n, t);
+        let item = Item::Question(question.n as usize - 1);
+        posts.push(Post {
+            kind: SlotKind::Question,
+            n: Some(question.n),
+            at,
+            text: render(plan.question_text(question)),
+            variants: versions(item, &render),
+        });
     }
-    if let Some(wrapup) = plan.wrapup() {
-        let text = texts.post(wrapup, texts.vars(), "wrap-up");
-        posts.push((SlotKind::Wrapup, None, ends, text));
+    if let Some(wrapup) = wrapup {
+        let render = |t: &str| texts.post(t, texts.vars(), "wrap-up");
+        posts.push(Post {
+            kind: SlotKind::Wrapup,
+            n: None,
+            at: ends,
+            text: render(plan.text(wrapup)),
+            variants: versions(Item::Wrapup, &render),
+        });
     }
-    if let Some(thanks) = &plan.thanks {
+    if let Some((after, text)) = thanks {
         let end = ends.to_zoned(start.time_zone().clone());
-        let vars = Vars {
-            mentions: Some("{mentions}"),
-            ..texts.vars()
+        let render = |t: &str| {
+            let vars = Vars {
+                mentions: Some("{mentions}"),
+                ..texts.vars()
+            };
+            texts.post(t, vars, "thank-you")
         };
-        let text = texts.post(plan.text(thanks.text), vars, "thank-you");
-        posts.push((SlotKind::Thanks, None, shift(&end, thanks.after), text));
+        posts.push(Post {
+            kind: SlotKind::Thanks,
+            n: None,
+            at: shift(&end, after),
+            text: render(plan.text(text)),
+            variants: versions(Item::Thanks, &render),
+        });
     }
     posts
 }
@@ -198,10 +351,17 @@ struct OccurrenceText<'p> {
     date: String,
     /// What `{calendar}` becomes, made once per occurrence.
     calendar: Option<String>,
+    topic: Option<&'p str>,
+    /// The hosts joined: `@a`, `@a and @b`, `@a, @b and @c`.
+    host: Option<String>,
+    number: Option<u32>,
+    page: Option<String>,
 }
 
 impl<'p> OccurrenceText<'p> {
-    fn new(plan: &'p ChatPlan, start: &Zoned) -> Self {
+    fn new(plan: &'p ChatPlan, occurrence: &Occurrence, session: Option<&'p Session>) -> Self {
+        let start = &occurrence.start;
+        let uses = |name: &str| plan_uses(plan, session, name);
         Self {
             plan,
             chat: Arc::from(plan.id.as_str()),
@@ -209,6 +369,16 @@ impl<'p> OccurrenceText<'p> {
             times: render_times(start, &plan.show_times_in),
             date: render_date(start),
             calendar: plan.calendar_url(),
+            topic: session.and_then(|s| s.topic).map(|t| plan.texts.get(t)),
+            host: session
+                .map(|s| join_hosts(s.hosts.iter().map(|h| plan.texts.get(*h))))
+                .filter(|h| !h.is_empty()),
+            number: if uses("number") {
+                plan.number(occurrence.key)
+            } else {
+                None
+            },
+            page: plan.page_url(occurrence.key),
         }
     }
 
@@ -224,6 +394,10 @@ impl<'p> OccurrenceText<'p> {
             text: None,
             mentions: None,
             calendar: self.calendar.as_deref(),
+            topic: self.topic,
+            host: self.host.as_deref(),
+            number: self.number,
+            page: self.page.as_deref(),
         }
     }
 
@@ -260,8 +434,8 @@ mod tests {
     use crate::schedule::fixtures::{HCSMBM_QUESTIONS as QUESTIONS, hcsmbm, repeating};
     use jiff::civil;
 
-    fn zoned(s: &str) -> Zoned {
-        s.parse().unwrap()
+    fn zoned(s: &str) -> Occurrence {
+        Occurrence::at(s.parse().unwrap())
     }
 
     fn ts(s: &str) -> Timestamp {

@@ -43,6 +43,7 @@ pub fn bare(zone: &str, when: When) -> ChatPlan {
         wrapup: None,
         thanks: None,
         calendar_base: None,
+        season: None,
     }
 }
 

@@ -26,13 +26,41 @@ pub fn check_against_accounts(
     if targets.is_empty() {
         return diags;
     }
-    let Some(start) = first_start(plan, now) else {
-        return diags;
-    };
-    for slot in &expand_occurrence(plan, &start) {
-        for account in &targets {
-            if let Some(diag) = too_long(plan, spans, slot, account) {
-                diags.push(diag);
+    let mut measured = Vec::new();
+    if let Some(start) = first_start(plan, now) {
+        measured.push(start);
+    }
+    // Every prepared session to come has texts of its own: each is measured.
+    let prepared = plan.season.iter().flat_map(|s| s.sessions.iter());
+    for session in prepared.take(crate::plan::season::MAX_SESSIONS) {
+        let occurrence = match session.start {
+            Some(start) => super::Occurrence {
+                key: session.key,
+                start: super::recurrence::resolve_once(&plan.tz, start),
+            },
+            None => super::Occurrence {
+                key: session.key,
+                start: super::recurrence::resolve_repeat(&plan.tz, session.key),
+            },
+        };
+        let ends = occurrence
+            .start
+            .timestamp()
+            .checked_add(super::lag(plan))
+            .unwrap_or(Timestamp::MAX);
+        if ends >= now
+            && plan.status(session.key).is_held()
+            && !measured.iter().any(|m| m.key == session.key)
+        {
+            measured.push(occurrence);
+        }
+    }
+    for occurrence in &measured {
+        for slot in &expand_occurrence(plan, occurrence) {
+            for account in &targets {
+                if let Some(diag) = too_long(plan, spans, slot, account) {
+                    diags.push(diag);
+                }
             }
         }
     }
@@ -42,9 +70,9 @@ pub fn check_against_accounts(
 
 /// The occurrence whose posts are measured: a one-off chat's own start, or
 /// the next occurrence of a recurring one after `now` (or after `from`).
-fn first_start(plan: &ChatPlan, now: Timestamp) -> Option<jiff::Zoned> {
+fn first_start(plan: &ChatPlan, now: Timestamp) -> Option<super::Occurrence> {
     match &plan.when {
-        When::Once(start) => plan.tz.to_zoned(*start).ok(),
+        When::Once(start) => plan.tz.to_zoned(*start).ok().map(super::Occurrence::at),
         When::Repeat(recurrence) => {
             let from = recurrence
                 .from
@@ -61,31 +89,66 @@ fn too_long(
     slot: &Slot,
     account: &AccountLimit,
 ) -> Option<Diagnostic> {
-    let length = account.count(&slot.text);
+    let text = slot.text_for(account.platform);
+    let length = account.count(text);
     if length <= account.limit {
         return None;
     }
-    let loc = slot_loc(spans, slot);
+    let (path, loc) = match spans.sessions.get(&slot.occurrence) {
+        // A session's own text: point at the session.
+        Some((path, loc)) if session_owns(plan, slot) => (path.clone(), *loc),
+        _ => (plan.source.to_path_buf(), slot_loc(spans, slot)),
+    };
+    let session = plan
+        .session(slot.occurrence)
+        .filter(|_| session_owns(plan, slot))
+        .map_or(String::new(), |s| format!(" (session {})", s.key.date()));
     let what = match (slot.kind, slot.n) {
         (SlotKind::Question, Some(n)) => format!("Q{n}"),
         (SlotKind::Announce, Some(n)) => format!("announcement {n}"),
         (kind, _) => kind.to_string(),
     };
+    let own_version = text != slot.text;
+    let help = if own_version {
+        format!(
+            "shorten its `{}:` version by at least {} characters (placeholders such as {{times}} count as rendered)",
+            account.platform,
+            length - account.limit
+        )
+    } else {
+        format!(
+            "write an `{}:` version of this text beside `text:` for accounts on {}, or shorten it by at least {} characters (placeholders such as {{times}} count as rendered)",
+            account.platform,
+            account.platform,
+            length - account.limit
+        )
+    };
     Some(
         Diagnostic::new(
-            &plan.source,
+            &path,
             loc.line,
             loc.column,
             format!(
-                "{what} is {length} characters on {}, over the limit of {} for `{}`",
+                "{what}{session} is {length} characters on {}, over the limit of {} for `{}`",
                 account.platform, account.limit, account.name
             ),
         )
-        .help(format!(
-            "shorten it by at least {} characters (placeholders such as {{times}} count as rendered)",
-            length - account.limit
-        )),
+        .help(help),
     )
+}
+
+/// Whether the slot's text comes from its session rather than the chat.
+fn session_owns(plan: &ChatPlan, slot: &Slot) -> bool {
+    let Some(session) = plan.session(slot.occurrence) else {
+        return false;
+    };
+    match slot.kind {
+        SlotKind::Announce => session.announce.is_some(),
+        SlotKind::Welcome => session.welcome.is_some(),
+        SlotKind::Question => session.questions.is_some(),
+        SlotKind::Wrapup => session.wrapup.is_some(),
+        SlotKind::Thanks => session.thanks.is_some(),
+    }
 }
 
 fn slot_loc(spans: &PlanSpans, slot: &Slot) -> Loc {

@@ -30,7 +30,25 @@ use jiff::civil;
 use serde::Serialize;
 
 pub use expand::{expand, expand_occurrence, first_slot_from, lag, lead};
-pub use recurrence::{next_occurrence, occurrences};
+pub use recurrence::{Occurrence, every_occurrence, next_occurrence, occurrences};
+
+/// Why the occurrence keyed `key` is not held, in words (`not held: no
+/// questions yet`, `skipped: Holiday week`); `None` when it is held.
+pub fn not_held_reason(plan: &crate::plan::ChatPlan, key: civil::DateTime) -> Option<String> {
+    use crate::plan::Status;
+    match plan.status(key) {
+        Status::Held(_) => None,
+        Status::Skipped(session) => Some(match session.skip.flatten() {
+            Some(reason) => format!("skipped: {}", plan.texts.get(reason)),
+            None => "skipped".to_string(),
+        }),
+        Status::Unprepared => Some("not held: no questions yet".to_string()),
+        Status::Ended => Some(format!(
+            "not held: the chat ended after {} sessions (`count`)",
+            plan.season.as_ref().and_then(|s| s.count).unwrap_or(0)
+        )),
+    }
+}
 
 /// What a slot posts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -90,12 +108,24 @@ pub struct Slot {
     /// Rendered text, hashtag included. For thanks it still holds
     /// `{mentions}`, filled in after the chat.
     pub text: String,
+    /// The chat's own versions for some networks (`x: "…"`), rendered
+    /// like `text`; empty for most posts. Read with [`Slot::text_for`].
+    pub variants: Vec<(crate::text::PlatformKind, String)>,
     /// Start and end of the occurrence, for grace windows and search ranges.
     pub starts: Timestamp,
     pub ends: Timestamp,
 }
 
 impl Slot {
+    /// The text an account on `platform` posts: its own version where the
+    /// chat wrote one, `text` otherwise.
+    pub fn text_for(&self, platform: crate::text::PlatformKind) -> &str {
+        self.variants
+            .iter()
+            .find(|(p, _)| *p == platform)
+            .map_or(&self.text, |(_, text)| text)
+    }
+
     /// The post within its occurrence: `question3`, `announce1`, `welcome`.
     pub fn label(&self) -> String {
         match self.n {
@@ -118,4 +148,49 @@ impl Slot {
             account
         )
     }
+}
+
+/// Every occurrence starting in `[from, until)` that nobody prepared
+/// questions for (so it is not held), with the first post it would have
+/// made: what `check`, `status` and the daemon warn about ahead.
+pub fn unprepared(
+    plan: &crate::plan::ChatPlan,
+    from: jiff::Timestamp,
+    until: jiff::Timestamp,
+) -> Vec<(Occurrence, Option<Slot>)> {
+    if plan.season.is_none() {
+        return Vec::new();
+    }
+    every_occurrence(plan, from, until)
+        .into_iter()
+        .filter(|o| plan.status(o.key) == crate::plan::Status::Unprepared)
+        .map(|o| {
+            let first = expand_occurrence(plan, &o).into_iter().next();
+            (o, first)
+        })
+        .collect()
+}
+
+/// Held occurrences starting in `[from, until)` whose texts use `{topic}`
+/// or `{host}` while their session gives none (the placeholder would be
+/// posted empty), with the placeholder's name.
+pub fn missing_session_values(
+    plan: &crate::plan::ChatPlan,
+    from: jiff::Timestamp,
+    until: jiff::Timestamp,
+) -> Vec<(Occurrence, &'static str)> {
+    let mut found = Vec::new();
+    for occurrence in occurrences(plan, from, until) {
+        let session = plan.session(occurrence.key);
+        for name in ["topic", "host"] {
+            let given = session.is_some_and(|s| match name {
+                "topic" => s.topic.is_some(),
+                _ => !s.hosts.is_empty(),
+            });
+            if !given && expand::plan_uses(plan, session, name) {
+                found.push((occurrence.clone(), name));
+            }
+        }
+    }
+    found
 }

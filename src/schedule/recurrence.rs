@@ -38,43 +38,139 @@ use crate::plan::{ChatPlan, Recurrence, When};
 /// At most this many occurrences are returned by one call.
 pub const MAX_OCCURRENCES: usize = 10_000;
 
-/// Local starts (in the chat's zone) of every occurrence whose start lies in
-/// `[from, until)`, in order.
-pub fn occurrences(plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Zoned> {
+/// One occurrence of a chat: its key, the rule's local start that
+/// identifies it for good (every post key holds it), and the instant it
+/// really starts, which differs only for a session moved with `start:`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Occurrence {
+    /// The rule's local start (for a one-off chat, its `start`).
+    pub key: civil::DateTime,
+    /// When it starts, in the chat's zone.
+    pub start: Zoned,
+}
+
+impl Occurrence {
+    /// An occurrence that starts where its rule puts it.
+    pub fn at(start: Zoned) -> Self {
+        Occurrence {
+            key: start.datetime(),
+            start,
+        }
+    }
+
+    /// Whether a session moved it away from its rule's time.
+    pub fn moved(&self) -> bool {
+        self.key != self.start.datetime()
+    }
+}
+
+impl std::ops::Deref for Occurrence {
+    type Target = Zoned;
+    /// The start: most readers want when it happens.
+    fn deref(&self) -> &Zoned {
+        &self.start
+    }
+}
+
+/// Every held occurrence whose start lies in `[from, until)`, in order of
+/// start (skipped ones, ones without questions and ones after `count` are
+/// left out; see [`every_occurrence`]).
+pub fn occurrences(plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Occurrence> {
+    let mut found = every_occurrence(plan, from, until);
+    found.retain(|o| plan.status(o.key).is_held());
+    found
+}
+
+/// Every occurrence whose start lies in `[from, until)`, held or not (but
+/// not past `count`), in order of start: what pages and `plan` list.
+pub fn every_occurrence(plan: &ChatPlan, from: Timestamp, until: Timestamp) -> Vec<Occurrence> {
     match &plan.when {
         When::Once(local) => {
             let start = resolve_once(&plan.tz, *local);
             let inside = from <= start.timestamp() && start.timestamp() < until;
-            if inside { vec![start] } else { Vec::new() }
+            if inside {
+                vec![Occurrence::at(start)]
+            } else {
+                Vec::new()
+            }
         }
         When::Repeat(recurrence) => {
-            let found: Vec<Zoned> = RepeatOccurrences::new(recurrence, &plan.tz, from, until)
-                .take(MAX_OCCURRENCES + 1)
-                .collect();
+            let mut found: Vec<Occurrence> =
+                RepeatOccurrences::new(recurrence, &plan.tz, from, until)
+                    .map(Occurrence::at)
+                    .filter(|o| plan.session(o.key).is_none_or(|s| s.start.is_none()))
+                    .take_while(|o| plan.status(o.key) != crate::plan::Status::Ended)
+                    .take(MAX_OCCURRENCES + 1)
+                    .collect();
             if found.len() > MAX_OCCURRENCES {
                 tracing::warn!(
                     chat = %plan.id,
                     limit = MAX_OCCURRENCES,
                     "too many occurrences in the window; showing the first ones only"
                 );
-                return found.into_iter().take(MAX_OCCURRENCES).collect();
+                found.truncate(MAX_OCCURRENCES);
             }
+            found.extend(moved(plan).filter(|o| {
+                from <= o.start.timestamp()
+                    && o.start.timestamp() < until
+                    && plan.status(o.key) != crate::plan::Status::Ended
+            }));
+            found.sort_by_key(|o| o.start.timestamp());
             found
         }
     }
 }
 
-/// The first occurrence starting at or after `from`, found lazily: a
+/// The sessions moved with `start:`, at their new start.
+fn moved(plan: &ChatPlan) -> impl Iterator<Item = Occurrence> + '_ {
+    plan.season
+        .iter()
+        .flat_map(|s| s.sessions.iter())
+        .filter_map(|s| {
+            let start = s.start?;
+            Some(Occurrence {
+                key: s.key,
+                start: resolve_once(&plan.tz, start),
+            })
+        })
+}
+
+/// The first held occurrence starting at or after `from`, found lazily: a
 /// recurring chat costs one cron search, not a year of occurrences.
-pub fn next_occurrence(plan: &ChatPlan, from: Timestamp) -> Option<Zoned> {
-    match &plan.when {
+pub fn next_occurrence(plan: &ChatPlan, from: Timestamp) -> Option<Occurrence> {
+    let recurrence = match &plan.when {
         When::Once(local) => {
             let start = resolve_once(&plan.tz, *local);
-            (start.timestamp() >= from).then_some(start)
+            return (start.timestamp() >= from).then(|| Occurrence::at(start));
         }
-        When::Repeat(recurrence) => {
-            RepeatOccurrences::new(recurrence, &plan.tz, from, Timestamp::MAX).next()
-        }
+        When::Repeat(recurrence) => recurrence,
+    };
+    let held = |o: &Occurrence| plan.status(o.key).is_held() && o.start.timestamp() >= from;
+    let moved = moved(plan).filter(held).min_by_key(|o| o.start.timestamp());
+    let by_rule = if plan.questions.is_empty() && plan.season.is_some() {
+        // Only prepared sessions are held: no need to walk the rule.
+        plan.season
+            .iter()
+            .flat_map(|s| s.sessions.iter())
+            .filter(|s| s.start.is_none())
+            .map(|s| Occurrence {
+                key: s.key,
+                start: resolve_repeat(&plan.tz, s.key),
+            })
+            .find(held)
+    } else {
+        RepeatOccurrences::new(recurrence, &plan.tz, from, Timestamp::MAX)
+            .map(Occurrence::at)
+            .take_while(|o| plan.status(o.key) != crate::plan::Status::Ended)
+            .find(|o| held(o) && plan.session(o.key).is_none_or(|s| s.start.is_none()))
+    };
+    match (moved, by_rule) {
+        (Some(a), Some(b)) => Some(if a.start.timestamp() <= b.start.timestamp() {
+            a
+        } else {
+            b
+        }),
+        (a, b) => a.or(b),
     }
 }
 
@@ -201,11 +297,11 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn instants(found: &[Zoned]) -> Vec<String> {
+    fn instants(found: &[Occurrence]) -> Vec<String> {
         found.iter().map(|z| z.timestamp().to_string()).collect()
     }
 
-    fn locals(found: &[Zoned]) -> Vec<String> {
+    fn locals(found: &[Occurrence]) -> Vec<String> {
         found
             .iter()
             .map(|z| z.strftime("%Y-%m-%d %H:%M %Z").to_string())

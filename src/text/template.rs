@@ -17,6 +17,10 @@
 //! | `{text}`     | question text                                     | question format |
 //! | `{mentions}` | the participants, filled in after the chat        | thanks          |
 //! | `{calendar}` | the chat's public calendar (`…/chats/ID.ics`)     | everywhere      |
+//! | `{topic}`    | the session's topic (empty without one)           | everywhere      |
+//! | `{host}`     | the session's guest host(s): `@a and @b`          | everywhere      |
+//! | `{number}`   | the session's running number among held ones      | everywhere      |
+//! | `{page}`     | the session's public page (`…/chats/ID/DATE`)     | everywhere      |
 //!
 //! [`ensure_hashtag`] then makes every post carry the hashtag: a chat lives
 //! by its hashtag, and a post without it is invisible to the participants.
@@ -24,8 +28,9 @@
 //! choice, which `check` points out rather than rewrites.
 
 /// Every placeholder name a template may use.
-pub const PLACEHOLDERS: [&str; 9] = [
-    "title", "hashtag", "time", "times", "date", "n", "text", "mentions", "calendar",
+pub const PLACEHOLDERS: [&str; 13] = [
+    "title", "hashtag", "time", "times", "date", "n", "text", "mentions", "calendar", "topic",
+    "host", "number", "page",
 ];
 
 /// Values for placeholders. `None` means the placeholder is not available in
@@ -45,6 +50,14 @@ pub struct Vars<'a> {
     pub mentions: Option<&'a str>,
     /// `{calendar}`: the public address of the chat's `.ics` file.
     pub calendar: Option<&'a str>,
+    /// `{topic}`: the session's topic; empty without one (`check` warns).
+    pub topic: Option<&'a str>,
+    /// `{host}`: the session's host(s), joined; empty without one.
+    pub host: Option<&'a str>,
+    /// `{number}`: the session's running number.
+    pub number: Option<u32>,
+    /// `{page}`: the public address of the session's page.
+    pub page: Option<&'a str>,
 }
 
 /// A template problem, with the byte offset into the template.
@@ -207,6 +220,13 @@ fn push_value(
         "text" => out.push_str(vars.text.ok_or_else(unavailable)?),
         "mentions" => out.push_str(vars.mentions.ok_or_else(unavailable)?),
         "calendar" => out.push_str(vars.calendar.ok_or_else(unavailable)?),
+        "topic" => out.push_str(vars.topic.unwrap_or("")),
+        "host" => out.push_str(vars.host.unwrap_or("")),
+        "number" => {
+            let number = vars.number.ok_or_else(unavailable)?;
+            out.push_str(&number.to_string());
+        }
+        "page" => out.push_str(vars.page.ok_or_else(unavailable)?),
         name => {
             return Err(TemplateError::Unknown {
                 name: name.to_string(),
@@ -296,6 +316,10 @@ mod tests {
             text: None,
             mentions: None,
             calendar: None,
+            topic: None,
+            host: None,
+            number: None,
+            page: None,
         }
     }
 

@@ -11,12 +11,12 @@ use std::path::Path;
 
 use anyhow::Context;
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, Zoned, civil};
+use jiff::{SignedDuration, Timestamp, civil};
 use serde::{Deserialize, Serialize};
 
 use crate::plan::ChatPlan;
 use crate::platform::{FoundPost, Identity, Platform, PostError, RemotePost};
-use crate::schedule::{SlotKind, expand_occurrence};
+use crate::schedule::{Occurrence, SlotKind, expand_occurrence};
 use crate::text::PlatformKind;
 use crate::thanks::QuestionPost;
 
@@ -42,6 +42,12 @@ pub struct Capture {
     /// The plan's `thanks.exclude` handles.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// The session's topic, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// The session's guest host(s), as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
     /// The questions as planned, with the host's post where one was made.
     pub questions: Vec<PostedQuestion>,
     /// Everything the hashtag search returned, in any order.
@@ -68,19 +74,23 @@ impl Capture {
     /// record of it), so answers can be matched by reply.
     pub fn for_occurrence(
         plan: &ChatPlan,
-        start: &Zoned,
+        occurrence: &Occurrence,
         account: &str,
         platform: PlatformKind,
         host: Identity,
         mut posted: impl FnMut(&str) -> Option<RemotePost>,
     ) -> Capture {
-        let starts = start.timestamp();
-        let questions = expand_occurrence(plan, start)
+        let starts = occurrence.start.timestamp();
+        let session = plan.session(occurrence.key);
+        let asked = session
+            .and_then(|s| s.questions.as_deref())
+            .unwrap_or(&plan.questions);
+        let questions = expand_occurrence(plan, occurrence)
             .into_iter()
             .filter(|slot| slot.kind == SlotKind::Question)
             .filter_map(|slot| {
                 let n = slot.n?;
-                let planned = plan.questions.iter().find(|q| q.n == n);
+                let planned = asked.iter().find(|q| q.n == n);
                 Some(PostedQuestion {
                     n,
                     text: planned
@@ -98,6 +108,17 @@ impl Capture {
             platform,
             starts,
             ends: starts.checked_add(plan.duration).unwrap_or(starts),
+            topic: session
+                .and_then(|s| s.topic)
+                .map(|t| plan.texts.get(t).to_string()),
+            hosts: session
+                .map(|s| {
+                    s.hosts
+                        .iter()
+                        .map(|h| plan.texts.get(*h).to_string())
+                        .collect()
+                })
+                .unwrap_or_default(),
             host,
             exclude: plan.excluded().map(str::to_owned).collect(),
             questions,
@@ -243,10 +264,11 @@ thanks:
     #[test]
     fn an_occurrence_brings_the_plan_facts_and_the_question_posts() {
         let plan = plan();
-        let start = plan
-            .tz
-            .to_zoned(civil::datetime(2026, 12, 2, 12, 0, 0, 0))
-            .unwrap();
+        let start = Occurrence::at(
+            plan.tz
+                .to_zoned(civil::datetime(2026, 12, 2, 12, 0, 0, 0))
+                .unwrap(),
+        );
         let mut asked = Vec::new();
         let capture =
             Capture::for_occurrence(&plan, &start, "main_x", PlatformKind::X, host(), |key| {
@@ -329,10 +351,11 @@ thanks:
     #[tokio::test]
     async fn the_search_covers_early_birds_and_the_thanks_delay() {
         let plan = plan();
-        let start = plan
-            .tz
-            .to_zoned(civil::datetime(2026, 12, 2, 12, 0, 0, 0))
-            .unwrap();
+        let start = Occurrence::at(
+            plan.tz
+                .to_zoned(civil::datetime(2026, 12, 2, 12, 0, 0, 0))
+                .unwrap(),
+        );
         let mut capture =
             Capture::for_occurrence(&plan, &start, "x", PlatformKind::X, host(), |_| None);
         let platform = Recorder(Default::default());

@@ -351,6 +351,8 @@ mod tests {
         let mut rt = post("r", "echo", 6, "RT @ann: A1 yes", None);
         rt.is_repost = true;
         Capture {
+            topic: None,
+            hosts: Vec::new(),
             chat: "hcsmbm".into(),
             title: "Buddy Mentoring".into(),
             hashtag: "#hcsmbm".into(),

@@ -67,6 +67,7 @@ pub fn plan(id: &str, accounts: Option<&[&str]>, thread: bool) -> ChatPlan {
         wrapup: None,
         thanks: None,
         calendar_base: None,
+        season: None,
     }
 }
 
@@ -90,6 +91,7 @@ pub fn slot(
         n,
         at: start + offset,
         text: format!("{label} of {chat} at {occurrence} #{chat}"),
+        variants: Vec::new(),
         starts: start,
         ends: start + SignedDuration::from_hours(1),
     }
@@ -135,6 +137,8 @@ pub struct Fake {
     pub delay: Duration,
     /// How many more times `reconcile` cannot tell, per key.
     pub unknown: Mutex<HashMap<String, u32>>,
+    /// The network it says it is (Mastodon unless made with [`Fake::on`]).
+    pub kind: PlatformKind,
 }
 
 impl Fake {
@@ -147,7 +151,33 @@ impl Fake {
             posted: Mutex::new(Vec::new()),
             delay: Duration::ZERO,
             unknown: Mutex::new(HashMap::new()),
+            kind: PlatformKind::Mastodon,
         })
+    }
+
+    /// A fake that says it is on `kind` (which text versions it gets).
+    pub fn on(kind: PlatformKind, clock: Clock) -> Arc<Self> {
+        Arc::new(Self {
+            clock,
+            calls: Mutex::new(Vec::new()),
+            script: Mutex::new(HashMap::new()),
+            existing: Mutex::new(Vec::new()),
+            posted: Mutex::new(Vec::new()),
+            delay: Duration::ZERO,
+            unknown: Mutex::new(HashMap::new()),
+            kind,
+        })
+    }
+
+    /// (key, text) of every post request, in order.
+    pub fn texts(&self) -> Vec<(String, String)> {
+        self.calls()
+            .into_iter()
+            .filter_map(|call| match call {
+                Call::Post { key, text, .. } => Some((key, text)),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn slow(clock: Clock, delay: Duration) -> Arc<Self> {
@@ -159,6 +189,7 @@ impl Fake {
             posted: Mutex::new(Vec::new()),
             delay,
             unknown: Mutex::new(HashMap::new()),
+            kind: PlatformKind::Mastodon,
         })
     }
 
@@ -187,7 +218,7 @@ impl Fake {
 #[async_trait]
 impl Platform for Fake {
     fn kind(&self) -> PlatformKind {
-        PlatformKind::Mastodon
+        self.kind
     }
 
     async fn whoami(&self) -> Result<Identity, PostError> {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use jiff::{SignedDuration, Zoned};
+use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -24,7 +24,7 @@ use crate::daemon::poster::Poster;
 use crate::daemon::retry::Retry;
 use crate::plan::ChatPlan;
 use crate::platform::{Platform, PostError, RemotePost};
-use crate::schedule::{SlotKind, expand_occurrence};
+use crate::schedule::{Occurrence, SlotKind, expand_occurrence};
 use crate::store::SharedStore;
 use crate::text::split::{SplitError, ThanksLayout, split_mentions};
 use crate::thanks::{Exclusions, Participant, generic_thanks, mentions, participants};
@@ -124,7 +124,7 @@ pub async fn decide(
 ) -> Option<Decided> {
     let plan = &context.plan;
     let layout = ThanksLayout {
-        template: &job.slot.text,
+        template: job.slot.text_for(poster.platform.kind()),
         hashtag: plan.hashtag(),
         platform: poster.platform.kind(),
         limit: poster.platform.limit(),
@@ -170,7 +170,10 @@ async fn find_participants(
             ));
         }
     };
-    let start = job.slot.starts.to_zoned(plan.tz.clone());
+    let start = Occurrence {
+        key: job.slot.occurrence,
+        start: job.slot.starts.to_zoned(plan.tz.clone()),
+    };
     let posted = question_posts(&poster.store, plan, &start, &job.account).await;
     let mut capture =
         Capture::for_occurrence(plan, &start, &job.account, platform.kind(), host, |key| {
@@ -197,7 +200,7 @@ async fn find_participants(
 async fn question_posts(
     store: &SharedStore,
     plan: &ChatPlan,
-    start: &Zoned,
+    start: &Occurrence,
     account: &str,
 ) -> HashMap<String, RemotePost> {
     let mut posted = HashMap::new();

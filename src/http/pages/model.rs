@@ -6,10 +6,10 @@ use std::path::Path;
 
 use axum::http::StatusCode;
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, Zoned};
+use jiff::{SignedDuration, Timestamp};
 
 use crate::plan::{ChatPlan, When};
-use crate::schedule::{Slot, SlotKind, expand_occurrence, occurrences};
+use crate::schedule::{Occurrence, Slot, SlotKind, expand_occurrence, occurrences};
 use crate::store::{PostRecord, PostState};
 use crate::text::PlatformKind;
 
@@ -51,7 +51,7 @@ impl ChatSummary {
             zone_name: plan.zone_name().to_string(),
             tz: plan.tz.clone(),
             rhythm,
-            next: upcoming(plan, now, 1).first().map(Zoned::timestamp),
+            next: upcoming(plan, now, 1).first().map(|o| o.start.timestamp()),
         }
     }
 }
@@ -70,7 +70,7 @@ fn human(duration: SignedDuration) -> String {
 }
 
 /// The next `n` occurrences starting at or after `now`.
-pub fn upcoming(plan: &ChatPlan, now: Timestamp, n: usize) -> Vec<Zoned> {
+pub fn upcoming(plan: &ChatPlan, now: Timestamp, n: usize) -> Vec<Occurrence> {
     let until = now.checked_add(LOOK_AHEAD).unwrap_or(Timestamp::MAX);
     let mut found = occurrences(plan, now, until);
     found.truncate(n);
@@ -78,7 +78,7 @@ pub fn upcoming(plan: &ChatPlan, now: Timestamp, n: usize) -> Vec<Zoned> {
 }
 
 /// Past occurrences, newest first.
-pub fn past(plan: &ChatPlan, now: Timestamp, since: SignedDuration, n: usize) -> Vec<Zoned> {
+pub fn past(plan: &ChatPlan, now: Timestamp, since: SignedDuration, n: usize) -> Vec<Occurrence> {
     let from = now.checked_sub(since).unwrap_or(Timestamp::MIN);
     let mut found = occurrences(plan, from, now);
     found.reverse();
@@ -215,7 +215,7 @@ pub fn chat_view(
         .collect();
     ChatView {
         summary: ChatSummary::new(plan, now),
-        upcoming: coming.iter().map(Zoned::timestamp).collect(),
+        upcoming: coming.iter().map(|o| o.start.timestamp()).collect(),
         next_slots,
         past,
         operator,
