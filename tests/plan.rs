@@ -90,6 +90,7 @@ fn december_occurrence_of_the_weekly_chat() {
             "kind": "question",
             "n": 1,
             "seq": 1,
+            "occurrence": "2026-12-02T12:00:00",
             "at": "2026-12-02T18:05:00Z",
             "local": "2026-12-02T12:05:00-06:00",
             "zone": "America/Chicago",
