@@ -672,6 +672,19 @@ impl Reader<'_> {
                             value: None,
                             loc: value.loc,
                         }),
+                        // YAML 1.1's booleans read as words here: `skip: no`
+                        // must not skip with the reason "no".
+                        Value::Str(word)
+                            if ["yes", "no", "on", "off", "y", "n"]
+                                .contains(&word.trim().to_lowercase().as_str()) =>
+                        {
+                            self.error(
+                                value.loc,
+                                format!("`skip: {}` is not clear: is the session skipped?", word.trim()),
+                                "write `skip: true` (or the reason, like `skip: Holiday week`) to skip it, or remove `skip` to hold it",
+                            );
+                            None
+                        }
                         _ => self.string(value, key).map(|reason| At {
                             value: Some(reason.value),
                             loc: reason.loc,

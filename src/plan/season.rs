@@ -858,6 +858,25 @@ mod tests {
     }
 
     #[test]
+    fn skip_yes_or_no_is_asked_about_not_read_as_a_reason() {
+        for word in ["yes", "no", "Off"] {
+            let diags = errors(&weekly(&format!(
+                "questions: [Q?]\nsessions:\n  2027-02-24:\n    skip: {word}\n"
+            )));
+            assert_eq!(diags.len(), 1, "{word}: {diags:#?}");
+            assert_eq!((diags[0].line, diags[0].column), (9, 11));
+            assert_eq!(
+                diags[0].message,
+                format!("`skip: {word}` is not clear: is the session skipped?")
+            );
+        }
+        let plan = load(&weekly(
+            "questions: [Q?]\nsessions:\n  2027-02-24:\n    skip: Holiday week\n",
+        ));
+        assert!(matches!(plan.status(noon(2027, 2, 24)), Status::Skipped(_)));
+    }
+
+    #[test]
     fn a_start_chat_cannot_have_sessions() {
         let src = "title: S\nhashtag: \"#s\"\ntimezone: UTC\nstart: 2027-02-17 12:00\n\
                    questions: [Q?]\ncount: 2\nsessions: {}\n";
