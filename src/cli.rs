@@ -100,6 +100,12 @@ pub struct RunArgs {
     /// State folder (overrides the `state_dir` setting).
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// Start although state.db is not the state this folder last had
+    /// (emptied, replaced or restored from an older copy): every post still
+    /// inside its grace window is looked up on its platform before it is
+    /// posted.
+    #[arg(long)]
+    pub accept_state_change: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -18,13 +18,13 @@ use tracing::{error, info, warn};
 use crate::cli::RunArgs;
 use crate::clock::Clock;
 use crate::daemon::accounts::{
-    AccountContext, StateSessions, StateTokens, build_accounts, verify_accounts,
+    AccountContext, StateSessions, StateTokens, build_accounts, recheck_unreached, verify_accounts,
 };
 use crate::daemon::{self, Chats, Daemon};
 use crate::http::pages::Pages;
 use crate::http::{self, Health, HttpState, Metrics};
 use crate::settings::Settings;
-use crate::store::{SharedStore, StateLock, Store};
+use crate::store::{self, SharedStore, StateLock, Store, Verified};
 
 pub fn run(config_dir: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::load(config_dir)?;
@@ -43,13 +43,19 @@ pub fn run(config_dir: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(settings, open_files))?;
+    runtime.block_on(serve(settings, open_files, args.accept_state_change))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(settings: Settings, open_files: Option<u64>) -> anyhow::Result<()> {
+async fn serve(
+    settings: Settings,
+    open_files: Option<u64>,
+    accept_state_change: bool,
+) -> anyhow::Result<()> {
     let clock = Clock::system(settings.rescan_interval);
-    let store = Store::open(&settings.state_dir)?;
+    let mut store = Store::open(&settings.state_dir)?;
+    store.quick_check()?;
+    let verified = store::identity::verify(&mut store, accept_state_change)?;
     let (shared, writer) = SharedStore::spawn(store);
     let context = AccountContext {
         state_dir: settings.state_dir.clone(),
@@ -61,13 +67,28 @@ async fn serve(settings: Settings, open_files: Option<u64>) -> anyhow::Result<()
     let accounts = build_accounts(&settings, &context)?;
     // Its handle on the writer must not outlive the daemon (see below).
     drop(context);
-    verify_accounts(&accounts).await?;
+    let unreached = verify_accounts(&accounts).await?;
     let shutdown = CancellationToken::new();
     let reload = Arc::new(Notify::new());
     listen_for_signals(shutdown.clone(), reload.clone())?;
 
     let metrics = Arc::new(Metrics::default());
     let health = Arc::new(Health::new(settings.rescan_interval * 3));
+    metrics.watch_store(shared.health());
+    health.watch_store(shared.health());
+    for name in accounts.keys() {
+        metrics.set_account_up(name, !unreached.contains(name));
+    }
+    if !unreached.is_empty() {
+        let metrics = Arc::clone(&metrics);
+        tokio::spawn(recheck_unreached(
+            unreached,
+            accounts.clone(),
+            clock.clone(),
+            move |name| metrics.set_account_up(name, true),
+            shutdown.clone(),
+        ));
+    }
     let (loaded, plans) = tokio::sync::watch::channel(Arc::new(Vec::new()));
     let mut pages = Pages::new(&settings, plans, clock.clone());
     pages.store = Some(shared.clone());
@@ -80,7 +101,11 @@ async fn serve(settings: Settings, open_files: Option<u64>) -> anyhow::Result<()
     let http_server = start_http(&settings, http, open_files, &shutdown).await?;
 
     let chats = Chats::folder(&settings.chats_dir);
-    let mut daemon = Daemon::new(&settings, clock, shared, accounts, chats);
+    let mut daemon = Daemon::new(&settings, clock.clone(), shared, accounts, chats);
+    if let Verified::Changed(_) = verified {
+        // Anything due by now may have gone out from the state that was lost.
+        daemon.look_up_due_before = Some(clock.now() + jiff::SignedDuration::from_secs(1));
+    }
     daemon.loaded = Some(loaded);
     daemon.reload = reload;
     daemon.metrics = Some(metrics);

@@ -100,15 +100,20 @@ pub fn build_accounts(
 
 /// Asks every account once who it posts as, before any slot, and logs it.
 /// Refused credentials stop the start-up with one line per account saying
-/// what to fix; a platform that cannot be reached only warns (its posts are
-/// retried inside their grace windows like any temporary failure).
-pub async fn verify_accounts(accounts: &BTreeMap<String, Arc<dyn Platform>>) -> anyhow::Result<()> {
+/// what to fix; a platform that cannot be reached only warns, naming its
+/// address and the cause (its posts are retried inside their grace windows
+/// like any temporary failure). Returns the accounts not reached, for
+/// [`recheck_unreached`].
+pub async fn verify_accounts(
+    accounts: &BTreeMap<String, Arc<dyn Platform>>,
+) -> anyhow::Result<Vec<String>> {
     let mut checks = tokio::task::JoinSet::new();
     for (name, platform) in accounts {
         let (name, platform) = (name.clone(), platform.clone());
         checks.spawn(async move { (name, platform.kind(), platform.whoami().await) });
     }
     let mut refused = Vec::new();
+    let mut unreached = Vec::new();
     while let Some(joined) = checks.join_next().await {
         let (name, kind, answer) = joined.context("an account check panicked")?;
         match answer {
@@ -126,18 +131,59 @@ pub async fn verify_accounts(accounts: &BTreeMap<String, Arc<dyn Platform>>) -> 
                 refused.push(format!("account `{name}` ({kind}): {err}{hint}"));
             }
             Err(err) => {
-                warn!(account = %name, "could not check who account `{name}` posts as, starting anyway: {err}")
+                warn!(account = %name, "account `{name}` could not be reached, starting anyway; its posts are retried inside their grace windows and it is checked again in the background: {err}");
+                unreached.push(name);
             }
         }
     }
     if refused.is_empty() {
-        return Ok(());
+        unreached.sort();
+        return Ok(unreached);
     }
     refused.sort();
     bail!(
         "not starting, the platform refused these accounts:\n  - {}",
         refused.join("\n  - ")
     )
+}
+
+/// Asks each account in `unreached` again who it posts as, with backoff
+/// (up to a minute apart), until it answers or `cancel` fires; `up` is told
+/// of each account that answers (for `tweetchat_account_up`).
+pub async fn recheck_unreached(
+    unreached: Vec<String>,
+    accounts: BTreeMap<String, Arc<dyn Platform>>,
+    clock: Clock,
+    up: impl Fn(&str) + Send + Sync + 'static,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    let up = Arc::new(up);
+    let mut checks = tokio::task::JoinSet::new();
+    for name in unreached {
+        let Some(platform) = accounts.get(&name).cloned() else {
+            continue;
+        };
+        let (clock, up, cancel) = (clock.clone(), Arc::clone(&up), cancel.clone());
+        checks.spawn(async move {
+            let retry = super::RetryPolicy::default();
+            for attempt in 0.. {
+                if !clock.wait_until(retry.backoff(attempt, clock.now()), &cancel).await {
+                    return;
+                }
+                match platform.whoami().await {
+                    Ok(me) => {
+                        info!(account = %name, "account `{name}` can be reached now: it posts as @{}", me.username);
+                        up(&name);
+                        return;
+                    }
+                    Err(err) => {
+                        tracing::debug!(account = %name, "account `{name}` still cannot be reached: {err}")
+                    }
+                }
+            }
+        });
+    }
+    while checks.join_next().await.is_some() {}
 }
 
 /// Mastodon instance limits in the state database's key/value table, so

@@ -62,6 +62,8 @@ pub struct Dispatcher {
     /// ([`super::missed::BeforeFile`]). Off for a rehearsal, whose timeline
     /// is replayed on a clock of its own and may lie wholly in the past.
     pub leave_out_before_file: bool,
+    /// See [`super::Daemon::look_up_due_before`].
+    pub look_up_due_before: Option<Timestamp>,
     queues: HashMap<(String, Arc<str>), Arc<Queue>>,
     /// Claims the database refused, with when to try them again.
     retrying: Vec<(Timestamp, Pending)>,
@@ -89,6 +91,7 @@ impl Dispatcher {
             retry: RetryPolicy::default(),
             state_dir: None,
             leave_out_before_file: true,
+            look_up_due_before: None,
             queues: HashMap::new(),
             retrying: Vec::new(),
             tracker: TaskTracker::new(),
@@ -199,6 +202,16 @@ impl Dispatcher {
         } = pending;
         let mut job = job;
         match claim {
+            Claim::Fresh
+                if self
+                    .look_up_due_before
+                    .is_some_and(|before| job.slot.at < before) =>
+            {
+                debug!("the state was replaced since this was due: looking it up first");
+                job.in_doubt = true;
+                job.state_replaced = true;
+                self.enqueue(job);
+            }
             Claim::Fresh => self.enqueue(job),
             Claim::InDoubt { attempts } => {
                 debug!(attempts, "claimed before by a run that did not finish it");

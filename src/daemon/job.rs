@@ -46,6 +46,10 @@ pub struct Job {
     pub audience: Arc<Audience>,
     /// An earlier run claimed it without recording an answer.
     pub in_doubt: bool,
+    /// The daemon started on replaced state (`--accept-state-change`) after
+    /// this slot was due: even a key never claimed here (a thank-you's
+    /// part) may be out, so each is looked up before it is posted.
+    pub state_replaced: bool,
     /// The end of the grace window: no attempt starts after it.
     pub deadline: Timestamp,
     /// Why it must not be posted any more (past its grace window); an
@@ -71,6 +75,7 @@ impl Job {
             thread,
             audience: Arc::new(Audience::DEFAULT),
             in_doubt: false,
+            state_replaced: false,
             deadline,
             missed: None,
             work: Work::Post,

@@ -128,6 +128,11 @@ pub struct Daemon {
     /// Where every rescan that changed something publishes the plans (the
     /// chat pages read them from here).
     pub loaded: Option<LoadedPlansSender>,
+    /// Started on state that is not the one the last run left
+    /// (`--accept-state-change`): a slot due before this instant may be out
+    /// already, so even a fresh claim of it is looked up on its platform
+    /// first, as an intent in doubt is.
+    pub look_up_due_before: Option<Timestamp>,
 }
 
 /// The sending side of [`crate::http::pages::LoadedPlans`].
@@ -162,6 +167,7 @@ impl Daemon {
             retention: Some(settings.retention),
             calendar_base: settings.http.public_base(),
             loaded: None,
+            look_up_due_before: None,
         }
     }
 
@@ -193,6 +199,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     dispatcher.retry = daemon.retry;
     dispatcher.state_dir = Some(daemon.state_dir.clone());
     dispatcher.leave_out_before_file = !daemon.stop_when_done;
+    dispatcher.look_up_due_before = daemon.look_up_due_before;
     let rescan_every = SignedDuration::try_from(daemon.rescan_interval)
         .unwrap_or(SignedDuration::from_mins(1))
         .max(SignedDuration::from_secs(1));

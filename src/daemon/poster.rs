@@ -121,6 +121,10 @@ impl Poster {
         loop {
             let answer = self.platform.post(post).await;
             self.export_quota();
+            if let Some(metrics) = &self.metrics {
+                let reached = !matches!(answer, Err(PostError::Unreachable(_)));
+                metrics.set_account_up(&self.account, reached);
+            }
             let err = match answer {
                 Ok(remote) => {
                     info!(remote_id = %remote.id, "posted");

@@ -78,7 +78,9 @@ impl RetryPolicy {
     ) -> Retry {
         let at = match err {
             PostError::RateLimited { reset: Some(reset) } if *reset > now => *reset,
-            PostError::RateLimited { .. } | PostError::Transient(_) => self.backoff(attempt, now),
+            PostError::RateLimited { .. } | PostError::Transient(_) | PostError::Unreachable(_) => {
+                self.backoff(attempt, now)
+            }
             other => return Retry::GiveUp(other.to_string()),
         };
         self.within(at, err, attempt, deadline)

@@ -26,6 +26,9 @@ pub struct Metrics {
     invalid_files: AtomicU64,
     next_slot: Mutex<Option<Timestamp>>,
     quota: Mutex<BTreeMap<String, Quota>>,
+    /// account → whether its platform answered at the last try.
+    accounts_up: Mutex<BTreeMap<String, bool>>,
+    store: std::sync::OnceLock<std::sync::Arc<crate::store::StoreHealth>>,
 }
 
 #[derive(Debug, Default)]
@@ -99,6 +102,16 @@ impl Metrics {
         lock(&self.quota).insert(account.to_string(), quota);
     }
 
+    /// Whether `account`'s platform could be reached at the last try.
+    pub fn set_account_up(&self, account: &str, up: bool) {
+        lock(&self.accounts_up).insert(account.to_string(), up);
+    }
+
+    /// Counts the state database's refused requests.
+    pub fn watch_store(&self, store: std::sync::Arc<crate::store::StoreHealth>) {
+        let _ = self.store.set(store);
+    }
+
     /// Prometheus text exposition format; `now` for "next slot in seconds".
     pub fn render(&self, now: Timestamp) -> String {
         let mut out = String::new();
@@ -134,6 +147,28 @@ impl Metrics {
             );
         }
         self.render_quota(&mut out, now);
+        header(
+            &mut out,
+            "tweetchat_account_up",
+            "1 when the account's platform answered at the last try, 0 when it could not be reached.",
+            "gauge",
+        );
+        for (account, up) in lock(&self.accounts_up).iter() {
+            let _ = writeln!(
+                out,
+                "tweetchat_account_up{{account=\"{}\"}} {}",
+                escape(account),
+                u8::from(*up)
+            );
+        }
+        header(
+            &mut out,
+            "tweetchat_store_errors_total",
+            "Requests the state database refused (each stops a post until it is taken).",
+            "counter",
+        );
+        let errors = self.store.get().map_or(0, |store| store.errors_total());
+        let _ = writeln!(out, "tweetchat_store_errors_total {errors}");
         header(
             &mut out,
             "tweetchat_up",

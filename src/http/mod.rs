@@ -41,6 +41,9 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub struct Health {
     max_silence: Duration,
     state: Mutex<Beat>,
+    /// The state database: failing writes stop every post, however alive
+    /// the loop is.
+    store: std::sync::OnceLock<Arc<crate::store::StoreHealth>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +60,18 @@ impl Health {
         Self {
             max_silence,
             state: Mutex::new(Beat::NotYet),
+            store: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Answers 503 also while the state database refuses writes.
+    pub fn watch_store(&self, store: Arc<crate::store::StoreHealth>) {
+        let _ = self.store.set(store);
+    }
+
+    /// Why the daemon cannot post although its loop runs, if it cannot.
+    pub fn store_problem(&self) -> Option<String> {
+        self.store.get().and_then(|store| store.problem())
     }
 
     /// The loop is running and has just woken up.
@@ -181,13 +195,15 @@ pub async fn serve_with(
 }
 
 async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
-    if state.health.is_alive() {
-        (StatusCode::OK, "ok\n")
-    } else {
-        (
+    if !state.health.is_alive() {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
-            "the scheduler loop is not running or has not woken up recently\n",
-        )
+            "the scheduler loop is not running or has not woken up recently\n".to_string(),
+        );
+    }
+    match state.health.store_problem() {
+        Some(problem) => (StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n")),
+        None => (StatusCode::OK, "ok\n".to_string()),
     }
 }
 

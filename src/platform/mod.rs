@@ -118,9 +118,15 @@ pub enum PostError {
     /// 429 or an exhausted quota: retry at `reset` if that is still in time.
     #[error("rate limited{}", reset.map(|r| format!(" until {r}")).unwrap_or_default())]
     RateLimited { reset: Option<Timestamp> },
-    /// 5xx, timeout, connection reset: retry with jittered backoff.
+    /// 5xx, timeout, connection reset: retry with jittered backoff. The
+    /// request may have arrived, so the post is looked up before a retry.
     #[error("temporary failure: {0}")]
     Transient(String),
+    /// The connection was refused, or never completed its TLS handshake:
+    /// nothing was sent, so the post is certainly not out. Retried with
+    /// backoff like a 5xx, and never looked up as "maybe posted".
+    #[error("unreachable: {0}")]
+    Unreachable(String),
     /// The platform says this text was already posted: reconcile before
     /// deciding.
     #[error("duplicate content: {0}")]
@@ -144,9 +150,28 @@ impl PostError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            PostError::RateLimited { .. } | PostError::Transient(_)
+            PostError::RateLimited { .. } | PostError::Transient(_) | PostError::Unreachable(_)
         )
     }
+}
+
+/// Says why `base` could not be reached, with what to check: the cause
+/// from `chain` (an error and its sources) in a few words first.
+pub fn unreachable(base: &str, chain: &str) -> String {
+    let lower = chain.to_ascii_lowercase();
+    let cause = if lower.contains("connection refused") {
+        "connection refused: check api_base"
+    } else if lower.contains("dns") || lower.contains("failed to lookup") {
+        "the host name did not resolve: check api_base"
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        "the TLS handshake failed: check api_base and the system's certificates"
+    } else if lower.contains("timed out") {
+        "connecting timed out: check api_base and the network"
+    } else {
+        "could not connect: check api_base and the network"
+    };
+    format!("{cause} ({base}; nothing was sent: {chain})")
 }
 
 /// An account on a network.

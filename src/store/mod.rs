@@ -14,6 +14,8 @@
 //! writer and commits whatever requests are waiting in a single transaction
 //! (group commit), so 200 slots due in the same second cost one fsync, not 200.
 
+mod health;
+pub mod identity;
 mod lock;
 mod results;
 mod schema;
@@ -34,6 +36,8 @@ use sql::{COLUMNS, claim_in_savepoint, kv_get, kv_set, lookup, record, release, 
 
 pub use sql::Pruned;
 
+pub use health::StoreHealth;
+pub use identity::{Identity, Verified};
 pub use lock::{LOCK_FILE, StateLock};
 pub use results::ResultsReader;
 pub use shared::SharedStore;
@@ -184,6 +188,9 @@ pub struct PostRecord {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The identity mirror the writer keeps current after each write
+    /// ([`identity`]); set by [`identity::verify`].
+    mirror: Option<PathBuf>,
 }
 
 impl Store {
@@ -212,6 +219,7 @@ impl Store {
             Ok(Store {
                 conn,
                 path: path.to_path_buf(),
+                mirror: None,
             })
         };
         open().with_context(|| format!("opening the state database {}", path.display()))
@@ -231,6 +239,7 @@ impl Store {
             Ok(Store {
                 conn,
                 path: path.to_path_buf(),
+                mirror: None,
             })
         };
         open().with_context(|| format!("reading the state database {}", path.display()))
@@ -319,9 +328,16 @@ impl Store {
 
     /// Runs `requests` in one transaction; each gets its own answer, and all
     /// fail together if the commit fails.
-    fn batch(&mut self, requests: Vec<shared::Request>) -> Vec<anyhow::Result<shared::Response>> {
+    /// The write count goes up by one for a batch that writes (see
+    /// [`identity`]); the identity after the commit is returned with the
+    /// answers, for the mirror.
+    fn batch(
+        &mut self,
+        requests: Vec<shared::Request>,
+    ) -> (Vec<anyhow::Result<shared::Response>>, Option<Identity>) {
         let count = requests.len();
-        let run = |conn: &mut Connection| -> rusqlite::Result<Vec<anyhow::Result<_>>> {
+        let writes = requests.iter().any(shared::Request::writes);
+        let run = |conn: &mut Connection| -> rusqlite::Result<(Vec<anyhow::Result<_>>, _)> {
             // IMMEDIATE: the write lock is taken (waiting on the busy
             // timeout) before the first read, so the transaction never has
             // to upgrade from reading to writing, which SQLite refuses with
@@ -331,15 +347,44 @@ impl Store {
                 .into_iter()
                 .map(|request| request.execute(&tx))
                 .collect();
+            let identity = if writes { identity::bump(&tx)? } else { None };
             tx.commit()?;
-            Ok(answers)
+            Ok((answers, identity))
         };
         match run(&mut self.conn) {
-            Ok(answers) => answers,
-            Err(err) => (0..count)
-                .map(|_| Err(anyhow::anyhow!("committing to the state database: {err}")))
-                .collect(),
+            Ok(done) => done,
+            Err(err) => (
+                (0..count)
+                    .map(|_| Err(anyhow::anyhow!("committing to the state database: {err}")))
+                    .collect(),
+                None,
+            ),
         }
+    }
+
+    /// Runs `PRAGMA quick_check`: refuses a damaged file by name before
+    /// anything is posted from it.
+    pub fn quick_check(&self) -> anyhow::Result<()> {
+        let check = || -> rusqlite::Result<Vec<String>> {
+            let mut stmt = self.conn.prepare("PRAGMA quick_check(20)")?;
+            let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+            rows.collect()
+        };
+        let problems = match check() {
+            Ok(problems) => problems,
+            Err(err) => vec![err.to_string()],
+        };
+        if problems.len() == 1 && problems[0] == "ok" {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "the state database {} is damaged (SQLite's quick_check: {}): stop here and restore \
+             it from a backup, or move it aside to start with empty state (then start once \
+             with `tweetchat run {}`, so that posts already made are looked up first)",
+            self.path.display(),
+            problems.join("; "),
+            identity::ACCEPT_FLAG
+        )
     }
 }
 

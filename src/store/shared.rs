@@ -10,11 +10,14 @@
 //! commit rather than one per answer while the rest are still leaving. Blocking-pool work also keeps
 //! paused-time tests honest: tokio does not auto-advance time while it runs.
 
+use std::sync::Arc;
+
 use anyhow::{Context, anyhow};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use super::health::{BatchReport, StoreHealth};
 use super::{Claim, Intent, Outcome, PostRecord, Store};
 
 const STOPPED: &str = "the state database writer stopped before answering";
@@ -55,6 +58,15 @@ pub(super) enum Response {
 }
 
 impl Request {
+    /// Whether it changes the database (and so counts as a write in the
+    /// store's identity, [`super::identity`]).
+    pub(super) fn writes(&self) -> bool {
+        !matches!(
+            self,
+            Request::Lookup(_) | Request::KvGet(_) | Request::StaleIntents(_)
+        )
+    }
+
     pub(super) fn execute(self, conn: &Connection) -> anyhow::Result<Response> {
         Ok(match self {
             Request::Claim(intents) => Response::Claims(
@@ -103,6 +115,7 @@ struct Envelope {
 #[derive(Debug, Clone)]
 pub struct SharedStore {
     tx: mpsc::UnboundedSender<Envelope>,
+    health: Arc<StoreHealth>,
 }
 
 impl std::fmt::Debug for Envelope {
@@ -117,8 +130,14 @@ impl SharedStore {
     /// has been committed.
     pub fn spawn(store: Store) -> (SharedStore, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let writer = tokio::spawn(write_loop(store, rx));
-        (SharedStore { tx }, writer)
+        let health = Arc::new(StoreHealth::default());
+        let writer = tokio::spawn(write_loop(store, rx, Arc::clone(&health)));
+        (SharedStore { tx, health }, writer)
+    }
+
+    /// Whether the database takes writes (for `/healthz` and `/metrics`).
+    pub fn health(&self) -> Arc<StoreHealth> {
+        Arc::clone(&self.health)
     }
 
     fn send(
@@ -235,7 +254,11 @@ fn only_results(waiting: &[Envelope]) -> bool {
         .all(|envelope| matches!(envelope.request, Request::Record(..)))
 }
 
-async fn write_loop(mut store: Store, mut rx: mpsc::UnboundedReceiver<Envelope>) {
+async fn write_loop(
+    mut store: Store,
+    mut rx: mpsc::UnboundedReceiver<Envelope>,
+    health: Arc<StoreHealth>,
+) {
     let mut waiting = Vec::new();
     while rx.recv_many(&mut waiting, MAX_BATCH).await > 0 {
         if only_results(&waiting) {
@@ -255,20 +278,55 @@ async fn write_loop(mut store: Store, mut rx: mpsc::UnboundedReceiver<Envelope>)
             .map(|envelope| (envelope.request, envelope.reply))
             .unzip();
         let done = tokio::task::spawn_blocking(move || {
-            let answers = store.batch(requests);
-            (store, answers)
+            let writes = requests.iter().any(Request::writes);
+            let (answers, identity) = store.batch(requests);
+            let mut report = report(&answers);
+            report.wrote &= writes;
+            for (reply, answer) in replies.into_iter().zip(answers) {
+                // The asker may have given up (shutdown); the commit stands.
+                let _ = reply.send(answer);
+            }
+            // After the answers: the commit is durable, so the mirror may
+            // lag the database but never run ahead of it.
+            if let (Some(mirror), Some(identity)) = (&store.mirror, identity) {
+                if let Err(err) = super::identity::write_mirror(mirror, &identity) {
+                    tracing::warn!(
+                        "cannot update {} ({err}); the next start compares it with the \
+                         database and may ask whether the state is the right one",
+                        mirror.display()
+                    );
+                }
+            }
+            (store, report)
         })
         .await;
-        let Ok((returned, answers)) = done else {
+        let Ok((returned, report)) = done else {
             tracing::error!("the state database writer panicked; no more state is recorded");
             return;
         };
         store = returned;
-        for (reply, answer) in replies.into_iter().zip(answers) {
-            // The asker may have given up (shutdown); the commit stands.
-            let _ = reply.send(answer);
+        health.report(report);
+    }
+}
+
+/// What a batch's answers say about the database taking writes.
+fn report(answers: &[anyhow::Result<Response>]) -> BatchReport {
+    let mut report = BatchReport::default();
+    for answer in answers {
+        match answer {
+            Err(err) => report.failure(&format!("{err:#}")),
+            Ok(Response::Claims(claims)) => {
+                for claim in claims {
+                    match claim {
+                        Claim::NotRecorded(err) => report.failure(err),
+                        _ => report.wrote = true,
+                    }
+                }
+            }
+            Ok(_) => report.wrote = true,
         }
     }
+    report
 }
 
 #[cfg(test)]

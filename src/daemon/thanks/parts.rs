@@ -96,7 +96,7 @@ pub async fn send(poster: &Poster, job: &Job, part: Part<'_>, cancel: &Cancellat
         Err(sent) => return sent,
     };
     let in_doubt = match claim {
-        Claim::Fresh => false,
+        Claim::Fresh => job.state_replaced,
         Claim::InDoubt { .. } => true,
         Claim::Done(remote) => return Sent::Posted(remote),
         Claim::Failed(reason)

@@ -151,7 +151,11 @@ impl Session {
         };
         let fresh = match refreshed {
             Ok(fresh) => fresh,
-            Err(Failure::Post(e @ (PostError::Transient(_) | PostError::RateLimited { .. }))) => {
+            Err(Failure::Post(
+                e @ (PostError::Transient(_)
+                | PostError::Unreachable(_)
+                | PostError::RateLimited { .. }),
+            )) => {
                 return Err(e);
             }
             Err(refused) => {

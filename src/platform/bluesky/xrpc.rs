@@ -122,10 +122,14 @@ impl Xrpc {
     }
 
     fn transport(&self, nsid: &str, e: &reqwest::Error) -> Failure {
+        // Before the timeout test: a connection that timed out while
+        // connecting sent nothing either.
+        if e.is_connect() {
+            let why = crate::platform::unreachable(self.base.as_str(), &error_chain(e));
+            return Failure::Post(PostError::Unreachable(format!("{nsid}: {why}")));
+        }
         let what = if e.is_timeout() {
             format!("no answer from the PDS within {:?}", self.timeout)
-        } else if e.is_connect() {
-            format!("could not connect to the PDS at {}", self.base)
         } else {
             "the connection to the PDS broke".to_string()
         };

@@ -143,10 +143,16 @@ impl Api {
     }
 
     fn transport(&self, e: &reqwest::Error) -> PostError {
+        // Before the timeout test: a connection that timed out while
+        // connecting sent nothing either.
+        if e.is_connect() {
+            return PostError::Unreachable(crate::platform::unreachable(
+                &self.base,
+                &error_chain(e),
+            ));
+        }
         let what = if e.is_timeout() {
             format!("no answer from the instance within {:?}", self.timeout)
-        } else if e.is_connect() {
-            "could not connect to the instance".to_string()
         } else {
             "the connection to the instance broke".to_string()
         };

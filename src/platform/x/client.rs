@@ -182,14 +182,17 @@ impl Api {
     }
 
     fn transport(&self, e: &reqwest::Error) -> PostError {
+        // Before the timeout test: a connection that timed out while
+        // connecting sent nothing either.
+        if e.is_connect() {
+            return PostError::Unreachable(super::super::unreachable(&self.base, &error_chain(e)));
+        }
         if e.is_timeout() {
             PostError::Transient(format!(
                 "no answer from X within {:?} ({})",
                 self.timeout,
                 error_chain(e)
             ))
-        } else if e.is_connect() {
-            PostError::Transient(format!("could not connect to X: {}", error_chain(e)))
         } else {
             PostError::Transient(format!("the connection to X broke: {}", error_chain(e)))
         }

@@ -304,10 +304,15 @@ impl Platform for XAccount {
             .api
             .send_from(&Call::post_json("/2/tweets", create_body(post)), prepared)
             .await;
-        if let Err(PostError::Transient(why)) = &answer {
-            // X answered with a 5xx status: the timeline is current, so
-            // no lag allowance (that is for timeouts and lost answers).
-            if why.starts_with("X answered 5") {
+        if let Err(err @ (PostError::Transient(_) | PostError::Unreachable(_))) = &answer {
+            // X answered with a 5xx status, or was never reached: the
+            // timeline is current, so no lag allowance (that is for
+            // timeouts and lost answers).
+            let current = match err {
+                PostError::Transient(why) => why.starts_with("X answered 5"),
+                _ => true,
+            };
+            if current {
                 if let Ok(mut sent) = self.sent.lock() {
                     sent.remove(post.key);
                 }

@@ -1,0 +1,121 @@
+//! An account whose `api_base` refuses connections: nothing was sent, so
+//! nothing is in doubt. The post is retried inside its own grace window like
+//! a 5xx, never looked up as "maybe posted", then recorded as failed with
+//! the reason; the next question is still tried at its own instant; the
+//! account is exported as down.
+
+mod daemon_support;
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use support::fake_x::FakeX;
+use tokio_util::sync::CancellationToken;
+use tweetchat::clock::Clock;
+use tweetchat::daemon::accounts::verify_accounts;
+use tweetchat::daemon::{self, Chats, Daemon, FixedSlots, RetryPolicy};
+use tweetchat::http::Metrics;
+use tweetchat::platform::Platform;
+use tweetchat::platform::x::{MemoryTokenStore, XAccount};
+use tweetchat::schedule::SlotKind;
+use tweetchat::store::{PostState, SharedStore, Store};
+
+/// An address on loopback where nothing listens any more: bound, then let go.
+fn refused_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_connection_is_retried_then_failed_after_its_own_grace_and_the_next_question_is_tried()
+ {
+    let fake = FakeX::start().await;
+    let mut account = fake.oauth1_settings("main_x");
+    let address = refused_address();
+    account.api_base = Some(address.clone());
+    let clock = Clock::system(Duration::from_secs(1));
+    let platform: Arc<dyn Platform> = Arc::new(
+        XAccount::new(&account, Arc::new(MemoryTokenStore::new()), clock.clone()).unwrap(),
+    );
+    let mut accounts: BTreeMap<String, Arc<dyn Platform>> = BTreeMap::new();
+    accounts.insert("main_x".into(), platform);
+
+    // At start: not refused credentials, so the start goes on; the account
+    // is named as not reached.
+    assert_eq!(verify_accounts(&accounts).await.unwrap(), ["main_x"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let start = clock.now() + SignedDuration::from_millis(300);
+    let q1 = daemon_support::slot(
+        "c",
+        start,
+        SlotKind::Question,
+        Some(1),
+        SignedDuration::ZERO,
+    );
+    // Due after Q1's grace window: before, Q1 was "looked up" for five
+    // minutes and Q2 waited behind it until it was skipped as late.
+    let q2 = daemon_support::slot(
+        "c",
+        start,
+        SlotKind::Question,
+        Some(2),
+        SignedDuration::from_secs(3),
+    );
+    let mut settings = daemon_support::settings(dir.path());
+    settings.default_accounts = vec!["main_x".into()];
+    settings.grace.question = Duration::from_secs(2);
+    let (store, writer) = SharedStore::spawn(Store::open(dir.path()).unwrap());
+    let mut daemon = Daemon::new(
+        &settings,
+        clock.clone(),
+        store,
+        accounts,
+        Chats::fixed(vec![daemon_support::plan("c", None, false)]),
+    );
+    daemon.timeline = Arc::new(FixedSlots(vec![q1.clone(), q2.clone()]));
+    daemon.retry = RetryPolicy {
+        base: Duration::from_millis(100),
+        max: Duration::from_millis(400),
+        ..RetryPolicy::default()
+    };
+    daemon.stop_when_done = true;
+    let metrics = Arc::new(Metrics::default());
+    daemon.metrics = Some(metrics.clone());
+    daemon::run(daemon, CancellationToken::new()).await.unwrap();
+    writer.await.unwrap();
+
+    let store = Store::open(dir.path()).unwrap();
+    for slot in [&q1, &q2] {
+        let row = store.lookup(&slot.key("main_x")).unwrap().unwrap();
+        let reason = row.reason.unwrap_or_default();
+        assert_eq!(row.state, PostState::Failed, "{}: {reason}", slot.label());
+        assert!(
+            reason.contains("connection refused: check api_base") && reason.contains(&address),
+            "{reason}"
+        );
+        assert!(reason.contains("grace window"), "{reason}");
+        assert!(
+            !reason.contains("could not check whether"),
+            "nothing was sent, so nothing was looked up: {reason}"
+        );
+        let attempts: u32 = reason
+            .split("gave up after ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(attempts >= 2, "retried like a 5xx: {reason}");
+    }
+    let text = metrics.render(clock.now());
+    assert!(
+        text.contains("tweetchat_account_up{account=\"main_x\"} 0"),
+        "{text}"
+    );
+    assert!(fake.tweets().is_empty());
+}
