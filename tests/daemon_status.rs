@@ -90,3 +90,52 @@ fn says_so_when_nothing_ran_yet() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no state database"));
     assert!(!dir.path().join("state/state.db").exists());
 }
+
+#[test]
+fn a_chat_kept_on_its_last_good_version_is_listed_with_why_its_file_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    weekly_chat(dir.path());
+    let state = dir.path().join("state");
+    // What the daemon's rescans do: load the file, then find it broken and
+    // keep the version it had.
+    let mut chats = tweetchat::daemon::Chats::folder(&dir.path().join("chats"));
+    chats.note_last_good_in(&state);
+    assert!(chats.rescan().changes.is_some());
+    std::fs::write(
+        dir.path().join("chats/weekly.yaml"),
+        "title: Weekly\nhashtag: \"#weekly\"\ntimezone: Mars/Olympus\nrepeat: \"0 18 * * WED\"\n\
+         questions:\n  - Still there?\n",
+    )
+    .unwrap();
+    let found = chats.rescan();
+    assert_eq!(found.invalid, 1);
+
+    let out = status(dir.path(), "text");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    let kept = text
+        .lines()
+        .filter(|l| l.contains("weekly") && l.ends_with("(last good version)"))
+        .count();
+    assert_eq!(kept, 10, "{text}");
+    assert!(text.contains("question1"), "{text}");
+    assert!(
+        text.contains("weekly: the file on disk is invalid since")
+            && text.contains("weekly.yaml:3:11")
+            && text.contains("keeps posting the last version that loaded"),
+        "{text}"
+    );
+    let out = status(dir.path(), "json");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["last_good"][0]["chat"], "weekly");
+    assert_eq!(json["upcoming"][0]["last_good"], true);
+
+    // Fixed: an ordinary chat again.
+    weekly_chat(dir.path());
+    chats.rescan();
+    let text = String::from_utf8(status(dir.path(), "text").stdout).unwrap();
+    assert!(
+        !text.contains("last good") && text.contains("question1"),
+        "{text}"
+    );
+}

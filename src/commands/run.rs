@@ -100,7 +100,8 @@ async fn serve(
     };
     let http_server = start_http(&settings, http, open_files, &shutdown).await?;
 
-    let chats = Chats::folder(&settings.chats_dir);
+    let mut chats = Chats::folder(&settings.chats_dir);
+    chats.note_last_good_in(&settings.state_dir);
     let mut daemon = Daemon::new(&settings, clock.clone(), shared, accounts, chats);
     if let Verified::Changed(_) = verified {
         // Anything due by now may have gone out from the state that was lost.

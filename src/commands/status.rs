@@ -15,6 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::cli::{OutputFormat, StatusArgs};
+use crate::daemon::last_good::{self, LastGood};
 use crate::plan::{self, ChatPlan};
 use crate::schedule::{self, Slot};
 use crate::settings::Settings;
@@ -32,10 +33,23 @@ struct Upcoming {
     #[serde(skip)]
     local_short: String,
     chat: String,
-    kind: &'static str,
+    kind: String,
     n: Option<u32>,
     accounts: Vec<String>,
     text: String,
+    /// From the version the daemon keeps running (the file is invalid).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    last_good: bool,
+}
+
+/// A chat the daemon runs on its last good version: its file on disk does
+/// not load.
+#[derive(Debug, Serialize)]
+struct KeptVersion {
+    chat: String,
+    file: std::path::PathBuf,
+    problems: Vec<String>,
+    since: Timestamp,
 }
 
 /// A session in the next 14 days that is not held, and why.
@@ -54,6 +68,9 @@ struct Status {
     /// Sessions in the next 14 days that are not held (skipped, or with
     /// no questions yet).
     not_held: Vec<NotHeld>,
+    /// Chats whose slots in `upcoming` come from the version the daemon
+    /// keeps running, because the file on disk is invalid.
+    last_good: Vec<KeptVersion>,
     /// Slots found in the same window beyond the ones listed.
     more: usize,
     /// The end of the window searched for upcoming slots.
@@ -68,7 +85,17 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
     for diagnostic in &report.errors {
         eprintln!("{diagnostic}");
     }
-    let (upcoming, more, until) = upcoming(&report.plans, &settings, Timestamp::now());
+    let now = Timestamp::now();
+    // Chats the daemon keeps on their last good version: their file is
+    // among the errors above, but their slots still go out.
+    let same = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let invalid: std::collections::HashSet<std::path::PathBuf> =
+        report.errors.iter().map(|d| same(&d.path)).collect();
+    let kept: Vec<LastGood> = last_good::read_all(&last_good::dir(&state_dir))
+        .into_iter()
+        .filter(|note| invalid.contains(&same(&note.file)))
+        .collect();
+    let (upcoming, more, until) = upcoming(&report.plans, &kept, &settings, now);
     let db = state_dir.join(store::FILE_NAME);
     let recent = if db.exists() {
         Store::open_read_only(&db)?.recent(SHOWN)?
@@ -79,9 +106,19 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         );
         Vec::new()
     };
+    let last_good = kept
+        .into_iter()
+        .map(|note| KeptVersion {
+            chat: note.chat,
+            file: note.file,
+            problems: note.problems,
+            since: note.since,
+        })
+        .collect();
     let status = Status {
         not_held: not_held(&report.plans, Timestamp::now()),
         upcoming,
+        last_good,
         more,
         until,
         recent,
@@ -126,6 +163,7 @@ fn not_held(plans: &[ChatPlan], now: Timestamp) -> Vec<NotHeld> {
 /// the window held, and where it ended.
 fn upcoming(
     plans: &[ChatPlan],
+    kept: &[LastGood],
     settings: &Settings,
     now: Timestamp,
 ) -> (Vec<Upcoming>, usize, Timestamp) {
@@ -145,11 +183,8 @@ fn upcoming(
             break;
         }
     }
-    slots.sort_by(|(a, _), (b, _)| (a.at, &a.chat, a.kind, a.n).cmp(&(b.at, &b.chat, b.kind, b.n)));
-    let more = slots.len().saturating_sub(SHOWN);
-    let shown = slots
+    let mut all: Vec<Upcoming> = slots
         .into_iter()
-        .take(SHOWN)
         .map(|(slot, plan)| {
             let local = slot.at.to_zoned(plan.tz.clone());
             Upcoming {
@@ -161,17 +196,41 @@ fn upcoming(
                     crate::schedule::times::zone_label(&local)
                 ),
                 chat: slot.chat.to_string(),
-                kind: slot.kind.as_str(),
+                kind: slot.kind.as_str().to_string(),
                 n: slot.n,
                 accounts: plan
                     .accounts
                     .as_deref()
                     .map_or_else(|| settings.default_accounts.clone(), <[String]>::to_vec),
                 text: slot.text,
+                last_good: false,
             }
         })
         .collect();
-    (shown, more, until)
+    let kept_slots = kept.iter().flat_map(|note| {
+        note.slots
+            .iter()
+            .filter(|slot| slot.at >= now && slot.at < until)
+            .map(|slot| Upcoming {
+                at: slot.at,
+                local: slot.local.clone(),
+                local_short: slot.local_short.clone(),
+                chat: note.chat.clone(),
+                kind: slot.kind.clone(),
+                n: slot.n,
+                accounts: slot
+                    .accounts
+                    .clone()
+                    .unwrap_or_else(|| settings.default_accounts.clone()),
+                text: slot.text.clone(),
+                last_good: true,
+            })
+    });
+    all.extend(kept_slots);
+    all.sort_by(|a, b| (a.at, &a.chat, &a.kind, a.n).cmp(&(b.at, &b.chat, &b.kind, b.n)));
+    let more = all.len().saturating_sub(SHOWN);
+    all.truncate(SHOWN);
+    (all, more, until)
 }
 
 fn write_text(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
@@ -186,12 +245,34 @@ fn write_text(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
         };
         writeln!(
             out,
-            "  {}  {:<22} {:<16} {:<10} {}",
+            "  {}  {:<22} {:<16} {:<10} {}{}",
             slot.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             slot.local_short,
             slot.chat,
             label,
-            slot.accounts.join(",")
+            slot.accounts.join(","),
+            if slot.last_good {
+                "  (last good version)"
+            } else {
+                ""
+            }
+        )?;
+    }
+    for kept in &status.last_good {
+        // The first line of the first problem (`path:line:col: …`); `check`
+        // shows them all.
+        let why = kept
+            .problems
+            .first()
+            .and_then(|p| p.lines().next())
+            .unwrap_or("");
+        writeln!(
+            out,
+            "  {}: the file on disk is invalid since {} ({why}); the daemon keeps posting \
+             the last version that loaded, as listed. Fix the file (`tweetchat check`) to \
+             change what it posts.",
+            kept.chat,
+            kept.since.strftime("%Y-%m-%d %H:%M UTC"),
         )?;
     }
     if status.more > 0 {

@@ -14,6 +14,7 @@
 //! - [`timetable`]: the pending slots and the sliding expansion window.
 //! - [`thanks`]: the thanks slot: search, transcript, mentions in parts.
 //! - [`reload`]: where plans come from and how changes are noticed.
+//! - [`last_good`]: notes for `status` on chats kept on a last good version.
 //! - [`dispatch`]: claims due slots and feeds one queue per account.
 //! - [`job`]: a claimed slot on one account and its deadlines.
 //! - [`worker`]: drains one account's queue, routing on the kind of work.
@@ -29,6 +30,7 @@ pub mod accounts;
 pub mod deliver;
 pub mod dispatch;
 pub mod job;
+pub mod last_good;
 mod missed;
 pub mod poster;
 pub mod reload;

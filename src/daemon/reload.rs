@@ -56,6 +56,14 @@ impl Chats {
         Chats::Fixed(Some(plans))
     }
 
+    /// Notes each chat kept on its last good version in `state_dir` for
+    /// `tweetchat status` ([`super::last_good`]).
+    pub fn note_last_good_in(&mut self, state_dir: &Path) {
+        if let Chats::Folder(folder) = self {
+            folder.notes = Some(super::last_good::dir(state_dir));
+        }
+    }
+
     /// Whether a rescan reads files (and so belongs off the async runtime).
     pub fn reads_files(&self) -> bool {
         matches!(self, Chats::Folder(_))
@@ -96,6 +104,8 @@ pub struct ChatsFolder {
     /// Files left out because an earlier file has their chat id.
     duplicates: usize,
     scanned: bool,
+    /// Where chats kept on their last good version are noted.
+    notes: Option<PathBuf>,
 }
 
 impl ChatsFolder {
@@ -105,6 +115,7 @@ impl ChatsFolder {
             files: HashMap::new(),
             duplicates: 0,
             scanned: false,
+            notes: None,
         }
     }
 
@@ -113,6 +124,12 @@ impl ChatsFolder {
     pub fn rescan(&mut self) -> Rescan {
         let first = !self.scanned;
         self.scanned = true;
+        if let (true, Some(notes)) = (first, &self.notes) {
+            // Notes of an earlier process: it kept versions this one never had.
+            if let Err(err) = super::last_good::clear(notes) {
+                tracing::warn!("cannot clear {}: {err}", notes.display());
+            }
+        }
         let mut changes = Changes::default();
         match plan::discover(&self.dir) {
             Ok(found) => {
@@ -170,6 +187,7 @@ impl ChatsFolder {
                 }) = self.files.remove(&path)
                 {
                     tracing::info!(chat = %plan.id, file = %path.display(), "a chat file was removed");
+                    self.forget_note(&plan.id);
                     changes.removed.push(plan.id.clone());
                 }
             }
@@ -190,12 +208,17 @@ impl ChatsFolder {
         loaded: Result<ChatPlan, Vec<plan::Diagnostic>>,
         changes: &mut Changes,
     ) {
-        let (key, last_good) = match self.files.remove_entry(file.path.as_path()) {
-            Some((key, state)) => (key, state.plan),
-            None => (Arc::from(file.path.as_path()), None),
+        let (key, last_good, was_invalid) = match self.files.remove_entry(file.path.as_path()) {
+            Some((key, state)) => (key, state.plan, state.invalid),
+            None => (Arc::from(file.path.as_path()), None, false),
         };
         let state = match loaded {
             Ok(mut plan) => {
+                if was_invalid {
+                    if let Some(old) = &last_good {
+                        self.forget_note(&old.id);
+                    }
+                }
                 plan.source = Arc::clone(&key);
                 tracing::info!(chat = %plan.id, file = %file.path.display(), "chat loaded");
                 let plan = Arc::new(plan);
@@ -210,8 +233,9 @@ impl ChatsFolder {
                 for diagnostic in &diagnostics {
                     tracing::warn!("{diagnostic}");
                 }
-                if last_good.is_some() {
+                if let Some(plan) = &last_good {
                     tracing::warn!(file = %file.path.display(), "keeping the last good version of this chat");
+                    self.note(plan, &diagnostics);
                 }
                 FileState {
                     stamp: file.stamp,
@@ -221,6 +245,23 @@ impl ChatsFolder {
             }
         };
         self.files.insert(key, state);
+    }
+
+    /// Notes `plan` as kept while its file does not load.
+    fn note(&self, plan: &ChatPlan, diagnostics: &[plan::Diagnostic]) {
+        let Some(notes) = &self.notes else { return };
+        let problems = diagnostics.iter().map(ToString::to_string).collect();
+        let note = super::last_good::note(plan, problems, jiff::Timestamp::now());
+        if let Err(err) = super::last_good::write(notes, &note) {
+            tracing::warn!(chat = %plan.id, "cannot note the last good version in {}: {err}", notes.display());
+        }
+    }
+
+    fn forget_note(&self, chat: &str) {
+        let Some(notes) = &self.notes else { return };
+        if let Err(err) = super::last_good::remove(notes, chat) {
+            tracing::warn!(%chat, "cannot remove the note in {}: {err}", notes.display());
+        }
     }
 }
 
