@@ -75,3 +75,49 @@ fn an_unknown_chat_says_what_was_expected() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no chat `nope`"), "{stderr}");
 }
+
+#[test]
+fn a_speed_too_high_is_capped_and_the_end_tallies_every_post() {
+    let dir = tempfile::tempdir().unwrap();
+    let chat = dir.path().join("quick.yaml");
+    std::fs::write(&chat, CHAT).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tweetchat"))
+        .arg("--config-dir")
+        .arg(dir.path().join("no-config"))
+        .arg("rehearse")
+        .arg(&chat)
+        .args(["--speed", "36000"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // The announcement a minute before the start is the tightest window:
+    // at 36000x it would have under 2 ms; capped where it keeps 250 ms.
+    assert!(
+        stdout.contains("--speed 36000 is too fast")
+            && stdout.contains("announce1 may go out at most 1 min after its instant")
+            && stdout.contains("rehearsing at 240x instead"),
+        "{stdout}"
+    );
+    let posted = stdout.lines().filter(|l| l.starts_with('[')).count();
+    let missing: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  not posted: "))
+        .collect();
+    // Every post, or a truthful tally: each missing one with its reason.
+    if missing.is_empty() {
+        assert!(
+            stdout.contains("rehearsal done: all 6 posts posted"),
+            "{stdout}"
+        );
+        assert_eq!(posted, 6, "{stdout}");
+        assert!(out.status.success());
+    } else {
+        assert!(
+            stdout.contains(&format!("rehearsal done: {posted} of 6 posted")),
+            "{stdout}"
+        );
+        assert_eq!(posted + missing.len(), 6, "{stdout}");
+        assert!(missing.iter().all(|l| l.contains("): ")), "{stdout}");
+        assert_eq!(out.status.code(), Some(1));
+    }
+}

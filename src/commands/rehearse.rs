@@ -8,6 +8,16 @@
 //! the chat's zone. The hashtag search "finds" three sample participants,
 //! so the thank-you is the chat's own `thanks.text` with mentions filled
 //! in. Ctrl-C stops it, says so, and exits 130.
+//!
+//! On a clock `N` times faster, every millisecond the machine spends on a
+//! post (claiming it, writing it) counts `N` times against the post's grace
+//! window, so a speed too high made posts miss their windows and be skipped
+//! as late although nothing was wrong with them (4 to 6 of 8 went out at
+//! `--speed 36000`). So the speed is capped where the tightest window
+//! still leaves [`MACHINE_BUDGET`] of real time, the clock starts that much
+//! before the first post, and the rehearsal ends with what became of every
+//! post: `all M posts posted`, or `N of M posted` and the reason for each
+//! one missing (exit 1).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,12 +74,24 @@ pub fn run(config_dir: &Path, args: RehearseArgs) -> anyhow::Result<ExitCode> {
         bail!("{} has nothing to post", path.display());
     };
     let (first, last) = (first.at, last.at);
+    let speed = match speed_limit(&slots, &settings.grace) {
+        Some((limit, tightest)) if args.speed > limit => {
+            println!(
+                "--speed {} is too fast to rehearse this chat truthfully: {tightest}, which \
+                 would leave this machine under {} to post it; rehearsing at {limit}x instead",
+                args.speed,
+                human_precise(tightest_real(&slots, &settings.grace, args.speed)),
+            );
+            limit
+        }
+        _ => args.speed,
+    };
     let span = Duration::try_from(last.duration_since(first)).unwrap_or_default();
-    let real = span.div_f64(args.speed);
+    let real = span.div_f64(speed);
     println!(
         "rehearsing {} at {}x: {} posts from {} to {}, {} of chat time in about {}",
         plan.id,
-        args.speed,
+        speed,
         slots.len(),
         both_zones(first, &plan),
         both_zones(last, &plan),
@@ -81,14 +103,109 @@ pub fn run(config_dir: &Path, args: RehearseArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let result = runtime.block_on(rehearse(&settings, &state_dir, plan, slots, args.speed));
+    let keys: Vec<(String, String, Timestamp)> = slots
+        .iter()
+        .map(|slot| (slot.key(ACCOUNT), slot.label(), slot.at))
+        .collect();
+    let result = runtime.block_on(rehearse(&settings, &state_dir, plan, slots, speed));
+    // Read before the scratch folder goes: what became of each post.
+    let tally = result
+        .as_ref()
+        .ok()
+        .map(|_| tally(&state_dir.join(crate::store::FILE_NAME), &keys));
     let _ = std::fs::remove_dir_all(&state_dir);
     if result?.interrupted {
         println!("rehearsal interrupted (Ctrl-C): the rest of the chat was not shown");
         return Ok(ExitCode::from(130));
     }
-    println!("rehearsal done");
-    Ok(ExitCode::SUCCESS)
+    let (posted, missing) = tally.unwrap_or_else(|| Ok((0, Vec::new())))?;
+    if missing.is_empty() {
+        println!("rehearsal done: all {posted} posts posted");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("rehearsal done: {posted} of {} posted", keys.len());
+    for line in missing {
+        println!("  not posted: {line}");
+    }
+    Ok(ExitCode::from(1))
+}
+
+/// The real time a rehearsal at `speed` leaves a post for the machine's own
+/// work (claiming it, writing it) before it misses its window.
+const MACHINE_BUDGET: Duration = Duration::from_millis(250);
+
+/// How long after its instant `slot` may still go out: its grace window,
+/// and for an announcement no later than the chat's start.
+fn window(slot: &Slot, grace: &crate::settings::GraceSettings) -> Duration {
+    let grace = crate::daemon::job::grace_for(grace, slot.kind);
+    if slot.kind == schedule::SlotKind::Announce {
+        let until_start =
+            Duration::try_from(slot.starts.duration_since(slot.at)).unwrap_or_default();
+        return grace.min(until_start);
+    }
+    grace
+}
+
+/// The fastest speed at which every post still has [`MACHINE_BUDGET`] of
+/// real time inside its window, and the slot whose window is tightest
+/// (described); `None` when nothing limits it. A chat is replayed on a
+/// clock `speed` times faster, so the milliseconds a claim and a write take
+/// count `speed` times against each window: too fast, and posts are
+/// skipped as late although nothing was wrong with them.
+fn speed_limit(slots: &[Slot], grace: &crate::settings::GraceSettings) -> Option<(f64, String)> {
+    let tightest = slots.iter().min_by_key(|slot| window(slot, grace))?;
+    let span = window(tightest, grace);
+    let limit = (span.as_secs_f64() / MACHINE_BUDGET.as_secs_f64())
+        .floor()
+        .max(1.0);
+    let described = format!(
+        "{} may go out at most {} after its instant",
+        tightest.label(),
+        human(span)
+    );
+    Some((limit, described))
+}
+
+/// The tightest window's real length at `speed`.
+fn tightest_real(slots: &[Slot], grace: &crate::settings::GraceSettings, speed: f64) -> Duration {
+    slots
+        .iter()
+        .map(|slot| window(slot, grace))
+        .min()
+        .unwrap_or_default()
+        .div_f64(speed)
+}
+
+/// `1.7 ms`, `250 ms`, `3 s`.
+fn human_precise(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+    } else {
+        human(duration)
+    }
+}
+
+/// How many of `keys` (key, label, due) the rehearsal's database records as
+/// posted, and a line for each other one saying what became of it.
+fn tally(db: &Path, keys: &[(String, String, Timestamp)]) -> anyhow::Result<(usize, Vec<String>)> {
+    let store = Store::open_read_only(db)?;
+    let mut posted = 0;
+    let mut missing = Vec::new();
+    for (key, label, at) in keys {
+        let row = store.lookup(key)?;
+        match row {
+            Some(row) if row.state == crate::store::PostState::Posted => posted += 1,
+            Some(row) => missing.push(format!(
+                "{label} (due {at}): {}{}",
+                row.state.as_str(),
+                row.reason.map(|r| format!(": {r}")).unwrap_or_default()
+            )),
+            None => missing.push(format!(
+                "{label} (due {at}): never claimed (the rehearsal ended before it)"
+            )),
+        }
+    }
+    Ok((posted, missing))
 }
 
 /// `Tue 1 Dec 12:00 CST (18:00 UTC)`.
@@ -175,7 +292,11 @@ async fn rehearse(
         return Ok(Ended { interrupted: false });
     };
     let zone = plan.tz.clone();
-    let clock = Clock::scaled(first, speed);
+    // The clock starts a little before the first post, so the start-up
+    // (opening the store, the first scan), whose real time counts `speed`
+    // times on this clock, does not make the first post late.
+    let lead_in = SignedDuration::try_from(MACHINE_BUDGET.mul_f64(speed)).unwrap_or_default();
+    let clock = Clock::scaled(first.saturating_sub(lead_in).unwrap_or(first), speed);
     let (store, writer) = SharedStore::spawn(Store::open(state_dir)?);
     let console: Arc<dyn Platform> =
         Arc::new(Console::new(ACCOUNT, state_dir, clock.clone()).rehearsal(zone));
@@ -188,6 +309,8 @@ async fn rehearse(
     // The whole occurrence in one window, so "nothing pending" means done.
     daemon.horizon = last.duration_since(first) + SignedDuration::from_hours(1);
     daemon.stop_when_done = true;
+    // Nothing to prune in a new folder: no write before the first post.
+    daemon.retention = None;
     let shutdown = CancellationToken::new();
     let on_ctrl_c = shutdown.clone();
     tokio::spawn(async move {
