@@ -55,7 +55,12 @@ async fn serve(
     let clock = Clock::system(settings.rescan_interval);
     let mut store = Store::open(&settings.state_dir)?;
     store.quick_check()?;
-    let verified = store::identity::verify(&mut store, accept_state_change)?;
+    // Outbox posts older than the start-up look-back cannot go out again.
+    let since = clock
+        .now()
+        .saturating_sub(daemon::lookback(&settings.grace))
+        .unwrap_or(jiff::Timestamp::MIN);
+    let verified = store::identity::verify(&mut store, since, accept_state_change)?;
     let (shared, writer) = SharedStore::spawn(store);
     let context = AccountContext {
         state_dir: settings.state_dir.clone(),

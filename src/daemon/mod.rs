@@ -176,13 +176,18 @@ impl Daemon {
     /// The longest grace window plus a day: a (re)start looks this far back,
     /// so what a downtime of up to a day missed is recorded as skipped.
     fn lookback(&self) -> SignedDuration {
-        let longest = [self.grace.question, self.grace.announce, self.grace.thanks]
-            .into_iter()
-            .max()
-            .unwrap_or_default();
-        SignedDuration::try_from(longest).unwrap_or(SignedDuration::ZERO)
-            + SignedDuration::from_hours(24)
+        lookback(&self.grace)
     }
+}
+
+/// How far back a (re)start looks: the longest grace window plus a day.
+pub fn lookback(grace: &GraceSettings) -> SignedDuration {
+    let longest = [grace.question, grace.announce, grace.thanks]
+        .into_iter()
+        .max()
+        .unwrap_or_default();
+    SignedDuration::try_from(longest).unwrap_or(SignedDuration::ZERO)
+        + SignedDuration::from_hours(24)
 }
 
 /// Runs the loop until `shutdown` fires (or, with `stop_when_done`, until

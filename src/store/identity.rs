@@ -27,6 +27,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Store;
@@ -143,10 +144,13 @@ pub fn read_mirror(path: &Path) -> anyhow::Result<Option<Identity>> {
     }
 }
 
-/// How many posts the console's outbox beside the database holds.
-fn outbox_posts(db: &Path) -> usize {
+/// How many posts due since `since` the console's outbox beside the
+/// database holds (older ones could not be posted again anyway).
+fn outbox_posts(db: &Path, since: Timestamp) -> usize {
     let outbox = db.with_file_name(crate::platform::console::OUTBOX);
-    crate::platform::console::read_outbox(&outbox).map_or(0, |lines| lines.len())
+    crate::platform::console::read_outbox(&outbox).map_or(0, |lines| {
+        lines.iter().filter(|line| line.at >= since).count()
+    })
 }
 
 /// Whether the database has never recorded a post.
@@ -157,10 +161,11 @@ fn never_posted(conn: &Connection) -> rusqlite::Result<bool> {
 
 /// Compares the database with its mirror and the outbox (see the module
 /// docs); refuses a database that is not the one the last run left unless
-/// `accept` is set. On success the database has an identity, the mirror
-/// matches it, and every later write through the daemon's writer keeps the
-/// mirror current.
-pub fn verify(store: &mut Store, accept: bool) -> anyhow::Result<Verified> {
+/// `accept` is set. Outbox posts due before `since` (what the daemon looks
+/// back on at start) are not counted. On success the database has an
+/// identity, the mirror matches it, and every later write through the
+/// daemon's writer keeps the mirror current.
+pub fn verify(store: &mut Store, since: Timestamp, accept: bool) -> anyhow::Result<Verified> {
     let db = store.path().to_path_buf();
     let mirror_file = mirror_path(&db);
     let found = read(&store.conn)?;
@@ -196,11 +201,11 @@ pub fn verify(store: &mut Store, accept: bool) -> anyhow::Result<Verified> {
             mirror.seq,
             mirror.seq - found.seq
         )),
-        (None, None) if never_posted(&store.conn)? => match outbox_posts(&db) {
+        (None, None) if never_posted(&store.conn)? => match outbox_posts(&db, since) {
             0 => None,
             posts => Some(format!(
                 "{} has never recorded a post, but the console's outbox beside it holds {posts} \
-                 post(s): the database was emptied or replaced",
+                 post(s) due since {since}: the database was emptied or replaced",
                 db.display()
             )),
         },
@@ -253,17 +258,21 @@ mod tests {
         Store::open(dir).unwrap()
     }
 
+    fn since() -> Timestamp {
+        "2026-12-01T00:00:00Z".parse().unwrap()
+    }
+
     #[test]
     fn a_first_start_is_the_same_state_and_writes_the_mirror() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = open(dir.path());
-        assert_eq!(verify(&mut store, false).unwrap(), Verified::Same);
+        assert_eq!(verify(&mut store, since(), false).unwrap(), Verified::Same);
         let mirror = read_mirror(&dir.path().join(MIRROR_FILE)).unwrap().unwrap();
         assert_eq!(mirror.seq, 0);
         assert_eq!(read(&store.conn).unwrap(), Some(mirror));
         drop(store);
         assert_eq!(
-            verify(&mut open(dir.path()), false).unwrap(),
+            verify(&mut open(dir.path()), since(), false).unwrap(),
             Verified::Same
         );
     }
@@ -272,7 +281,7 @@ mod tests {
     /// the write count and rewrites the mirror.
     async fn write_through_the_writer(dir: &Path, key: &str) {
         let mut store = open(dir);
-        verify(&mut store, false).unwrap();
+        verify(&mut store, since(), false).unwrap();
         let (shared, writer) = SharedStore::spawn(store);
         shared
             .claim(vec![intent(key, "2026-12-02T18:05:00Z")])
@@ -305,19 +314,19 @@ mod tests {
             let _ = std::fs::remove_file(dir.path().join(name));
         }
         std::fs::write(dir.path().join("state.db"), b"").unwrap();
-        let err = verify(&mut open(dir.path()), false)
+        let err = verify(&mut open(dir.path()), since(), false)
             .unwrap_err()
             .to_string();
         assert!(err.contains("has no identity"), "{err}");
         assert!(err.contains(MIRROR_FILE), "{err}");
         assert!(err.contains(ACCEPT_FLAG), "{err}");
         // Still refused: refusing changed nothing.
-        assert!(verify(&mut open(dir.path()), false).is_err());
-        let verified = verify(&mut open(dir.path()), true).unwrap();
+        assert!(verify(&mut open(dir.path()), since(), false).is_err());
+        let verified = verify(&mut open(dir.path()), since(), true).unwrap();
         assert!(matches!(verified, Verified::Changed(_)), "{verified:?}");
         // Accepted once, it is the state from now on.
         assert_eq!(
-            verify(&mut open(dir.path()), false).unwrap(),
+            verify(&mut open(dir.path()), since(), false).unwrap(),
             Verified::Same
         );
     }
@@ -333,7 +342,7 @@ mod tests {
         // Ahead of its mirror (a crash between commit and mirror): fine.
         write_mirror(&dir.path().join(MIRROR_FILE), &before).unwrap();
         assert_eq!(
-            verify(&mut open(dir.path()), false).unwrap(),
+            verify(&mut open(dir.path()), since(), false).unwrap(),
             Verified::Same
         );
         write_through_the_writer(dir.path(), "k3").await;
@@ -342,7 +351,7 @@ mod tests {
             let _ = std::fs::remove_file(dir.path().join(name));
         }
         std::fs::copy(copy.path().join("state.db"), dir.path().join("state.db")).unwrap();
-        let err = verify(&mut open(dir.path()), false)
+        let err = verify(&mut open(dir.path()), since(), false)
             .unwrap_err()
             .to_string();
         assert!(err.contains("rolled back"), "{err}");
@@ -355,12 +364,12 @@ mod tests {
         let other = tempfile::tempdir().unwrap();
         write_through_the_writer(other.path(), "k1").await;
         std::fs::copy(other.path().join(MIRROR_FILE), dir.path().join(MIRROR_FILE)).unwrap();
-        let err = verify(&mut open(dir.path()), false)
+        let err = verify(&mut open(dir.path()), since(), false)
             .unwrap_err()
             .to_string();
         assert!(err.contains("replaced by another one"), "{err}");
         std::fs::write(dir.path().join(MIRROR_FILE), "garbage").unwrap();
-        let err = verify(&mut open(dir.path()), false)
+        let err = verify(&mut open(dir.path()), since(), false)
             .unwrap_err()
             .to_string();
         assert!(err.contains("not a tweetchat identity file"), "{err}");
@@ -374,13 +383,18 @@ mod tests {
             "{\"key\":\"k\",\"at\":\"2026-12-02T18:05:00Z\",\"posted_at\":\"2026-12-02T18:05:00Z\",\"text\":\"hi\",\"reply_to\":null}\n",
         )
         .unwrap();
-        let err = verify(&mut open(dir.path()), false)
+        let err = verify(&mut open(dir.path()), since(), false)
             .unwrap_err()
             .to_string();
         assert!(err.contains("outbox"), "{err}");
+        // Posts older than the look-back could not go out again.
+        let later = "2026-12-03T00:00:00Z".parse().unwrap();
+        assert!(verify(&mut open(dir.path()), later, false).is_ok());
+        std::fs::remove_file(dir.path().join(MIRROR_FILE)).unwrap();
+        std::fs::remove_file(dir.path().join("state.db")).unwrap();
         // A database from before identities, with its posts: adopted.
         let mut store = open(dir.path());
         store.claim(&[intent("k", "2026-12-02T18:05:00Z")]).unwrap();
-        assert_eq!(verify(&mut store, false).unwrap(), Verified::Same);
+        assert_eq!(verify(&mut store, since(), false).unwrap(), Verified::Same);
     }
 }
