@@ -209,6 +209,14 @@ pub fn verify(store: &mut Store, since: Timestamp, accept: bool) -> anyhow::Resu
                 db.display()
             )),
         },
+        (None, Some(_)) if damaged.is_none() => {
+            tracing::warn!(
+                "{} was missing; written again from {}",
+                mirror_file.display(),
+                db.display()
+            );
+            None
+        }
         _ => None,
     };
     let verified = match damaged.or(compared) {

@@ -191,6 +191,8 @@ pub struct Store {
     /// The identity mirror the writer keeps current after each write
     /// ([`identity`]); set by [`identity::verify`].
     mirror: Option<PathBuf>,
+    /// The last write of the mirror failed (warned about once).
+    mirror_failing: bool,
 }
 
 impl Store {
@@ -220,6 +222,7 @@ impl Store {
                 conn,
                 path: path.to_path_buf(),
                 mirror: None,
+                mirror_failing: false,
             })
         };
         open().with_context(|| format!("opening the state database {}", path.display()))
@@ -240,6 +243,7 @@ impl Store {
                 conn,
                 path: path.to_path_buf(),
                 mirror: None,
+                mirror_failing: false,
             })
         };
         open().with_context(|| format!("reading the state database {}", path.display()))

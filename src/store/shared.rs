@@ -289,12 +289,18 @@ async fn write_loop(
             // After the answers: the commit is durable, so the mirror may
             // lag the database but never run ahead of it.
             if let (Some(mirror), Some(identity)) = (&store.mirror, identity) {
-                if let Err(err) = super::identity::write_mirror(mirror, &identity) {
-                    tracing::warn!(
-                        "cannot update {} ({err}); the next start compares it with the \
-                         database and may ask whether the state is the right one",
-                        mirror.display()
-                    );
+                match super::identity::write_mirror(mirror, &identity) {
+                    // Once per spell of failures, not once per batch.
+                    Err(err) if !store.mirror_failing => {
+                        store.mirror_failing = true;
+                        tracing::warn!(
+                            "cannot update {} ({err}); until it is, a database restored from \
+                             an older copy is not noticed at the next start",
+                            mirror.display()
+                        );
+                    }
+                    Err(_) => {}
+                    Ok(()) => store.mirror_failing = false,
                 }
             }
             (store, report)
