@@ -119,3 +119,29 @@ async fn a_refused_connection_is_retried_then_failed_after_its_own_grace_and_the
     );
     assert!(fake.tweets().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tls_handshake_that_never_completes_is_unreachable_not_in_doubt() {
+    // Accepts the TCP connection and closes it before any TLS answer.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+        }
+    });
+    let fake = FakeX::start().await;
+    let mut account = fake.oauth1_settings("main_x");
+    account.api_base = Some(format!("https://{addr}"));
+    let clock = Clock::system(Duration::from_secs(1));
+    let platform = XAccount::new(&account, Arc::new(MemoryTokenStore::new()), clock).unwrap();
+    match platform.whoami().await {
+        Err(tweetchat::platform::PostError::Unreachable(why)) => {
+            assert!(
+                why.contains(&addr.to_string()) && why.contains("nothing was sent"),
+                "{why}"
+            )
+        }
+        other => panic!("expected unreachable, got {other:?}"),
+    }
+}
