@@ -165,7 +165,16 @@ impl Node {
 pub fn parse(src: &str) -> Result<Node, (Loc, String)> {
     match events::build(src) {
         Some(root) => Ok(root),
-        None => parse_with_serde_saphyr(src),
+        None => match events::too_deep(src) {
+            Some(loc) => Err((
+                loc,
+                format!(
+                    "lists and mappings nested more than {} deep",
+                    events::MAX_DEPTH
+                ),
+            )),
+            None => parse_with_serde_saphyr(src),
+        },
     }
 }
 

@@ -21,8 +21,9 @@ use granit_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::{Loc, Node, Value, scalar};
 
-/// Nesting beyond which serde-saphyr's depth budget (64) might apply.
-const MAX_DEPTH: usize = 40;
+/// Nesting beyond which serde-saphyr's depth budget (64) might apply, and
+/// beyond which a file is refused ([`too_deep`]).
+pub const MAX_DEPTH: usize = 40;
 /// Nodes (aliased copies included) beyond which its node, event and
 /// anchor-recording budgets might apply; also the cap against alias bombs.
 const MAX_NODES: usize = 100_000;
@@ -48,6 +49,31 @@ pub fn build(src: &str) -> Option<Node> {
         }
     }
     builder.root
+}
+
+/// Where `src` first nests lists and mappings deeper than [`MAX_DEPTH`],
+/// read from the parser's events without building anything: serde-saphyr
+/// reads such a file recursively, and a few hundred levels (a line of
+/// `[`) overflow a loader thread's stack and abort the process, so they
+/// are refused before it sees them. `None` for a file within the limit
+/// or one the parser rejects (its own error is the better message).
+pub fn too_deep(src: &str) -> Option<Loc> {
+    let mut depth = 0usize;
+    for event in Parser::new_from_str(src) {
+        let (event, span) = event.ok()?;
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(loc(&span));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            Event::StreamEnd => break,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// serde-saphyr's default budget of comments buffered in a row (the
