@@ -80,6 +80,12 @@ async fn serve(settings: Settings, open_files: Option<u64>) -> anyhow::Result<()
     let http_server = start_http(&settings, http, open_files, &shutdown).await?;
 
     let chats = Chats::folder(&settings.chats_dir);
+    // Kept for the whole run: the watch ends when it is dropped.
+    let _watch = daemon::watch::watch(
+        &settings.chats_dir,
+        reload.clone(),
+        settings.rescan_interval,
+    );
     let mut daemon = Daemon::new(&settings, clock, shared, accounts, chats);
     daemon.loaded = Some(loaded);
     daemon.reload = reload;

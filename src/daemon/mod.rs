@@ -35,6 +35,7 @@ pub mod reload;
 pub mod retry;
 pub mod thanks;
 pub mod timetable;
+pub mod watch;
 pub mod worker;
 
 use std::collections::BTreeMap;
