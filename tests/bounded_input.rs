@@ -171,6 +171,33 @@ fn a_chat_file_over_1_mib_is_refused_with_its_size_before_parsing() {
 }
 
 #[test]
+fn a_600_kb_file_of_25000_timed_questions_is_one_located_error_with_little_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.yaml");
+    let mut src = "title: Many\nhashtag: \"#many\"\ntimezone: UTC\nstart: 2030-01-01 12:00\n\
+                   duration: 1d\nquestions:\n"
+        .to_string();
+    for i in 0..25_000 {
+        src.push_str(&format!("  - {{at: {i}s, text: \"Q{{x}}?\"}}\n"));
+    }
+    assert!(src.len() > 600_000);
+    std::fs::write(&path, &src).unwrap();
+    let (loaded, peak) = peak_of(|| load_file(&path));
+    let diags = loaded.unwrap_err();
+    assert_eq!(diags.len(), 1, "{:#?}", &diags[..diags.len().min(3)]);
+    assert!(
+        diags[0]
+            .message
+            .starts_with("the file holds more than 20000 values"),
+        "{}",
+        diags[0]
+    );
+    assert!(diags[0].line > 1, "located where the limit is passed");
+    // Not handed to the slow span-carrying reader: a few copies of the file.
+    assert!(peak < 32 << 20, "peak {peak} bytes");
+}
+
+#[test]
 fn crlf_and_nul_in_a_title_are_errors_with_code_point_and_location() {
     let dir = tempfile::tempdir().unwrap();
     let chat = |title: &str| {

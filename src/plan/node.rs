@@ -165,14 +165,8 @@ impl Node {
 pub fn parse(src: &str) -> Result<Node, (Loc, String)> {
     match events::build(src) {
         Some(root) => Ok(root),
-        None => match events::too_deep(src) {
-            Some(loc) => Err((
-                loc,
-                format!(
-                    "lists and mappings nested more than {} deep",
-                    events::MAX_DEPTH
-                ),
-            )),
+        None => match events::refused(src, super::bounds::MAX_VALUES) {
+            Some(refused) => Err(refused),
             None => parse_with_serde_saphyr(src),
         },
     }

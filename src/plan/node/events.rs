@@ -22,7 +22,7 @@ use granit_parser::{Event, Parser, ScalarStyle, Span};
 use super::{Loc, Node, Value, scalar};
 
 /// Nesting beyond which serde-saphyr's depth budget (64) might apply, and
-/// beyond which a file is refused ([`too_deep`]).
+/// beyond which a file is refused ([`refused`]).
 pub const MAX_DEPTH: usize = 40;
 /// Nodes (aliased copies included) beyond which its node, event and
 /// anchor-recording budgets might apply; also the cap against alias bombs.
@@ -51,26 +51,38 @@ pub fn build(src: &str) -> Option<Node> {
     builder.root
 }
 
-/// Where `src` first nests lists and mappings deeper than [`MAX_DEPTH`],
-/// read from the parser's events without building anything: serde-saphyr
-/// reads such a file recursively, and a few hundred levels (a line of
-/// `[`) overflow a loader thread's stack and abort the process, so they
-/// are refused before it sees them. `None` for a file within the limit
-/// or one the parser rejects (its own error is the better message).
-pub fn too_deep(src: &str) -> Option<Loc> {
+/// Why `src` is refused before serde-saphyr reads it, and where: nested
+/// deeper than [`MAX_DEPTH`] (serde-saphyr recurses per level, and a few
+/// hundred levels, a line of `[`, overflow a loader thread's stack and
+/// abort the process), or more than `max_values` values (its span-carrying
+/// reading of a hundred thousand values takes seconds, and such a file is
+/// refused anyway: [`crate::plan::bounds::MAX_VALUES`]). Read from the
+/// parser's events without building anything; `None` for a file within
+/// both limits or one the parser rejects (its own error is the better
+/// message).
+pub fn refused(src: &str, max_values: usize) -> Option<(Loc, String)> {
     let mut depth = 0usize;
+    let mut values = 0usize;
     for event in Parser::new_from_str(src) {
         let (event, span) = event.ok()?;
         match event {
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 depth += 1;
+                values += 1;
                 if depth > MAX_DEPTH {
-                    return Some(loc(&span));
+                    let why = format!("lists and mappings nested more than {MAX_DEPTH} deep");
+                    return Some((loc(&span), why));
                 }
             }
+            Event::Scalar(..) | Event::Alias(..) => values += 1,
             Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
             Event::StreamEnd => break,
             _ => {}
+        }
+        if values > max_values {
+            let why =
+                format!("the file holds more than {max_values} values (keys, texts, list items)");
+            return Some((loc(&span), why));
         }
     }
     None

@@ -12,7 +12,7 @@ use super::{events, parse, parse_with_serde_saphyr};
 
 /// Whether the builder decided `src` itself; panics if it disagrees.
 fn agrees(src: &str) -> bool {
-    if events::too_deep(src).is_some() {
+    if events::refused(src, crate::plan::bounds::MAX_VALUES).is_some() {
         // Refused before serde-saphyr's recursion, which it may accept.
         assert!(parse(src).is_err() && events::build(src).is_none());
         return false;
