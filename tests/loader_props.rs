@@ -135,7 +135,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let scalar = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| Value::from(n)),
+        any::<i64>().prop_map(Value::from),
         "[ -~]{0,20}".prop_map(Value::String),
         "[\\x00-\\x1f\\x7f a-z{}#]{0,12}".prop_map(Value::String),
         prop::sample::select(vec![
