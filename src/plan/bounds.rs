@@ -284,12 +284,19 @@ fn position(src: &str, loc: Loc, value: &str, at: usize, c: char) -> (usize, usi
 
 /// Every template of `plan` whose post would pass
 /// [`crate::text::template::MAX_RENDERED_CHARS`] once filled in with the
-/// plan's own title and hashtag, at the text that says so. A plan with such
-/// a template is not loaded: the daemon would otherwise post it cut short
-/// or as written.
+/// plan's own title and hashtag and the longest `{time}` and `{times}`,
+/// at the text that says so. A plan with such a template is not loaded:
+/// the daemon would otherwise post it as written (see
+/// [`crate::schedule`]'s fallback for a template that does not render).
 pub(super) fn rendered(plan: &super::ChatPlan, spans: &super::PlanSpans) -> Vec<Diagnostic> {
     use crate::text::template::{TemplateError, Vars, render};
-    let vars = super::hashtags::sample_vars(plan);
+    // `{times}` as long as it gets: every zone with an offset for a name.
+    let times = "00:00 UTC+05:45 Wed 30 Dec, ".repeat(plan.show_times_in.len() + 1);
+    let vars = Vars {
+        time: "00:00 UTC+05:45",
+        times: &times,
+        ..super::hashtags::sample_vars(plan)
+    };
     let mut texts: Vec<(&str, &str, Option<Loc>, Vars<'_>)> = Vec::new();
     for (i, a) in plan.announce.iter().enumerate() {
         let loc = spans.announce.get(i).copied();
