@@ -53,8 +53,29 @@ fn env_var() -> impl Strategy<Value = (String, String)> {
         Just("/dev/zero".to_string()),
         Just("90s".to_string()),
     ];
-    (name, value)
+    // The planted value goes to secrets only: other settings may quote
+    // what they were given (`rescan_interval` … `soon`).
+    (name, value).prop_map(|(name, value)| {
+        let secret = SECRET_NAMES.iter().any(|key| name.ends_with(key));
+        match (secret, value == PLANTED) {
+            (true, _) => (name, PLANTED.to_string()),
+            (false, true) => (name, "plain".to_string()),
+            (false, false) => (name, value),
+        }
+    })
 }
+
+/// The endings of every secret's variable name.
+const SECRET_NAMES: &[&str] = &[
+    "ACCESS_TOKEN",
+    "ACCESS_TOKEN_SECRET",
+    "CONSUMER_KEY",
+    "CONSUMER_SECRET",
+    "REFRESH_TOKEN",
+    "APP_PASSWORD",
+    "CLIENT_SECRET",
+    "OPERATOR_TOKEN",
+];
 
 /// TOML-shaped lines, the planted secret among the values.
 fn toml_line() -> impl Strategy<Value = String> {
