@@ -347,3 +347,24 @@ fn the_first_start_misses_nothing_that_predates_the_file() {
     );
     assert!(outbox(&setup).is_empty());
 }
+
+#[test]
+fn a_file_added_without_sighup_is_loaded_by_the_folder_watch() {
+    let setup = setup();
+    // The first rescan is over once this chat is loaded; the next periodic
+    // one is an hour away, so only the watch can load the second file.
+    write_chat(&setup.chats, "first", soon(3600));
+    let mut daemon = start_daemon_rescanning(&setup, "1h");
+    let log = wait_for_log(&setup, "first.yaml", Duration::from_secs(30));
+    assert!(log.contains("chat loaded"), "{log}");
+    assert!(logs(&setup).contains("watching the chats folder"));
+    let start = soon(4);
+    write_chat(&setup.chats, "watched", start);
+    let entries = wait_for_posts(&setup, 3, Duration::from_secs(30));
+    let (status, _) = terminate(&mut daemon);
+    assert!(status.success(), "{}", logs(&setup));
+    let keys: Vec<_> = entries.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys.len(), 3, "{keys:?}\n{}", logs(&setup));
+    assert!(keys.iter().all(|k| k.starts_with("watched/")), "{keys:?}");
+    assert!(!logs(&setup).contains("SIGHUP"));
+}

@@ -128,3 +128,49 @@ async fn a_reload_request_rescans_at_once() {
     );
     assert_eq!(fake.posts()[0].1, ts("2026-12-02T18:05:00Z"));
 }
+
+/// The file that once crash-looped the daemon: a title of a million
+/// characters and a question repeating `{title}` 3,000 times.
+fn write_amplification(dir: &Path) {
+    let title = "T".repeat(1_000_000);
+    let question = "{title} ".repeat(3_000);
+    let yaml = format!(
+        "title: {title}\nhashtag: \"#amp\"\ntimezone: UTC\nstart: 2026-12-02 18:00\n\
+         questions:\n  - \"{question}\"\n"
+    );
+    std::fs::write(dir.join("amp.yaml"), yaml).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_amplification_file_leaves_the_good_chat_posting() {
+    let dir = tempfile::tempdir().unwrap();
+    let chats = dir.path().join("chats");
+    std::fs::create_dir_all(&chats).unwrap();
+    write_chat(&chats, "good", "2026-12-02 18:00");
+    write_amplification(&chats);
+    let clock = Clock::starting_at(ts("2026-12-02T17:00:00Z"));
+    let fake = Fake::new(clock.clone());
+    let (daemon, writer) = folder_daemon(
+        dir.path(),
+        clock.clone(),
+        fake.clone(),
+        Duration::from_secs(60),
+    );
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(daemon::run(daemon, cancel.clone()));
+    // Edited again while running: still refused, still no harm.
+    clock.sleep_until(ts("2026-12-02T17:30:00Z")).await;
+    write_amplification(&chats);
+    clock.sleep_until(ts("2026-12-02T19:00:00Z")).await;
+    cancel.cancel();
+    task.await.unwrap().unwrap();
+    writer.await.unwrap();
+
+    assert_eq!(
+        posted_keys(&fake),
+        [
+            "good/2026-12-02T18:00/question1/fake",
+            "good/2026-12-02T18:00/question2/fake"
+        ]
+    );
+}

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use proptest::prelude::*;
+use tweetchat::plan::bounds::{MAX_LINE_CHARS, MAX_TEXT_CHARS};
 use tweetchat::plan::load::{load_file, load_str};
 
 const VALID: &str = include_str!("../chats/hcsmbm.yaml");
@@ -38,6 +39,63 @@ fn assert_located(src: &str) {
     }
 }
 
+/// The checked-in corpus: hostile files found or feared (control
+/// characters, Windows line endings, long values, many entries, anchors,
+/// deep nesting). Each is a seed for the mutations below too.
+fn seeds() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz/chats");
+    let mut seeds: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&path).unwrap())
+        })
+        .collect();
+    seeds.sort();
+    seeds
+}
+
+/// What a plan that loaded posts stays bounded and clean: no control
+/// character but the line break, no post past twice the longest network's.
+fn assert_bounded_posts(src: &str) {
+    let Ok(plan) = load_str(Path::new("p.yaml"), src) else {
+        return;
+    };
+    let from: jiff::Timestamp = "2026-11-25T00:00:00Z".parse().unwrap();
+    let until = from + jiff::SignedDuration::from_hours(24 * 8);
+    for slot in tweetchat::schedule::expand(&plan, from, until) {
+        let chars = slot.text.chars().count();
+        // The hashtag may be appended to a full post.
+        assert!(
+            chars <= MAX_TEXT_CHARS + MAX_LINE_CHARS + 1,
+            "{chars}: {src}"
+        );
+        assert!(
+            !slot.text.chars().any(|c| c.is_control() && c != '\n'),
+            "{:?}",
+            slot.text
+        );
+    }
+}
+
+#[test]
+fn the_seed_corpus_is_refused_or_loaded_and_located() {
+    let seeds = seeds();
+    assert!(seeds.len() >= 8, "{seeds:?}");
+    for (name, src) in &seeds {
+        assert_located(src);
+        assert_bounded_posts(src);
+        let loaded = load_str(Path::new(name), src);
+        // Only the Windows file is a good chat; every other seed is refused.
+        assert_eq!(
+            loaded.is_ok(),
+            name == "crlf-line-endings.yaml.seed",
+            "{name}: {loaded:?}"
+        );
+    }
+}
+
 /// Fragments that stress YAML and our checks when spliced into a file.
 fn fragment() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -60,7 +118,103 @@ fn fragment() -> impl Strategy<Value = String> {
         Just("9999-12-31".to_string()),
         Just("é🎉\u{200d}".to_string()),
         Just("\n".to_string()),
+        Just("\r\n".to_string()),
+        Just("\u{0}".to_string()),
+        Just("\u{1b}[31m".to_string()),
+        Just("\"\\e\\0\\r\"".to_string()),
+        Just("{title}".repeat(150)),
+        Just("x".repeat(1_001)),
     ]
+}
+
+/// A value of the chat file's own shapes: scalars near every limit and
+/// control characters, in lists and mappings whose keys are real keys or
+/// not. Written as JSON, which YAML reads too.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let scalar = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        "[ -~]{0,20}".prop_map(Value::String),
+        "[\\x00-\\x1f\\x7f a-z{}#]{0,12}".prop_map(Value::String),
+        prop::sample::select(vec![
+            "{title}",
+            "{hashtag}",
+            "{times}",
+            "{n}",
+            "{text}",
+            "{mentions}",
+            "UTC",
+            "America/Chicgo",
+            "5m",
+            "1d",
+            "0 12 * * WED",
+            "2030-01-01 12:00",
+            "#tag",
+        ])
+        .prop_map(|s| Value::String(s.to_string())),
+        (1usize..1_200).prop_map(|n| Value::String("é".repeat(n))),
+        (1usize..300).prop_map(|n| Value::String("{title}".repeat(n))),
+    ];
+    let key = prop_oneof![
+        prop::sample::select(vec![
+            "title",
+            "hashtag",
+            "timezone",
+            "start",
+            "repeat",
+            "duration",
+            "questions",
+            "text",
+            "at",
+            "before",
+            "after",
+            "announce",
+            "welcome",
+            "wrapup",
+            "thanks",
+            "exclude",
+            "show_times_in",
+            "accounts",
+            "question_format",
+        ])
+        .prop_map(str::to_string),
+        "[ -~]{0,8}",
+    ];
+    scalar.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((key.clone(), inner), 0..6)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+        ]
+    })
+}
+
+/// A chat file whose top-level keys are real, each value a generated
+/// structure (or the valid one).
+fn structured_chat() -> impl Strategy<Value = String> {
+    let keys = [
+        ("title", "Structured"),
+        ("hashtag", "\"#structured\""),
+        ("timezone", "UTC"),
+        ("start", "2026-11-30 12:00"),
+        ("duration", "1h"),
+        ("welcome", "\"Welcome to {title}\""),
+        ("questions", "[First?, {at: 30m, text: Second?}]"),
+        ("show_times_in", "[Europe/Paris]"),
+        ("thanks", "{text: \"Thanks {mentions}\"}"),
+    ];
+    prop::collection::vec(prop::option::weighted(0.3, json_value()), keys.len()).prop_map(
+        move |values| {
+            let mut src = String::new();
+            for ((key, valid), value) in keys.iter().zip(values) {
+                let value = value.map_or(valid.to_string(), |v| v.to_string());
+                src.push_str(&format!("{key}: {value}\n"));
+            }
+            src
+        },
+    )
 }
 
 /// A chat file built from values near the edges of every check.
@@ -186,6 +340,34 @@ proptest! {
             src = apply(&src, e);
         }
         assert_located(&src);
+        assert_bounded_posts(&src);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Any YAML structure under the real keys: located errors or a plan
+    /// whose posts are bounded and free of control characters.
+    #[test]
+    fn structured_chats_are_located_or_post_bounded_clean_texts(src in structured_chat()) {
+        assert_located(&src);
+        assert_bounded_posts(&src);
+    }
+
+    /// The seed corpus, mutated.
+    #[test]
+    fn mutated_seeds_never_panic(
+        seed in any::<prop::sample::Index>(),
+        edits in proptest::collection::vec(edit(), 1..4),
+    ) {
+        let seeds = seeds();
+        let mut src = seeds[seed.index(seeds.len())].1.clone();
+        for e in &edits {
+            src = apply(&src, e);
+        }
+        assert_located(&src);
+        assert_bounded_posts(&src);
     }
 }
 

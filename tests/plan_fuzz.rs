@@ -92,6 +92,12 @@ const VALUES: &[&str] = &[
     "&anchor x",
     "*anchor",
     "!!binary aGk=",
+    "\"a\\0b\"",
+    "\"a\\r\\nb\"",
+    "\"\\e[31mred\"",
+    "\"tab\\there\"",
+    "\"{title}{title}{title}{title}{title}{title}{title}{title}{title}{title}\"",
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
 ];
 
 fn source(values: &[(usize, usize)], drop: &[usize]) -> String {

@@ -107,6 +107,12 @@ async fn serve(
 
     let mut chats = Chats::folder(&settings.chats_dir);
     chats.note_last_good_in(&settings.state_dir);
+    // Kept for the whole run: the watch ends when it is dropped.
+    let _watch = daemon::watch::watch(
+        &settings.chats_dir,
+        reload.clone(),
+        settings.rescan_interval,
+    );
     let mut daemon = Daemon::new(&settings, clock.clone(), shared, accounts, chats);
     if let Verified::Changed(_) = verified {
         // Anything due by now may have gone out from the state that was lost.

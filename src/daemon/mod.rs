@@ -37,6 +37,7 @@ pub mod reload;
 pub mod retry;
 pub mod thanks;
 pub mod timetable;
+pub mod watch;
 pub mod worker;
 
 use std::collections::BTreeMap;

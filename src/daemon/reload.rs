@@ -1,7 +1,7 @@
 //! Where plans come from, and noticing when they change.
 //!
-//! The periodic rescan is the ground truth (SIGHUP only makes it happen
-//! sooner): file systems in containers and network mounts do not reliably
+//! The periodic rescan is the ground truth (SIGHUP and the folder watch,
+//! [`super::watch`], only make it happen sooner): file systems in containers and network mounts do not reliably
 //! deliver change events, and a rescan that compares each file's modification
 //! time and size is cheap when nothing changed. A file that becomes invalid
 //! keeps its last good plan running; every problem is logged with

@@ -8,12 +8,13 @@ use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::raw::{At, RawSession, Reader};
 use super::season::SessionFile;
-use super::{ChatPlan, Diagnostic, PlanSpans, node, validate};
+use super::{ChatPlan, Diagnostic, PlanSpans, bounds, node, validate};
 
 /// What loading a set of paths found: the good plans and every problem.
 #[derive(Debug, Default)]
@@ -117,10 +118,14 @@ pub fn session_file(path: &Path) -> SessionFile {
         }
     };
     let (raw, diags, warnings) = match node::parse(&src) {
-        Ok(root) => {
+        Ok(mut root) => {
             let mut reader = Reader::new(path, &src);
-            let raw = reader.session(&root, date);
-            (raw, reader.diags, reader.warnings)
+            if bounds::check(&mut reader, &mut root) {
+                let raw = reader.session(&root, date);
+                (raw, reader.diags, reader.warnings)
+            } else {
+                (RawSession::default(), reader.diags, Vec::new())
+            }
         }
         Err((loc, message)) => {
             let (message, help) = super::wording::yaml_error(&message);
@@ -138,13 +143,46 @@ pub fn session_file(path: &Path) -> SessionFile {
     }
 }
 
+/// The file's text: a regular file (a FIFO or a device would hang the read
+/// or never end) of at most [`bounds::MAX_FILE_BYTES`], in UTF-8.
 fn read_source(path: &Path) -> Result<String, Vec<Diagnostic>> {
-    let bytes = std::fs::read(path).map_err(|err| {
+    let unreadable = |err: std::io::Error| {
         vec![
             Diagnostic::new(path, 0, 0, format!("cannot read the chat file: {err}"))
                 .help("check the path and its permissions"),
         ]
-    })?;
+    };
+    let limit = bounds::MAX_FILE_BYTES;
+    let too_big = |size: u64| {
+        vec![
+            Diagnostic::new(
+                path,
+                0,
+                0,
+                format!("the chat file is {size} bytes, over the limit of {limit} (1 MiB)"),
+            )
+            .help("split the chat into several files"),
+        ]
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(vec![
+            Diagnostic::new(path, 0, 0, "the chat file is not a regular file")
+                .help("point at a plain file, not a pipe, a device or a folder"),
+        ]);
+    }
+    if meta.len() > limit {
+        return Err(too_big(meta.len()));
+    }
+    // The file may grow between the look and the read: read one byte past
+    // the limit at most.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    std::fs::File::open(path)
+        .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(bytes.len() as u64));
+    }
     let src = String::from_utf8(bytes).map_err(|err| {
         let (line, column) = super::templates::line_column(
             &String::from_utf8_lossy(err.as_bytes()),
@@ -175,7 +213,7 @@ pub fn load_str_warned(path: &Path, src: &str) -> Loaded {
 
 /// [`load_str_warned`] with the chat's session files.
 pub fn load_str_with_sessions(path: &Path, src: &str, files: &[SessionFile]) -> Loaded {
-    let root = match node::parse(src) {
+    let mut root = match node::parse(src) {
         Ok(root) => root,
         Err((loc, message)) => {
             let (message, help) = super::wording::yaml_error(&message);
@@ -188,6 +226,12 @@ pub fn load_str_with_sessions(path: &Path, src: &str, files: &[SessionFile]) -> 
         }
     };
     let mut reader = Reader::new(path, src);
+    if !bounds::check(&mut reader, &mut root) {
+        return Loaded {
+            plan: Err(reader.diags),
+            warnings: Vec::new(),
+        };
+    }
     let raw = reader.chat(&root);
     super::traps::check(&mut reader, &raw);
     let id = chat_id(path);
@@ -197,6 +241,10 @@ pub fn load_str_with_sessions(path: &Path, src: &str, files: &[SessionFile]) -> 
             .push(Diagnostic::new(path, 0, 0, message).help(help));
     }
     let (plan, warnings) = validate::build_with_sessions(reader, &raw, &id, files);
+    let plan = plan.and_then(|(plan, spans)| match bounds::rendered(&plan, &spans) {
+        problems if problems.is_empty() => Ok((plan, spans)),
+        problems => Err(problems),
+    });
     Loaded { plan, warnings }
 }
 

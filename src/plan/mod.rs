@@ -42,6 +42,7 @@
 
 pub mod accounts;
 pub mod audience;
+pub mod bounds;
 pub mod chat_id;
 pub mod cron;
 pub mod defaults;

@@ -165,7 +165,10 @@ impl Node {
 pub fn parse(src: &str) -> Result<Node, (Loc, String)> {
     match events::build(src) {
         Some(root) => Ok(root),
-        None => parse_with_serde_saphyr(src),
+        None => match events::refused(src, super::bounds::MAX_VALUES) {
+            Some(refused) => Err(refused),
+            None => parse_with_serde_saphyr(src),
+        },
     }
 }
 

@@ -225,7 +225,22 @@ pub fn locate(src: &str, loc: Loc, value: &str, offset: usize) -> (usize, usize)
     let Some((found, _)) = raw.match_indices(token).nth(nth) else {
         return fallback;
     };
-    line_column(src, start + found)
+    line_column_in(raw, loc, found)
+}
+
+/// Line and column of byte `pos` of `raw`, the source text of the node at
+/// `loc`, counted from the node's own line and column: the work is the
+/// node's length, not the file's, however many problems a file has.
+pub fn line_column_in(raw: &str, loc: Loc, pos: usize) -> (usize, usize) {
+    let before = raw.get(..pos).unwrap_or(raw);
+    let line = loc.line.max(1);
+    match before.rfind('\n') {
+        None => (line, loc.column.max(1) + before.chars().count()),
+        Some(last) => (
+            line + before.matches('\n').count(),
+            before[last + 1..].chars().count() + 1,
+        ),
+    }
 }
 
 /// 1-based line and column (in characters) of a byte position.

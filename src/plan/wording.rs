@@ -12,6 +12,16 @@ pub const QUOTE_HELP: &str = "put the whole text in double quotes: `text: \"Hi: 
 
 /// The message and help for a YAML syntax error, from the parser's sentence.
 pub fn yaml_error(parser: &str) -> (String, String) {
+    // The loader's own limits, checked while parsing (node::events::refused).
+    if parser.starts_with("the file holds more than") {
+        return (parser.into(), "split the chat into several files".into());
+    }
+    if parser.starts_with("lists and mappings nested") {
+        return (
+            parser.into(),
+            "a chat file needs a few levels at most: check the brackets and the indentation".into(),
+        );
+    }
     let lower = parser.to_lowercase();
     if let Some(rest) = lower.strip_prefix("duplicate mapping key") {
         let key = rest

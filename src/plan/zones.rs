@@ -119,24 +119,46 @@ fn quoted_list(items: &[String]) -> String {
 /// Up to `n` candidates closest to `word` (case-insensitive), best first;
 /// candidates further than half the word's length are left out.
 pub fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>, n: usize) -> Vec<String> {
-    let word_lower = word.to_lowercase();
+    closest_with_work(word, candidates, n).0
+}
+
+/// [`closest`], and its work: the edit-distance cells it computed. Two
+/// names whose lengths differ by more than the limit are further apart than
+/// it, so they are never compared: a 100,000-character word against the
+/// zone names costs one pass over the word, not billions of cells.
+fn closest_with_work<'c>(
+    word: &str,
+    candidates: impl Iterator<Item = &'c str>,
+    n: usize,
+) -> (Vec<String>, usize) {
     let limit = (word.chars().count() / 2).max(2);
+    let word: Vec<char> = word.to_lowercase().chars().collect();
+    let mut work = 0;
+    let mut distance = |other: &str| -> usize {
+        let other: Vec<char> = other.chars().collect();
+        if word.len().abs_diff(other.len()) > limit {
+            return usize::MAX;
+        }
+        work += word.len() * other.len();
+        distance_of(&word, &other)
+    };
     let mut scored: Vec<(usize, &str)> = candidates
-        .map(|c| {
+        .filter_map(|c| {
             let lower = c.to_lowercase();
             let city = lower.rsplit('/').next().unwrap_or(&lower);
-            let whole = edit_distance(&word_lower, &lower);
-            let last = edit_distance(&word_lower, city);
-            (whole.min(last), c)
+            let whole = distance(&lower);
+            let last = distance(city);
+            let best = whole.min(last);
+            (best <= limit).then_some((best, c))
         })
-        .filter(|(d, _)| *d <= limit)
         .collect();
     scored.sort();
-    scored
+    let best = scored
         .into_iter()
         .take(n)
         .map(|(_, c)| c.to_string())
-        .collect()
+        .collect();
+    (best, work)
 }
 
 /// Edit distance over characters (insert, delete, replace, and swapping two
@@ -144,6 +166,10 @@ pub fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>, n: usi
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    distance_of(&a, &b)
+}
+
+fn distance_of(a: &[char], b: &[char]) -> usize {
     let mut before_prev: Vec<usize> = Vec::new();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for i in 0..a.len() {
@@ -163,6 +189,24 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_100000_character_zone_costs_no_comparison() {
+        let names: Vec<String> = tz::db()
+            .available()
+            .map(|n| n.as_str().to_string())
+            .collect();
+        let word = "Z".repeat(100_000);
+        let (found, work) = closest_with_work(&word, names.iter().map(String::as_str), 3);
+        assert!(found.is_empty());
+        assert_eq!(work, 0, "no name is within half of 100,000 edits");
+        // A near miss is still found, at the cost of the short names only.
+        let (found, work) =
+            closest_with_work("America/Chicgo", names.iter().map(String::as_str), 3);
+        assert_eq!(found[0], "America/Chicago");
+        assert!(work < names.len() * 2 * 14 * 32, "{work}");
+        assert!(lookup(&word).unwrap_err().contains("IANA zone name"));
+    }
 
     #[test]
     fn edit_distance_counts_edits() {

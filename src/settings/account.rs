@@ -194,6 +194,7 @@ pub(super) fn read_secret(table: &mut Table, key: &str) -> Result<Option<Secret>
         (Some(inline), None) => {
             // Never echo the value: a wrong type is reported by kind only.
             let value = inline.string()?;
+            let value = super::secret_file::trim_secret(&value).to_string();
             if value.trim().is_empty() {
                 return Err(inline.error("is empty; give the secret or remove the key"));
             }
@@ -203,15 +204,12 @@ pub(super) fn read_secret(table: &mut Table, key: &str) -> Result<Option<Secret>
     }
 }
 
-/// Reads a secret file, trimming the trailing newline. Errors name the key
-/// and the path, never the content.
+/// Reads a secret file ([`super::secret_file`]: a regular file of at most
+/// 64 KiB, within a timeout), trimming the trailing line breaks. Errors
+/// name the key and the path, never the content.
 fn read_secret_file(field: &Field) -> Result<Secret, String> {
     let path = field.non_empty_string()?;
-    let bytes = std::fs::read(Path::new(&path))
-        .map_err(|e| field.error(format!("cannot read secret file {path}: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| field.error(format!("secret file {path} is not UTF-8 text")))?;
-    let value = text.trim_end_matches(['\n', '\r']);
+    let value = super::secret_file::read(Path::new(&path)).map_err(|e| field.error(e))?;
     if value.trim().is_empty() {
         return Err(field.error(format!("secret file {path} is empty")));
     }

@@ -34,6 +34,9 @@ pub fn merge(
         .into_iter()
         .filter(|(key, _)| key.to_ascii_uppercase().starts_with(&prefix))
         .collect();
+    for name in env.keys() {
+        check_env_name(name)?;
+    }
     // No `try_parsing`: it would turn a secret like "0012" into the number 12.
     // Values stay strings and each setting parses its own.
     let environment = Environment::with_prefix(ENV_PREFIX)
@@ -47,6 +50,29 @@ pub fn merge(
         .map_err(|e| anyhow::anyhow!(redact_snippet(&e.to_string())))
         .with_context(|| format!("cannot read the settings in {}", config_dir.display()))?;
     config.collect().context("cannot merge the settings layers")
+}
+
+/// The deepest setting is `TWEETCHAT__ACCOUNTS__NAME__KEY`: four parts.
+const MAX_ENV_PARTS: usize = 4;
+/// Far above the longest real name (about 50 characters).
+const MAX_ENV_NAME: usize = 200;
+
+/// Refuses a settings variable whose name no setting can have, before the
+/// `config` crate builds a table for each of its parts (`TWEETCHAT__` and
+/// `A__` 3,000 times took 2.5 GB). Only the start of the name is shown.
+fn check_env_name(name: &str) -> anyhow::Result<()> {
+    let parts = name.split("__").count();
+    if parts <= MAX_ENV_PARTS && name.len() <= MAX_ENV_NAME {
+        return Ok(());
+    }
+    let shown: String = name.chars().take(40).collect();
+    let more = if shown.len() < name.len() { "…" } else { "" };
+    anyhow::bail!(
+        "environment variable {shown}{more} ({} characters, {parts} parts) is not a setting: \
+         a name has at most {MAX_ENV_PARTS} parts (`TWEETCHAT__ACCOUNTS__NAME__KEY`) and \
+         {MAX_ENV_NAME} characters; unset it",
+        name.chars().count()
+    )
 }
 
 /// TOML parse errors quote the offending line, which may hold a secret:
@@ -71,6 +97,25 @@ fn is_snippet_line(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_absurd_variable_name_is_refused_before_it_is_read() {
+        let name = format!("TWEETCHAT__{}", "A__".repeat(3_000));
+        let dir = tempfile::tempdir().unwrap();
+        let err = merge(dir.path(), [(name.clone(), "x".to_string())]).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("(9011 characters, 3002 parts) is not a setting"),
+            "{text}"
+        );
+        assert!(text.len() < 400, "the name is not printed whole: {text}");
+        // The deepest real setting still passes.
+        let fine = [(
+            "TWEETCHAT__ACCOUNTS__MAIN_X__ACCESS_TOKEN_SECRET_FILE".to_string(),
+            "/run/secrets/x".to_string(),
+        )];
+        assert!(merge(dir.path(), fine).is_ok());
+    }
 
     #[test]
     fn parse_errors_lose_the_quoted_line() {

@@ -19,6 +19,7 @@ mod account;
 mod layers;
 pub mod log_filter;
 mod reader;
+pub mod secret_file;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -27,6 +27,13 @@
 //! It only ever appends; a text that names the tag twice is the organizer's
 //! choice, which `check` points out rather than rewrites.
 
+/// The longest post rendered: twice the longest post a network takes by
+/// default (Mastodon's 500 characters). Rendering stops past it, so a
+/// template that repeats `{title}` thousands of times costs a few
+/// kilobytes, not gigabytes; the plan loader reports such a template where
+/// it was written.
+pub const MAX_RENDERED_CHARS: usize = 1_000;
+
 /// Every placeholder name a template may use.
 pub const PLACEHOLDERS: [&str; 13] = [
     "title", "hashtag", "time", "times", "date", "n", "text", "mentions", "calendar", "topic",
@@ -69,6 +76,10 @@ pub enum TemplateError {
     Unavailable { name: String, offset: usize },
     #[error("unclosed `{{`")]
     Unclosed { offset: usize },
+    /// The post passed [`MAX_RENDERED_CHARS`] at the placeholder at
+    /// `offset` and was not built further.
+    #[error("the post passes {limit} characters once its placeholders are filled in")]
+    TooLong { limit: usize, offset: usize },
 }
 
 impl TemplateError {
@@ -77,7 +88,8 @@ impl TemplateError {
         match self {
             TemplateError::Unknown { offset, .. }
             | TemplateError::Unavailable { offset, .. }
-            | TemplateError::Unclosed { offset } => *offset,
+            | TemplateError::Unclosed { offset }
+            | TemplateError::TooLong { offset, .. } => *offset,
         }
     }
 }
@@ -182,19 +194,41 @@ pub fn placeholders(template: &str) -> Result<Vec<PlaceholderUse<'_>>, TemplateE
 }
 
 /// Fills `template`. `{{` and `}}` are literal braces. An unclosed `{`
-/// anywhere is the error reported, before any placeholder problem.
+/// anywhere is the error reported, before any placeholder problem; a post
+/// that passes [`MAX_RENDERED_CHARS`] stops there
+/// ([`TemplateError::TooLong`]).
 pub fn render(template: &str, vars: &Vars<'_>) -> Result<String, TemplateError> {
-    let mut out = String::with_capacity(template.len() + 64);
+    let mut out = String::with_capacity(template.len().min(4 * MAX_RENDERED_CHARS) + 64);
     let mut problem = None;
+    // Characters in `out`, counted as it grows (each piece once).
+    let mut chars = 0;
     for piece in pieces(template) {
-        match piece? {
-            Piece::Literal(text) => out.push_str(text),
-            Piece::Placeholder(used) if problem.is_none() => {
+        let piece = piece?;
+        if problem.is_some() {
+            // Read on only for an unclosed `{`, which is reported first.
+            continue;
+        }
+        let before = out.len();
+        let offset = match piece {
+            Piece::Literal(text) => {
+                out.push_str(text);
+                // A literal is a slice of the template: its offset.
+                (text.as_ptr() as usize).saturating_sub(template.as_ptr() as usize)
+            }
+            Piece::Placeholder(used) => {
                 if let Err(err) = push_value(&mut out, used, vars) {
                     problem = Some(err);
                 }
+                used.offset
             }
-            Piece::Placeholder(_) => {}
+        };
+        chars += out[before..].chars().count();
+        if chars > MAX_RENDERED_CHARS && problem.is_none() {
+            out.truncate(before);
+            problem = Some(TemplateError::TooLong {
+                limit: MAX_RENDERED_CHARS,
+                offset,
+            });
         }
     }
     problem.map_or(Ok(out), Err)
@@ -510,6 +544,41 @@ mod tests {
         )
         .unwrap();
         assert_eq!(fill_mentions(&thanks, "@a @b"), "Thanks #hcsmbm: @a @b");
+    }
+
+    #[test]
+    fn a_post_that_would_pass_the_limit_stops_there() {
+        let title = "T".repeat(1 << 20);
+        let template = "{title} ".repeat(3_000);
+        let huge = Vars {
+            title: &title,
+            ..vars()
+        };
+        let err = render(&template, &huge).unwrap_err();
+        assert_eq!(
+            err,
+            TemplateError::TooLong {
+                limit: MAX_RENDERED_CHARS,
+                offset: 0
+            }
+        );
+        // The boundary: exactly the limit renders, one more does not.
+        let exact = "é".repeat(MAX_RENDERED_CHARS - 15) + "{title}";
+        assert_eq!(
+            render(&exact, &vars()).unwrap().chars().count(),
+            MAX_RENDERED_CHARS
+        );
+        let over = format!("x{exact}");
+        assert!(matches!(
+            render(&over, &vars()),
+            Err(TemplateError::TooLong { offset: 1971, .. })
+        ));
+        // An unclosed brace further on is still the error reported.
+        let unclosed = format!("{template} {{oops");
+        assert!(matches!(
+            render(&unclosed, &huge),
+            Err(TemplateError::Unclosed { .. })
+        ));
     }
 
     proptest::proptest! {

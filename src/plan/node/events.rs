@@ -21,8 +21,9 @@ use granit_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::{Loc, Node, Value, scalar};
 
-/// Nesting beyond which serde-saphyr's depth budget (64) might apply.
-const MAX_DEPTH: usize = 40;
+/// Nesting beyond which serde-saphyr's depth budget (64) might apply, and
+/// beyond which a file is refused ([`refused`]).
+pub const MAX_DEPTH: usize = 40;
 /// Nodes (aliased copies included) beyond which its node, event and
 /// anchor-recording budgets might apply; also the cap against alias bombs.
 const MAX_NODES: usize = 100_000;
@@ -48,6 +49,43 @@ pub fn build(src: &str) -> Option<Node> {
         }
     }
     builder.root
+}
+
+/// Why `src` is refused before serde-saphyr reads it, and where: nested
+/// deeper than [`MAX_DEPTH`] (serde-saphyr recurses per level, and a few
+/// hundred levels, a line of `[`, overflow a loader thread's stack and
+/// abort the process), or more than `max_values` values (its span-carrying
+/// reading of a hundred thousand values takes seconds, and such a file is
+/// refused anyway: [`crate::plan::bounds::MAX_VALUES`]). Read from the
+/// parser's events without building anything; `None` for a file within
+/// both limits or one the parser rejects (its own error is the better
+/// message).
+pub fn refused(src: &str, max_values: usize) -> Option<(Loc, String)> {
+    let mut depth = 0usize;
+    let mut values = 0usize;
+    for event in Parser::new_from_str(src) {
+        let (event, span) = event.ok()?;
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                values += 1;
+                if depth > MAX_DEPTH {
+                    let why = format!("lists and mappings nested more than {MAX_DEPTH} deep");
+                    return Some((loc(&span), why));
+                }
+            }
+            Event::Scalar(..) | Event::Alias(..) => values += 1,
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            Event::StreamEnd => break,
+            _ => {}
+        }
+        if values > max_values {
+            let why =
+                format!("the file holds more than {max_values} values (keys, texts, list items)");
+            return Some((loc(&span), why));
+        }
+    }
+    None
 }
 
 /// serde-saphyr's default budget of comments buffered in a row (the
