@@ -368,3 +368,41 @@ fn a_file_added_without_sighup_is_loaded_by_the_folder_watch() {
     assert!(keys.iter().all(|k| k.starts_with("watched/")), "{keys:?}");
     assert!(!logs(&setup).contains("SIGHUP"));
 }
+
+/// After a restart, posts an earlier run made are not "late posts": the
+/// start-up line counts only what will really be posted.
+#[test]
+fn after_a_restart_the_start_up_line_does_not_count_posts_already_made() {
+    let setup = setup();
+    write_chat(&setup.chats, "made", soon(2));
+    let mut daemon = start_daemon(&setup);
+    let entries = wait_for_posts(&setup, 3, Duration::from_secs(20));
+    assert_eq!(entries.len(), 3, "{}", logs(&setup));
+    let (status, _) = terminate(&mut daemon);
+    assert!(status.success(), "{}", logs(&setup));
+    let first_run = logs(&setup).len();
+
+    // All three are inside their grace windows still, but already made.
+    let mut daemon = start_daemon(&setup);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let second_run = loop {
+        let text = logs(&setup);
+        let second = text.get(first_run..).unwrap_or_default().to_string();
+        if second.contains("chats loaded") || Instant::now() > deadline {
+            break second;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (status, _) = terminate(&mut daemon);
+    assert!(status.success(), "{}", logs(&setup));
+    let loaded = second_run
+        .lines()
+        .find(|l| l.contains("chats loaded"))
+        .unwrap_or_else(|| panic!("no start-up line in the second run:\n{second_run}"));
+    assert!(
+        !loaded.contains("late post"),
+        "nothing is left to post late: {loaded}"
+    );
+    assert!(loaded.contains("nothing scheduled"), "{loaded}");
+    assert_eq!(outbox(&setup).len(), 3, "and nothing was posted again");
+}

@@ -139,3 +139,57 @@ fn a_chat_kept_on_its_last_good_version_is_listed_with_why_its_file_is_invalid()
         "{text}"
     );
 }
+
+/// A thank-you's slot row and its first part record the same post: the
+/// post is listed once (under the slot's key), the second part too.
+#[test]
+fn a_thank_you_is_listed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    weekly_chat(dir.path());
+    {
+        let mut store = Store::open(&dir.path().join("state")).unwrap();
+        let slot = "weekly/2026-12-02T18:00/thanks/gts";
+        let post = |key: &str, id: &str| {
+            let intent = Intent {
+                key: key.into(),
+                chat: "weekly".into(),
+                occurrence: "2026-12-02T18:00".into(),
+                kind: "thanks".into(),
+                n: None,
+                account: "gts".into(),
+                due: "2026-12-02T19:00:00Z".parse().unwrap(),
+                missed: None,
+            };
+            let remote = RemotePost {
+                id: id.into(),
+                cid: None,
+                url: Some(format!("https://gts.test/@hcsm/statuses/{id}")),
+            };
+            (intent, remote)
+        };
+        let (whole, _) = post(slot, "1001");
+        store.claim(std::slice::from_ref(&whole)).unwrap();
+        for (key, id) in [(format!("{slot}#1"), "1001"), (format!("{slot}#2"), "1002")] {
+            let (intent, remote) = post(&key, id);
+            store.claim(std::slice::from_ref(&intent)).unwrap();
+            store.record(&intent.key, &Outcome::Posted(remote)).unwrap();
+        }
+        let (_, first) = post(slot, "1001");
+        store.record(slot, &Outcome::Posted(first)).unwrap();
+    }
+    let out = status(dir.path(), "text");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("statuses/1001").count(), 1, "{text}");
+    assert_eq!(text.matches("statuses/1002").count(), 1, "{text}");
+    assert!(
+        text.contains("weekly/2026-12-02T18:00/thanks/gts  "),
+        "{text}"
+    );
+    assert!(!text.contains("thanks/gts#1"), "{text}");
+    assert!(text.contains("thanks/gts#2"), "{text}");
+}

@@ -12,6 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use support::fake_mastodon::{FakeMastodon, Fault, Kind, Person, Route};
 use tweetchat::clock::Clock;
 use tweetchat::plan::Visibility;
+use tweetchat::platform::mastodon::instance::Software;
 use tweetchat::platform::mastodon::{InstanceLimits, LimitStore, MastodonAccount, MemoryLimits};
 use tweetchat::platform::{Audience, OutgoingPost, Platform, PostError, RemotePost};
 
@@ -67,7 +68,9 @@ async fn the_instance_url_length_is_read_and_remembered() {
         limits.load("hcsm_mastodon"),
         Some(InstanceLimits {
             max_characters: 800,
-            characters_reserved_per_url: 40
+            characters_reserved_per_url: 40,
+            software: Software::Mastodon,
+            domain: Some("mastodon.test".into()),
         })
     );
     assert_eq!(account(&fake, limits).url_length(), 40);
@@ -93,7 +96,9 @@ async fn whoami_reads_the_account_and_remembers_the_instance_limit() {
         limits.load("hcsm_mastodon"),
         Some(InstanceLimits {
             max_characters: 1000,
-            characters_reserved_per_url: 23
+            characters_reserved_per_url: 23,
+            software: Software::Mastodon,
+            domain: Some("mastodon.test".into()),
         })
     );
     // A new account object starts from what was remembered.
@@ -162,9 +167,7 @@ async fn refusals_keep_the_instance_words_and_rate_limits_their_reset() {
         .unwrap_err();
     assert_eq!(
         err,
-        PostError::Rejected(
-            "HTTP 422: Validation failed: Text character limit of 500 exceeded".into()
-        )
+        PostError::Rejected("HTTP 422: text with spoiler exceed max chars (500)".into())
     );
     fake.push_fault(Route::Create, Fault::RateLimited(Duration::from_secs(90)));
     let err = mastodon
@@ -272,4 +275,144 @@ async fn reconcile_finds_the_post_by_its_text_even_with_remote_mentions() {
     );
     assert_eq!(mastodon.reconcile(&other).await.unwrap(), None);
     assert_spec_clean(&fake);
+}
+
+/// GoToSocial builds next-page links from its own host name (`gts.test`
+/// here, never the 127.0.0.1 it is reached on): the account knows that name
+/// from the instance and follows the tag timeline to its end through
+/// api_base.
+#[tokio::test]
+async fn a_tag_timeline_whose_next_link_names_the_instance_own_host_is_followed_to_the_end() {
+    let fake = FakeMastodon::start(Kind::GoToSocial).await;
+    let mastodon = account(&fake, Arc::new(MemoryLimits::default()));
+    let start = Timestamp::now() - SignedDuration::from_mins(90);
+    let end = Timestamp::now() - SignedDuration::from_mins(5);
+    for i in 0..85 {
+        let who = Person::new(&format!("{}", 2000 + i), &format!("p{i}@far.example"));
+        let at = start + SignedDuration::from_secs(30 * i);
+        fake.seed(&who, &format!("A1 answer {i} #gtschat"), at, false);
+    }
+    let found = mastodon.search("#gtschat", start, end).await.unwrap();
+    assert_eq!(found.len(), 85, "all three pages");
+    assert_eq!(found[0].text, "A1 answer 0 #gtschat");
+    assert_eq!(found[84].text, "A1 answer 84 #gtschat");
+    let state = fake.state();
+    let pages: Vec<&String> = state
+        .requests
+        .iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.contains("/timelines/tag/gtschat"))
+        .collect();
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    assert!(
+        pages[1..].iter().all(|p| p.contains("max_id=")),
+        "the later pages are the next links, sent to api_base: {pages:?}"
+    );
+    drop(state);
+    assert_eq!(
+        mastodon.instance_limits().domain.as_deref(),
+        Some("gts.test")
+    );
+    assert_spec_clean(&fake);
+}
+
+/// A next link to a host that is neither api_base nor the instance's own
+/// name is refused, with both names in the error.
+#[tokio::test]
+async fn a_next_link_to_any_other_host_is_refused() {
+    let fake = FakeMastodon::start_named(Kind::GoToSocial, 500, 25, "gts.test").await;
+    let other = account(&fake, Arc::new(MemoryLimits::default()));
+    // The account believes the instance is called something else.
+    let limits = Arc::new(MemoryLimits::default());
+    limits
+        .save(
+            "hcsm_mastodon",
+            InstanceLimits {
+                domain: Some("elsewhere.test".into()),
+                ..InstanceLimits::default()
+            },
+        )
+        .unwrap();
+    let start = Timestamp::now() - SignedDuration::from_mins(90);
+    for i in 0..45 {
+        let who = Person::new(&format!("{}", 3000 + i), "someone");
+        fake.seed(
+            &who,
+            "A1 hi #gtschat",
+            start + SignedDuration::from_secs(i),
+            false,
+        );
+    }
+    // The fake is asked at the first search, so this account learns the
+    // real name and follows; one that cannot ask keeps the wrong name.
+    assert_eq!(
+        other
+            .search("#gtschat", start, Timestamp::now())
+            .await
+            .unwrap()
+            .len(),
+        45
+    );
+    fake.push_fault(Route::Instance, Fault::Status(503));
+    let confused = account(&fake, limits);
+    let err = confused
+        .search("#gtschat", start, Timestamp::now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PostError::Rejected(m) if m.contains("`gts.test`") && m.contains("elsewhere.test") && m.contains("not following")),
+        "{err:?}"
+    );
+}
+
+/// GoToSocial announces `characters_reserved_per_url: 25` but counts links
+/// in full: the account (and `check`/`plan`, through the limits the daemon
+/// remembers) measure a question with a long link as GoToSocial does, and
+/// the server's refusal of it is what that count predicts.
+#[tokio::test]
+async fn a_long_link_is_counted_in_full_on_gotosocial() {
+    let fake = FakeMastodon::start_with_limits(Kind::GoToSocial, 300, 25).await;
+    let state = tempfile::tempdir().unwrap();
+    let limits = Arc::new(tweetchat::daemon::accounts::StateLimits::open(state.path()).unwrap());
+    let mastodon = account(&fake, limits);
+    mastodon.whoami().await.unwrap();
+    let link = format!("https://example.com/{}", "a".repeat(259));
+    assert_eq!(link.chars().count(), 279);
+    let question = format!("Q1. Read this first {link} #gtschat");
+    let full = question.chars().count();
+    let as_mastodon = tweetchat::text::count_with_url_length(
+        tweetchat::text::PlatformKind::Mastodon,
+        &question,
+        25,
+    );
+    assert_eq!(as_mastodon, 54, "what the reserved length would have said");
+    let known = tweetchat::daemon::accounts::account_limit(
+        state.path(),
+        "hcsm_mastodon",
+        tweetchat::text::PlatformKind::Mastodon,
+    );
+    assert_eq!((known.limit, known.count(&question)), (300, full));
+    assert!(full > 300);
+    let counted = tweetchat::text::count_with_url_length(
+        tweetchat::text::PlatformKind::Mastodon,
+        &question,
+        mastodon.url_length(),
+    );
+    assert_eq!(counted, full);
+    let err = mastodon
+        .post(&outgoing("k1", &question, None, &Audience::DEFAULT))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        PostError::Rejected("HTTP 422: text with spoiler exceed max chars (300)".into())
+    );
+    // A remote mention counts in full too, and a text that fits by that
+    // count is accepted.
+    let fits = format!("Thanks @someone@far.example {}", "x".repeat(300 - 28));
+    assert_eq!(known.count(&fits), 300);
+    mastodon
+        .post(&outgoing("k2", &fits, None, &Audience::DEFAULT))
+        .await
+        .unwrap();
 }

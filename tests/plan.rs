@@ -322,6 +322,7 @@ fn every_account_is_counted_against_its_own_limit() {
             InstanceLimits {
                 max_characters: 1000,
                 characters_reserved_per_url: 40,
+                ..InstanceLimits::default()
             },
         )
         .unwrap();

@@ -691,6 +691,7 @@ mod tests {
         let remembered = crate::platform::mastodon::InstanceLimits {
             max_characters: 1000,
             characters_reserved_per_url: 40,
+            ..Default::default()
         };
         limits.save("big_masto", remembered).unwrap();
         let mut accounts = Accounts::new(&Settings::builtin());

@@ -98,7 +98,11 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let (upcoming, more, until) = upcoming(&report.plans, &kept, &settings, now);
     let db = state_dir.join(store::FILE_NAME);
     let recent = if db.exists() {
-        Store::open_read_only(&db)?.recent(SHOWN)?
+        // Read a few more than shown: thank-you parts that repeat their
+        // slot's row are dropped below.
+        let mut recent = each_post_once(Store::open_read_only(&db)?.recent(SHOWN * 3)?);
+        recent.truncate(SHOWN);
+        recent
     } else {
         eprintln!(
             "no state database at {} yet: nothing has been posted from here",
@@ -133,6 +137,33 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Text => write_text(&mut out, &status)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each post once. A thank-you's slot row (`…/thanks/acct`) records the
+/// first post it made, which is also the row of its part `…/thanks/acct#1`:
+/// the part row with the same post as its slot's row is left out.
+fn each_post_once(records: Vec<PostRecord>) -> Vec<PostRecord> {
+    let slots: std::collections::BTreeSet<(&str, &str)> = records
+        .iter()
+        .filter_map(|r| Some((r.key.as_str(), r.remote.as_ref()?.id.as_str())))
+        .collect();
+    let repeats: std::collections::BTreeSet<usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            let (Some((slot, _)), Some(remote)) = (r.key.split_once('#'), &r.remote) else {
+                return false;
+            };
+            slots.contains(&(slot, remote.id.as_str()))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    records
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !repeats.contains(i))
+        .map(|(_, r)| r)
+        .collect()
 }
 
 /// Sessions starting in the next 14 days that are not held.

@@ -230,14 +230,16 @@ pub fn stored_limits(state_dir: &Path, account: &str) -> Option<InstanceLimits> 
 
 /// How `check` and `plan` count for `account`: its platform's limit and URL
 /// length, or for Mastodon the instance's own as the daemon last read them
-/// (`max_characters`, `characters_reserved_per_url`).
+/// (`max_characters`, and links as its software counts them).
 pub fn account_limit(state_dir: &Path, account: &str, platform: PlatformKind) -> AccountLimit {
     let mut limit = AccountLimit::with_defaults(account, platform);
     if platform == PlatformKind::Mastodon
         && let Some(known) = stored_limits(state_dir, account)
     {
         limit.limit = known.max_characters;
-        limit.url_length = known.characters_reserved_per_url;
+        // As that server counts links: the reserved length on Mastodon,
+        // every character on GoToSocial and servers not recognised.
+        limit.url_length = known.url_length();
     }
     limit
 }

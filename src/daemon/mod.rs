@@ -237,7 +237,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
             } else {
                 let report = ScanReport::run(&mut source);
                 chats = Some(source);
-                apply_rescan(&daemon, &mut timetable, report, now);
+                apply_rescan(&daemon, &mut timetable, report, now).await;
             }
             next_rescan = now + rescan_every;
         }
@@ -310,7 +310,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
                 match done {
                     Ok((source, report)) => {
                         chats = Some(source);
-                        apply_rescan(&daemon, &mut timetable, report, daemon.clock.now());
+                        apply_rescan(&daemon, &mut timetable, report, daemon.clock.now()).await;
                     }
                     Err(err) => {
                         // A panic while reading files is a bug; the loop
@@ -503,7 +503,7 @@ impl ScanReport {
 }
 
 /// Hands the changed plans to the timetable and reports what was loaded.
-fn apply_rescan(
+async fn apply_rescan(
     daemon: &Daemon,
     timetable: &mut timetable::Timetable,
     report: ScanReport,
@@ -527,11 +527,12 @@ fn apply_rescan(
         if let Some(metrics) = &daemon.metrics {
             metrics.set_chats_loaded(chats);
         }
+        let made = already_made(daemon, timetable, now).await;
         info!(
             chats,
             invalid = found.invalid,
             "chats loaded; {}",
-            next_post_line(timetable, now, daemon.horizon, &daemon.grace)
+            next_post_line(timetable, now, daemon.horizon, &daemon.grace, &made)
         );
     }
     // benches/run.sh reads this line to time rescans (unchanged and not):
@@ -545,22 +546,55 @@ fn apply_rescan(
     );
 }
 
+/// Slots already due whose post is finished on every account they post to
+/// (posted, failed or skipped by an earlier run), by `slot.key("")`: after a
+/// restart they are not posted again, so not "late". A post left in doubt
+/// still counts (it is checked and posted if it did not go out).
+async fn already_made(
+    daemon: &Daemon,
+    timetable: &timetable::Timetable,
+    now: Timestamp,
+) -> std::collections::BTreeSet<String> {
+    let mut made = std::collections::BTreeSet::new();
+    for slot in timetable.pending_before(now) {
+        let accounts: Vec<String> = timetable
+            .plan(&slot.chat)
+            .and_then(|plan| plan.accounts.as_deref().map(<[String]>::to_vec))
+            .unwrap_or_else(|| daemon.default_accounts.clone());
+        let mut finished = !accounts.is_empty();
+        for account in &accounts {
+            finished &= matches!(
+                daemon.store.lookup(&slot.key(account)).await,
+                Ok(Some(row)) if row.state != store::PostState::Intent
+            );
+        }
+        if finished {
+            made.insert(slot.key(""));
+        }
+    }
+    made
+}
+
 /// What the start-up (and reload) line says comes next: the next post that
 /// will really go out, in UTC and in its chat's zone, however far ahead.
+/// `made`: the slots an earlier run finished ([`already_made`]).
 fn next_post_line(
     timetable: &timetable::Timetable,
     now: Timestamp,
     horizon: SignedDuration,
     grace: &GraceSettings,
+    made: &std::collections::BTreeSet<String>,
 ) -> String {
     // Slots already due that a job would still post (the deadlines each
-    // job keeps, `Job::lateness`) go out now, late.
+    // job keeps, `Job::lateness`) and that no earlier run finished go out
+    // now, late.
     let late: Vec<&Arc<Slot>> = timetable
         .pending_before(now)
         .filter(|slot| {
             job::Job::new(slot, "", false, grace)
                 .lateness(now)
                 .is_none()
+                && !made.contains(&slot.key(""))
         })
         .collect();
     let late = match late.first() {
@@ -623,6 +657,12 @@ mod tests {
     use crate::schedule::fixtures::hcsmbm;
 
     fn line(plans: Vec<ChatPlan>, now: &str) -> String {
+        line_after(plans, now, &[])
+    }
+
+    /// As after a restart where an earlier run finished the slots `made`.
+    fn line_after(plans: Vec<ChatPlan>, now: &str, made: &[&str]) -> String {
+        let made = made.iter().map(|k| (*k).to_string()).collect();
         let now: Timestamp = now.parse().unwrap();
         let horizon = SignedDuration::from_hours(48);
         let mut table = timetable::Timetable::new(SignedDuration::from_hours(1), horizon);
@@ -632,7 +672,7 @@ mod tests {
             announce: Duration::from_secs(3600),
             thanks: Duration::from_secs(3600),
         };
-        next_post_line(&table, now, horizon, &grace)
+        next_post_line(&table, now, horizon, &grace, &made)
     }
 
     #[test]
@@ -660,6 +700,28 @@ mod tests {
         assert_eq!(
             line(vec![once], "2026-12-03T00:00Z"),
             "nothing scheduled: every loaded chat is over"
+        );
+    }
+
+    /// After a restart, a late slot an earlier run already finished is not
+    /// "posting now"; one it left unfinished still is.
+    #[test]
+    fn the_start_up_line_counts_only_posts_still_to_make() {
+        assert_eq!(
+            line_after(
+                vec![hcsmbm()],
+                "2026-12-02T18:20Z",
+                &["hcsmbm/2026-12-02T12:00/question2/"]
+            ),
+            "next post: question3 of hcsmbm at 2026-12-02T18:25:00Z (Wed 2 Dec 12:25 CST)"
+        );
+        assert_eq!(
+            line_after(
+                vec![hcsmbm()],
+                "2026-12-02T18:20Z",
+                &["hcsmbm/2026-12-02T12:00/question1/"]
+            ),
+            line(vec![hcsmbm()], "2026-12-02T18:20Z")
         );
     }
 }

@@ -26,6 +26,11 @@ use super::url::{Schemes, find_urls};
 /// What every URL counts on X and Mastodon (X's `transformedURLLength`).
 pub const URL_LENGTH: usize = 23;
 
+/// A `url_length` meaning "links count every character as written": what
+/// GoToSocial (and any Mastodon-API server not recognised) does. The whole
+/// text then counts in scalar values, remote mentions in full too.
+pub const URL_IN_FULL: usize = usize::MAX;
+
 /// The length of `text` as `platform` counts it, with the platform's
 /// default URL length.
 pub fn count(platform: PlatformKind, text: &str) -> usize {
@@ -40,6 +45,7 @@ pub fn count(platform: PlatformKind, text: &str) -> usize {
 pub fn count_with_url_length(platform: PlatformKind, text: &str, url_length: usize) -> usize {
     match platform {
         PlatformKind::X => x_weighted_length(text),
+        PlatformKind::Mastodon if url_length == URL_IN_FULL => text.chars().count(),
         PlatformKind::Mastodon => mastodon_length(text, url_length),
         PlatformKind::Bluesky => text.graphemes(true).count(),
         PlatformKind::Console => text.chars().count(),

@@ -7,7 +7,11 @@
 //!
 //! - [`Kind::Mastodon`] keeps an `Idempotency-Key` for an hour and answers a
 //!   repeat with the status it already made;
-//! - [`Kind::GoToSocial`] ignores the header, so a repeat is a second post.
+//! - [`Kind::GoToSocial`] ignores the header, so a repeat is a second post;
+//!   it counts every character as written (links and remote mentions in
+//!   full) whatever `characters_reserved_per_url` it announces; and its
+//!   next-page links name its own host (`gts.test` unless told otherwise,
+//!   the `domain` it reports), not the address it was reached on.
 //!
 //! Timelines come newest first, `limit` at most 40, with `Link` headers for
 //! the next and previous pages; every answer carries `X-RateLimit-*`.
@@ -117,6 +121,9 @@ pub struct FakeState {
 
 struct Shared {
     kind: Kind,
+    /// The host name it reports as `domain` (and, as GoToSocial, builds
+    /// next-page links on).
+    domain: String,
     max_characters: usize,
     /// `characters_reserved_per_url`.
     url_length: usize,
@@ -155,8 +162,23 @@ impl FakeMastodon {
         max_characters: usize,
         url_length: usize,
     ) -> FakeMastodon {
+        let domain = match kind {
+            Kind::Mastodon => "mastodon.test",
+            Kind::GoToSocial => "gts.test",
+        };
+        Self::start_named(kind, max_characters, url_length, domain).await
+    }
+
+    /// As [`FakeMastodon::start_with_limits`], calling itself `domain`.
+    pub async fn start_named(
+        kind: Kind,
+        max_characters: usize,
+        url_length: usize,
+        domain: &str,
+    ) -> FakeMastodon {
         let shared = Arc::new(Shared {
             kind,
+            domain: domain.into(),
             max_characters,
             url_length,
             me: Person::new("109000000000000001", "hcsm"),
@@ -340,9 +362,16 @@ async fn handle(
             &shared,
             200,
             &json!({
-                "domain": "mastodon.test",
+                "domain": shared.domain,
                 "title": "Fake Mastodon",
-                "version": "4.3.0",
+                "version": match shared.kind {
+                    Kind::Mastodon => "4.3.0",
+                    Kind::GoToSocial => "0.17.3+git-5b1fa1e",
+                },
+                "source_url": match shared.kind {
+                    Kind::Mastodon => "https://github.com/mastodon/mastodon",
+                    Kind::GoToSocial => "https://codeberg.org/superseriousbusiness/gotosocial",
+                },
                 "configuration": {"statuses": {
                     "max_characters": shared.max_characters,
                     "max_media_attachments": 4,
@@ -355,11 +384,18 @@ async fn handle(
             if matches!(fault, Some(Fault::Empty)) {
                 return respond(&shared, 200, &json!([]), &[]);
             }
-            let host = headers
-                .get("host")
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("127.0.0.1");
-            timeline(&shared, route, &uri, &query, host)
+            // GoToSocial builds links from its configured host name.
+            let base = match shared.kind {
+                Kind::Mastodon => {
+                    let host = headers
+                        .get("host")
+                        .and_then(|h| h.to_str().ok())
+                        .unwrap_or("127.0.0.1");
+                    format!("http://{host}")
+                }
+                Kind::GoToSocial => format!("https://{}", shared.domain),
+            };
+            timeline(&shared, route, &uri, &query, &base)
         }
     }
 }
@@ -384,18 +420,29 @@ fn create(shared: &Shared, headers: &HeaderMap, body: Option<&Value>, now: Times
             }
         }
     }
-    let length =
-        tweetchat::text::count_with_url_length(PlatformKind::Mastodon, &text, shared.url_length);
-    if length > shared.max_characters {
-        drop(state);
-        return error(
-            shared,
-            422,
-            &format!(
+    let (length, refusal) = match shared.kind {
+        Kind::Mastodon => (
+            tweetchat::text::count_with_url_length(
+                PlatformKind::Mastodon,
+                &text,
+                shared.url_length,
+            ),
+            format!(
                 "Validation failed: Text character limit of {} exceeded",
                 shared.max_characters
             ),
-        );
+        ),
+        Kind::GoToSocial => (
+            text.chars().count(),
+            format!(
+                "text with spoiler exceed max chars ({})",
+                shared.max_characters
+            ),
+        ),
+    };
+    if length > shared.max_characters {
+        drop(state);
+        return error(shared, 422, &refusal);
     }
     let id = state.fresh_id();
     let status = FakeStatus {
@@ -422,7 +469,7 @@ fn timeline(
     route: Route,
     uri: &Uri,
     query: &[(String, String)],
-    host: &str,
+    origin: &str,
 ) -> Response {
     let get = |name: &str| {
         query
@@ -464,7 +511,7 @@ fn timeline(
         .map(|s| status_json(shared, s))
         .collect();
     let mut links = Vec::new();
-    let base = format!("http://{host}{}", uri.path());
+    let base = format!("{origin}{}", uri.path());
     if let (true, Some(last)) = (more, matching.get(limit.saturating_sub(1))) {
         links.push(format!(
             "<{base}?limit={limit}&max_id={}>; rel=\"next\"",

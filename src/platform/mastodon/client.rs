@@ -70,16 +70,55 @@ impl Api {
         self.send_to(url, call).await
     }
 
-    /// Follows a `Link: <…>; rel="next"` URL, which must stay on the instance.
-    pub async fn follow(&self, next: &str) -> Result<Answer, PostError> {
-        if !next.starts_with(&self.base) {
+    /// Follows a `Link: <…>; rel="next"` URL. It must name the instance:
+    /// the host of `api_base`, or the instance's own host name `domain`
+    /// (servers build these links from their own name, which need not be
+    /// the one `api_base` uses), in which case it is sent to `api_base`.
+    /// Any other host is refused, so the token never leaves the instance.
+    pub async fn follow(&self, next: &str, domain: Option<&str>) -> Result<Answer, PostError> {
+        let url = self.onto_base(next, domain)?;
+        self.send_to(url, &Call::get("", Vec::new())).await
+    }
+
+    /// `next` rewritten onto `api_base`, or why it is not followed.
+    pub fn onto_base(&self, next: &str, domain: Option<&str>) -> Result<Url, PostError> {
+        let unusable =
+            |e: String| PostError::Transient(format!("unusable next-page link {next}: {e}"));
+        let link = Url::parse(next).map_err(|e| unusable(e.to_string()))?;
+        let base = Url::parse(&self.base).map_err(|e| {
+            PostError::Rejected(format!(
+                "`{}` is not a usable instance URL ({e}); set api_base to e.g. https://mastodon.social",
+                self.base
+            ))
+        })?;
+        let host = link.host_str().unwrap_or_default().to_ascii_lowercase();
+        let on_base = link.origin() == base.origin();
+        let on_domain = domain.is_some_and(|d| {
+            let d = d.to_ascii_lowercase();
+            // `domain` may carry a port (`localhost:8080`).
+            d == host || link.port().is_some_and(|p| d == format!("{host}:{p}"))
+        });
+        if !on_base && !on_domain {
             return Err(PostError::Rejected(format!(
-                "the instance sent a next-page link off api_base ({next}); not following it"
+                "the instance sent a next-page link to `{host}`, which is neither api_base ({})                  nor the instance's own name ({}); not following it",
+                self.base,
+                domain.unwrap_or("not known")
             )));
         }
-        let url = Url::parse(next)
-            .map_err(|e| PostError::Transient(format!("unusable next-page link {next}: {e}")))?;
-        self.send_to(url, &Call::get("", Vec::new())).await
+        // The path and query below api_base (which may itself have a path).
+        let mut text = self.base.clone();
+        let below = link.path();
+        let base_path = base.path().trim_end_matches('/');
+        text.push_str(if on_base {
+            below.strip_prefix(base_path).unwrap_or(below)
+        } else {
+            below
+        });
+        if let Some(query) = link.query() {
+            text.push('?');
+            text.push_str(query);
+        }
+        Url::parse(&text).map_err(|e| unusable(e.to_string()))
     }
 
     async fn send_to(&self, url: Url, call: &Call<'_>) -> Result<Answer, PostError> {
@@ -245,6 +284,52 @@ mod tests {
         assert!(
             matches!(classify(503, &HeaderMap::new(), b"<html>busy</html>"), PostError::Transient(m) if m.contains("busy"))
         );
+    }
+
+    fn api(base: &str) -> Api {
+        Api {
+            http: crate::tls::client(Duration::from_secs(1)).unwrap(),
+            base: base.into(),
+            token: Secret::new("t"),
+            timeout: Duration::from_secs(1),
+            quota: Mutex::new(None),
+        }
+    }
+
+    #[test]
+    fn next_links_on_either_name_of_the_instance_go_to_api_base() {
+        let api = api("http://127.0.0.1:8080");
+        let on =
+            |next: &str, domain: Option<&str>| api.onto_base(next, domain).map(|u| u.to_string());
+        let want = "http://127.0.0.1:8080/api/v1/timelines/tag/t?limit=40&max_id=7";
+        assert_eq!(on(want, None).as_deref(), Ok(want));
+        assert_eq!(
+            on(
+                "https://gts.example/api/v1/timelines/tag/t?limit=40&max_id=7",
+                Some("gts.example")
+            )
+            .as_deref(),
+            Ok(want)
+        );
+        assert_eq!(
+            on(
+                "http://localhost:8080/api/v1/timelines/tag/t?limit=40&max_id=7",
+                Some("localhost:8080")
+            )
+            .as_deref(),
+            Ok(want)
+        );
+        // Another host, or the same host on another port, is refused.
+        for off in [
+            "https://evil.example/api/v1/timelines/tag/t?max_id=7",
+            "http://127.0.0.1:9999/api/v1/timelines/tag/t?max_id=7",
+            "http://127.0.0.1.evil.example:8080/api/v1/timelines/tag/t",
+        ] {
+            assert!(
+                matches!(on(off, Some("gts.example")), Err(PostError::Rejected(m)) if m.contains("neither api_base")),
+                "{off}"
+            );
+        }
     }
 
     #[test]

@@ -6,22 +6,78 @@
 //! in the state database, so `tweetchat check` and `plan`, which never go
 //! online, measure posts against the instance's real limit; until the daemon
 //! has asked once, they use the default and `plan` says so.
+//!
+//! Servers that speak the Mastodon API do not all count alike: Mastodon
+//! counts every link as `characters_reserved_per_url` and a remote mention
+//! as its local part, while GoToSocial announces the same field but counts
+//! every character as written. So the answer's `version` and `source_url`
+//! name the software, and only Mastodon (and its forks) gets the reserved
+//! length; GoToSocial and any server not recognised count links in full,
+//! the safe side. The instance's own `domain` is kept too: pagination links
+//! are built from it, which may not be the name `api_base` uses.
 
 use serde::{Deserialize, Serialize};
 
 use super::client::{Api, Call};
 use crate::platform::PostError;
 use crate::text::PlatformKind;
-use crate::text::length::URL_LENGTH;
+use crate::text::length::{URL_IN_FULL, URL_LENGTH};
+
+/// The server software behind an instance, as far as counting goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Software {
+    /// Mastodon or a fork of it: links count the reserved length.
+    Mastodon,
+    /// GoToSocial: every character counts as written.
+    GoToSocial,
+    /// Anything else (or not asked yet): counted as written, the safe side.
+    #[default]
+    Unknown,
+}
+
+impl Software {
+    /// From `/api/v2/instance`'s `version` and `source_url`.
+    pub fn detect(version: &str, source_url: Option<&str>) -> Self {
+        let version = version.to_ascii_lowercase();
+        let source = source_url.unwrap_or_default().to_ascii_lowercase();
+        if version.contains("gotosocial") || source.contains("gotosocial") {
+            return Software::GoToSocial;
+        }
+        // Pleroma and Akkoma say `2.7.2 (compatible; Pleroma 2.5.0)`.
+        let compatible = version.contains("compatible");
+        let source = source.trim_end_matches('/').trim_end_matches(".git");
+        if !compatible && source.ends_with("/mastodon") {
+            return Software::Mastodon;
+        }
+        Software::Unknown
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Software::Mastodon => "Mastodon",
+            Software::GoToSocial => "GoToSocial",
+            Software::Unknown => "an unrecognised server",
+        }
+    }
+}
 
 /// What a post may count on one instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceLimits {
     /// `configuration.statuses.max_characters`.
     pub max_characters: usize,
     /// `configuration.statuses.characters_reserved_per_url`: what any URL
-    /// counts.
+    /// counts on Mastodon (announced, but not honoured, by GoToSocial).
     pub characters_reserved_per_url: usize,
+    /// The software, which decides whether the reserved length applies.
+    /// (Rows written before it was read say nothing: counted as written.)
+    #[serde(default)]
+    pub software: Software,
+    /// The instance's own host name (`domain`), where its pagination
+    /// links point.
+    #[serde(default)]
+    pub domain: Option<String>,
 }
 
 impl Default for InstanceLimits {
@@ -30,6 +86,8 @@ impl Default for InstanceLimits {
         Self {
             max_characters: PlatformKind::Mastodon.default_limit(),
             characters_reserved_per_url: URL_LENGTH,
+            software: Software::Mastodon,
+            domain: None,
         }
     }
 }
@@ -40,7 +98,17 @@ pub fn kv_key(account: &str) -> String {
 }
 
 impl InstanceLimits {
-    pub fn to_json(self) -> String {
+    /// What a link counts as this server counts it: the reserved length on
+    /// Mastodon, [`URL_IN_FULL`] (every character, mentions in full too)
+    /// anywhere else.
+    pub fn url_length(&self) -> usize {
+        match self.software {
+            Software::Mastodon => self.characters_reserved_per_url,
+            Software::GoToSocial | Software::Unknown => URL_IN_FULL,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
         serde_json::json!(self).to_string()
     }
 
@@ -53,6 +121,12 @@ impl InstanceLimits {
 #[derive(Deserialize)]
 struct Instance {
     configuration: Configuration,
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    source_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +166,11 @@ fn parse(body: &[u8]) -> Result<InstanceLimits, PostError> {
     Ok(InstanceLimits {
         max_characters: statuses.max_characters,
         characters_reserved_per_url: statuses.characters_reserved_per_url,
+        software: Software::detect(&instance.version, instance.source_url.as_deref()),
+        domain: instance
+            .domain
+            .map(|d| d.trim().to_ascii_lowercase())
+            .filter(|d| !d.is_empty()),
     })
 }
 
@@ -101,14 +180,18 @@ mod tests {
 
     #[test]
     fn reads_the_limits_mastodon_announces() {
-        let body = br#"{"domain":"mastodon.example","configuration":{"urls":{},"statuses":{"max_characters":1000,"max_media_attachments":4,"characters_reserved_per_url":23}}}"#;
+        let body = br#"{"domain":"Mastodon.example","version":"4.3.0","source_url":"https://github.com/mastodon/mastodon","configuration":{"urls":{},"statuses":{"max_characters":1000,"max_media_attachments":4,"characters_reserved_per_url":23}}}"#;
+        let limits = parse(body).unwrap();
         assert_eq!(
-            parse(body).unwrap(),
+            limits,
             InstanceLimits {
                 max_characters: 1000,
-                characters_reserved_per_url: 23
+                characters_reserved_per_url: 23,
+                software: Software::Mastodon,
+                domain: Some("mastodon.example".into()),
             }
         );
+        assert_eq!(limits.url_length(), 23);
         assert!(matches!(parse(b"{}"), Err(PostError::Transient(_))));
     }
 
@@ -117,9 +200,42 @@ mod tests {
         let limits = InstanceLimits {
             max_characters: 5000,
             characters_reserved_per_url: 30,
+            software: Software::GoToSocial,
+            domain: Some("gts.example".into()),
         };
-        assert_eq!(InstanceLimits::from_json(&limits.to_json()), Some(limits));
+        assert_eq!(
+            InstanceLimits::from_json(&limits.to_json()),
+            Some(limits.clone())
+        );
+        // A row from before the software was read counts links in full.
+        let old =
+            InstanceLimits::from_json(r#"{"max_characters":500,"characters_reserved_per_url":23}"#)
+                .unwrap();
+        assert_eq!(old.url_length(), URL_IN_FULL);
         assert_eq!(InstanceLimits::from_json("garbage"), None);
         assert_eq!(InstanceLimits::default().max_characters, 500);
+    }
+
+    #[test]
+    fn the_software_decides_how_links_count() {
+        let gts = br#"{"domain":"gts.example","version":"0.17.3+git-1a2b3c4","source_url":"https://codeberg.org/superseriousbusiness/gotosocial","configuration":{"statuses":{"max_characters":300,"characters_reserved_per_url":25}}}"#;
+        let limits = parse(gts).unwrap();
+        assert_eq!(limits.software, Software::GoToSocial);
+        assert_eq!(limits.url_length(), URL_IN_FULL);
+        assert_eq!(
+            Software::detect(
+                "4.3.0+glitch",
+                Some("https://github.com/glitch-soc/mastodon/")
+            ),
+            Software::Mastodon
+        );
+        assert_eq!(
+            Software::detect(
+                "2.7.2 (compatible; Pleroma 2.5.0)",
+                Some("https://git.pleroma.social/pleroma/pleroma")
+            ),
+            Software::Unknown
+        );
+        assert_eq!(Software::detect("4.3.0", None), Software::Unknown);
     }
 }

@@ -12,6 +12,9 @@
 //!   them offline.
 //! - `timeline`: reading statuses page by page through the `Link` header:
 //!   the hashtag's timeline for thanks, the account's own for reconciling.
+//!   Next-page links may name the instance by its own `domain` rather than
+//!   by `api_base` (a server behind an internal address); both are
+//!   accepted, read once at start, and any other host is refused.
 //!
 //! Exactly once: every status is sent with an `Idempotency-Key` derived from
 //! the slot key. Mastodon keeps a key for an hour and answers a repeat with
@@ -61,6 +64,8 @@ pub struct MastodonAccount {
     limits: Mutex<InstanceLimits>,
     store: std::sync::Arc<dyn LimitStore>,
     me: tokio::sync::OnceCell<Identity>,
+    /// Set once the instance has been asked (limits, software, domain).
+    asked: tokio::sync::OnceCell<()>,
 }
 
 impl MastodonAccount {
@@ -99,12 +104,19 @@ impl MastodonAccount {
             limits: Mutex::new(limits),
             store,
             me: tokio::sync::OnceCell::new(),
+            asked: tokio::sync::OnceCell::new(),
         })
     }
 
     /// The limits in force: the instance's once asked, else the last seen.
     pub fn instance_limits(&self) -> InstanceLimits {
-        self.limits.lock().map(|l| *l).unwrap_or_default()
+        self.limits.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Asks the instance once per run (at start, through `whoami`, or at
+    /// the first search); later calls return at once.
+    async fn ask_instance_once(&self) {
+        self.asked.get_or_init(|| self.refresh_limits()).await;
     }
 
     /// Asks the instance for its limits and remembers them; a failure keeps
@@ -113,12 +125,25 @@ impl MastodonAccount {
         match instance::fetch(&self.api).await {
             Ok(limits) => {
                 if let Ok(mut known) = self.limits.lock() {
-                    *known = limits;
+                    *known = limits.clone();
                 }
-                if let Err(err) = self.store.save(&self.name, limits) {
+                if let Err(err) = self.store.save(&self.name, limits.clone()) {
                     warn!(account = %self.name, "could not remember the instance's limits: {err:#}");
                 }
-                info!(account = %self.name, max_characters = limits.max_characters, "instance limits read");
+                let links = match limits.software {
+                    instance::Software::Mastodon => {
+                        format!("a link counts {}", limits.characters_reserved_per_url)
+                    }
+                    _ => "links count in full".to_string(),
+                };
+                info!(
+                    account = %self.name,
+                    max_characters = limits.max_characters,
+                    software = limits.software.as_str(),
+                    "instance limits read: {} characters, {links}",
+                    limits.max_characters
+                );
+                self.note_other_name(limits.domain.as_deref());
             }
             Err(err) => warn!(
                 account = %self.name,
@@ -126,6 +151,34 @@ impl MastodonAccount {
                 self.instance_limits().max_characters
             ),
         }
+    }
+
+    /// Logs (once, when the instance is read) that the instance calls itself
+    /// by another name than `api_base`: its next-page links name that host
+    /// and are followed through `api_base`.
+    fn note_other_name(&self, domain: Option<&str>) {
+        let Some(domain) = domain else { return };
+        let base_host = reqwest::Url::parse(&self.api.base).ok().map(|u| {
+            let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+            match u.port() {
+                Some(port) => (host.clone(), format!("{host}:{port}")),
+                None => (host.clone(), host),
+            }
+        });
+        if base_host.is_some_and(|(host, with_port)| domain == host || domain == with_port) {
+            return;
+        }
+        info!(
+            account = %self.name,
+            "the instance calls itself `{domain}` while api_base is {}; its next-page links on \
+             `{domain}` are followed through api_base, links to any other host are refused",
+            self.api.base
+        );
+    }
+
+    /// The instance's own host name, as last read.
+    fn domain(&self) -> Option<String> {
+        self.instance_limits().domain
     }
 
     async fn identity(&self) -> Result<Identity, PostError> {
@@ -194,7 +247,7 @@ impl Platform for MastodonAccount {
     }
 
     fn url_length(&self) -> usize {
-        self.instance_limits().characters_reserved_per_url
+        self.instance_limits().url_length()
     }
 
     fn quota(&self) -> Option<Quota> {
@@ -203,11 +256,8 @@ impl Platform for MastodonAccount {
 
     /// `verify_credentials`, and the instance's limits while at it.
     async fn whoami(&self) -> Result<Identity, PostError> {
-        let first = self.me.get().is_none();
         let me = self.me.get_or_try_init(|| self.identity()).await?.clone();
-        if first {
-            self.refresh_limits().await;
-        }
+        self.ask_instance_once().await;
         Ok(me)
     }
 
@@ -240,7 +290,9 @@ impl Platform for MastodonAccount {
             .now()
             .saturating_add(SignedDuration::from_hours(24))
             .unwrap_or(Timestamp::MAX);
-        let statuses = timeline::read_range(&self.api, &path, since, until).await?;
+        let domain = self.domain();
+        let statuses =
+            timeline::read_range(&self.api, &path, since, until, domain.as_deref()).await?;
         let wanted = comparable(post.text);
         let parent = post.reply_to.map(|p| p.id.as_str());
         let found = statuses.into_iter().find(|s: &Status| {
@@ -262,7 +314,10 @@ impl Platform for MastodonAccount {
             "/api/v1/timelines/tag/{}",
             utf8_percent_encode(tag, NON_ALPHANUMERIC)
         );
-        let statuses = timeline::read_range(&self.api, &path, since, until).await?;
+        self.ask_instance_once().await;
+        let domain = self.domain();
+        let statuses =
+            timeline::read_range(&self.api, &path, since, until, domain.as_deref()).await?;
         Ok(statuses.into_iter().map(Status::into_found).collect())
     }
 }
@@ -273,7 +328,7 @@ pub struct MemoryLimits(Mutex<std::collections::BTreeMap<String, InstanceLimits>
 
 impl LimitStore for MemoryLimits {
     fn load(&self, account: &str) -> Option<InstanceLimits> {
-        self.0.lock().ok()?.get(account).copied()
+        self.0.lock().ok()?.get(account).cloned()
     }
     fn save(&self, account: &str, limits: InstanceLimits) -> anyhow::Result<()> {
         if let Ok(mut map) = self.0.lock() {

@@ -46,11 +46,14 @@ pub struct Account {
 }
 
 /// Every status of `path` created in `[since, until)`, oldest first.
+/// `domain` is the instance's own host name, where its next-page links may
+/// point ([`Api::follow`]).
 pub async fn read_range(
     api: &Api,
     path: &str,
     since: Timestamp,
     until: Timestamp,
+    domain: Option<&str>,
 ) -> Result<Vec<Status>, PostError> {
     let mut found = Vec::new();
     let mut answer = api
@@ -66,7 +69,7 @@ pub async fn read_range(
                 .filter(|s| s.created_at >= since && s.created_at < until),
         );
         match next_link(&answer) {
-            Some(next) if !reached_start => answer = api.follow(&next).await?,
+            Some(next) if !reached_start => answer = api.follow(&next, domain).await?,
             _ => break,
         }
     }
