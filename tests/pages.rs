@@ -323,3 +323,138 @@ async fn the_calendar_is_named_by_a_quoted_file_name_and_served_from_its_cache()
         assert_eq!(body, first);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_season_s_page_lists_each_session_with_its_topic_host_and_standing() {
+    let served = pages_support::serve_season().await;
+    let public = [("x-forwarded-for", "203.0.113.5")];
+    let (status, _, page) = get(&format!("{}/chats/edchat", served.base), &public).await;
+    assert_eq!(status, 200);
+    for expected in [
+        // The guest's week: number, topic, host and the questions as posted.
+        "Session 13",
+        "Assessment that helps",
+        "Hosted by @guest_teacher",
+        "Q1. @guest_teacher asks: what is one assessment you dropped? #edchat",
+        "href=\"/chats/edchat/2027-02-24\"",
+        // The skipped week, with its reason.
+        "<li class=\"cancelled\">",
+        "Cancelled",
+        "Spring break",
+        // The moved week at its new time, saying where it was.
+        "<li class=\"moved\">",
+        "<time datetime=\"2027-03-11T19:00:00Z\">",
+        "(from Wed 10 Mar 12:00 CST)",
+        "Moved to Thursday",
+        "href=\"/chats/edchat/2027-03-10\"",
+        // Two hosts; the weeks nobody prepared.
+        "Hosted by @ana and @ben",
+        "<li class=\"unprepared\">",
+        "Questions not prepared yet",
+        // The past session by its topic, with its page and transcript.
+        "href=\"/chats/edchat/2027-02-17\">Kickoff</a>",
+        "href=\"/chats/edchat/transcripts/2027-02-17\"",
+    ] {
+        assert!(page.contains(expected), "{expected} missing from\n{page}");
+    }
+    assert_eq!(page.matches("Questions not prepared yet").count(), 2);
+    assert_eq!(page.matches("<li class=\"cancelled\">").count(), 1);
+    // The cancelled and unprepared weeks list no questions.
+    let cancelled = &page[page.find("<li class=\"cancelled\">").unwrap()..];
+    let cancelled = &cancelled[..cancelled.find("</li>").unwrap()];
+    assert!(!cancelled.contains("Q1."), "{cancelled}");
+    // "Every post of the next one" is the guest's week, not the cancelled one.
+    assert!(page.contains("Welcome to session 13 of Education Chat: Assessment that helps!"));
+    // Nothing for the operator's eyes.
+    for private in ["(console)", "/operator/", "edchat.yaml", "state_dir"] {
+        assert!(!page.contains(private), "{private} on the public page");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_occurrence_has_its_own_page_and_other_dates_are_not_found() {
+    let served = pages_support::serve_season().await;
+    let page = |date: &str| format!("{}/chats/edchat/{date}", served.base);
+
+    let (status, headers, guest) = get(&page("2027-02-24"), &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    for expected in [
+        "<h1>Assessment that helps</h1>",
+        "Scheduled",
+        "Session 13 of Education Chat",
+        "Hosted by @guest_teacher",
+        // Its start and each question's time: UTC for the viewer's script,
+        // the chat zone beside it.
+        "<time datetime=\"2027-02-24T18:00:00Z\">",
+        "<time datetime=\"2027-02-24T18:05:00Z\">",
+        "Wed 24 Feb 12:05 CST (America/Chicago)",
+        "<time datetime=\"2027-02-24T18:20:00Z\">",
+        "Q2",
+        "What replaced it? #edchat",
+        "href=\"/chats/edchat.ics\"",
+        "href=\"/chats/edchat\"",
+    ] {
+        assert!(guest.contains(expected), "{expected} missing from\n{guest}");
+    }
+
+    let (status, _, cancelled) = get(&page("2027-03-03"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(cancelled.contains("Cancelled: not held"), "{cancelled}");
+    assert!(cancelled.contains("Reason: Spring break"));
+    assert!(
+        !cancelled.contains("<span class=\"kind\">Q1"),
+        "no questions"
+    );
+
+    let (_, _, moved) = get(&page("2027-03-10"), &[]).await;
+    assert!(moved.contains("<h1>Moved to Thursday</h1>"), "{moved}");
+    assert!(moved.contains("Moved from Wed 10 Mar 12:00 CST."));
+    assert!(moved.contains("<time datetime=\"2027-03-11T19:00:00Z\">"));
+    assert!(moved.contains("Thu 11 Mar 13:00 CST (America/Chicago)"));
+    // After the DST change: 12:10 CDT is 17:10 UTC.
+    let (_, _, feedback) = get(&page("2027-03-17"), &[]).await;
+    assert!(
+        feedback.contains("<time datetime=\"2027-03-17T17:10:00Z\">"),
+        "{feedback}"
+    );
+    assert!(feedback.contains("Wed 17 Mar 12:10 CDT"));
+
+    let (status, _, unprepared) = get(&page("2027-03-31"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(
+        unprepared.contains("Questions not prepared yet"),
+        "{unprepared}"
+    );
+
+    let (_, _, past) = get(&page("2027-02-17"), &[]).await;
+    assert!(past.contains("Took place"), "{past}");
+    assert!(past.contains("href=\"/chats/edchat/transcripts/2027-02-17\""));
+
+    // A plain weekly chat's occurrences have pages too ({page} works there).
+    let (status, _, plain) = get(&format!("{}/chats/hcsmbm/2027-03-03", served.base), &[]).await;
+    assert_eq!(status, 200);
+    assert!(plain.contains("Q3"), "{plain}");
+
+    for date in [
+        "2027-03-11", // the moved week's new day is not its address
+        "2027-02-18", // not a Wednesday
+        "2027-02-10", // before `from`
+        "2027-04-14", // after `until`
+        "2027-03-10T13-00",
+        "2027-13-40",
+        "..%2F..%2Fstate",
+        "tomorrow",
+    ] {
+        let (status, _, missing) = get(&page(date), &[]).await;
+        assert_eq!(status, 404, "{date}");
+        assert!(missing.contains("No such occurrence"), "{date}: {missing}");
+    }
+    assert_eq!(get(&page("2027-02-24?x=1"), &[]).await.0, 400);
+    assert_eq!(
+        get(&format!("{}/chats/nope/2027-02-24", served.base), &[])
+            .await
+            .0,
+        404
+    );
+}

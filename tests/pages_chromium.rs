@@ -169,3 +169,53 @@ async fn screenshots_of_every_page_desktop_and_phone() {
         .await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_season_s_page_shows_its_topics_and_the_cancelled_week_in_a_browser() {
+    if !chromium_present() {
+        return;
+    }
+    let served = pages_support::serve_season().await;
+    let url = format!("{}/chats/edchat", served.base);
+    let page = dom(url.clone()).await;
+    for topic in [
+        "Kickoff",
+        "Assessment that helps",
+        "Moved to Thursday",
+        "Feedback",
+        "Reading",
+    ] {
+        assert!(page.contains(topic), "{topic} missing from\n{page}");
+    }
+    // The cancelled week: its badge and reason, its Tokyo time
+    // (Wed 3 Mar 12:00 CST = Thu 4 Mar 03:00 in Tokyo).
+    let cancelled = &page[page
+        .find("<li class=\"cancelled\">")
+        .unwrap_or_else(|| panic!("no cancelled week in\n{page}"))..];
+    let cancelled = &cancelled[..cancelled.find("</li>").unwrap()];
+    assert!(cancelled.contains("Cancelled") && cancelled.contains("Spring break"));
+    let when = time_text(cancelled, "2027-03-03T18:00:00Z");
+    assert!(when.contains("03:00") && when.contains("Thu"), "{when}");
+    // The moved week at its new time: Thu 11 Mar 13:00 CST = Fri 12 Mar 04:00 Tokyo.
+    assert!(time_text(&page, "2027-03-11T19:00:00Z").contains("04:00"));
+    assert!(!page.contains(" UTC</time>"), "a time left in UTC");
+
+    let one = dom(format!("{}/chats/edchat/2027-02-24", served.base)).await;
+    assert!(one.contains("Assessment that helps") && one.contains("@guest_teacher"));
+    // Q1 at 12:05 CST = 03:05 in Tokyo.
+    assert!(time_text(&one, "2027-02-24T18:05:00Z").contains("03:05"));
+
+    screenshot(url, "pages-season.png", "1200,2200").await;
+    screenshot(
+        format!("{}/chats/edchat/2027-02-24", served.base),
+        "pages-season-occurrence.png",
+        "1200,1200",
+    )
+    .await;
+    screenshot(
+        format!("{}/chats/edchat", served.base),
+        "pages-season-phone.png",
+        "390,2400",
+    )
+    .await;
+}

@@ -161,3 +161,31 @@ fn two_thousand_participants_are_each_listed_once() {
         assert_eq!(occurrences(&md, &format!("/status/big{i})")), 1);
     }
 }
+
+#[test]
+fn a_session_s_topic_and_hosts_head_both_pages_as_text() {
+    let mut capture = capture();
+    capture.topic = Some("Assessment <that> helps".into());
+    capture.hosts = vec!["@ana".into(), "@ben".into()];
+    let t = Transcript::build(&capture).unwrap();
+    assert_eq!(t.topic.as_deref(), Some("Assessment <that> helps"));
+    let page = html::render(&t);
+    assert!(
+        page.contains("<h2 class=\"topic\">Assessment &lt;that&gt; helps</h2>"),
+        "{page}"
+    );
+    assert!(page.contains("Hosted by @ana and @ben"));
+    let md = markdown::render(&t);
+    assert!(
+        md.contains("**Topic:** Assessment &lt;that&gt; helps"),
+        "{md}"
+    );
+    assert!(md.contains("**Hosted by** @ana and @ben"), "{md}");
+    // The JSON keeps them; a chat without a session writes neither key.
+    let json = serde_json::to_string(&t).unwrap();
+    let back: Transcript = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, t);
+    let plain = serde_json::to_string(&Transcript::build(&self::capture()).unwrap()).unwrap();
+    assert!(!plain.contains("\"topic\"") && !plain.contains("\"hosts\""));
+    assert!(!html::render(&Transcript::build(&self::capture()).unwrap()).contains("Hosted by"));
+}

@@ -259,6 +259,7 @@ fn agrees_from(plan: &ChatPlan, rule: &series::Rule, first: &Occurrence, now: Ti
 struct Common<'p> {
     plan: &'p ChatPlan,
     summary: String,
+    /// `BASE/chats/ID`, without a trailing `/`.
     page: Option<String>,
     sequence: String,
     stamp: String,

@@ -112,3 +112,81 @@ fn a_one_off_chat_is_one_event() {
     assert_eq!(ics_duration(SignedDuration::from_secs(5400)), "PT1H30M");
     assert_eq!(ics_duration(SignedDuration::from_secs(90)), "PT1M30S");
 }
+
+/// A season of three Wednesdays, with `session` as the 2027-02-24 entry.
+fn season(session: &str) -> ChatPlan {
+    let yaml = format!(
+        "title: Education Chat\nhashtag: \"#edchat\"\ntimezone: America/Chicago\n\
+         repeat: \"0 12 * * WED\"\nfrom: 2027-02-17\nuntil: 2027-03-03\nduration: 30m\n\
+         questions: [What helps?]\nsessions:\n  2027-02-17:\n    topic: Kickoff\n  2027-02-24:\n{session}"
+    );
+    crate::plan::load::load_str(Path::new("chats/edchat.yaml"), &yaml).unwrap()
+}
+
+#[test]
+fn sequence_rises_when_a_session_changes_and_only_then() {
+    let base = "    topic: Assessment\n    host: \"@guest\"\n";
+    let original = season(base);
+    let now = ts("2027-01-01T00:00:00Z");
+    let first = Version::next(None, &fingerprint(&original, None), now);
+    assert_eq!(first.sequence, 0);
+    // Loaded again unchanged: the same version.
+    let again = Version::next(
+        Some(&first.encode()),
+        &fingerprint(&season(base), None),
+        now,
+    );
+    assert_eq!(again, first);
+    let later = ts("2027-01-08T00:00:00Z");
+    for (what, session) in [
+        (
+            "a new topic",
+            "    topic: Assessment that helps\n    host: \"@guest\"\n",
+        ),
+        (
+            "another host",
+            "    topic: Assessment\n    host: \"@other\"\n",
+        ),
+        (
+            "its own questions",
+            "    topic: Assessment\n    host: \"@guest\"\n    questions: [What replaced it?]\n",
+        ),
+        ("a skip", "    skip: Spring break\n"),
+        (
+            "a move",
+            "    topic: Assessment\n    host: \"@guest\"\n    start: 2027-02-25 13:00\n",
+        ),
+    ] {
+        let changed = season(session);
+        let next = Version::next(Some(&first.encode()), &fingerprint(&changed, None), later);
+        assert_eq!(next.sequence, 1, "{what}");
+        assert_eq!(next.changed, later, "{what}");
+        // And the file carries it on every event.
+        let ics = render(&changed, &next, now, None);
+        assert!(ics.contains("SEQUENCE:1\r\n"), "{what}");
+        assert!(!ics.contains("SEQUENCE:0\r\n"), "{what}");
+    }
+}
+
+#[test]
+fn a_season_is_one_event_per_held_session_with_its_topic() {
+    let plan = season("    skip: Spring break\n");
+    let now = ts("2027-01-01T00:00:00Z");
+    let version = Version::next(None, "x", now);
+    let ics = render(&plan, &version, now, Some("https://chats.example"));
+    assert!(!ics.contains("RRULE"), "{ics}");
+    let lines = lines(&ics);
+    assert_eq!(
+        ics.matches("BEGIN:VEVENT").count(),
+        2,
+        "the skipped week has no event"
+    );
+    assert!(lines.contains(&"SUMMARY:#edchat Education Chat: Kickoff"));
+    assert!(
+        lines.contains(&"SUMMARY:#edchat Education Chat"),
+        "no topic, no colon"
+    );
+    assert!(lines.contains(&"UID:edchat-20270217T1200@tweetchat"));
+    assert!(lines.contains(&"URL:https://chats.example/chats/edchat/2027-02-17"));
+    assert!(!ics.contains("20270224"), "{ics}");
+}

@@ -135,6 +135,29 @@ fn moved(plan: &ChatPlan) -> impl Iterator<Item = Occurrence> + '_ {
         })
 }
 
+/// The occurrence keyed `key` (the rule's local start), held or not, at its
+/// real start (moved where its session says); `None` when the rule (or the
+/// one-off `start`) has no such occurrence, or it comes after `count`.
+/// What the page of one occurrence (`{page}`) looks up.
+pub fn occurrence_by_key(plan: &ChatPlan, key: civil::DateTime) -> Option<Occurrence> {
+    match &plan.when {
+        When::Once(local) => {
+            (*local == key).then(|| Occurrence::at(resolve_once(&plan.tz, *local)))
+        }
+        When::Repeat(recurrence) => {
+            let fires = crate::plan::season::firings_on(recurrence, key.date()).contains(&key);
+            if !fires || plan.status(key) == crate::plan::Status::Ended {
+                return None;
+            }
+            let start = match plan.session(key).and_then(|s| s.start) {
+                Some(moved) => resolve_once(&plan.tz, moved),
+                None => resolve_repeat(&plan.tz, key),
+            };
+            Some(Occurrence { key, start })
+        }
+    }
+}
+
 /// The first held occurrence starting at or after `from`, found lazily: a
 /// recurring chat costs one cron search, not a year of occurrences.
 pub fn next_occurrence(plan: &ChatPlan, from: Timestamp) -> Option<Occurrence> {

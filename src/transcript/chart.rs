@@ -205,6 +205,8 @@ mod tests {
             date: civil::date(2026, 12, 2),
             starts: at(0),
             ends: at(600),
+            topic: None,
+            hosts: Vec::new(),
             questions: vec![QuestionSection {
                 n: 1,
                 text: "<why>".into(),

@@ -12,6 +12,7 @@ use std::fmt::Write;
 use super::escape::{markdown as md, safe_url};
 use super::local::{LocalTimes, counted};
 use super::model::{Author, Entry, QuestionSection, Transcript, network_name};
+use crate::schedule::expand::join_hosts;
 
 /// Renders the whole transcript.
 pub fn render(t: &Transcript) -> String {
@@ -26,6 +27,13 @@ pub fn render(t: &Transcript) -> String {
         local.day(t.starts),
         local.span(t.starts, t.ends)
     );
+    if let Some(topic) = &t.topic {
+        let _ = writeln!(out, "**Topic:** {}\n", md(topic));
+    }
+    if !t.hosts.is_empty() {
+        let hosts = join_hosts(t.hosts.iter().map(String::as_str));
+        let _ = writeln!(out, "**Hosted by** {}\n", md(&hosts));
+    }
     summary(&mut out, t);
     for q in &t.questions {
         let _ = writeln!(out, "## Q{}. {}\n", q.n, md(&q.text));

@@ -29,6 +29,12 @@ pub struct Transcript {
     pub date: civil::Date,
     pub starts: Timestamp,
     pub ends: Timestamp,
+    /// The session's topic, when the occurrence had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// The session's guest host(s), as the chat file wrote them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
     /// In question order, each with its answers in time order.
     pub questions: Vec<QuestionSection>,
     /// Every other original post, in time order (the host's welcome and
@@ -207,6 +213,8 @@ impl Transcript {
             date,
             starts: first.starts,
             ends: first.ends,
+            topic: first.topic.clone(),
+            hosts: first.hosts.clone(),
             questions: sections,
             conversation,
             participants,

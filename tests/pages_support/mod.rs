@@ -146,3 +146,58 @@ pub async fn serve_trusting(token: Option<&str>, trust_loopback: bool) -> Served
         shutdown,
     }
 }
+
+/// "Now" for the season's pages: Saturday 20 Feb 2027, after its first
+/// session (Kickoff, 17 Feb) and before the guest's (24 Feb).
+pub const SEASON_NOW: &str = "2027-02-20T15:00:00Z";
+
+/// Serves the pages for the edchat season (tests/data/season/inline: a
+/// guest, a cancelled week, a moved one, two unprepared) beside `CHAT`, at
+/// [`SEASON_NOW`], with a transcript for the Kickoff session.
+pub async fn serve_season() -> Served {
+    tweetchat::tls::init();
+    let state = tempfile::tempdir().unwrap();
+    let transcripts = state.path().join("transcripts/edchat");
+    std::fs::create_dir_all(&transcripts).unwrap();
+    std::fs::write(
+        transcripts.join("2027-02-17.html"),
+        "<!doctype html><title>t</title><h1>Transcript of Kickoff</h1>",
+    )
+    .unwrap();
+    let season = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/season/inline/edchat.yaml");
+    let mut plans = Vec::new();
+    for (path, src) in [
+        (
+            Path::new("chats/edchat.yaml"),
+            std::fs::read_to_string(season).unwrap(),
+        ),
+        (Path::new("chats/hcsmbm.yaml"), CHAT.to_string()),
+    ] {
+        let mut plan = load_str(path, &src).unwrap();
+        tweetchat::plan::set_calendar_base(&mut plan, "https://chats.example.org");
+        plans.push(Arc::new(plan));
+    }
+    let (_sender, plans) = tokio::sync::watch::channel(Arc::new(plans));
+    let clock = Clock::starting_at(SEASON_NOW.parse().unwrap());
+    let settings = settings(state.path(), None, true);
+    let pages = Pages::new(&settings, plans, clock.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let http = HttpState {
+        metrics: Arc::new(Metrics::default()),
+        health: Arc::new(Health::new(Duration::from_secs(60))),
+        clock,
+    };
+    let shutdown = CancellationToken::new();
+    tokio::spawn(serve_with_pages(
+        listener,
+        http,
+        Some(Arc::new(pages)),
+        shutdown.clone(),
+    ));
+    Served {
+        base,
+        state,
+        shutdown,
+    }
+}

@@ -7,6 +7,8 @@
 //! - `/chats/CHAT`: upcoming occurrences, every post of the next one, past
 //!   ones with their transcripts (`?occurrences=N`, 1–50);
 //! - `/chats/CHAT.ics`: the calendar ([`crate::calendar`]);
+//! - `/chats/CHAT/DATE`: one occurrence (what `{page}` links to): its
+//!   time, topic, host and questions, or why it is not held;
 //! - `/chats/CHAT/transcripts/DATE`: a transcript page as the daemon wrote it.
 //!
 //! Operator only ([`access`]): `/operator/chats/CHAT`, what happened to
@@ -25,6 +27,7 @@
 mod access;
 mod cache;
 mod model;
+mod sessions;
 mod views;
 
 use std::net::SocketAddr;
@@ -140,6 +143,7 @@ pub fn routes(pages: Arc<Pages>) -> Router {
         .route("/", get(home))
         .route("/chats/{file}", get(chat_or_calendar))
         .route("/chats/{chat}/transcripts/{date}", get(transcript))
+        .route("/chats/{chat}/{date}", get(occurrence))
         .route("/operator/chats/{chat}", get(results))
         .fallback(not_found)
         .layer(middleware::from_fn(refuse_huge_queries))
@@ -331,6 +335,36 @@ fn content_disposition(name: &str) -> HeaderValue {
         utf8_percent_encode(name, KEEP)
     );
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("inline"))
+}
+
+/// `/chats/CHAT/DATE`: one occurrence, held or not; 404 for a date that
+/// is not one of the chat's occurrences.
+async fn occurrence(
+    State(pages): State<Arc<Pages>>,
+    Path((chat, date)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if query.is_some_and(|q| !q.is_empty()) {
+        return bad_query("an occurrence's page takes no query");
+    }
+    let plan = match pages.plan(&chat) {
+        Ok(plan) => plan,
+        Err(missing) => return problem(missing),
+    };
+    let now = pages.clock.now();
+    let state_dir = pages.state_dir.clone();
+    rendered(&pages, move || match sessions::find(&plan, &date) {
+        Some(occurrence) => {
+            let page = sessions::occurrence_page(&plan, &occurrence, &state_dir, now);
+            html(StatusCode::OK, views::occurrence(&page).into_string())
+        }
+        None => problem(Problem::new(
+            StatusCode::NOT_FOUND,
+            "No such occurrence",
+            "This chat has no occurrence on that date. The chat's page lists every one.",
+        )),
+    })
+    .await
 }
 
 async fn transcript(

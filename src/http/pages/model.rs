@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
+use super::sessions::OccurrenceView;
 use crate::plan::{ChatPlan, When};
 use crate::schedule::{Occurrence, Slot, SlotKind, expand_occurrence, occurrences};
 use crate::store::{PostRecord, PostState};
@@ -102,12 +103,18 @@ pub struct SlotView {
 pub struct PastView {
     pub at: Timestamp,
     pub transcript: Option<String>,
+    /// Its session's topic, and its page.
+    pub topic: Option<String>,
+    pub page: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct ChatView {
     pub summary: ChatSummary,
-    pub upcoming: Vec<Timestamp>,
+    /// Held, cancelled, moved and unprepared ones alike.
+    pub upcoming: Vec<OccurrenceView>,
+    /// A season: each occurrence lists its own questions.
+    pub season: bool,
     pub next_slots: Vec<SlotView>,
     pub past: Vec<PastView>,
     pub operator: bool,
@@ -181,7 +188,7 @@ pub fn chat_view(
     count: usize,
     operator: bool,
 ) -> ChatView {
-    let coming = upcoming(plan, now, count);
+    let coming = upcoming(plan, now, 1);
     let posted_to = audience.posted_to(plan, operator);
     let next_slots = coming
         .first()
@@ -210,12 +217,18 @@ pub fn chat_view(
                 transcript: file
                     .is_file()
                     .then(|| format!("/chats/{}/transcripts/{date}", plan.id)),
+                topic: plan
+                    .session(start.key)
+                    .and_then(|s| s.topic)
+                    .map(|topic| plan.texts.get(topic).to_string()),
+                page: super::sessions::page_path(plan, start.key),
             }
         })
         .collect();
     ChatView {
         summary: ChatSummary::new(plan, now),
-        upcoming: coming.iter().map(|o| o.start.timestamp()).collect(),
+        upcoming: super::sessions::coming(plan, now, LOOK_AHEAD, count),
+        season: plan.season.is_some(),
         next_slots,
         past,
         operator,

@@ -13,6 +13,7 @@ use jiff::tz::TimeZone;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::model::{ChatSummary, ChatView, Problem, ResultState, ResultsView};
+use super::sessions::{OccurrencePage, OccurrenceView, Standing};
 use crate::schedule::times::zone_label;
 
 const TRANSCRIPT_CSS: &str = include_str!("../../transcript/transcript.css");
@@ -111,13 +112,17 @@ pub fn chat(view: &ChatView) -> Markup {
             h2 { "Upcoming" }
             @if view.upcoming.is_empty() { p.empty { "No upcoming occurrence." } }
             ol.occurrences {
-                @for at in &view.upcoming { li { (moment(*at, &chat.tz, &chat.zone_name)) } }
+                @for occurrence in &view.upcoming {
+                    li class=[occurrence.standing.class()] {
+                        (listed(occurrence, chat, view.season))
+                    }
+                }
             }
         }
-        @if let Some(next) = view.upcoming.first() {
+        @if let Some(next) = chat.next {
             section.slots {
                 h2 { "Every post of the next one" }
-                p.meta { "Starts " (moment(*next, &chat.tz, &chat.zone_name)) }
+                p.meta { "Starts " (moment(next, &chat.tz, &chat.zone_name)) }
                 ol.slot-list {
                     @for slot in &view.next_slots {
                         li.slot {
@@ -140,6 +145,7 @@ pub fn chat(view: &ChatView) -> Markup {
                     li {
                         (moment(past.at, &chat.tz, &chat.zone_name))
                         " "
+                        @if let Some(topic) = &past.topic { a.topic href=(past.page) { (topic) } " · " }
                         @match &past.transcript {
                             Some(href) => a href=(href) { "transcript" },
                             None => span.empty { "no transcript" },
@@ -150,6 +156,100 @@ pub fn chat(view: &ChatView) -> Markup {
         }
     };
     page(&format!("{} {}", chat.hashtag, chat.title), body)
+}
+
+/// An occurrence in the chat page's list: when, its standing, its topic
+/// and host, and (in a season) its questions; the whole of it on its page.
+fn listed(occurrence: &OccurrenceView, chat: &ChatSummary, season: bool) -> Markup {
+    html! {
+        (moment(occurrence.at, &chat.tz, &chat.zone_name))
+        @if let Some(n) = occurrence.number { " " span.number { "Session " (n) } }
+        " " (standing(&occurrence.standing))
+        " " a.details href=(occurrence.page) { "details" }
+        @if let Some(topic) = &occurrence.topic { p.topic { (topic) } }
+        @if let Some(host) = &occurrence.host { p.host { "Hosted by " (host) } }
+        @if season && !occurrence.questions.is_empty() {
+            ol.questions {
+                @for question in &occurrence.questions { li { (question.text) } }
+            }
+        }
+    }
+}
+
+/// A badge for anything but a plain held occurrence.
+fn standing(standing: &Standing) -> Markup {
+    html! {
+        @match standing {
+            Standing::Held => {},
+            Standing::Moved { from } => {
+                span.badge.moved { "Moved" } " " span.reason { "(from " (from) ")" }
+            }
+            Standing::Cancelled { reason } => {
+                span.badge.cancelled { "Cancelled" }
+                @if let Some(reason) = reason { " " span.reason { (reason) } }
+            }
+            Standing::NotPrepared => span.badge.unprepared { "Questions not prepared yet" },
+        }
+    }
+}
+
+/// `/chats/CHAT/DATE`: one occurrence, what `{page}` links to.
+pub fn occurrence(view: &OccurrencePage) -> Markup {
+    let chat = &view.summary;
+    let occurrence = &view.occurrence;
+    let heading = match &occurrence.topic {
+        Some(topic) => topic.clone(),
+        None => chat.title.clone(),
+    };
+    let state = match (&occurrence.standing, occurrence.past) {
+        (Standing::Held | Standing::Moved { .. }, true) => "Took place",
+        (Standing::Held, false) => "Scheduled",
+        (Standing::Moved { .. }, false) => "Moved",
+        (Standing::Cancelled { .. }, _) => "Cancelled: not held",
+        (Standing::NotPrepared, true) => "Not held: no questions were prepared",
+        (Standing::NotPrepared, false) => "Questions not prepared yet: not held unless they are",
+    };
+    let body = html! {
+        header {
+            p.tag { (chat.hashtag) " · " a href=(format!("/chats/{}", chat.id)) { (chat.title) } }
+            h1 { (heading) }
+            p.when { (moment(occurrence.at, &chat.tz, &chat.zone_name)) }
+            p.links {
+                a.button href=(format!("/chats/{}.ics", chat.id)) { "Add to your calendar (.ics)" }
+            }
+        }
+        section.occurrence {
+            h2 { "Status" }
+            p.status { span class=(format!("badge {}", occurrence.standing.class().unwrap_or("held"))) { (state) } }
+            @match &occurrence.standing {
+                Standing::Moved { from } => p.meta { "Moved from " (from) "." },
+                Standing::Cancelled { reason: Some(reason) } => p.meta { "Reason: " (reason) },
+                _ => {},
+            }
+            @if let Some(n) = occurrence.number { p.meta { "Session " (n) " of " (chat.title) } }
+            @if let Some(topic) = &occurrence.topic { p.topic { "Topic: " (topic) } }
+            @if let Some(host) = &occurrence.host { p.host { "Hosted by " (host) } }
+            @if let Some(href) = &view.transcript { p { a href=(href) { "Read the transcript" } } }
+        }
+        @if !occurrence.questions.is_empty() {
+            section.slots {
+                h2 { "Questions" }
+                ol.slot-list {
+                    @for question in &occurrence.questions {
+                        li.slot {
+                            div.slot-head {
+                                span.kind { (question.label) }
+                                (moment(question.at, &chat.tz, &chat.zone_name))
+                            }
+                            p.text { (question.text) }
+                        }
+                    }
+                }
+            }
+        }
+        section { p { a href=(format!("/chats/{}", chat.id)) { "Every occurrence of " (chat.title) } } }
+    };
+    page(&format!("{} {}: {heading}", chat.hashtag, chat.title), body)
 }
 
 pub fn results(view: &ResultsView) -> Markup {
@@ -201,6 +301,18 @@ pub fn problem(problem: &Problem) -> Markup {
         section { p { a href="/" { "Every chat" } } }
     };
     page(&problem.title, body)
+}
+
+impl Standing {
+    /// The list item's class; `None` for a plain held occurrence.
+    fn class(&self) -> Option<&'static str> {
+        match self {
+            Standing::Held => None,
+            Standing::Moved { .. } => Some("moved"),
+            Standing::Cancelled { .. } => Some("cancelled"),
+            Standing::NotPrepared => Some("unprepared"),
+        }
+    }
 }
 
 impl ResultState {
