@@ -8,8 +8,13 @@
 //! one-off.
 //!
 //! Uses the real binary (`tweetchat calendar`, `tweetchat plan`). The Python
-//! comes from `TWEETCHAT_PYTHON`, else the venv `.ci/run` makes in
-//! `~/.cache/tweetchat/pyics`; without one the test skips with a notice.
+//! comes from `TWEETCHAT_PYTHON`, else the venv `tests/run` makes in
+//! `~/.cache/tweetchat/pyics`; without one the test skips with a notice,
+//! recorded for `tests/run`'s summary.
+
+#[path = "support/skip.rs"]
+#[allow(dead_code)]
+mod skip;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,10 +41,10 @@ fn python() -> Option<PathBuf> {
     if works {
         Some(candidate)
     } else {
-        eprintln!(
-            "skipping: no Python with `icalendar` at {} (bash .ci/run installs it; or set TWEETCHAT_PYTHON)",
+        skip::skip(&format!(
+            "no Python with `icalendar` at {} (bash tests/run installs it; or set TWEETCHAT_PYTHON)",
             candidate.display()
-        );
+        ));
         None
     }
 }

@@ -7,10 +7,14 @@
 //! (Without scripts the pages keep UTC and the chat zone, written by the
 //! server: tests/pages.rs checks that HTML.)
 //!
-//! Skips with a notice when `/usr/bin/chromium` is absent (CI installs
-//! Debian's `chromium`).
+//! Skips with a notice, recorded for `tests/run`'s summary, when
+//! `/usr/bin/chromium` is absent (`tests/run` installs Debian's `chromium`).
 
 mod pages_support;
+
+#[path = "support/skip.rs"]
+#[allow(dead_code)]
+mod skip;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -24,7 +28,9 @@ fn chromium_present() -> bool {
     if Path::new(CHROMIUM).exists() {
         return true;
     }
-    eprintln!("skipping: {CHROMIUM} is absent (install Debian's chromium to run this test)");
+    skip::skip(&format!(
+        "{CHROMIUM} is absent (install Debian's chromium, or run bash tests/run as root)"
+    ));
     false
 }
 

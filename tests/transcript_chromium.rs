@@ -2,8 +2,12 @@
 //! the chart, and the screenshot is kept as test output at
 //! `target/transcript-screenshot.png`.
 //!
-//! Skips with a notice when `/usr/bin/chromium` is absent (CI installs
-//! Debian's `chromium`).
+//! Skips with a notice, recorded for `tests/run`'s summary, when
+//! `/usr/bin/chromium` is absent (`tests/run` installs Debian's `chromium`).
+
+#[path = "support/skip.rs"]
+#[allow(dead_code)]
+mod skip;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -17,7 +21,9 @@ fn chromium_present() -> bool {
     if Path::new(CHROMIUM).exists() {
         return true;
     }
-    eprintln!("skipping: {CHROMIUM} is absent (install Debian's chromium to run this test)");
+    skip::skip(&format!(
+        "{CHROMIUM} is absent (install Debian's chromium, or run bash tests/run as root)"
+    ));
     false
 }
 

@@ -10,6 +10,8 @@
 //! serves a fake Mastodon API the same way (`settings(name)`, `posts()`,
 //! `seed`, `push_fault`).
 //! `pds::Pds::get()` is the real Bluesky PDS (started once per test binary).
+//! `skip::skip(why)` records a test that cannot run here, for `tests/run`'s
+//! summary.
 #![allow(dead_code)]
 
 pub mod fake_mastodon;
@@ -19,3 +21,4 @@ pub mod fake_x_auth;
 pub mod fake_x_data;
 pub mod pds;
 pub mod pds_proxy;
+pub mod skip;

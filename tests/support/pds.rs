@@ -1,10 +1,10 @@
 //! The real Bluesky PDS (`@atproto/pds`, with an in-memory PLC directory and
 //! a searchPosts stand-in), started once per test binary from
 //! `tests/peers/pds/start.js` and installed by `tests/peers/pds/install.sh`
-//! (which `.ci/run` calls).
+//! (which `tests/run` calls).
 //!
-//! [`Pds::get`] gives the running PDS, or `None` after printing a notice when
-//! it is not installed on this machine; under CI (`CI` set) a missing
+//! [`Pds::get`] gives the running PDS, or `None` after recording a skip
+//! (see `skip.rs`) when it is not installed on this machine; under CI (`CI` set) a missing
 //! install is a failure instead, so CI cannot skip these tests quietly. The
 //! node process exits with the test binary: it watches its stdin, which
 //! closes when this process ends however it ends.
@@ -64,7 +64,14 @@ fn repo() -> &'static Path {
 impl Pds {
     /// The PDS of this test binary, started on first use.
     pub fn get() -> Option<&'static Pds> {
-        PDS.get_or_init(Pds::start).as_ref()
+        let pds = PDS.get_or_init(Pds::start).as_ref();
+        if pds.is_none() {
+            super::skip::skip(&format!(
+                "the test Bluesky PDS is not installed in {}; bash tests/run installs it",
+                cache().display()
+            ));
+        }
+        pds
     }
 
     fn start() -> Option<Pds> {
@@ -82,8 +89,7 @@ impl Pds {
                 "the test PDS is not installed in {}; run `bash tests/peers/pds/install.sh`",
                 cache.display()
             );
-            assert!(std::env::var_os("CI").is_none(), "{why} (.ci/run does)");
-            eprintln!("skipping the real-PDS test: {why}");
+            assert!(std::env::var_os("CI").is_none(), "{why} (tests/run does)");
             return None;
         }
         let data = tempfile::tempdir().unwrap();
@@ -112,10 +118,10 @@ impl Pds {
             panic!("the test PDS did not start: {line}\n{log}")
         });
         if !lexicons.exists() {
-            eprintln!(
-                "note: {} is absent; searchPosts parameters are not checked against the lexicon",
+            super::skip::partial(&format!(
+                "{} is absent: searchPosts parameters are not checked against the lexicon",
                 lexicons.display()
-            );
+            ));
         }
         Some(Pds {
             url: ready["pds"].as_str().unwrap().to_string(),
