@@ -19,7 +19,9 @@ pub const WELCOME: &str =
 /// The hashtag is appended when the question lacks it, so a question that
 /// names the tag itself does not carry it twice.
 pub const QUESTION_FORMAT: &str = "Q{n}. {text}";
-pub const WRAPUP: &str = "That's a wrap! Thank you for a great {title} chat. {hashtag}";
+/// Says "joining {title}", not "a great {title} chat": many titles end in
+/// "chat" already (`Emoji chat` would give "Emoji chat chat").
+pub const WRAPUP: &str = "That's a wrap! Thank you for joining {title}. {hashtag}";
 pub const THANKS: &str = "Thank you so much to everyone who joined {hashtag} today: {mentions}";
 /// `thanks.after` when omitted: how long after the end.
 pub const THANKS_AFTER: SignedDuration = SignedDuration::from_mins(10);
@@ -73,5 +75,31 @@ pub fn thanks() -> Thanks {
         text: Text::Default(Stock::Thanks),
         exclude: Box::default(),
         search: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::text::template::{Vars, render};
+
+    #[test]
+    fn a_title_ending_in_chat_reads_once_in_the_default_wrapup() {
+        let vars = Vars {
+            title: "Emoji chat",
+            hashtag: "#emojichat",
+            time: "",
+            times: "",
+            date: "",
+            n: None,
+            text: None,
+            mentions: None,
+            calendar: None,
+        };
+        let post = render(super::WRAPUP, &vars).unwrap();
+        assert_eq!(
+            post,
+            "That's a wrap! Thank you for joining Emoji chat. #emojichat"
+        );
+        assert!(!post.contains("chat chat"));
     }
 }

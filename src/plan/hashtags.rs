@@ -6,13 +6,14 @@
 //! check warns about it where it was written.
 
 use super::raw::Reader;
-use super::{ChatPlan, Loc, PlanSpans};
+use super::{ChatPlan, Loc, PlanSpans, When};
 use crate::text::template::{Vars, count_hashtag, render};
 
 /// Warns once per text of `plan` whose rendered post carries the hashtag
 /// more than once.
 pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
-    let vars = sample_vars(plan);
+    let when = SampleWhen::of(plan);
+    let vars = sample_vars(plan, &when);
     // Each text as it is posted (before the hashtag rule), what it is and
     // where it was written; a template that does not render is reported by
     // the template checks instead.
@@ -24,6 +25,9 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
     };
     for (i, a) in plan.announce.iter().enumerate() {
         let loc = spans.announce.get(i).copied();
+        // An entry with only `before` gets the default text: located at
+        // the entry, but it is the default that speaks.
+        let loc = loc.filter(|_| !matches!(a.text, super::Text::Default(_)));
         push(&mut posts, plan.text(a.text), "an announcement", loc);
     }
     if let Some(welcome) = plan.welcome() {
@@ -52,18 +56,25 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
         if times < 2 {
             continue;
         }
-        let loc = loc.unwrap_or_default();
-        let default = if loc.line == 0 {
-            " (the default text with your title or question)"
+        let from_default = loc.is_none();
+        let title_has_it = count_hashtag(plan.title(), plan.hashtag()) > 0;
+        let default = if from_default {
+            " (the default text with your title)"
         } else {
             ""
         };
-        r.warn(
-            loc,
+        let help = if from_default && title_has_it {
+            // Nothing of the organizer's to write once: the default text
+            // says {title} and {hashtag}, and the title holds the tag.
             format!(
-                "{what}{default} carries {} {times} times and is posted as written: `{post}`",
-                plan.hashtag()
-            ),
+                "the title `{}` carries {} and the default text adds {{hashtag}}: take {} out of `title:`, \
+                 or write your own `{}:` text",
+                plan.title(),
+                plan.hashtag(),
+                plan.hashtag(),
+                key_of(what)
+            )
+        } else {
             format!(
                 "write {} once (or not at all: it is appended when a text lacks it){}",
                 plan.hashtag(),
@@ -72,20 +83,77 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
                 } else {
                     ""
                 }
+            )
+        };
+        let loc = loc.or(spans.title).unwrap_or_default();
+        r.warn(
+            loc,
+            format!(
+                "{what}{default} carries {} {times} times and is posted as written: `{post}`",
+                plan.hashtag()
             ),
+            help,
         );
     }
 }
 
+/// The chat key a warning's `what` is written under.
+fn key_of(what: &str) -> &'static str {
+    match what {
+        "an announcement" => "announce",
+        "the welcome" => "welcome",
+        "the wrap-up" => "wrapup",
+        "the thank-you" => "thanks",
+        _ => "questions",
+    }
+}
+
+/// `{time}` and `{date}` of the chat's next start (a one-off's own), so a
+/// warning quotes the post as it will read: `12:00 CST`, `Wed 2 Dec 2026`.
+pub(super) struct SampleWhen {
+    time: String,
+    date: String,
+}
+
+impl SampleWhen {
+    pub(super) fn of(plan: &ChatPlan) -> SampleWhen {
+        let local = match &plan.when {
+            When::Once(start) => Some(*start),
+            When::Repeat(rule) => {
+                let now = jiff::Zoned::now()
+                    .with_time_zone(plan.tz.clone())
+                    .datetime();
+                let from = rule
+                    .from
+                    .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+                    .filter(|from| *from > now)
+                    .unwrap_or(now);
+                rule.cron.next_after(from, true)
+            }
+        };
+        match local.and_then(|dt| plan.tz.to_zoned(dt).ok()) {
+            Some(start) => SampleWhen {
+                time: start.strftime("%H:%M %Z").to_string(),
+                date: start.strftime("%a %-d %b %Y").to_string(),
+            },
+            None => SampleWhen {
+                time: "12:00".into(),
+                date: "Wed 2 Dec 2026".into(),
+            },
+        }
+    }
+}
+
 /// Placeholder values for checking what `plan`'s texts turn into: its own
-/// title and hashtag, a sample time, date and calendar address.
-pub(super) fn sample_vars(plan: &ChatPlan) -> Vars<'_> {
+/// title and hashtag, its next start's time and date, a sample calendar
+/// address.
+pub(super) fn sample_vars<'a>(plan: &'a ChatPlan, when: &'a SampleWhen) -> Vars<'a> {
     Vars {
         title: plan.title(),
         hashtag: plan.hashtag(),
-        time: "12:00",
-        times: "12:00",
-        date: "Wed 2 Dec 2026",
+        time: &when.time,
+        times: &when.time,
+        date: &when.date,
         n: None,
         text: None,
         mentions: Some(""),
@@ -125,6 +193,41 @@ mod tests {
             "{}",
             warning.message
         );
+    }
+
+    #[test]
+    fn a_default_text_with_a_tagged_title_quotes_the_real_time_and_fits_the_help() {
+        let src = BASE.replace("title: Test chat", "title: \"#test Tuesday\"")
+            + "announce:\n  - before: 1d\n";
+        let loaded = load_str_warned(Path::new("t.yaml"), &src);
+        assert!(loaded.plan.is_ok());
+        let warning = loaded
+            .warnings
+            .iter()
+            .find(|w| w.message.starts_with("an announcement (the default text"))
+            .unwrap_or_else(|| panic!("{:#?}", loaded.warnings));
+        // The chat's own time, not a sample.
+        assert!(warning.message.contains("12:00 CST"), "{}", warning.message);
+        let help = warning.help.as_deref().unwrap();
+        assert!(
+            help.starts_with(
+                "the title `#test Tuesday` carries #test and the default text adds {hashtag}"
+            ),
+            "{help}"
+        );
+        // Pointed at the title, which is what to change.
+        assert_eq!(warning.line, 1);
+    }
+
+    #[test]
+    fn a_repeating_chat_quotes_its_own_time() {
+        let src = BASE.replace("start: 2027-01-13 12:00", "repeat: \"30 19 * * TUE\"")
+            + "welcome: \"{hashtag} at {time}: welcome to #test!\"\n";
+        let loaded = load_str_warned(Path::new("t.yaml"), &src);
+        assert!(loaded.plan.is_ok(), "{:#?}", loaded.plan.err());
+        assert_eq!(loaded.warnings.len(), 1, "{:#?}", loaded.warnings);
+        let message = &loaded.warnings[0].message;
+        assert!(message.contains("#test at 19:30 C"), "{message}");
     }
 
     #[test]

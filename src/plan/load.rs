@@ -216,11 +216,8 @@ pub fn load_str_with_sessions(path: &Path, src: &str, files: &[SessionFile]) -> 
     let mut root = match node::parse(src) {
         Ok(root) => root,
         Err((loc, message)) => {
-            let (message, help) = super::wording::yaml_error(&message);
-            let diag =
-                Diagnostic::new(path, loc.line.max(1), loc.column.max(1), message).help(help);
             return Loaded {
-                plan: Err(vec![diag]),
+                plan: Err(yaml_diagnostics(path, src, loc, &message)),
                 warnings: Vec::new(),
             };
         }
@@ -246,6 +243,78 @@ pub fn load_str_with_sessions(path: &Path, src: &str, files: &[SessionFile]) -> 
         problems => Err(problems),
     });
     Loaded { plan, warnings }
+}
+
+/// The YAML parser stops at its first error; in our words, and completed
+/// where the parser says too little: every line indented with a tab (not
+/// only the first), and where a key written twice was written first.
+fn yaml_diagnostics(path: &Path, src: &str, loc: super::Loc, parser: &str) -> Vec<Diagnostic> {
+    let (mut message, help) = super::wording::yaml_error(parser);
+    let (line, column) = (loc.line.max(1), loc.column.max(1));
+    let tabbed: Vec<(usize, usize)> = src
+        .lines()
+        .enumerate()
+        .filter_map(|(i, text)| {
+            let indent = &text[..text.len() - text.trim_start_matches([' ', '\t']).len()];
+            indent.find('\t').map(|at| (i + 1, at + 1))
+        })
+        .collect();
+    if message == "a tab is used for indentation" && !tabbed.is_empty() {
+        return tabbed
+            .into_iter()
+            .map(|(line, column)| {
+                Diagnostic::new(path, line, column, message.clone()).help(help.clone())
+            })
+            .collect();
+    }
+    if let Some(key) = message
+        .strip_prefix('`')
+        .and_then(|rest| rest.split_once("` is written twice"))
+        .map(|(key, _)| key.to_string())
+        && let Some((first_line, first_column)) = first_key(src, &key, line)
+    {
+        message =
+            format!("{message}: first on line {first_line}, column {first_column}, again here");
+    }
+    vec![Diagnostic::new(path, line, column, message).help(help)]
+}
+
+/// Where `key:` was first written in the mapping that holds it again on
+/// line `again`: the nearest line above at the same column, within the
+/// same mapping (the scan stops at its parent, or at the dash of its own
+/// list item).
+fn first_key(src: &str, key: &str, again: usize) -> Option<(usize, usize)> {
+    let lines: Vec<&str> = src.lines().collect();
+    let column = key_at(lines.get(again.checked_sub(1)?)?, key)?;
+    for i in (0..again - 1).rev() {
+        let text = lines[i];
+        let body = text.trim_start();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        if key_at(text, key) == Some(column) {
+            return Some((i + 1, column + 1));
+        }
+        let dashed = body.starts_with("- ");
+        let body_column = text.len() - body.len() + if dashed { 2 } else { 0 };
+        if body_column < column || (dashed && body_column == column) {
+            return None;
+        }
+    }
+    None
+}
+
+/// The column (0-based) of `key:` on `text`, if the line holds that key
+/// (after a list dash, or quoted).
+fn key_at(text: &str, key: &str) -> Option<usize> {
+    let body = text.trim_start();
+    let body = body.strip_prefix("- ").map_or(body, str::trim_start);
+    let at = text.len() - body.len();
+    let after = ["\"", "'"]
+        .iter()
+        .find_map(|q| body.strip_prefix(q)?.strip_prefix(key)?.strip_prefix(q))
+        .or_else(|| body.strip_prefix(key))?;
+    after.trim_start().starts_with(':').then_some(at)
 }
 
 /// The chat id: the file name without its extension.
@@ -488,6 +557,42 @@ mod tests {
 
     use super::*;
     use crate::plan::validate::tests::BASE;
+
+    #[test]
+    fn every_tab_indented_line_is_reported() {
+        let src = BASE
+            .replace("  - at: 5m", "\t- at: 5m")
+            .replace("  - at: 15m", "\t- at: 15m");
+        let errors = load_str(Path::new("t.yaml"), &src).unwrap_err();
+        let lines: Vec<usize> = errors.iter().map(|d| d.line).collect();
+        assert_eq!(lines, [7, 9], "{errors:#?}");
+        assert!(
+            errors
+                .iter()
+                .all(|d| d.message == "a tab is used for indentation")
+        );
+    }
+
+    #[test]
+    fn a_key_written_twice_names_both_places() {
+        let src = BASE.replace("duration: 1h", "duration: 1h\ntitle: Again");
+        let errors = load_str(Path::new("t.yaml"), &src).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert_eq!(errors[0].line, 6, "{errors:#?}");
+        assert!(
+            errors[0].message.starts_with(
+                "`title` is written twice in the same mapping: first on line 1, column 1"
+            ),
+            "{errors:#?}"
+        );
+        // Inside one question, not the question before.
+        let src = BASE.replace("    text: Second?", "    text: Second?\n    text: Third?");
+        let errors = load_str(Path::new("t.yaml"), &src).unwrap_err();
+        assert!(
+            errors[0].message.contains("first on line 10, column 5"),
+            "{errors:#?}"
+        );
+    }
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);

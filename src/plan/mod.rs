@@ -30,7 +30,7 @@
 //!   question with A1, A2 … {hashtag}".
 //! - `question_format`: "Q{n}. {text}" (the hashtag is appended when the
 //!   question lacks it).
-//! - `wrapup`: "That's a wrap! Thank you for a great {title} chat. {hashtag}".
+//! - `wrapup`: "That's a wrap! Thank you for joining {title}. {hashtag}".
 //! - `thanks`: 10m after the end, "Thank you so much to everyone who joined
 //!   {hashtag} today: {mentions}", nobody excluded, `search: true`.
 //! - `false` turns `announce`, `welcome`, `wrapup` or `thanks` off; `true`

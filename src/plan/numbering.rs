@@ -6,19 +6,21 @@
 //! posted as written, never trimmed behind the organizer's back; this check
 //! warns where it was written and says which of the two to drop.
 
-use super::raw::Reader;
-use super::{ChatPlan, PlanSpans};
+use super::defaults::QUESTION_FORMAT;
+use super::raw::{RawChat, Reader};
+use super::{ChatPlan, Loc, PlanSpans};
 use crate::text::template::{Vars, render};
 
 /// Warns once per question whose text starts with the label the question
 /// format already puts before it (`Q2`, or `Q` and any number).
 pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
     let format = plan.question_format();
+    let when = super::hashtags::SampleWhen::of(plan);
     for (i, q) in plan.questions.iter().enumerate() {
         let vars = Vars {
             n: Some(q.n),
             text: Some("\u{0}"),
-            ..super::hashtags::sample_vars(plan)
+            ..super::hashtags::sample_vars(plan, &when)
         };
         let Ok(framed) = render(format, &vars) else {
             continue;
@@ -26,29 +28,60 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
         let Some((before, _)) = framed.split_once('\u{0}') else {
             continue;
         };
-        let label = before.trim_end_matches(|c: char| !c.is_alphanumeric());
-        let Some(letters) = label.strip_suffix(|c: char| c.is_ascii_digit()) else {
-            continue;
-        };
-        let letters = letters.trim_end_matches(|c: char| c.is_ascii_digit());
-        let text = plan.question_text(q).trim_start();
-        let Some(own) = own_label(text, letters) else {
-            continue;
-        };
-        let post = format!("{before}{text}");
-        r.warn(
-            spans.questions.get(i).copied().unwrap_or_default(),
-            format!(
-                "Q{}'s text starts with `{own}`, and the question format numbers it too: \
-                 it is posted as `{post}`",
-                q.n
-            ),
-            format!(
-                "drop `{own}` from the text (`{format}` adds `{label}`), or set \
-                 `question_format: \"{{text}}\"` to number the questions yourself"
-            ),
-        );
+        let loc = spans.questions.get(i).copied().unwrap_or_default();
+        warn_if_numbered(r, loc, q.n, before, format, plan.question_text(q));
     }
+}
+
+/// The same check on a file that has errors, so every problem is reported
+/// in one `check`: the questions as written, numbered in the order written,
+/// against the file's `question_format` (or the default).
+pub(super) fn check_raw(r: &mut Reader<'_>, chat: &RawChat) {
+    let format = chat
+        .question_format
+        .as_ref()
+        .map_or(QUESTION_FORMAT, |f| f.value.as_str());
+    let questions = chat.questions.iter().flat_map(|l| &l.value);
+    for (i, q) in questions.enumerate() {
+        let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let Some((before, _)) = format.split_once("{text}") else {
+            return;
+        };
+        let before = before.replace("{n}", &n.to_string());
+        warn_if_numbered(r, q.text.loc, n, &before, format, &q.text.value);
+    }
+}
+
+fn warn_if_numbered(r: &mut Reader<'_>, loc: Loc, n: u32, before: &str, format: &str, text: &str) {
+    let label = before.trim_end_matches(|c: char| !c.is_alphanumeric());
+    let Some(letters) = label.strip_suffix(|c: char| c.is_ascii_digit()) else {
+        return;
+    };
+    let letters = letters.trim_end_matches(|c: char| c.is_ascii_digit());
+    let text = text.trim_start();
+    let Some(own) = own_label(text, letters) else {
+        return;
+    };
+    let post = format!("{before}{text}");
+    r.warn(
+        loc,
+        format!(
+            "Q{n}'s text starts with `{own}`, and the question format numbers it too: \
+             it is posted as `{post}`"
+        ),
+        format!(
+            "drop `{own}` from the text (`{format}` adds `{label}`), or set \
+             `question_format: \"{{text}}\"` to number the questions yourself"
+        ),
+    );
+}
+
+/// A text that starts with a question label of its own (`Q1: What …`,
+/// `q2) What …`): the label, and the text after it and its punctuation.
+pub(super) fn strip_own_number(text: &str) -> Option<(&str, &str)> {
+    let own = own_label(text, "Q")?;
+    let rest = text[own.len()..].trim_start_matches([':', '.', ')', '-', ' ']);
+    (!rest.is_empty()).then_some((own, rest))
 }
 
 /// `text`'s own label when it starts with `letters` (any case) and a
@@ -109,6 +142,35 @@ mod tests {
                 loaded.warnings
             );
         }
+    }
+
+    #[test]
+    fn a_numbered_question_is_warned_even_when_the_file_has_an_error() {
+        let src = BASE
+            .replace("text: First?", "text: \"Q1 First?\"")
+            .replace("timezone: America/Chicago", "timezone: America/Chicgo");
+        let loaded = load_str_warned(Path::new("t.yaml"), &src);
+        assert!(loaded.plan.is_err());
+        assert_eq!(loaded.warnings.len(), 1, "{:#?}", loaded.warnings);
+        assert!(
+            loaded.warnings[0]
+                .message
+                .contains("posted as `Q1. Q1 First?`"),
+            "{:#?}",
+            loaded.warnings
+        );
+    }
+
+    #[test]
+    fn the_colon_trap_on_a_numbered_question_says_to_drop_the_number() {
+        let src = BASE.replace("text: First?", "text: First?\n  - Q2: What helps?");
+        let loaded = load_str_warned(Path::new("t.yaml"), &src);
+        let errors = loaded.plan.unwrap_err();
+        let help = errors[0].help.as_deref().unwrap();
+        assert!(
+            help.starts_with("drop `Q2` (the question format numbers each question) and quote the rest: `- \"What helps?\"`"),
+            "{help}"
+        );
     }
 
     #[test]

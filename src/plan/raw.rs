@@ -343,11 +343,21 @@ impl<'a> Reader<'a> {
             .nth(key.loc.line.saturating_sub(1))
             .unwrap_or("");
         let written = line.trim_start().trim_start_matches("- ").trim();
-        let quoted = written.replace('\\', "\\\\").replace('"', "\\\"");
+        let quote = |text: &str| text.replace('\\', "\\\\").replace('"', "\\\"");
+        // `Q1: What …`: the question format numbers it already, so the
+        // first answer says to drop the number, not only to quote.
+        let help = match super::numbering::strip_own_number(written) {
+            Some((own, rest)) => format!(
+                "drop `{own}` (the question format numbers each question) and quote the rest: `- \"{}\"`; \
+                 to keep your own numbers, quote it whole and set `question_format: \"{{text}}\"`",
+                quote(rest)
+            ),
+            None => format!("quote the whole question: `- \"{}\"`", quote(written)),
+        };
         self.error(
             item.loc,
             format!("this question was read as `key: value` because of the `: ` after `{name}`"),
-            format!("quote the whole question: `- \"{quoted}\"`"),
+            help,
         );
         true
     }

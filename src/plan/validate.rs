@@ -100,6 +100,14 @@ fn build_plan<'c>(
     );
     templates::check_chat(r, chat, files);
     r.diags.sort_by_key(|d| (d.line, d.column));
+    let incomplete_plan = [title.is_none(), hashtag.is_none(), chat_zone.is_none()]
+        .into_iter()
+        .chain([when.is_none(), length.is_none()])
+        .any(|missing| missing);
+    if incomplete_plan || !r.diags.is_empty() {
+        // Every problem in one `check`: the numbering warning too.
+        super::numbering::check_raw(r, chat);
+    }
     let (Some(title), Some(hashtag), Some(tz), Some(when), Some(duration)) =
         (title, hashtag, chat_zone, when, length)
     else {

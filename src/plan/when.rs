@@ -101,6 +101,15 @@ pub(super) fn datetime(r: &mut Reader<'_>, at: &At<String>) -> Option<civil::Dat
         Ok(_) if !text.contains(':') => Err("the time of day is missing".to_string()),
         other => other.map_err(|err| err.to_string()),
     };
+    let slip = parsed.is_err().then(|| common_slip(text)).flatten();
+    if let Some((why, help)) = slip {
+        r.error(
+            at.loc,
+            format!("`start` is not a local date and time: `{text}`: {why}"),
+            help,
+        );
+        return None;
+    }
     match parsed {
         Ok(dt) => Some(dt),
         Err(err) => {
@@ -117,6 +126,45 @@ pub(super) fn datetime(r: &mut Reader<'_>, at: &At<String>) -> Option<civil::Dat
             None
         }
     }
+}
+
+/// The two slips people make in `start`, answered with the line to write:
+/// a 12-hour time (`8pm`) and a zone after the time (`20:00 EST`).
+fn common_slip(text: &str) -> Option<(String, String)> {
+    let (date, time) = text.split_once(char::is_whitespace)?;
+    civil::Date::from_str(date).ok()?;
+    let time = time.trim();
+    let lower = time.to_ascii_lowercase();
+    let meridiem = ["am", "a.m.", "pm", "p.m."]
+        .iter()
+        .find_map(|m| Some((lower.strip_suffix(m)?.trim_end(), m.starts_with('p'))));
+    if let Some((clock, pm)) = meridiem {
+        let (hour, minute) = match clock.split_once(':') {
+            Some((h, m)) => (h.parse::<u8>().ok()?, m.parse::<u8>().ok()?),
+            None => (clock.parse::<u8>().ok()?, 0),
+        };
+        if !(1..=12).contains(&hour) || minute > 59 {
+            return None;
+        }
+        let hour = match (hour, pm) {
+            (12, false) => 0,
+            (12, true) => 12,
+            (h, true) => h + 12,
+            (h, false) => h,
+        };
+        return Some((
+            "a 12-hour time".into(),
+            format!("write 24-hour time: `start: {date} {hour:02}:{minute:02}`"),
+        ));
+    }
+    let (clock, zone) = time.split_once(char::is_whitespace)?;
+    civil::Time::from_str(clock).ok()?;
+    Some((
+        format!("`{}` after the time is a time zone", zone.trim()),
+        format!(
+            "the zone comes from `timezone:`; write `start: {date} {clock}` and set `timezone:` to the city zone"
+        ),
+    ))
 }
 
 /// A one-off start must exist exactly once in the zone.
@@ -308,6 +356,25 @@ mod tests {
             "{help}"
         );
         assert!(loads("America/Chicago", "2027-01-13T12:00"));
+    }
+
+    #[test]
+    fn a_12_hour_time_or_a_zone_in_start_gets_the_line_to_write() {
+        let (_, _, message, help) = only_error(&with_line(4, "start: 2027-01-12 8pm"));
+        assert!(message.contains("a 12-hour time"), "{message}");
+        assert_eq!(help, "write 24-hour time: `start: 2027-01-12 20:00`");
+        let (_, _, _, help) = only_error(&with_line(4, "start: 2027-01-12 12:30 AM"));
+        assert_eq!(help, "write 24-hour time: `start: 2027-01-12 00:30`");
+        let (_, _, message, help) = only_error(&with_line(4, "start: 2027-01-12 20:00 EST"));
+        assert!(
+            message.contains("`EST` after the time is a time zone"),
+            "{message}"
+        );
+        assert!(
+            help.starts_with("the zone comes from `timezone:`; write `start: 2027-01-12 20:00`"),
+            "{help}"
+        );
+        assert!(!message.contains("unparsed input"), "{message}");
     }
 
     fn repeat(line: &str) -> String {

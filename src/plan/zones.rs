@@ -9,9 +9,15 @@ use jiff::tz::{self, TimeZone};
 /// Looks a zone up in the IANA database; the error suggests close names.
 pub fn lookup(name: &str) -> Result<TimeZone, String> {
     tz::db().get(name).map_err(|_| {
+        if let Some(cities) = colloquial(name) {
+            return format!("did you mean {}?", quoted_list(&cities));
+        }
+        // Only city zones are suggested: a legacy alias (`US/Eastern`) would
+        // only be warned about next.
         let names: Vec<String> = tz::db()
             .available()
             .map(|n| n.as_str().to_string())
+            .filter(|n| n == "UTC" || !is_legacy(n))
             .collect();
         let suggestions = closest(name, names.iter().map(String::as_str), 3);
         if suggestions.is_empty() {
@@ -62,6 +68,51 @@ const CITY_FOR: &[(&str, &str)] = &[
     ("Brazil/East", "America/Sao_Paulo"),
     ("Mexico/General", "America/Mexico_City"),
 ];
+
+/// What people call a zone in speech (`Eastern`, `ET`, `Pacific Time`),
+/// and the city zones they mean.
+const SPOKEN: &[(&[&str], &[&str])] = &[
+    (&["eastern", "et"], &["America/New_York", "America/Toronto"]),
+    (&["central", "ct"], &["America/Chicago", "America/Winnipeg"]),
+    (
+        &["mountain", "mt"],
+        &["America/Denver", "America/Edmonton", "America/Phoenix"],
+    ),
+    (
+        &["pacific", "pt"],
+        &["America/Los_Angeles", "America/Vancouver"],
+    ),
+    (&["atlantic", "at"], &["America/Halifax"]),
+    (&["alaska", "akt"], &["America/Anchorage"]),
+    (&["hawaii", "ht"], &["Pacific/Honolulu"]),
+    (&["uk", "british", "bst"], &["Europe/London"]),
+    (
+        &["cest", "central european"],
+        &["Europe/Paris", "Europe/Berlin"],
+    ),
+    (&["ist", "india"], &["Asia/Kolkata"]),
+    (&["aest", "aedt"], &["Australia/Sydney"]),
+];
+
+/// The city zones for a spoken name, with or without `Time`,
+/// `Standard Time` or `Daylight Time` after it.
+fn colloquial(name: &str) -> Option<Vec<String>> {
+    let lower = name.trim().to_lowercase();
+    let mut spoken = lower.as_str();
+    for suffix in [" standard time", " daylight time", " time"] {
+        spoken = spoken.strip_suffix(suffix).unwrap_or(spoken);
+    }
+    let (_, cities) = SPOKEN.iter().find(|(names, _)| names.contains(&spoken))?;
+    Some(cities.iter().map(|c| c.to_string()).collect())
+}
+
+/// A legacy alias or a bare abbreviation (`US/Eastern`, `EST`, `Japan`).
+fn is_legacy(name: &str) -> bool {
+    let prefixed = ["US/", "Canada/", "Mexico/", "Brazil/", "Chile/", "Etc/"]
+        .iter()
+        .any(|prefix| name.starts_with(prefix));
+    prefixed || !name.contains('/')
+}
 
 /// A warning for a zone that is an abbreviation or a legacy alias (`EST`,
 /// `CET`, `EST5EDT`, `US/Eastern`): it loads, but people mean a city, and
@@ -245,6 +296,21 @@ mod tests {
         assert!(help.starts_with("did you mean `America/Chicago`"), "{help}");
         let help = lookup("Chicago").unwrap_err();
         assert!(help.contains("`America/Chicago`"), "{help}");
+        // Spoken names and near misses get city zones, never a legacy
+        // alias that would be warned about next.
+        for spoken in ["Eastern", "ET", "Eastern Time", "eastern standard time"] {
+            let help = lookup(spoken).unwrap_err();
+            assert!(
+                help.starts_with("did you mean `America/New_York`"),
+                "{spoken}: {help}"
+            );
+        }
+        for typo in ["US/Easternn", "Canada/Easter", "Pacfic", "CETT"] {
+            let help = lookup(typo).unwrap_err();
+            for legacy in ["US/", "Canada/", "`CET`", "`EET`", "`EST`", "`PST8PDT`"] {
+                assert!(!help.contains(legacy), "{typo}: {help}");
+            }
+        }
         let help = lookup("Mars/Olympus_Mons_Base").unwrap_err();
         assert!(help.contains("IANA zone name"), "{help}");
     }
