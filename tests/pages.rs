@@ -65,6 +65,45 @@ async fn the_home_and_chat_pages_show_the_next_occurrence_and_every_post() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_fresh_install_lists_no_past_occurrence_and_says_the_rhythm_in_words() {
+    let served = pages_support::serve_fresh().await;
+    let (status, _, chat) = get(&format!("{}/chats/hcsmbm", served.base), &[]).await;
+    assert_eq!(status, 200);
+    // The daemon never ran: nothing in the past is its own.
+    let past = &chat[chat
+        .find("<section class=\"past\">")
+        .expect("a past section")..];
+    assert!(past.contains("None yet."), "{past}");
+    assert!(!past.contains("no transcript"), "{past}");
+    assert!(!past.contains("<time"), "{past}");
+    // The rule in words, not the cron line.
+    assert!(
+        chat.contains("Every Wednesday at 12:00 CST (America/Chicago), 1h long"),
+        "{chat}"
+    );
+    assert!(!chat.contains("0 12 * * WED"), "{chat}");
+    // No operator link on the public page, even from the operator's machine.
+    assert!(!chat.contains("/operator/"), "{chat}");
+    let (_, _, home) = get(&format!("{}/", served.base), &[]).await;
+    assert!(home.contains("Every Wednesday at 12:00 CST"), "{home}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hosted_past_occurrence_is_listed_and_the_ones_before_are_not() {
+    let served = serve(None).await;
+    let (_, _, chat) = get(&format!("{}/chats/hcsmbm", served.base), &[]).await;
+    let past = &chat[chat
+        .find("<section class=\"past\">")
+        .expect("a past section")..];
+    // 25 Nov has records and a transcript; 18 Nov and earlier have neither.
+    assert_eq!(past.matches("<time").count(), 1, "{past}");
+    assert!(
+        past.contains("href=\"/chats/hcsmbm/transcripts/2026-11-25\""),
+        "{past}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_title_with_markup_is_text() {
     let served = serve(None).await;
     for path in ["/", "/chats/hcsmbm", "/operator/chats/hcsmbm"] {
@@ -109,12 +148,18 @@ async fn bad_input_gets_a_page_that_says_what_is_wrong() {
     let (status, _, page) = get(&format!("{}/chats/hcsmbm?{huge}", served.base), &[]).await;
     assert_eq!(status, 414);
     assert!(page.contains("at most 256"));
-    assert_eq!(
-        get(&format!("{}/chats/hcsmbm.ics?x", served.base), &[])
-            .await
-            .0,
-        400
-    );
+    // A subscription link that picked up a tracking parameter still works.
+    let (status, headers, ics) = get(
+        &format!(
+            "{}/chats/hcsmbm.ics?utm_source=x&utm_medium=post",
+            served.base
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/calendar; charset=utf-8");
+    assert!(ics.starts_with("BEGIN:VCALENDAR"), "{ics}");
     assert_eq!(get(&format!("{}/?q=1", served.base), &[]).await.0, 400);
     for date in ["2026-13-40", "..%2F..%2Fstate", "2026-12-02"] {
         let url = format!("{}/chats/hcsmbm/transcripts/{date}", served.base);

@@ -101,23 +101,36 @@ fn record_results(state: &Path) {
     // question3 stays claimed: in doubt.
 }
 
-/// Serves the pages for `CHAT` at `now`, trusting direct loopback requests.
+/// Serves the pages for `CHAT` at `now`, trusting direct loopback requests,
+/// with results and a transcript of the past occurrence.
 pub async fn serve(token: Option<&str>) -> Served {
-    serve_trusting(token, true).await
+    serve_state(token, true, true).await
 }
 
 /// [`serve`], with `[http] trust_loopback` as given.
 pub async fn serve_trusting(token: Option<&str>, trust_loopback: bool) -> Served {
+    serve_state(token, trust_loopback, true).await
+}
+
+/// Serves the pages of a fresh install: the daemon never ran, the state
+/// folder is empty.
+pub async fn serve_fresh() -> Served {
+    serve_state(None, true, false).await
+}
+
+async fn serve_state(token: Option<&str>, trust_loopback: bool, hosted: bool) -> Served {
     tweetchat::tls::init();
     let state = tempfile::tempdir().unwrap();
-    record_results(state.path());
-    let transcripts = state.path().join("transcripts/hcsmbm");
-    std::fs::create_dir_all(&transcripts).unwrap();
-    std::fs::write(
-        transcripts.join("2026-11-25.html"),
-        "<!doctype html><title>t</title><h1>Transcript of 25 Nov</h1>",
-    )
-    .unwrap();
+    if hosted {
+        record_results(state.path());
+        let transcripts = state.path().join("transcripts/hcsmbm");
+        std::fs::create_dir_all(&transcripts).unwrap();
+        std::fs::write(
+            transcripts.join("2026-11-25.html"),
+            "<!doctype html><title>t</title><h1>Transcript of 25 Nov</h1>",
+        )
+        .unwrap();
+    }
     let mut plan = load_str(Path::new("chats/hcsmbm.yaml"), CHAT).unwrap();
     tweetchat::plan::set_calendar_base(&mut plan, "https://chats.example.org");
     let (_sender, plans) = tokio::sync::watch::channel(Arc::new(vec![Arc::new(plan)]));

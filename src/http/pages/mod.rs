@@ -27,6 +27,7 @@
 mod access;
 mod cache;
 mod model;
+mod rhythm;
 mod sessions;
 mod views;
 
@@ -203,9 +204,8 @@ async fn chat_or_calendar(
     headers: HeaderMap,
 ) -> Response {
     if let Some(chat) = file.strip_suffix(".ics") {
-        if query.is_some_and(|q| !q.is_empty()) {
-            return bad_query("the calendar takes no query");
-        }
+        // A query is ignored: subscription links pick up tracking
+        // parameters (`?utm_source=…`) on their way to a calendar app.
         return calendar_file(pages, chat).await;
     }
     let count = match access::number_param(query.as_deref(), "occurrences", 1..=50, 8) {
@@ -224,10 +224,23 @@ async fn chat_or_calendar(
     }
     let cached = pages.clone();
     rendered(&pages, move || {
+        // What this daemon recorded for the chat over the pages' look-back,
+        // so only the occurrences it hosted are listed as past.
+        let since = now
+            .checked_sub(model::LOOK_BACK)
+            .unwrap_or(now)
+            .to_zoned(plan.tz.clone())
+            .strftime("%Y-%m-%dT%H:%M")
+            .to_string();
+        let rows = read_results(&cached, &plan.id, &since).unwrap_or_else(|err| {
+            tracing::warn!(chat = %plan.id, "the chat page cannot read the state database: {err:#}");
+            Vec::new()
+        });
         let view = model::chat_view(
             &plan,
             &cached.audience,
             &cached.state_dir,
+            &rows,
             now,
             count,
             operator,

@@ -17,7 +17,7 @@ use crate::text::PlatformKind;
 /// How far ahead the pages look for occurrences.
 const LOOK_AHEAD: SignedDuration = SignedDuration::from_hours(400 * 24);
 /// How far back the chat page lists past occurrences.
-const LOOK_BACK: SignedDuration = SignedDuration::from_hours(120 * 24);
+pub(super) const LOOK_BACK: SignedDuration = SignedDuration::from_hours(120 * 24);
 /// Most past occurrences listed on a chat page.
 const MAX_PAST: usize = 12;
 
@@ -36,14 +36,27 @@ pub struct ChatSummary {
 
 impl ChatSummary {
     pub fn new(plan: &ChatPlan, now: Timestamp) -> Self {
+        let next = upcoming(plan, now, 1).into_iter().next();
+        // The zone's abbreviation at the next occurrence (`CST`), else its name.
+        let zone = next
+            .as_ref()
+            .map(|o| o.start.strftime("%Z").to_string())
+            .filter(|abbr| abbr.chars().all(char::is_alphabetic))
+            .map_or_else(
+                || plan.zone_name().to_string(),
+                |abbr| format!("{abbr} ({})", plan.zone_name()),
+            );
         let rhythm = match &plan.when {
             When::Once(_) => format!("Once, {} long", human(plan.duration)),
-            When::Repeat(r) => format!(
-                "Recurring: `{}` in {}, {} long",
-                plan.repeat_line(r),
-                plan.zone_name(),
-                human(plan.duration)
-            ),
+            When::Repeat(r) => match super::rhythm::in_words(plan.repeat_line(r)) {
+                Some(words) => format!("{words} {zone}, {} long", human(plan.duration)),
+                None => format!(
+                    "Recurring: `{}` in {}, {} long",
+                    plan.repeat_line(r),
+                    plan.zone_name(),
+                    human(plan.duration)
+                ),
+            },
         };
         Self {
             id: plan.id.to_string(),
@@ -52,7 +65,7 @@ impl ChatSummary {
             zone_name: plan.zone_name().to_string(),
             tz: plan.tz.clone(),
             rhythm,
-            next: upcoming(plan, now, 1).first().map(|o| o.start.timestamp()),
+            next: next.as_ref().map(|o| o.start.timestamp()),
         }
     }
 }
@@ -117,7 +130,6 @@ pub struct ChatView {
     pub season: bool,
     pub next_slots: Vec<SlotView>,
     pub past: Vec<PastView>,
-    pub operator: bool,
 }
 
 /// Who a chat posts to, as the pages say it.
@@ -179,15 +191,21 @@ pub fn slot_label(kind: SlotKind, n: Option<u32>) -> String {
 }
 
 /// The chat page: upcoming occurrences, every slot of the next, the past
-/// ones with their transcripts (looked up in `state_dir`).
+/// ones with their transcripts (looked up in `state_dir`). Only past
+/// occurrences this daemon hosted are listed: one with a record in `rows`
+/// (the store's results for the chat) or a transcript. A fresh install,
+/// or a chat added last week, lists none from before it ran.
 pub fn chat_view(
     plan: &ChatPlan,
     audience: &Audience,
     state_dir: &Path,
+    rows: &[PostRecord],
     now: Timestamp,
     count: usize,
     operator: bool,
 ) -> ChatView {
+    let recorded: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    let accounts = audience.accounts(plan);
     let coming = upcoming(plan, now, 1);
     let posted_to = audience.posted_to(plan, operator);
     let next_slots = coming
@@ -206,23 +224,30 @@ pub fn chat_view(
         .unwrap_or_default();
     let past = past(plan, now, LOOK_BACK, MAX_PAST)
         .into_iter()
-        .map(|start| {
+        .filter_map(|start| {
             let date = start.date();
             let file = state_dir
                 .join("transcripts")
                 .join(plan.id.as_str())
                 .join(format!("{date}.html"));
-            PastView {
+            let transcript = file
+                .is_file()
+                .then(|| format!("/chats/{}/transcripts/{date}", plan.id));
+            let hosted = transcript.is_some()
+                || expand_occurrence(plan, &start).iter().any(|slot| {
+                    accounts
+                        .iter()
+                        .any(|account| recorded.contains(slot.key(account).as_str()))
+                });
+            hosted.then(|| PastView {
                 at: start.timestamp(),
-                transcript: file
-                    .is_file()
-                    .then(|| format!("/chats/{}/transcripts/{date}", plan.id)),
+                transcript,
                 topic: plan
                     .session(start.key)
                     .and_then(|s| s.topic)
                     .map(|topic| plan.texts.get(topic).to_string()),
                 page: super::sessions::page_path(plan, start.key),
-            }
+            })
         })
         .collect();
     ChatView {
@@ -231,7 +256,6 @@ pub fn chat_view(
         season: plan.season.is_some(),
         next_slots,
         past,
-        operator,
     }
 }
 

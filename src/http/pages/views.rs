@@ -103,9 +103,6 @@ pub fn chat(view: &ChatView) -> Markup {
             p.when { (chat.rhythm) }
             p.links {
                 a.button href=(format!("/chats/{}.ics", chat.id)) { "Add to your calendar (.ics)" }
-                @if view.operator {
-                    " " a href=(format!("/operator/chats/{}", chat.id)) { "What happened (operator)" }
-                }
             }
         }
         section.upcoming {
