@@ -24,15 +24,15 @@ COPY --from=builder /out/tweetchat /tweetchat
 COPY --from=builder /out/state /state
 # The example chats; mount your own folder over /chats.
 COPY --chown=65532:65532 chats/ /chats/
+# The image's own defaults (folders, listen on all interfaces, JSON logs).
+COPY deploy/image.toml /image.toml
 
-# Settings come from the environment (TWEETCHAT__SECTION__KEY); with no
-# /config/default.toml the built-in defaults apply, and /config/local.toml is
-# read when mounted. Secrets: env_file or NAME_file = /run/secrets/… .
+# Settings, later wins: the built-in defaults, /image.toml, then
+# /config/local.toml when mounted, then TWEETCHAT__SECTION__KEY variables.
+# The image sets no TWEETCHAT__ variable, so nothing here beats what the
+# operator writes. Secrets: env_file or NAME_file = /run/secrets/… .
 ENV TWEETCHAT_CONFIG_DIR=/config \
-    TWEETCHAT__CHATS_DIR=/chats \
-    TWEETCHAT__STATE_DIR=/state \
-    TWEETCHAT__HTTP__LISTEN=0.0.0.0:9090 \
-    TWEETCHAT__LOG__FORMAT=json
+    TWEETCHAT_DEFAULTS_FILE=/image.toml
 
 VOLUME ["/chats", "/state"]
 EXPOSE 9090

@@ -1,8 +1,10 @@
 //! The command line. Each subcommand is a thin call into the library; the
 //! arguments live here, the work in [`crate::commands`].
 //!
-//! Exit codes: 0 success, 1 the command ran and found a problem (an invalid
-//! chat file, an unhealthy daemon), 2 usage errors (clap's own), 3 the command
+//! Exit codes, the same in every command (README, "Exit codes"): 0
+//! success, 1 the command ran and found a problem (an invalid chat file, an
+//! unhealthy daemon), 2 a usage error (clap's own, or a chat or account
+//! argument that names nothing: [`commands::UsageError`]), 3 the command
 //! could not run (unreadable settings, no state database).
 
 use std::path::PathBuf;
@@ -28,6 +30,10 @@ pub struct Cli {
         default_value = "config"
     )]
     pub config_dir: PathBuf,
+    /// Read `NAME=value` lines from this file (a systemd EnvironmentFile or
+    /// a Compose env_file) over the process environment, as the service does.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -113,6 +119,10 @@ pub struct CheckArgs {
     /// Chat files or folders, or chat ids (`hcsmbm` for `chats/hcsmbm.yaml`);
     /// default: the `chats_dir` setting.
     pub paths: Vec<PathBuf>,
+    /// Also list every setting that a file or a variable sets over the
+    /// defaults, and where each came from.
+    #[arg(long)]
+    pub settings: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -166,7 +176,7 @@ pub struct StatusArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct TranscriptArgs {
-    /// Chat id (file name without .yaml).
+    /// Chat id (file name without .yaml) or path to a chat file.
     pub chat: String,
     /// Local date of the occurrence (`2026-12-02`); default: the latest one
     /// with a saved search.
@@ -182,7 +192,7 @@ pub struct TranscriptArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CalendarArgs {
-    /// Chat id (file name without .yaml).
+    /// Chat id (file name without .yaml) or path to a chat file.
     pub chat: String,
     /// Write the file here instead of to standard output.
     #[arg(long, short)]
@@ -222,6 +232,10 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         // `tweetchat plan | head`: the reader has all it wanted.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<commands::UsageError>().is_some() => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(3)

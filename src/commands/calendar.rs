@@ -1,10 +1,11 @@
 //! `tweetchat calendar CHAT`: the chat's `.ics` file, without a daemon.
+//! `CHAT` is a chat id or a path to a chat file, as for `check` and `plan`.
 //!
 //! The same file `/chats/CHAT.ics` serves: the same builder
 //! ([`crate::calendar`]), the same public address, and the same version in
 //! the state database, so `SEQUENCE` agrees with what subscribers already
-//! have. Writes to `--output` (default: standard output). Exit 3 when the
-//! chat is unknown or invalid.
+//! have. Writes to `--output` (default: standard output). Exit 2 when the
+//! chat does not exist, 1 when its file is invalid (with every problem).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -28,7 +29,16 @@ pub fn run(config_dir: &Path, args: CalendarArgs) -> anyhow::Result<ExitCode> {
     if let Some(state) = args.state {
         settings.state_dir = state;
     }
-    let plan = super::transcript::load_chat(&settings.chats_dir, &args.chat)?;
+    let path = super::chat_file(&args.chat, &settings.chats_dir)?;
+    let plan = match crate::plan::load_file(&path) {
+        Ok(plan) => plan,
+        Err(diagnostics) => {
+            for diagnostic in diagnostics {
+                eprintln!("{diagnostic}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
     let base = settings.http.public_base();
     let now = Clock::system(Duration::from_secs(60)).now();
     let fingerprint = calendar::fingerprint(&plan, base.as_deref());

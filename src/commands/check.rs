@@ -6,9 +6,12 @@
 //! folder), and every account is built by the daemon's own account factory
 //! ([`build_account`]), so `check` refuses exactly what `run` would refuse at
 //! start-up: an empty secret, a platform this build cannot run. An account
-//! that no chat posts to is a warning. Broken settings do not stop the chat
-//! files from being checked on their own (account names and lengths are
-//! then not checked).
+//! that no chat posts to is a warning (not when a chat file is too broken
+//! to tell which accounts it names), and so is an environment variable that
+//! looks like a setting but is not read (`TWEETCHAT_HTTP__LISTEN`).
+//! `--settings` lists every setting set above the defaults and where it
+//! came from. Broken settings do not stop the chat files from being checked
+//! on their own (account names and lengths are then not checked).
 //!
 //! Exit 0 when nothing is wrong (warnings allowed), 1 when a file or the
 //! settings are invalid.
@@ -25,6 +28,7 @@ use crate::plan::validate::AccountLimit;
 use crate::plan::{ChatPlan, Diagnostic, LoadReport};
 use crate::schedule::lengths::check_against_accounts;
 use crate::settings::Settings;
+use crate::settings::explain;
 
 pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     let (settings, mut problems) = settings(config_dir);
@@ -53,23 +57,33 @@ pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
         )
     });
     let mut valid = Vec::with_capacity(checked.len());
-    let mut named: Vec<String> = Vec::new();
-    for (result, warnings) in checked {
-        report.warnings.extend(warnings);
-        match result {
-            Ok((line, accounts)) => {
-                valid.push(line);
-                named.extend(accounts);
-            }
+    // The accounts every file names; `None` once a file is too broken to
+    // tell (then no account is called unused).
+    let mut named: Option<Vec<String>> = Some(Vec::new());
+    for checked in checked {
+        report.warnings.extend(checked.warnings);
+        match checked.result {
+            Ok(line) => valid.push(line),
             Err(diags) => report.errors.extend(diags),
         }
+        match (checked.accounts, named.as_mut()) {
+            (Some(accounts), Some(named)) => named.extend(accounts),
+            _ => named = None,
+        }
     }
-    let mut settings_warnings = Vec::new();
+    let environment = crate::settings::env_file::environment();
+    let mut settings_warnings =
+        explain::lookalike_variables(environment.iter().map(|(name, _)| name.as_str()));
     if let Some(settings) = &settings {
         problems.extend(build_every_account(settings));
-        settings_warnings.extend(unused_accounts(settings, &named));
+        if let Some(named) = &named {
+            settings_warnings.extend(unused_accounts(settings, named));
+        }
     }
     print(&report, &valid, &problems, &settings_warnings);
+    if args.settings {
+        print_origins(config_dir, environment);
+    }
     Ok(if report.errors.is_empty() && problems.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -130,12 +144,49 @@ fn account_limits(settings: &Settings) -> Vec<AccountLimit> {
         .collect()
 }
 
-/// What checking one file gave: its `ok` line and the accounts it names,
-/// or every problem in it; and its warnings either way.
-type Checked = (
-    Result<(String, Vec<String>), Vec<Diagnostic>>,
-    Vec<Diagnostic>,
-);
+/// What checking one file gave.
+struct Checked {
+    /// Its `ok` line, or every problem in it.
+    result: Result<String, Vec<Diagnostic>>,
+    /// Its warnings, either way.
+    warnings: Vec<Diagnostic>,
+    /// The accounts it names (none: the defaults), also when it has other
+    /// problems; `None` when the file is too broken to tell.
+    accounts: Option<Vec<String>>,
+}
+
+/// Every setting a layer above the defaults sets, and where it came from
+/// (`check --settings`), on standard output after the summary.
+fn print_origins(config_dir: &Path, environment: Vec<(String, String)>) {
+    match explain::origins(config_dir, environment) {
+        Ok(origins) if origins.is_empty() => {
+            println!("settings: every setting is its default (config/default.toml)");
+        }
+        Ok(origins) => {
+            println!(
+                "settings over the defaults (later wins: default.toml, TWEETCHAT_DEFAULTS_FILE, local.toml, the environment):"
+            );
+            for origin in origins {
+                println!("  {} = {}  ({})", origin.key, origin.value, origin.source);
+            }
+        }
+        // Already reported as a settings problem above.
+        Err(_) => {}
+    }
+}
+
+/// The `accounts:` list of a file that did not load, read leniently; `None`
+/// when even that fails.
+fn accounts_named_in(file: &Path) -> Option<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        #[serde(default)]
+        accounts: Option<Vec<String>>,
+    }
+    let text = std::fs::read_to_string(file).ok()?;
+    let named: Named = serde_saphyr::from_str(&text).ok()?;
+    Some(named.accounts.unwrap_or_default())
+}
 
 /// One file: its `ok` line, or every problem in it (account and length
 /// problems included when there are settings).
@@ -146,22 +197,41 @@ fn check_file(
     now: jiff::Timestamp,
 ) -> Checked {
     let loaded = load_file_warned(file);
+    let warnings = loaded.warnings;
     let (mut plan, spans) = match loaded.plan {
         Ok(found) => found,
-        Err(diags) => return (Err(diags), loaded.warnings),
+        Err(diags) => {
+            return Checked {
+                result: Err(diags),
+                warnings,
+                accounts: accounts_named_in(file),
+            };
+        }
+    };
+    let named = Some(
+        plan.accounts
+            .iter()
+            .flatten()
+            .map(|a| a.to_string())
+            .collect(),
+    );
+    let failed = |diags| Checked {
+        result: Err(diags),
+        warnings: warnings.clone(),
+        accounts: named.clone(),
     };
     if let Some(link) = link
         && let Err(diags) = link_calendar(&mut plan, link)
     {
-        return (Err(diags), loaded.warnings);
+        return failed(diags);
     }
     if let Some((accounts, default_accounts)) = accounts {
         let diags = check_against_accounts(&plan, &spans, accounts, default_accounts, now);
         if !diags.is_empty() {
-            return (Err(diags), loaded.warnings);
+            return failed(diags);
         }
     }
-    let mut warnings = loaded.warnings;
+    let mut warnings = warnings;
     warnings.extend(season_warnings(&plan, now));
     let line = format!(
         "ok {} ({}): {}",
@@ -169,13 +239,11 @@ fn check_file(
         plan.source.display(),
         next(&plan, now)
     );
-    let named = plan
-        .accounts
-        .iter()
-        .flatten()
-        .map(|a| a.to_string())
-        .collect();
-    (Ok((line, named)), warnings)
+    Checked {
+        result: Ok(line),
+        warnings,
+        accounts: named,
+    }
 }
 
 /// How far ahead `check` looks for sessions that are not ready.

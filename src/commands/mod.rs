@@ -12,13 +12,73 @@ pub mod schema;
 pub mod status;
 pub mod transcript;
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+/// A mistake in the command line found after parsing (a chat that does not
+/// exist, an account not in the settings): exit 2, as clap's own usage
+/// errors, in every command.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A [`UsageError`] as an `anyhow::Error`.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message.into()))
+}
+
+/// One chat argument, as every command takes it: a path to a chat file
+/// (`chats/hcsmbm.yaml`), or a chat id (`hcsmbm`) naming
+/// `chats_dir/ID.yaml` (or `.yml`). Neither is a usage error.
+pub fn chat_file(chat: &str, chats_dir: &Path) -> anyhow::Result<PathBuf> {
+    let given = PathBuf::from(chat);
+    if given.is_file() {
+        return Ok(given);
+    }
+    let plain = !chat.is_empty() && !chat.contains(['/', '\\', '\0']) && chat != "..";
+    if plain {
+        for ext in ["yaml", "yml"] {
+            let candidate = chats_dir.join(format!("{chat}.{ext}"));
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(usage(format!(
+        "no chat `{chat}`: expected a chat file path or a chat id such as hcsmbm (for {}/hcsmbm.yaml)",
+        chats_dir.display()
+    )))
+}
+
+/// The chat id of a chat argument: a path's file name without `.yaml` /
+/// `.yml`, or the id as given.
+pub fn chat_id(chat: &str) -> String {
+    let path = Path::new(chat);
+    let is_file_name = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    match path.file_stem().and_then(|s| s.to_str()) {
+        Some(stem) if is_file_name => stem.to_string(),
+        _ => chat.to_string(),
+    }
+}
+
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let config_dir = cli.config_dir;
+    if let Some(path) = &cli.env_file {
+        crate::settings::env_file::use_env_file(path)?;
+    }
     match cli.command {
         Command::Run(args) => run::run(&config_dir, args),
         Command::Check(args) => check::run(&config_dir, args),
@@ -62,6 +122,20 @@ pub fn chat_paths(paths: Vec<PathBuf>, chats_dir: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chat_argument_is_a_path_or_an_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hcsmbm.yaml");
+        std::fs::write(&file, "").unwrap();
+        let path = file.display().to_string();
+        assert_eq!(chat_file("hcsmbm", dir.path()).unwrap(), file);
+        assert_eq!(chat_file(&path, Path::new("elsewhere")).unwrap(), file);
+        let err = chat_file("nochat", dir.path()).unwrap_err();
+        assert!(err.downcast_ref::<UsageError>().is_some(), "{err:#}");
+        assert_eq!(chat_id(&path), "hcsmbm");
+        assert_eq!(chat_id("hcsmbm"), "hcsmbm");
+    }
 
     #[test]
     fn a_chat_id_names_its_file_in_the_chats_folder() {

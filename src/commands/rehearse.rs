@@ -52,7 +52,7 @@ pub fn run(config_dir: &Path, args: RehearseArgs) -> anyhow::Result<ExitCode> {
     let mut log = settings.log.clone();
     log.level = "warn".into();
     crate::telemetry::init(&log)?;
-    let path = chat_path(&args.chat, &settings.chats_dir)?;
+    let path = super::chat_file(&args.chat, &settings.chats_dir)?;
     let mut plan = match plan::load_file(&path) {
         Ok(plan) => plan,
         Err(diagnostics) => {
@@ -239,24 +239,6 @@ pub fn human(duration: Duration) -> String {
 struct Ended {
     /// Stopped by Ctrl-C before the last post.
     interrupted: bool,
-}
-
-/// A path as given, else `chats_dir/CHAT.yaml` (or `.yml`).
-fn chat_path(chat: &str, chats_dir: &Path) -> anyhow::Result<PathBuf> {
-    let given = PathBuf::from(chat);
-    if given.is_file() {
-        return Ok(given);
-    }
-    for ext in ["yaml", "yml"] {
-        let candidate = chats_dir.join(format!("{chat}.{ext}"));
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
-    bail!(
-        "no chat `{chat}`: expected a chat file path or {}/{chat}.yaml",
-        chats_dir.display()
-    )
 }
 
 /// The next occurrence starting after `now`, else the latest one before.

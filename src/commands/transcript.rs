@@ -26,7 +26,10 @@ use crate::store::Store;
 use crate::text::PlatformKind;
 use crate::transcript::{self, Capture, Transcript};
 
-pub fn run(config_dir: &Path, args: TranscriptArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config_dir: &Path, mut args: TranscriptArgs) -> anyhow::Result<ExitCode> {
+    // A path (`chats/hcsmbm.yaml`) names the same chat as its id.
+    args.chat = super::chat_id(&args.chat);
+    transcript::check_chat_id(&args.chat).map_err(|e| super::usage(format!("{e:#}")))?;
     let state_dir = match &args.state {
         Some(dir) => dir.clone(),
         None => Settings::load(config_dir)?.state_dir,
@@ -125,19 +128,10 @@ fn open_account(
     build_account(account_settings, &context)
 }
 
-/// The chat file `chats_dir/CHAT.yaml` (or `.yml`), validated.
+/// The chat file a chat argument names (a path, or an id in `chats_dir`),
+/// validated.
 pub(super) fn load_chat(chats_dir: &Path, chat: &str) -> anyhow::Result<ChatPlan> {
-    transcript::check_chat_id(chat)?;
-    let path = ["yaml", "yml"]
-        .iter()
-        .map(|ext| chats_dir.join(format!("{chat}.{ext}")))
-        .find(|p| p.is_file())
-        .with_context(|| {
-            format!(
-                "no chat file `{chat}.yaml` in {}, expected a chat id such as hcsmbm",
-                chats_dir.display()
-            )
-        })?;
+    let path = super::chat_file(chat, chats_dir)?;
     plan::load_file(&path).map_err(|diagnostics| {
         let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
         anyhow::anyhow!("{} is invalid:\n{}", path.display(), lines.join("\n"))

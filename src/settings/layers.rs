@@ -1,5 +1,10 @@
-//! Merges the three layers with the `config` crate: defaults, `local.toml`,
-//! environment.
+//! Merges the layers with the `config` crate, later wins: the defaults
+//! (`default.toml`), a packager's defaults file (`TWEETCHAT_DEFAULTS_FILE`,
+//! the container image's), the operator's `local.toml`, the environment.
+//!
+//! A packager's choices (the image listens on `0.0.0.0`, logs JSON) sit in a
+//! file below `local.toml` rather than in `TWEETCHAT__…` variables, so what
+//! an operator writes in `local.toml` is never overridden by the package.
 
 use std::path::Path;
 
@@ -12,7 +17,11 @@ use super::reader::ENV_PREFIX;
 /// directory (a container has no `config/` folder).
 pub const BUILTIN_DEFAULTS: &str = include_str!("../../config/default.toml");
 
+/// The variable naming the packager's defaults file (the image sets it).
+pub const DEFAULTS_FILE_VAR: &str = "TWEETCHAT_DEFAULTS_FILE";
+
 /// Reads `config_dir/default.toml` (or the built-in copy when it is missing),
+/// the file `TWEETCHAT_DEFAULTS_FILE` names (it must exist when set),
 /// `config_dir/local.toml` if present, then the `TWEETCHAT__…` variables in
 /// `env`, and returns the merged tree.
 pub fn merge(
@@ -25,6 +34,31 @@ pub fn merge(
         builder.add_source(File::from(default_path.as_path()).format(FileFormat::Toml))
     } else {
         builder.add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml))
+    };
+    build(builder, config_dir, env)
+}
+
+/// Only what the layers above the defaults set: every setting an operator
+/// or a packager changed, each with its origin (for `check --settings`).
+pub fn overrides(
+    config_dir: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<Map<String, Value>> {
+    build(Config::builder(), config_dir, env)
+}
+
+/// Adds the defaults file, `local.toml` and the environment to `builder`.
+fn build(
+    builder: config::ConfigBuilder<config::builder::DefaultState>,
+    config_dir: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<Map<String, Value>> {
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let builder = match env.iter().find(|(key, _)| key == DEFAULTS_FILE_VAR) {
+        Some((_, path)) if !path.is_empty() => {
+            builder.add_source(File::from(Path::new(path)).format(FileFormat::Toml))
+        }
+        _ => builder,
     };
     let local = File::from(config_dir.join("local.toml").as_path())
         .format(FileFormat::Toml)

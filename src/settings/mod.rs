@@ -1,8 +1,10 @@
 //! Operator settings, layered with the `config` crate.
 //!
-//! Order (later wins): `config/default.toml` (committed), `config/local.toml`
-//! (optional, git-ignored), then `TWEETCHAT__SECTION__KEY` environment
-//! variables. Secrets are [`Secret`]s: they print as `***` in `Debug`,
+//! Order (later wins): `config/default.toml` (committed), the file that
+//! `TWEETCHAT_DEFAULTS_FILE` names (a packager's defaults: the container
+//! image's), `config/local.toml` (optional, git-ignored), then
+//! `TWEETCHAT__SECTION__KEY` environment variables (with `--env-file`, the
+//! file's variables over the process's). Secrets are [`Secret`]s: they print as `***` in `Debug`,
 //! `Display` and logs, and can come from a file (`access_token_file = "…"`) so
 //! they never need to sit in the environment of a `docker inspect`.
 
@@ -16,6 +18,8 @@
 //! came from (file or environment variable); secret values are never printed.
 
 mod account;
+pub mod env_file;
+pub mod explain;
 mod layers;
 pub mod log_filter;
 mod reader;
@@ -168,13 +172,12 @@ impl AccountSettings {
 }
 
 impl Settings {
-    /// Reads `config_dir/default.toml` (built-in copy when missing), then
-    /// `config_dir/local.toml` if present, then `TWEETCHAT__…` environment
-    /// variables, and checks the result.
+    /// Reads `config_dir/default.toml` (built-in copy when missing), the
+    /// `TWEETCHAT_DEFAULTS_FILE`, then `config_dir/local.toml` if present,
+    /// then `TWEETCHAT__…` environment variables (and `--env-file`'s), and
+    /// checks the result.
     pub fn load(config_dir: &Path) -> anyhow::Result<Settings> {
-        let env = std::env::vars_os()
-            .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)));
-        Self::load_from(config_dir, env)
+        Self::load_from(config_dir, env_file::environment())
     }
 
     /// [`Settings::load`] with an explicit environment, so tests never touch

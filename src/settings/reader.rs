@@ -67,6 +67,17 @@ impl Field {
     /// form an environment variable can carry).
     pub fn string_list(&self) -> Result<Vec<String>, String> {
         match &self.value.kind {
+            ValueKind::String(s) if s.trim_start().starts_with('[') || s.contains('"') => {
+                let names: Vec<&str> = s
+                    .split(',')
+                    .map(|item| item.trim_matches(|c: char| "[]\"' ".contains(c)))
+                    .filter(|item| !item.is_empty())
+                    .collect();
+                Err(self.error(format!(
+                    "lists are comma-separated names, without brackets or quotes: write `{}`",
+                    names.join(",")
+                )))
+            }
             ValueKind::String(s) => Ok(s
                 .split(',')
                 .map(str::trim)
@@ -201,7 +212,7 @@ pub(super) fn parse_duration(text: &str) -> Result<SignedDuration, String> {
 /// Names a value's origin: the file path, the environment variable (rebuilt
 /// from the key, since `config` only says "the environment"), or the built-in
 /// defaults. Tables made up by a deeper key borrow their first child's origin.
-fn describe_origin(key: &str, value: &Value) -> String {
+pub(super) fn describe_origin(key: &str, value: &Value) -> String {
     match value.origin() {
         Some(ENV_ORIGIN) => format!("environment variable {}", env_var_name(key)),
         Some(path) => readable_path(path),
@@ -284,6 +295,15 @@ mod tests {
     fn lists_come_as_arrays_or_comma_separated_strings() {
         let field = env_field("default_accounts", "main_x, hcsm_mastodon,");
         assert_eq!(field.string_list().unwrap(), ["main_x", "hcsm_mastodon"]);
+    }
+
+    #[test]
+    fn a_toml_list_in_a_variable_gets_the_comma_separated_form() {
+        let field = env_field("default_accounts", "[\"main_x\", \"hcsm_mastodon\"]");
+        let err = field.string_list().unwrap_err();
+        assert!(err.contains("TWEETCHAT__DEFAULT_ACCOUNTS"), "{err}");
+        assert!(err.contains("comma-separated"), "{err}");
+        assert!(err.contains("write `main_x,hcsm_mastodon`"), "{err}");
     }
 
     #[test]

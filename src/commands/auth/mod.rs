@@ -106,14 +106,14 @@ fn pick_account<'a>(
     match name {
         Some(name) => {
             let account = settings.accounts.get(name).ok_or_else(|| {
-                anyhow!("no account named `{name}` in the settings; define [accounts.{name}] with platform = \"x\" and client_id")
+                crate::commands::usage(format!("no account named `{name}` in the settings; define [accounts.{name}] with platform = \"x\" and client_id"))
             })?;
             if account.platform != PlatformKind::X || account.client_id.is_none() {
-                bail!(
+                return Err(crate::commands::usage(format!(
                     "account `{name}` is not an X account with a client_id: OAuth 2.0 \
                      authorization needs platform = \"x\" and the app's client_id (OAuth 1.0a \
                      accounts use the keys from the developer portal and need no `auth`)"
-                );
+                )));
             }
             Ok(account)
         }
@@ -124,10 +124,10 @@ fn pick_account<'a>(
                  platform = \"x\" and client_id = \"…\" (from X's developer portal), then run \
                  this again"
             ),
-            _ => bail!(
+            _ => Err(crate::commands::usage(format!(
                 "several X accounts have a client_id ({}); say which with --account NAME",
                 names()
-            ),
+            ))),
         },
     }
 }
