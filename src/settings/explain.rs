@@ -135,7 +135,7 @@ fn lookalike(name: &str) -> Option<String> {
     {
         let keys = tail[section.len()..].trim_start_matches('_');
         format!("{ENV_PREFIX}__{section}__{keys}")
-    } else if TOP_KEYS.iter().any(|k| tail == *k) {
+    } else if TOP_KEYS.contains(&tail) {
         format!("{ENV_PREFIX}__{tail}")
     } else {
         return None;
