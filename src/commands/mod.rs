@@ -47,8 +47,10 @@ pub fn chat_file(chat: &str, chats_dir: &Path) -> anyhow::Result<PathBuf> {
     }
     let plain = !chat.is_empty() && !chat.contains(['/', '\\', '\0']) && chat != "..";
     if plain {
-        for ext in ["yaml", "yml"] {
-            let candidate = chats_dir.join(format!("{chat}.{ext}"));
+        // `hcsmbm`, or its file name `hcsmbm.yaml` in the chats folder.
+        let names = [format!("{chat}.yaml"), format!("{chat}.yml"), chat.to_string()];
+        for name in names {
+            let candidate = chats_dir.join(name);
             if candidate.is_file() {
                 return Ok(candidate);
             }
@@ -131,6 +133,7 @@ mod tests {
         let path = file.display().to_string();
         assert_eq!(chat_file("hcsmbm", dir.path()).unwrap(), file);
         assert_eq!(chat_file(&path, Path::new("elsewhere")).unwrap(), file);
+        assert_eq!(chat_file("hcsmbm.yaml", dir.path()).unwrap(), file);
         let err = chat_file("nochat", dir.path()).unwrap_err();
         assert!(err.downcast_ref::<UsageError>().is_some(), "{err:#}");
         assert_eq!(chat_id(&path), "hcsmbm");

@@ -29,7 +29,8 @@ pub(super) fn check(r: &mut Reader<'_>, plan: &ChatPlan, spans: &PlanSpans) {
             continue;
         };
         let loc = spans.questions.get(i).copied().unwrap_or_default();
-        warn_if_numbered(r, loc, q.n, before, format, plan.question_text(q));
+        let who = format!("Q{}", q.n);
+        warn_if_numbered(r, loc, &who, before, before, format, plan.question_text(q));
     }
 }
 
@@ -41,19 +42,47 @@ pub(super) fn check_raw(r: &mut Reader<'_>, chat: &RawChat) {
         .question_format
         .as_ref()
         .map_or(QUESTION_FORMAT, |f| f.value.as_str());
-    let questions = chat.questions.iter().flat_map(|l| &l.value);
-    for (i, q) in questions.enumerate() {
+    let Some((prefix, _)) = format.split_once("{text}") else {
+        return;
+    };
+    let questions: Vec<_> = chat.questions.iter().flat_map(|l| &l.value).collect();
+    // A question list item that did not read (a `: ` trap) shifts the
+    // numbers: then the warning does not claim one.
+    let (first, last) = (
+        questions.first().map_or(0, |q| q.text.loc.line),
+        questions.last().map_or(0, |q| q.text.loc.line),
+    );
+    let list = chat
+        .questions
+        .as_ref()
+        .map_or(first, |l| l.loc.line.min(first));
+    let numbered = !r.diags.iter().any(|d| (list..=last).contains(&d.line));
+    for (i, q) in questions.into_iter().enumerate() {
         let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let Some((before, _)) = format.split_once("{text}") else {
-            return;
+        let label_before = prefix.replace("{n}", &n.to_string());
+        let (who, shown) = if numbered {
+            (format!("Q{n}"), label_before.clone())
+        } else {
+            ("this question".to_string(), prefix.replace("{n}", "N"))
         };
-        let before = before.replace("{n}", &n.to_string());
-        warn_if_numbered(r, q.text.loc, n, &before, format, &q.text.value);
+        let text = &q.text.value;
+        warn_if_numbered(r, q.text.loc, &who, &shown, &label_before, format, text);
     }
 }
 
-fn warn_if_numbered(r: &mut Reader<'_>, loc: Loc, n: u32, before: &str, format: &str, text: &str) {
-    let label = before.trim_end_matches(|c: char| !c.is_alphanumeric());
+/// Warns when `text` starts with the label that `label_before` (the
+/// format's part before `{text}`) ends with; `shown` is that part as the
+/// warning quotes it.
+fn warn_if_numbered(
+    r: &mut Reader<'_>,
+    loc: Loc,
+    who: &str,
+    shown: &str,
+    label_before: &str,
+    format: &str,
+    text: &str,
+) {
+    let label = label_before.trim_end_matches(|c: char| !c.is_alphanumeric());
     let Some(letters) = label.strip_suffix(|c: char| c.is_ascii_digit()) else {
         return;
     };
@@ -62,11 +91,11 @@ fn warn_if_numbered(r: &mut Reader<'_>, loc: Loc, n: u32, before: &str, format: 
     let Some(own) = own_label(text, letters) else {
         return;
     };
-    let post = format!("{before}{text}");
+    let post = format!("{shown}{text}");
     r.warn(
         loc,
         format!(
-            "Q{n}'s text starts with `{own}`, and the question format numbers it too: \
+            "{who}'s text starts with `{own}`, and the question format numbers it too: \
              it is posted as `{post}`"
         ),
         format!(
@@ -170,6 +199,22 @@ mod tests {
         assert!(
             help.starts_with("drop `Q2` (the question format numbers each question) and quote the rest: `- \"What helps?\"`"),
             "{help}"
+        );
+    }
+
+    #[test]
+    fn a_broken_question_before_does_not_give_a_wrong_number() {
+        let src = BASE.replace(
+            "  - at: 5m\n    text: First?",
+            "  - Q1: What did you read?\n  - at: 5m\n    text: \"Q3 First?\"",
+        );
+        let loaded = load_str_warned(Path::new("t.yaml"), &src);
+        assert!(loaded.plan.is_err());
+        assert_eq!(loaded.warnings.len(), 1, "{:#?}", loaded.warnings);
+        assert_eq!(
+            loaded.warnings[0].message,
+            "this question's text starts with `Q3`, and the question format numbers it too: \
+             it is posted as `QN. Q3 First?`"
         );
     }
 

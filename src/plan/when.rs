@@ -128,43 +128,87 @@ pub(super) fn datetime(r: &mut Reader<'_>, at: &At<String>) -> Option<civil::Dat
     }
 }
 
-/// The two slips people make in `start`, answered with the line to write:
-/// a 12-hour time (`8pm`) and a zone after the time (`20:00 EST`).
+/// The slips people make in `start`, answered with the line to write: a
+/// 12-hour time (`8pm`), a one-digit hour (`9:30`), a zone after the time
+/// (`20:00 EST`), or several at once (`2:30pm PST`).
 fn common_slip(text: &str) -> Option<(String, String)> {
-    let (date, time) = text.split_once(char::is_whitespace)?;
+    let (date, rest) = text.split_once(char::is_whitespace)?;
     civil::Date::from_str(date).ok()?;
-    let time = time.trim();
-    let lower = time.to_ascii_lowercase();
-    let meridiem = ["am", "a.m.", "pm", "p.m."]
-        .iter()
-        .find_map(|m| Some((lower.strip_suffix(m)?.trim_end(), m.starts_with('p'))));
-    if let Some((clock, pm)) = meridiem {
-        let (hour, minute) = match clock.split_once(':') {
-            Some((h, m)) => (h.parse::<u8>().ok()?, m.parse::<u8>().ok()?),
-            None => (clock.parse::<u8>().ok()?, 0),
-        };
-        if !(1..=12).contains(&hour) || minute > 59 {
-            return None;
+    let rest = rest.trim();
+    let (clock, zone) = match rest.rsplit_once(char::is_whitespace) {
+        Some((clock, zone))
+            if zone.chars().any(|c| c.is_ascii_alphabetic()) && meridiem(zone).is_none() =>
+        {
+            (clock.trim(), Some(zone))
         }
-        let hour = match (hour, pm) {
-            (12, false) => 0,
-            (12, true) => 12,
-            (h, true) => h + 12,
-            (h, false) => h,
-        };
-        return Some((
-            "a 12-hour time".into(),
-            format!("write 24-hour time: `start: {date} {hour:02}:{minute:02}`"),
-        ));
+        _ => (rest, None),
+    };
+    let (hour, minute, second, twelve_hour) = loose_time(clock)?;
+    let one_digit = !twelve_hour && clock.split(':').next().is_some_and(|h| h.len() == 1);
+    if !twelve_hour && !one_digit && zone.is_none() {
+        return None;
     }
-    let (clock, zone) = time.split_once(char::is_whitespace)?;
-    civil::Time::from_str(clock).ok()?;
-    Some((
-        format!("`{}` after the time is a time zone", zone.trim()),
-        format!(
-            "the zone comes from `timezone:`; write `start: {date} {clock}` and set `timezone:` to the city zone"
+    let seconds = second.map_or(String::new(), |s| format!(":{s:02}"));
+    let fixed = format!("`start: {date} {hour:02}:{minute:02}{seconds}`");
+    let mut why = Vec::new();
+    if twelve_hour {
+        why.push("a 12-hour time".to_string());
+    }
+    if one_digit {
+        why.push("a one-digit hour".to_string());
+    }
+    if let Some(zone) = zone {
+        why.push(format!("`{zone}` after the time is a time zone"));
+    }
+    let help = match (twelve_hour || one_digit, zone.is_some()) {
+        (true, false) if twelve_hour => format!("write 24-hour time: {fixed}"),
+        (true, false) => format!("write the hour in two digits: {fixed}"),
+        (false, _) => format!(
+            "the zone comes from `timezone:`; write {fixed} and set `timezone:` to the city zone"
         ),
-    ))
+        (true, true) => {
+            format!("write 24-hour time without a zone (the zone comes from `timezone:`): {fixed}")
+        }
+    };
+    Some((why.join(" and "), help))
+}
+
+/// `am`/`pm` (any case, with or without dots) at the end of `text`: the
+/// text before it, and whether it is `pm`.
+fn meridiem(text: &str) -> Option<(&str, bool)> {
+    let lower = text.to_ascii_lowercase();
+    ["a.m.", "p.m.", "am", "pm"].iter().find_map(|m| {
+        lower
+            .strip_suffix(m)
+            .map(|before| (text[..before.len()].trim_end(), m.starts_with('p')))
+    })
+}
+
+/// `8pm`, `2:30 PM`, `9:30`, `20:00:30` as hour, minute, second and
+/// whether it was a 12-hour time; `None` for anything else.
+fn loose_time(clock: &str) -> Option<(u8, u8, Option<u8>, bool)> {
+    let (digits, pm) = match meridiem(clock) {
+        Some((before, pm)) => (before, Some(pm)),
+        None => (clock, None),
+    };
+    let mut parts = digits.split(':');
+    let hour: u8 = parts.next()?.parse().ok()?;
+    let minute: u8 = parts.next().map_or(Some(0), |m| m.parse().ok())?;
+    let second: Option<u8> = match parts.next() {
+        Some(s) => Some(s.parse().ok()?),
+        None => None,
+    };
+    if parts.next().is_some() || minute > 59 || second.is_some_and(|s| s > 59) {
+        return None;
+    }
+    let hour = match pm {
+        None if hour < 24 => hour,
+        Some(_) if !(1..=12).contains(&hour) => return None,
+        Some(false) => hour % 12,
+        Some(true) => hour % 12 + 12,
+        None => return None,
+    };
+    Some((hour, minute, second, pm.is_some()))
 }
 
 /// A one-off start must exist exactly once in the zone.
@@ -375,6 +419,21 @@ mod tests {
             "{help}"
         );
         assert!(!message.contains("unparsed input"), "{message}");
+        let (_, _, message, help) = only_error(&with_line(4, "start: 2027-03-14 2:30pm PST"));
+        assert!(
+            message.contains("a 12-hour time and `PST` after the time is a time zone"),
+            "{message}"
+        );
+        assert_eq!(
+            help,
+            "write 24-hour time without a zone (the zone comes from `timezone:`): `start: 2027-03-14 14:30`"
+        );
+        let (_, _, message, help) = only_error(&with_line(4, "start: 2027-03-14 9:30"));
+        assert!(message.contains("a one-digit hour"), "{message}");
+        assert_eq!(
+            help,
+            "write the hour in two digits: `start: 2027-03-14 09:30`"
+        );
     }
 
     fn repeat(line: &str) -> String {
