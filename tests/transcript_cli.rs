@@ -225,8 +225,7 @@ fn refetch_names_what_is_missing() {
     std::fs::remove_file(config.parent().unwrap().join("chats/consolechat.yaml")).unwrap();
     let out = refetch(&config, &state, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("no chat file `consolechat.yaml`"),
-        "{stderr}"
-    );
+    // A chat argument that names nothing is a usage error, as everywhere.
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no chat `consolechat`"), "{stderr}");
 }
