@@ -48,7 +48,11 @@ pub fn chat_file(chat: &str, chats_dir: &Path) -> anyhow::Result<PathBuf> {
     let plain = !chat.is_empty() && !chat.contains(['/', '\\', '\0']) && chat != "..";
     if plain {
         // `hcsmbm`, or its file name `hcsmbm.yaml` in the chats folder.
-        let names = [format!("{chat}.yaml"), format!("{chat}.yml"), chat.to_string()];
+        let names = [
+            format!("{chat}.yaml"),
+            format!("{chat}.yml"),
+            chat.to_string(),
+        ];
         for name in names {
             let candidate = chats_dir.join(name);
             if candidate.is_file() {

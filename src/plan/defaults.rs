@@ -87,13 +87,7 @@ mod tests {
         let vars = Vars {
             title: "Emoji chat",
             hashtag: "#emojichat",
-            time: "",
-            times: "",
-            date: "",
-            n: None,
-            text: None,
-            mentions: None,
-            calendar: None,
+            ..Vars::default()
         };
         let post = render(super::WRAPUP, &vars).unwrap();
         assert_eq!(
