@@ -14,6 +14,10 @@
 //! Python comes from `TWEETCHAT_PYTHON`, else the venv `.ci/run` makes in
 //! `~/.cache/tweetchat/pyics`; without one the test skips with a notice.
 
+#[path = "support/skip.rs"]
+#[allow(dead_code)]
+mod skip;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -39,10 +43,10 @@ fn python() -> Option<PathBuf> {
     if works {
         Some(candidate)
     } else {
-        eprintln!(
-            "skipping: no Python with `recurring-ical-events` at {} (bash .ci/run installs it; or set TWEETCHAT_PYTHON)",
+        skip::skip(&format!(
+            "no Python with `recurring-ical-events` at {} (bash tests/run installs it; or set TWEETCHAT_PYTHON)",
             candidate.display()
-        );
+        ));
         None
     }
 }

@@ -292,10 +292,11 @@ pub(super) fn rendered(plan: &super::ChatPlan, spans: &super::PlanSpans) -> Vec<
     use crate::text::template::{TemplateError, Vars, render};
     // `{times}` as long as it gets: every zone with an offset for a name.
     let times = "00:00 UTC+05:45 Wed 30 Dec, ".repeat(plan.show_times_in.len() + 1);
+    let when = super::hashtags::SampleWhen::of(plan);
     let vars = Vars {
         time: "00:00 UTC+05:45",
         times: &times,
-        ..super::hashtags::sample_vars(plan)
+        ..super::hashtags::sample_vars(plan, &when)
     };
     let mut texts: Vec<(&str, &str, Option<Loc>, Vars<'_>)> = Vec::new();
     for (i, a) in plan.announce.iter().enumerate() {
