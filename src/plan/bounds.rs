@@ -318,15 +318,26 @@ pub(super) fn rendered(plan: &super::ChatPlan, spans: &super::PlanSpans) -> Vec<
     let mut problems = Vec::new();
     let mut report = |what: &str, loc: Option<Loc>, err: TemplateError| {
         if let TemplateError::TooLong { limit, .. } = err {
-            let loc = loc.unwrap_or_default();
+            // A default text is not in the file: point at the title, which
+            // it repeats, so the error still has a place to go.
+            let (loc, help) = match loc {
+                Some(loc) => (
+                    loc,
+                    "use fewer placeholders, a shorter text or a shorter title",
+                ),
+                None => (
+                    spans.title.unwrap_or_default(),
+                    "this is a default text: write your own, shorter one, list fewer `show_times_in` zones, or shorten the title",
+                ),
+            };
             problems.push(
                 Diagnostic::new(
                     &plan.source,
-                    loc.line,
-                    loc.column,
+                    loc.line.max(1),
+                    loc.column.max(1),
                     format!("{what} passes {limit} characters once its placeholders are filled in"),
                 )
-                .help("use fewer placeholders, a shorter text or a shorter title"),
+                .help(help),
             );
         }
     };
