@@ -2,7 +2,9 @@
 //!
 //! A tour, in the order data flows (one direction, no back and forth):
 //!
-//! - [`plan`] reads `chats/NAME.yaml` into a validated [`plan::ChatPlan`]. Every
+//! - [`plan`] reads `chats/NAME.yaml` (and a season's session files,
+//!   `chats/NAME/DATE.yaml`, see [`plan::season`]) into a validated
+//!   [`plan::ChatPlan`]. Every
 //!   mistake becomes a [`plan::Diagnostic`] that names file, line and column and
 //!   says what to write instead; a bad file never hides the others.
 //! - [`schedule`] turns a plan into a timeline of [`schedule::Slot`]s at absolute
