@@ -188,6 +188,14 @@ fn season_folder(dir: &Path, form: &str, accounts: &str) -> PathBuf {
     chats
 }
 
+/// (key, instant as RFC 3339) of every post the fake received, in order.
+fn posted(fake: &Fake) -> Vec<(String, String)> {
+    fake.posts()
+        .into_iter()
+        .map(|(key, at)| (key, at.to_string()))
+        .collect()
+}
+
 fn folder_daemon(
     dir: &Path,
     clock: Clock,
@@ -269,11 +277,7 @@ async fn a_move_and_an_edit_after_the_first_posts_repost_nothing() {
     task.await.unwrap().unwrap();
     writer.await.unwrap();
 
-    let posted: Vec<(String, String)> = fake
-        .posts()
-        .into_iter()
-        .map(|(key, at)| (key, at.to_string()))
-        .collect();
+    let posted = posted(&fake);
     let key = |label: &str| format!("edchat/2027-02-24T12:00/{label}/fake");
     assert_eq!(
         posted,
@@ -500,11 +504,7 @@ async fn a_session_file_added_while_the_daemon_runs_prepares_its_week() {
     task.await.unwrap().unwrap();
     writer.await.unwrap();
 
-    let posted: Vec<(String, String)> = fake
-        .posts()
-        .into_iter()
-        .map(|(key, at)| (key, at.to_string()))
-        .collect();
+    let posted = posted(&fake);
     let key = |label: &str| format!("edchat/2027-03-31T12:00/{label}/fake");
     // The day-ahead announcement was due long before the file came: it is
     // past its grace window and is not posted late.
