@@ -64,6 +64,8 @@ pub struct Dispatcher {
     pub leave_out_before_file: bool,
     /// See [`super::Daemon::look_up_due_before`].
     pub look_up_due_before: Option<Timestamp>,
+    /// Chats kept off accounts they do not fit ([`super::verdict`]).
+    pub kept_out: super::verdict::KeptOut,
     queues: HashMap<(String, Arc<str>), Arc<Queue>>,
     /// Claims the database refused, with when to try them again.
     retrying: Vec<(Timestamp, Pending)>,
@@ -92,6 +94,7 @@ impl Dispatcher {
             state_dir: None,
             leave_out_before_file: true,
             look_up_due_before: None,
+            kept_out: super::verdict::KeptOut::default(),
             queues: HashMap::new(),
             retrying: Vec::new(),
             tracker: TaskTracker::new(),
@@ -123,6 +126,7 @@ impl Dispatcher {
             for account in accounts {
                 let mut job = self.job(slot, account, plan.thread, now);
                 job.audience = Arc::new(Audience::of(plan));
+                job.refused = self.kept_out.reason(&slot.chat, account);
                 if let Some(context) = super::thanks::context(
                     slot,
                     plan,
@@ -351,6 +355,8 @@ impl Dispatcher {
                 clock: self.clock.clone(),
                 metrics: self.metrics.clone(),
                 retry: self.retry,
+                queue: Some(Arc::clone(&queue)),
+                tracker: self.tracker.clone(),
             };
             let worker = queue_worker(poster, queue, self.cancel.clone(), self.tracker.clone());
             self.tracker.spawn(worker);

@@ -216,6 +216,13 @@ pub trait Platform: Send + Sync {
     /// [`Platform::warm`] and never waits for it. Default: nothing.
     async fn prepare(&self, _post: &OutgoingPost<'_>) {}
 
+    /// Reads again what the network says a post may count on this account
+    /// (a Mastodon instance's limits), for [`Platform::limit`] and
+    /// [`Platform::url_length`]; the daemon calls it on SIGHUP and daily and
+    /// re-validates the chats when the answer differs. A failure keeps what
+    /// was known. Default: nothing to read (the network's limit is fixed).
+    async fn refresh_limits(&self) {}
+
     /// Who this account posts as; called once at start-up so bad credentials
     /// fail fast.
     async fn whoami(&self) -> Result<Identity, PostError>;

@@ -124,12 +124,21 @@ struct Shared {
     /// The host name it reports as `domain` (and, as GoToSocial, builds
     /// next-page links on).
     domain: String,
-    max_characters: usize,
+    /// What it announces and enforces; an administrator may change it while
+    /// it runs ([`FakeMastodon::set_max_characters`]).
+    max_characters: std::sync::atomic::AtomicUsize,
     /// `characters_reserved_per_url`.
     url_length: usize,
     me: Person,
     state: Mutex<FakeState>,
     spec: Option<Spec>,
+}
+
+impl Shared {
+    fn max_characters(&self) -> usize {
+        self.max_characters
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// A running fake Mastodon.
@@ -179,7 +188,7 @@ impl FakeMastodon {
         let shared = Arc::new(Shared {
             kind,
             domain: domain.into(),
-            max_characters,
+            max_characters: max_characters.into(),
             url_length,
             me: Person::new("109000000000000001", "hcsm"),
             state: Mutex::new(FakeState {
@@ -230,6 +239,15 @@ impl FakeMastodon {
     }
 
     /// The host account's own statuses, oldest first.
+    /// What the instance announces and enforces from now on, as an
+    /// administrator changing `MAX_TOOT_CHARS` (or GoToSocial's
+    /// `statuses-max-chars`) and restarting it would.
+    pub fn set_max_characters(&self, max_characters: usize) {
+        self.shared
+            .max_characters
+            .store(max_characters, std::sync::atomic::Ordering::SeqCst);
+    }
+
     pub fn posts(&self) -> Vec<FakeStatus> {
         let me = &self.shared.me;
         self.state()
@@ -373,7 +391,7 @@ async fn handle(
                     Kind::GoToSocial => "https://codeberg.org/superseriousbusiness/gotosocial",
                 },
                 "configuration": {"statuses": {
-                    "max_characters": shared.max_characters,
+                    "max_characters": shared.max_characters(),
                     "max_media_attachments": 4,
                     "characters_reserved_per_url": shared.url_length
                 }}
@@ -429,18 +447,18 @@ fn create(shared: &Shared, headers: &HeaderMap, body: Option<&Value>, now: Times
             ),
             format!(
                 "Validation failed: Text character limit of {} exceeded",
-                shared.max_characters
+                shared.max_characters()
             ),
         ),
         Kind::GoToSocial => (
             text.chars().count(),
             format!(
                 "text with spoiler exceed max chars ({})",
-                shared.max_characters
+                shared.max_characters()
             ),
         ),
     };
-    if length > shared.max_characters {
+    if length > shared.max_characters() {
         drop(state);
         return error(shared, 422, &refusal);
     }

@@ -66,6 +66,9 @@ pub struct MastodonAccount {
     me: tokio::sync::OnceCell<Identity>,
     /// Set once the instance has been asked (limits, software, domain).
     asked: tokio::sync::OnceCell<()>,
+    /// Set once an answer came: later answers are logged only when they
+    /// change something.
+    read_once: std::sync::atomic::AtomicBool,
 }
 
 impl MastodonAccount {
@@ -105,6 +108,7 @@ impl MastodonAccount {
             store,
             me: tokio::sync::OnceCell::new(),
             asked: tokio::sync::OnceCell::new(),
+            read_once: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -114,18 +118,27 @@ impl MastodonAccount {
     }
 
     /// Asks the instance once per run (at start, through `whoami`, or at
-    /// the first search); later calls return at once.
+    /// the first search); later calls return at once. The daemon asks
+    /// again on SIGHUP and daily ([`Platform::refresh_limits`]).
     async fn ask_instance_once(&self) {
-        self.asked.get_or_init(|| self.refresh_limits()).await;
+        self.asked.get_or_init(|| self.read_limits()).await;
     }
 
     /// Asks the instance for its limits and remembers them; a failure keeps
     /// what was known and only warns (posting does not depend on it).
-    async fn refresh_limits(&self) {
+    /// Logged at start and whenever they change.
+    async fn read_limits(&self) {
         match instance::fetch(&self.api).await {
             Ok(limits) => {
+                let first = !self
+                    .read_once
+                    .swap(true, std::sync::atomic::Ordering::Relaxed);
+                let before = self.instance_limits();
                 if let Ok(mut known) = self.limits.lock() {
                     *known = limits.clone();
+                }
+                if !first && before == limits {
+                    return;
                 }
                 if let Err(err) = self.store.save(&self.name, limits.clone()) {
                     warn!(account = %self.name, "could not remember the instance's limits: {err:#}");
@@ -143,7 +156,9 @@ impl MastodonAccount {
                     "instance limits read: {} characters, {links}",
                     limits.max_characters
                 );
-                self.note_other_name(limits.domain.as_deref());
+                if first {
+                    self.note_other_name(limits.domain.as_deref());
+                }
             }
             Err(err) => warn!(
                 account = %self.name,
@@ -157,17 +172,9 @@ impl MastodonAccount {
     /// by another name than `api_base`: its next-page links name that host
     /// and are followed through `api_base`.
     fn note_other_name(&self, domain: Option<&str>) {
-        let Some(domain) = domain else { return };
-        let base_host = reqwest::Url::parse(&self.api.base).ok().map(|u| {
-            let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
-            match u.port() {
-                Some(port) => (host.clone(), format!("{host}:{port}")),
-                None => (host.clone(), host),
-            }
-        });
-        if base_host.is_some_and(|(host, with_port)| domain == host || domain == with_port) {
+        let Some(domain) = instance::other_name(&self.api.base, domain) else {
             return;
-        }
+        };
         info!(
             account = %self.name,
             "the instance calls itself `{domain}` while api_base is {}; its next-page links on \
@@ -252,6 +259,12 @@ impl Platform for MastodonAccount {
 
     fn quota(&self) -> Option<Quota> {
         self.api.quota()
+    }
+
+    /// Asks the instance again: an administrator may have changed its
+    /// limits since the start.
+    async fn refresh_limits(&self) {
+        self.read_limits().await;
     }
 
     /// `verify_credentials`, and the instance's limits while at it.
