@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::answers::{QuestionPost, answered_question};
+use super::answers::{AnswerIndex, QuestionPost};
 use crate::platform::{FoundPost, Identity};
 
 /// One person who took part, with what they did.
@@ -96,7 +96,11 @@ pub fn participants(
 ) -> Vec<Participant> {
     let mut people: Vec<Participant> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
-    for post in original_posts(posts) {
+    let originals = original_posts(posts);
+    let answers = AnswerIndex::new(originals.iter().copied(), questions, |p| {
+        exclusions.is_host(p)
+    });
+    for post in originals {
         if exclusions.excludes(post) {
             continue;
         }
@@ -113,7 +117,7 @@ pub fn participants(
         });
         let person = &mut people[i];
         person.posts += 1;
-        if let Some(n) = answered_question(post, questions) {
+        if let Some(n) = answers.get(&post.id) {
             person.answered.insert(n);
         }
     }
