@@ -601,3 +601,179 @@ async fn bluesky_a_failing_thread_read_still_thanks_the_hashtag_answerers() {
     let (_, unread) = answers(&t);
     assert_eq!(unread, [1, 2]);
 }
+
+// --- Bounds --------------------------------------------------------------------
+
+/// A server that answers a question's context without end (a thread of
+/// 100,000 replies and more): the read stops at the body cap, holding no
+/// more than it, and the question is named.
+#[tokio::test]
+async fn an_endless_context_is_cut_at_the_body_cap() {
+    use axum::body::{Body, Bytes};
+    let app = axum::Router::new().fallback(|| async {
+        let status = r#"{"id":"1","created_at":"2026-12-02T18:20:00.000Z","in_reply_to_id":"9","content":"<p>spam</p>","url":null,"uri":null,"account":{"id":"5","acct":"spam","display_name":""},"reblog":null},"#;
+        let head = futures_util::stream::once(async {
+            Ok::<Bytes, std::io::Error>(Bytes::from_static(br#"{"ancestors":[],"descendants":["#))
+        });
+        let endless = futures_util::stream::repeat_with(move || Ok(Bytes::from(status.repeat(200))));
+        use futures_util::StreamExt as _;
+        axum::response::Response::builder()
+            .header("content-type", "application/json")
+            .body(Body::from_stream(head.chain(endless)))
+            .unwrap()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let fake = FakeMastodon::start(Kind::GoToSocial).await;
+    let mut settings = fake.settings("gts");
+    settings.api_base = Some(base);
+    let account = MastodonAccount::new(
+        &settings,
+        Arc::new(MemoryLimits::default()),
+        Clock::system(Duration::from_secs(60)),
+    )
+    .unwrap();
+    let roots = [RemotePost {
+        id: "9".into(),
+        cid: None,
+        url: None,
+    }];
+    let start = Timestamp::now();
+    let replies = account
+        .replies(&roots, mins(start, -60), mins(start, 60))
+        .await;
+    server.abort();
+    assert!(replies.posts.is_empty());
+    assert_eq!(replies.problems.len(), 1);
+    assert_eq!(replies.problems[0].root, "9");
+    assert!(
+        replies.problems[0].reason.contains("longer than 32 MiB"),
+        "{:?}",
+        replies.problems
+    );
+}
+
+/// A conversation longer than the cap on X (billed reads): five pages of
+/// 100 are read, the rest left, and the question is named.
+#[tokio::test]
+async fn an_x_conversation_is_read_to_its_cap() {
+    let fake = FakeX::start().await;
+    let start = recent_start();
+    let host = fake.config().user.clone();
+    let mut posts = vec![SearchPost::new(
+        1002,
+        &host,
+        "Q2. What guidelines? #hcsmbm",
+        mins(start, 15),
+    )];
+    for i in 0..650u64 {
+        let who = FakeUser::new(&(10_000 + i).to_string(), &format!("p{i}"), "P");
+        let at = mins(start, 16) + SignedDuration::from_secs(i as i64);
+        posts.push(
+            SearchPost::new(20_000 + i, &who, "me too", at).referencing("replied_to", "1002"),
+        );
+    }
+    fake.seed_search(posts);
+    let x = XAccount::new(
+        &fake.oauth1_settings("main_x"),
+        Arc::new(MemoryTokenStore::new()),
+        Clock::system(Duration::from_secs(60)),
+    )
+    .unwrap();
+    let roots = [RemotePost {
+        id: "1002".into(),
+        cid: None,
+        url: None,
+    }];
+    let replies = x.replies(&roots, mins(start, -5), mins(start, 70)).await;
+    assert_eq!(replies.posts.len(), 500);
+    assert_eq!(replies.problems.len(), 1);
+    assert!(
+        replies.problems[0]
+            .reason
+            .contains("read the first 500 posts"),
+        "{:?}",
+        replies.problems
+    );
+    let searches = fake
+        .state()
+        .requests
+        .iter()
+        .filter(|(_, path, _)| path == "/2/tweets/search/recent")
+        .count();
+    assert_eq!(searches, 5);
+}
+
+/// A threaded chat (`thread: true`): each question replies to the one
+/// before, the wrap-up to the last. Q1's context already holds Q2's
+/// replies, so Q2 is not read again; each reply answers the question of
+/// its own branch, and a reply to the wrap-up answers nothing.
+#[tokio::test]
+async fn a_threaded_chat_is_read_once_and_each_branch_keeps_its_question() {
+    use tweetchat::thanks::{AnswerIndex, QuestionPost};
+    let fake = FakeMastodon::start(Kind::GoToSocial).await;
+    let start = recent_start();
+    let me = fake.me().clone();
+    let welcome = fake.seed(&me, "Welcome! #hcsmbm", mins(start, 0), false);
+    let q1 = fake.seed_reply(
+        &me,
+        "Q1. What are the keys? #hcsmbm",
+        mins(start, 5),
+        welcome,
+    );
+    let q2 = fake.seed_reply(&me, "Q2. What guidelines? #hcsmbm", mins(start, 15), q1);
+    let wrap = fake.seed_reply(&me, "That's a wrap! #hcsmbm", mins(start, 55), q2);
+    let bob = fake.seed_reply(&Person::new("502", "bob"), BOB, mins(start, 6), q1);
+    let cat = fake.seed_reply(&Person::new("503", "cat"), CAT, mins(start, 16), q2);
+    let great = fake.seed_reply(&me, "Great point!", mins(start, 17), cat);
+    let dan = fake.seed_reply(
+        &Person::new("504", "dan"),
+        "+1 to that",
+        mins(start, 18),
+        great,
+    );
+    let eve = fake.seed_reply(
+        &Person::new("505", "eve"),
+        "Thanks for hosting",
+        mins(start, 56),
+        wrap,
+    );
+    let account = MastodonAccount::new(
+        &fake.settings("gts"),
+        Arc::new(MemoryLimits::default()),
+        Clock::system(Duration::from_secs(60)),
+    )
+    .unwrap();
+    let roots = [q1, q2].map(|id| RemotePost {
+        id: id.to_string(),
+        cid: None,
+        url: None,
+    });
+    let replies = account
+        .replies(&roots, mins(start, -5), mins(start, 70))
+        .await;
+    assert!(replies.problems.is_empty());
+    let contexts: Vec<String> = fake
+        .state()
+        .requests
+        .iter()
+        .filter(|(_, uri)| uri.ends_with("/context"))
+        .map(|(_, uri)| uri.clone())
+        .collect();
+    assert_eq!(contexts, [format!("/api/v1/statuses/{q1}/context")]);
+    let questions = [(1, q1), (2, q2)].map(|(n, id)| QuestionPost {
+        n,
+        post_id: Some(id.to_string()),
+    });
+    let index = AnswerIndex::new(&replies.posts, &questions, |p| p.author_id == me.id);
+    let answer = |id: u64| index.get(&id.to_string());
+    assert_eq!(answer(bob), Some(1));
+    assert_eq!(answer(cat), Some(2));
+    assert_eq!(answer(great), None, "the host answers nothing");
+    assert_eq!(answer(dan), Some(2), "below the host's remark, still Q2");
+    assert_eq!(answer(wrap), None);
+    assert_eq!(answer(eve), None, "a reply to the wrap-up");
+}
