@@ -1,8 +1,10 @@
 //! Who took part in one occurrence of a chat.
 //!
 //! A participant is a distinct author (by platform account id, so a renamed
-//! handle is still one person) of at least one *original* post carrying the
-//! hashtag in the occurrence's window. Left out:
+//! handle is still one person) of at least one *original* post in the
+//! occurrence's window that carries the hashtag or replies under one of the
+//! host's questions (the posts come from the hashtag search and from the
+//! questions' threads, read after the chat). Left out:
 //!
 //! - reposts/retweets: they spread the chat but say nothing in it, so a person
 //!   who only reposted is not a participant (and is not thanked by @mention:
