@@ -15,6 +15,8 @@
 //!   Next-page links may name the instance by its own `domain` rather than
 //!   by `api_base` (a server behind an internal address); both are
 //!   accepted, read once at start, and any other host is refused.
+//! - `context`: the replies under each question (`/statuses/:id/context`),
+//!   which a hashtag timeline misses.
 //!
 //! Exactly once: every status is sent with an `Idempotency-Key` derived from
 //! the slot key. Mastodon keeps a key for an hour and answers a repeat with
@@ -24,6 +26,7 @@
 //! same key as a second guard.
 
 mod client;
+mod context;
 pub mod instance;
 mod timeline;
 
@@ -41,7 +44,9 @@ use self::client::{Api, Call};
 pub use self::instance::InstanceLimits;
 use self::timeline::{Status, comparable, html_to_text};
 use crate::clock::Clock;
-use crate::platform::{FoundPost, Identity, OutgoingPost, Platform, PostError, Quota, RemotePost};
+use crate::platform::{
+    FoundPost, Identity, OutgoingPost, Platform, PostError, Quota, RemotePost, Replies,
+};
 use crate::settings::AccountSettings;
 use crate::text::PlatformKind;
 
@@ -332,6 +337,11 @@ impl Platform for MastodonAccount {
         let statuses =
             timeline::read_range(&self.api, &path, since, until, domain.as_deref()).await?;
         Ok(statuses.into_iter().map(Status::into_found).collect())
+    }
+
+    /// Each question's context (`descendants`), see `context`.
+    async fn replies(&self, roots: &[RemotePost], since: Timestamp, until: Timestamp) -> Replies {
+        context::replies(&self.api, roots, since, until).await
     }
 }
 
