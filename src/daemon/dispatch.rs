@@ -64,6 +64,8 @@ pub struct Dispatcher {
     pub leave_out_before_file: bool,
     /// See [`super::Daemon::look_up_due_before`].
     pub look_up_due_before: Option<Timestamp>,
+    /// `[notify]`: failed and skipped posts.
+    pub notify: crate::notify::Notifier,
     queues: HashMap<(String, Arc<str>), Arc<Queue>>,
     /// Claims the database refused, with when to try them again.
     retrying: Vec<(Timestamp, Pending)>,
@@ -92,6 +94,7 @@ impl Dispatcher {
             state_dir: None,
             leave_out_before_file: true,
             look_up_due_before: None,
+            notify: crate::notify::Notifier::off(),
             queues: HashMap::new(),
             retrying: Vec::new(),
             tracker: TaskTracker::new(),
@@ -222,6 +225,13 @@ impl Dispatcher {
                 debug!("skipped: {reason}");
                 skipped.add(&job.slot, &job.account, &reason);
                 self.count(&job.account, "skipped");
+                super::alerts::post_skipped(
+                    &self.notify,
+                    &job.slot,
+                    &job.account,
+                    &reason,
+                    self.clock.now(),
+                );
             }
             Claim::Done(remote) => debug!(remote_id = %remote.id, "already posted"),
             Claim::Skipped(reason) => debug!("already skipped: {reason}"),
@@ -310,6 +320,13 @@ impl Dispatcher {
                     let span = post_span(&pending.job.slot, &pending.job.account);
                     span.in_scope(|| error!("not posted: {reason}"));
                     self.count(&pending.job.account, "failed");
+                    super::alerts::post_failed(
+                        &self.notify,
+                        &pending.job.slot,
+                        &pending.job.account,
+                        &reason,
+                        self.clock.now(),
+                    );
                 }
                 Err(err) => self.put_back(pending, &format!("{err:#}")),
             }
@@ -351,6 +368,7 @@ impl Dispatcher {
                 clock: self.clock.clone(),
                 metrics: self.metrics.clone(),
                 retry: self.retry,
+                notify: self.notify.clone(),
             };
             let worker = queue_worker(poster, queue, self.cancel.clone(), self.tracker.clone());
             self.tracker.spawn(worker);

@@ -22,11 +22,16 @@
 //! - [`poster`]: one key on one account: the in-doubt path, post, retry.
 //! - [`retry`]: the one retry policy (posts, searches, claims, doubts).
 //! - [`accounts`]: which adapter serves which account (`tweetchat run`).
+//! - [`checks`]: every account checked at start, a day and an hour before
+//!   each chat, in a task of its own.
+//! - [`alerts`]: what goes to `[notify]` about posts and occurrences.
 //!
 //! The way down is one-directional: dispatch → worker → deliver or thanks
 //! → poster → retry; `deliver` and `thanks` never import each other.
 
 pub mod accounts;
+pub mod alerts;
+pub mod checks;
 pub mod deliver;
 pub mod dispatch;
 pub mod job;
@@ -136,6 +141,9 @@ pub struct Daemon {
     /// already, so even a fresh claim of it is looked up on its platform
     /// first, as an intent in doubt is.
     pub look_up_due_before: Option<Timestamp>,
+    /// Where failed and skipped posts and unprepared occurrences are
+    /// reported (`[notify]`; off by default).
+    pub notify: crate::notify::Notifier,
 }
 
 /// The sending side of [`crate::http::pages::LoadedPlans`].
@@ -171,6 +179,7 @@ impl Daemon {
             calendar_base: settings.http.public_base(),
             loaded: None,
             look_up_due_before: None,
+            notify: crate::notify::Notifier::off(),
         }
     }
 
@@ -208,6 +217,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     dispatcher.state_dir = Some(daemon.state_dir.clone());
     dispatcher.leave_out_before_file = !daemon.stop_when_done;
     dispatcher.look_up_due_before = daemon.look_up_due_before;
+    dispatcher.notify = daemon.notify.clone();
     let rescan_every = SignedDuration::try_from(daemon.rescan_interval)
         .unwrap_or(SignedDuration::from_mins(1))
         .max(SignedDuration::from_secs(1));
@@ -251,7 +261,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         }
         if now >= next_prune {
             next_prune = now + SignedDuration::from_hours(24);
-            report_unprepared(&timetable.plans(), now);
+            report_unprepared(&timetable.plans(), now, &daemon.notify);
             if alive_while(&daemon, &shutdown, prune(&daemon, now))
                 .await
                 .is_none()
@@ -407,7 +417,7 @@ async fn prune(daemon: &Daemon, now: Timestamp) {
 /// no questions, so is not held, with the first post it would have made,
 /// while that post is still to come. An organizer reading the log has
 /// time to add the session's file.
-fn report_unprepared(plans: &[Arc<ChatPlan>], now: Timestamp) {
+fn report_unprepared(plans: &[Arc<ChatPlan>], now: Timestamp, notify: &crate::notify::Notifier) {
     let until = now
         .checked_add(SignedDuration::from_hours(24 * 14))
         .unwrap_or(Timestamp::MAX);
@@ -424,6 +434,7 @@ fn report_unprepared(plans: &[Arc<ChatPlan>], now: Timestamp) {
                 first.at,
                 first.label()
             );
+            alerts::unprepared(notify, plan, &occurrence, &first, now);
         }
     }
 }
@@ -518,7 +529,7 @@ async fn apply_rescan(
     if let Some(mut changes) = found.changes {
         changes.updated = with_calendar_links(changes.updated, daemon.calendar_base.as_deref());
         // A new or changed season is looked at now, not only at the daily look.
-        report_unprepared(&changes.updated, now);
+        report_unprepared(&changes.updated, now, &daemon.notify);
         timetable.apply(changes, daemon.timeline.as_ref(), now);
         if let Some(loaded) = &daemon.loaded {
             loaded.send_replace(Arc::new(timetable.plans()));

@@ -74,6 +74,8 @@ pub struct Poster {
     pub clock: Clock,
     pub metrics: Option<Arc<Metrics>>,
     pub retry: RetryPolicy,
+    /// `[notify]`: the worker reports failed and skipped posts there.
+    pub notify: crate::notify::Notifier,
 }
 
 impl Poster {
@@ -122,7 +124,10 @@ impl Poster {
             let answer = self.platform.post(post).await;
             self.export_quota();
             if let Some(metrics) = &self.metrics {
-                let reached = !matches!(answer, Err(PostError::Unreachable(_)));
+                let reached = !matches!(
+                    answer,
+                    Err(PostError::Unreachable(_) | PostError::Unauthorized(_))
+                );
                 metrics.set_account_up(&self.account, reached);
             }
             let err = match answer {
