@@ -292,3 +292,26 @@ fn compose_and_the_readme_agree() {
         "compose.yaml names the image's defaults file"
     );
 }
+
+/// A refusal (exit 3) is not restarted in a loop: the unit restarts on
+/// failure but not on 3, and the README's exit-code table says so.
+#[test]
+fn the_unit_does_not_restart_a_refusal() {
+    let unit = read("deploy/tweetchat.service");
+    let service: Vec<&str> = unit
+        .lines()
+        .skip_while(|line| *line != "[Service]")
+        .take_while(|line| !line.starts_with("[Install]"))
+        .collect();
+    assert!(service.contains(&"Restart=on-failure"), "{service:?}");
+    assert!(
+        service.contains(&"RestartPreventExitStatus=3"),
+        "{service:?}"
+    );
+    let readme = read("README.md");
+    let row = readme
+        .lines()
+        .find(|line| line.starts_with("| 3 |"))
+        .expect("the exit-code table has a row for 3");
+    assert!(row.contains("RestartPreventExitStatus=3"), "{row}");
+}

@@ -60,11 +60,10 @@ pub fn build_account(
     context: &AccountContext,
 ) -> anyhow::Result<Arc<dyn Platform>> {
     let platform: Arc<dyn Platform> = match account.platform {
-        PlatformKind::Console => Arc::new(Console::new(
-            &account.name,
-            &context.state_dir,
-            context.clock.clone(),
-        )),
+        PlatformKind::Console => Arc::new(
+            Console::new(&account.name, &context.state_dir, context.clock.clone())
+                .in_store(store_stamp(&context.state_dir)),
+        ),
         PlatformKind::X => Arc::new(
             // Its errors already name the account.
             XAccount::new(account, context.tokens.clone(), context.clock.clone())?,
@@ -84,6 +83,21 @@ pub fn build_account(
         )?),
     };
     Ok(platform)
+}
+
+/// Reads the identity of the state database in `state_dir` from its mirror
+/// (written after every commit), for the console's outbox lines.
+fn store_stamp(state_dir: &Path) -> crate::platform::console::StoreStamp {
+    let mirror = state_dir.join(crate::store::identity::MIRROR_FILE);
+    Arc::new(move || {
+        crate::store::identity::read_mirror(&mirror)
+            .ok()
+            .flatten()
+            .map(|identity| crate::platform::console::OutboxStore {
+                id: identity.id,
+                seq: identity.seq,
+            })
+    })
 }
 
 /// Every account in the settings.

@@ -15,6 +15,9 @@ fn occurrence_key(chat: &str, occurrence: jiff::civil::DateTime) -> String {
     format!("{chat}/{}", occurrence.strftime("%Y-%m-%dT%H:%M"))
 }
 
+const FAILED_FIX: &str =
+    "see the operator page or `tweetchat status` for this post; post it by hand if it still matters";
+
 /// A post recorded as failed.
 pub fn post_failed(notify: &Notifier, slot: &Slot, account: &str, reason: &str, at: Timestamp) {
     notify.send(
@@ -31,7 +34,30 @@ pub fn post_failed(notify: &Notifier, slot: &Slot, account: &str, reason: &str, 
         .chat(&*slot.chat)
         .account(account)
         .key(slot.key(account))
-        .fix("see the operator page or `tweetchat status` for this post; post it by hand if it still matters"),
+        .fix(FAILED_FIX),
+    );
+}
+
+/// A post recorded as failed where only its key is at hand (a look-up
+/// finished aside, [`super::poster`]): the key is
+/// `chat/occurrence/label/account`.
+pub fn post_failed_by_key(notify: &Notifier, key: &str, due: Timestamp, reason: &str, at: Timestamp) {
+    let mut parts = key.rsplitn(4, '/');
+    let (account, label, _occurrence, chat) =
+        (parts.next(), parts.next(), parts.next(), parts.next());
+    let (Some(account), Some(label), Some(chat)) = (account, label, chat) else {
+        return;
+    };
+    notify.send(
+        Event::new(
+            EventKind::PostFailed,
+            at,
+            format!("{label} of {chat} (due {due}) was not posted on `{account}`: {reason}"),
+        )
+        .chat(chat)
+        .account(account)
+        .key(key)
+        .fix(FAILED_FIX),
     );
 }
 

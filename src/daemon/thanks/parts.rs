@@ -114,6 +114,7 @@ pub async fn send(poster: &Poster, job: &Job, part: Part<'_>, cancel: &Cancellat
         deadline: job.deadline,
         in_doubt,
         missed: None,
+        refused: None,
         audience: &job.audience,
     };
     match poster.deliver(posting, cancel).await {
@@ -210,6 +211,7 @@ pub async fn reconcile_leftovers(
             deadline: job.deadline,
             in_doubt: true,
             missed: Some(reason),
+            refused: None,
             audience: &job.audience,
         };
         let outcome = match poster.deliver(posting, cancel).await {

@@ -474,7 +474,13 @@ async fn results(
             }
         };
         let truncated = rows.len() >= MAX_RESULT_ROWS;
-        let view = model::results_view(&plan, &pages.audience, &rows, now, days, truncated);
+        let mut view = model::results_view(&plan, &pages.audience, &rows, now, days, truncated);
+        view.kept_out = crate::daemon::verdict::read(&pages.state_dir)
+            .into_iter()
+            .filter(|kept| kept.chat == *plan.id)
+            .flat_map(|kept| kept.accounts)
+            .map(|kept| (kept.account, kept.problems))
+            .collect();
         let accounts = pages.account_rows(&pages.audience.accounts(&plan));
         html(StatusCode::OK, views::results(&view, &accounts).into_string())
     })
