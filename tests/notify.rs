@@ -6,8 +6,9 @@
 //! clock would fire at once.
 
 mod daemon_support;
+mod support;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,15 +19,20 @@ use axum::routing::post;
 use daemon_support::{Fake, plan, slot, ts};
 use jiff::SignedDuration;
 use serde_json::Value;
+use support::fake_mastodon::{FakeMastodon, Kind};
+use support::fake_x::FakeX;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tweetchat::clock::Clock;
+use tweetchat::daemon::accounts::{AccountContext, build_accounts};
 use tweetchat::daemon::{self, checks};
 use tweetchat::http::pages::Pages;
 use tweetchat::http::{Health, HttpState, Metrics, serve_with_pages};
 use tweetchat::notify::webhook::{self, WebhookPolicy};
 use tweetchat::notify::{Event, EventKind, Notifier};
-use tweetchat::platform::{Platform, PostError};
+use tweetchat::platform::Platform;
+use tweetchat::platform::PostError;
+use tweetchat::platform::x::{MemoryTokenStore, XAccount};
 use tweetchat::schedule::SlotKind;
 use tweetchat::settings::Secret;
 
@@ -185,24 +191,33 @@ async fn an_account_whose_credentials_stop_working_a_day_before_its_chat_is_repo
     let logs = Logs::default();
     let _guard = logs.capture();
     // The chat starts Wednesday 2 Dec 18:00 UTC; its day-before check is
-    // due two seconds after the clock starts.
+    // due three seconds after the clock starts.
     let day_before = ts("2026-12-01T18:00:00Z");
-    let clock = Clock::starting_at(day_before - SignedDuration::from_secs(2));
+    let clock = Clock::starting_at(day_before - SignedDuration::from_secs(3));
     let cancel = CancellationToken::new();
     let (url, received) = receiver(Vec::new(), false).await;
     let notify = notifier(&url, quick(), &clock, &cancel);
     let metrics = Arc::new(Metrics::default());
     metrics.watch_notify(notify.counters());
 
-    let fake = Fake::new(clock.clone());
-    let mut accounts: BTreeMap<String, Arc<dyn Platform>> = BTreeMap::new();
-    accounts.insert("fake".into(), fake.clone());
+    // The real Mastodon adapter, over HTTP, against the fake instance.
+    let instance = FakeMastodon::start(Kind::Mastodon).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = daemon_support::settings(dir.path());
+    settings.default_accounts = vec!["hcsm_mastodon".into()];
+    settings
+        .accounts
+        .insert("hcsm_mastodon".into(), instance.settings("hcsm_mastodon"));
+    settings.http.trust_loopback = true;
+    let mut context = AccountContext::dry_run(&settings);
+    context.clock = clock.clone();
+    let accounts = build_accounts(&settings, &context).unwrap();
     let chat = Arc::new(plan("hcsmbm", None, false));
     let (publish, plans) = tokio::sync::watch::channel(Arc::new(Vec::new()));
     tokio::spawn(checks::run(
         checks::Checks {
             accounts,
-            default_accounts: vec!["fake".into()],
+            default_accounts: settings.default_accounts.clone(),
             clock: clock.clone(),
             metrics: Some(Arc::clone(&metrics)),
             notify: notify.clone(),
@@ -210,22 +225,7 @@ async fn an_account_whose_credentials_stop_working_a_day_before_its_chat_is_repo
         },
         cancel.clone(),
     ));
-    // The operator page, served as the daemon serves it.
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = daemon_support::settings(dir.path());
-    settings.accounts.insert(
-        "fake".into(),
-        tweetchat::settings::AccountSettings {
-            name: "fake".into(),
-            platform: tweetchat::text::PlatformKind::Mastodon,
-            api_base: None,
-            handle: None,
-            client_id: None,
-            secrets: BTreeMap::new(),
-            timeout: Duration::from_secs(5),
-        },
-    );
-    settings.http.trust_loopback = true;
+    // The operator pages, served as the daemon serves them.
     let mut pages = Pages::new(&settings, publish.subscribe(), clock.clone());
     pages.metrics = Some(Arc::clone(&metrics));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -247,7 +247,7 @@ async fn an_account_whose_credentials_stop_working_a_day_before_its_chat_is_repo
     let started = async {
         while metrics
             .accounts()
-            .get("fake")
+            .get("hcsm_mastodon")
             .and_then(|h| h.checked_at)
             .is_none()
         {
@@ -257,36 +257,40 @@ async fn an_account_whose_credentials_stop_working_a_day_before_its_chat_is_repo
     tokio::time::timeout(Duration::from_secs(30), started)
         .await
         .unwrap();
-    assert!(metrics.accounts()["fake"].up);
-    assert_eq!(*fake.checks.lock().unwrap(), 1);
+    let health = &metrics.accounts()["hcsm_mastodon"];
+    assert!(health.up, "{health:?}");
+    assert_eq!(health.posts_as.as_deref(), Some("@hcsm"));
+    assert_eq!(verify_credentials(&instance), 1);
 
-    // Then the token is revoked, before the day-before check.
-    *fake.check_error.lock().unwrap() = Some(PostError::Unauthorized(
-        "the instance answered 401: The access token was revoked".into(),
-    ));
+    // Then the owner revokes the token, before the day-before check.
+    instance.revoke();
     until(&received, || notify.counters().sent() == 1).await;
+    assert_eq!(verify_credentials(&instance), 2, "the check asked again");
 
     let event = &received.accepted()[0];
     assert_eq!(event["event"], "account_failing");
     assert_eq!(event["chat"], "hcsmbm");
-    assert_eq!(event["account"], "fake");
+    assert_eq!(event["account"], "hcsm_mastodon");
     assert_eq!(event["key"], "hcsmbm/2026-12-02T18:00");
     assert_eq!(event["at"], "2026-12-01T18:00:00Z");
     let message = event["message"].as_str().unwrap();
     assert!(
-        message.contains("failed its check a day before chat hcsmbm"),
+        message.contains("`hcsm_mastodon` failed its check a day before chat hcsmbm"),
         "{message}"
     );
     assert!(
-        message.contains("The access token was revoked"),
+        message.contains("not authorized") && message.contains("The access token was revoked"),
         "{message}"
     );
-    assert_eq!(event["fix"], "fix its credentials in [accounts.fake]");
+    assert_eq!(
+        event["fix"],
+        "fix its credentials in [accounts.hcsm_mastodon]"
+    );
     assert!(
         event["text"]
             .as_str()
             .unwrap()
-            .starts_with("tweetchat: account `fake` failed")
+            .starts_with("tweetchat: account `hcsm_mastodon` failed")
     );
     assert_eq!(event["text"], event["content"]);
 
@@ -297,23 +301,23 @@ async fn an_account_whose_credentials_stop_working_a_day_before_its_chat_is_repo
         .find(|l| l.contains("ERROR") && l.contains("failed its check a day before"))
         .unwrap_or_else(|| panic!("no error line in:\n{log}"));
     assert!(
-        line.contains("chat=hcsmbm") && line.contains("fake"),
+        line.contains("chat=hcsmbm") && line.contains("hcsm_mastodon"),
         "{line}"
     );
     assert!(
-        line.contains("fix: fix its credentials in [accounts.fake]"),
+        line.contains("fix: fix its credentials in [accounts.hcsm_mastodon]"),
         "{line}"
     );
 
     // The metrics: down, checked at the day-before instant.
     let text = metrics.render(clock.now());
     assert!(
-        text.contains("tweetchat_account_up{account=\"fake\"} 0\n"),
+        text.contains("tweetchat_account_up{account=\"hcsm_mastodon\"} 0\n"),
         "{text}"
     );
     assert!(
         text.contains(&format!(
-            "tweetchat_account_checked_seconds{{account=\"fake\"}} {}\n",
+            "tweetchat_account_checked_seconds{{account=\"hcsm_mastodon\"}} {}\n",
             day_before.as_second()
         )),
         "{text}"
@@ -333,14 +337,49 @@ async fn an_account_whose_credentials_stop_working_a_day_before_its_chat_is_repo
             "{path}: {page}"
         );
         assert!(
-            page.contains("fix its credentials in [accounts.fake]"),
+            page.contains("fix its credentials in [accounts.hcsm_mastodon]"),
             "{path}: {page}"
         );
         assert!(page.contains("2026-12-01T18:00:00Z"), "{path}: {page}");
     }
-    // The hour-before check fails again: not sent twice for the occurrence.
     assert_eq!(received.requests(), 1);
     cancel.cancel();
+}
+
+/// `verify_credentials` requests the fake instance received.
+fn verify_credentials(instance: &FakeMastodon) -> usize {
+    instance
+        .state()
+        .requests
+        .iter()
+        .filter(|(_, path)| path.starts_with("/api/v1/accounts/verify_credentials"))
+        .count()
+}
+
+#[tokio::test]
+async fn an_x_app_that_may_only_read_fails_its_check_with_the_fix() {
+    let fake = FakeX::start().await;
+    let clock = Clock::system(Duration::from_secs(1));
+    let account = XAccount::new(
+        &fake.oauth1_settings("main_x"),
+        Arc::new(MemoryTokenStore::new()),
+        clock,
+    )
+    .unwrap();
+    // Read and write: passes, as who it posts as.
+    let me = account.check().await.unwrap();
+    assert!(!me.username.is_empty());
+    // Left at "Read" in the developer portal: every read passes, the
+    // check does not.
+    fake.state().access_level = "read".into();
+    let err = account.check().await.unwrap_err();
+    assert!(matches!(err, PostError::Unauthorized(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("x-access-level: read"), "{text}");
+    assert!(text.contains("\"Read and write\""), "{text}");
+    assert!(text.contains("[accounts.main_x]"), "{text}");
+    // whoami (the start-up's question) is not the check: it still answers.
+    assert!(account.whoami().await.is_ok());
 }
 
 #[tokio::test]
@@ -467,7 +506,15 @@ async fn a_hanging_receiver_does_not_delay_a_post() {
     );
     d.stop_when_done = true;
     d.notify = notify.clone();
-    daemon::run(d, CancellationToken::new()).await.unwrap();
+    // A bound against a hang, not a timing check: were the post path to
+    // wait for the webhook, the daemon would never finish.
+    tokio::time::timeout(
+        Duration::from_secs(120),
+        daemon::run(d, CancellationToken::new()),
+    )
+    .await
+    .expect("the daemon waited for the hanging webhook")
+    .unwrap();
     writer.await.unwrap();
     // Q1 went out and was recorded while the webhook request still hangs.
     let posts = fake.posts();
@@ -524,8 +571,7 @@ async fn the_webhook_url_never_appears_in_logs_or_errors() {
     )
     .unwrap();
     let err = tweetchat::settings::Settings::load(dir.path())
-        .err()
-        .expect("an ftp:// hook is refused")
+        .expect_err("an ftp:// hook is refused")
         .to_string();
     assert!(err.contains("[notify] url"), "{err}");
     assert!(!err.contains(HOOK_SECRET), "{err}");

@@ -15,8 +15,7 @@ fn occurrence_key(chat: &str, occurrence: jiff::civil::DateTime) -> String {
     format!("{chat}/{}", occurrence.strftime("%Y-%m-%dT%H:%M"))
 }
 
-const FAILED_FIX: &str =
-    "see the operator page or `tweetchat status` for this post; post it by hand if it still matters";
+const FAILED_FIX: &str = "see the operator page or `tweetchat status` for this post; post it by hand if it still matters";
 
 /// A post recorded as failed.
 pub fn post_failed(notify: &Notifier, slot: &Slot, account: &str, reason: &str, at: Timestamp) {
@@ -41,7 +40,13 @@ pub fn post_failed(notify: &Notifier, slot: &Slot, account: &str, reason: &str, 
 /// A post recorded as failed where only its key is at hand (a look-up
 /// finished aside, [`super::poster`]): the key is
 /// `chat/occurrence/label/account`.
-pub fn post_failed_by_key(notify: &Notifier, key: &str, due: Timestamp, reason: &str, at: Timestamp) {
+pub fn post_failed_by_key(
+    notify: &Notifier,
+    key: &str,
+    due: Timestamp,
+    reason: &str,
+    at: Timestamp,
+) {
     let mut parts = key.rsplitn(4, '/');
     let (account, label, _occurrence, chat) =
         (parts.next(), parts.next(), parts.next(), parts.next());
@@ -102,7 +107,7 @@ pub fn unprepared(
             ),
         )
         .chat(plan.id.to_string())
-        .key(occurrence_key(&plan.id.to_string(), occurrence.key))
+        .key(occurrence_key(plan.id.as_ref(), occurrence.key))
         .fix(format!(
             "add the session's questions (chats/{}/{}.yaml) before {}",
             plan.id,

@@ -29,7 +29,7 @@ use crate::clock::Clock;
 use crate::http::Metrics;
 use crate::notify::{Event, EventKind, Notifier};
 use crate::plan::ChatPlan;
-use crate::platform::{Platform, PostError};
+use crate::platform::{Platform, PostError, Quota};
 use crate::schedule;
 use crate::text::PlatformKind;
 
@@ -61,24 +61,35 @@ pub struct Due {
     pub occurrence: String,
     pub starts: Timestamp,
     pub accounts: Vec<String>,
-    /// `a day before`, `an hour before`, `at start`.
+    /// `a day before`, `an hour before`, `at start, before`, `on loading,
+    /// before` (the chat's name follows in messages).
     pub when: &'static str,
 }
 
 /// Runs until `cancel` fires.
 pub async fn run(mut checks: Checks, cancel: CancellationToken) {
-    let mut started = false;
+    // Chats whose next occurrence was checked on loading: all of them at
+    // start, then each chat added while running (its day-before check may
+    // have passed already).
+    let mut loaded: BTreeSet<String> = BTreeSet::new();
     let mut done_until = checks.clock.now();
     let mut plans_open = true;
     loop {
         let plans = checks.plans.borrow_and_update().clone();
         let now = checks.clock.now();
         let until = now + SignedDuration::from_millis(1);
-        let mut due = Vec::new();
-        if !started && !plans.is_empty() {
-            started = true;
-            due.extend(next_occurrences(&plans, &checks.default_accounts, now));
-        }
+        let when = if loaded.is_empty() {
+            "at start, before"
+        } else {
+            "on loading, before"
+        };
+        let new: Vec<Arc<ChatPlan>> = plans
+            .iter()
+            .filter(|plan| !loaded.contains(&*plan.id))
+            .cloned()
+            .collect();
+        loaded.extend(new.iter().map(|plan| plan.id.to_string()));
+        let mut due = next_occurrences(&new, &checks.default_accounts, now, when);
         due.extend(due_between(
             &plans,
             &checks.default_accounts,
@@ -111,11 +122,12 @@ fn occurrence_key(plan: &ChatPlan, occurrence: &schedule::Occurrence) -> String 
     format!("{}/{}", plan.id, occurrence.key.strftime("%Y-%m-%dT%H:%M"))
 }
 
-/// At start: each chat's next held occurrence.
+/// Each chat's next held occurrence (at start, or a chat just loaded).
 pub fn next_occurrences(
     plans: &[Arc<ChatPlan>],
     default_accounts: &[String],
     now: Timestamp,
+    when: &'static str,
 ) -> Vec<Due> {
     let until = now.checked_add(LOOK_AHEAD).unwrap_or(Timestamp::MAX);
     plans
@@ -127,7 +139,7 @@ pub fn next_occurrences(
                 occurrence: occurrence_key(plan, &occurrence),
                 starts: occurrence.timestamp(),
                 accounts: accounts_of(plan, default_accounts).to_vec(),
-                when: "at start",
+                when,
             })
         })
         .collect()
@@ -205,39 +217,60 @@ async fn check_round(checks: &Checks, due: &[Due]) {
         let Ok((name, platform, answer)) = joined else {
             continue;
         };
-        if let Some(metrics) = &checks.metrics {
-            if let Some(quota) = platform.quota() {
-                metrics.set_quota(&name, quota.remaining, quota.limit, quota.reset);
-            }
+        let quota = platform.quota();
+        if let (Some(metrics), Some(quota)) = (&checks.metrics, quota) {
+            metrics.set_quota(&name, quota.remaining, quota.limit, quota.reset);
         }
+        let chats: Vec<&Due> = due.iter().filter(|d| d.accounts.contains(&name)).collect();
+        // Credentials pass, but nothing is left of the window until after
+        // the chat has started: its first posts would wait past their grace.
+        let answer = answer.and_then(|me| match quota.and_then(|q| used_up(q, &chats)) {
+            Some(err) => Err(err),
+            None => Ok(me),
+        });
         match answer {
-            Ok(me) => {
-                let was_down = checks
-                    .metrics
-                    .as_ref()
-                    .and_then(|m| m.accounts().get(&name).map(|h| h.reason.is_some()))
-                    .unwrap_or(false);
-                if was_down {
-                    info!(account = %name, "account `{name}` passes its check again: it posts as @{}", me.username);
-                } else {
-                    tracing::debug!(account = %name, "account `{name}` checked: it posts as @{}", me.username);
-                }
-                if let Some(metrics) = &checks.metrics {
-                    metrics.account_checked(&name, now, Ok(format!("@{}", me.username)));
-                }
-                checks.notify.forget(EventKind::AccountFailing, &name);
-            }
+            Ok(me) => passed(checks, &name, &me.username, now),
             Err(err) => {
                 let fix = fix_for(&name, platform.kind(), &err);
                 if let Some(metrics) = &checks.metrics {
                     metrics.account_checked(&name, now, Err(format!("{err}; {fix}")));
                 }
-                for d in due.iter().filter(|d| d.accounts.contains(&name)) {
+                for d in chats {
                     report(checks, d, &name, &err, &fix, now);
                 }
             }
         }
     }
+}
+
+/// `Some` when the network says no request is left in the window and the
+/// window resets after one of `chats` starts.
+fn used_up(quota: Quota, chats: &[&Due]) -> Option<PostError> {
+    if quota.remaining > 0 {
+        return None;
+    }
+    let first = chats.iter().map(|d| d.starts).min()?;
+    match quota.reset {
+        Some(reset) if reset <= first => None,
+        reset => Some(PostError::RateLimited { reset }),
+    }
+}
+
+fn passed(checks: &Checks, name: &str, username: &str, now: Timestamp) {
+    let was_down = checks
+        .metrics
+        .as_ref()
+        .and_then(|m| m.accounts().get(name).map(|h| h.reason.is_some()))
+        .unwrap_or(false);
+    if was_down {
+        info!(account = %name, "account `{name}` passes its check again: it posts as @{username}");
+    } else {
+        tracing::debug!(account = %name, "account `{name}` checked: it posts as @{username}");
+    }
+    if let Some(metrics) = &checks.metrics {
+        metrics.account_checked(name, now, Ok(format!("@{username}")));
+    }
+    checks.notify.forget(EventKind::AccountFailing, name);
 }
 
 fn report(checks: &Checks, due: &Due, account: &str, err: &PostError, fix: &str, now: Timestamp) {
@@ -329,9 +362,39 @@ mod tests {
             )
             .is_empty()
         );
-        let at_start = next_occurrences(&plans, &accounts, from);
+        let at_start = next_occurrences(&plans, &accounts, from, "at start, before");
         assert_eq!(at_start.len(), 1);
         assert_eq!(at_start[0].accounts, accounts);
+    }
+
+    #[test]
+    fn a_window_used_up_past_the_start_fails_the_check() {
+        let due = Due {
+            chat: "hcsmbm".into(),
+            occurrence: "hcsmbm/2026-12-02T12:00".into(),
+            starts: ts("2026-12-02T18:00Z"),
+            accounts: vec!["main_x".into()],
+            when: "an hour before",
+        };
+        let quota = |remaining, reset: &str| Quota {
+            limit: 300,
+            remaining,
+            reset: Some(ts(reset)),
+        };
+        // Requests left, or none but back before the chat: fine.
+        assert_eq!(used_up(quota(1, "2026-12-03T00:00Z"), &[&due]), None);
+        assert_eq!(used_up(quota(0, "2026-12-02T17:15Z"), &[&due]), None);
+        let reset = ts("2026-12-02T18:30Z");
+        assert_eq!(
+            used_up(quota(0, "2026-12-02T18:30Z"), &[&due]),
+            Some(PostError::RateLimited { reset: Some(reset) })
+        );
+        let fix = fix_for(
+            "main_x",
+            PlatformKind::X,
+            &PostError::RateLimited { reset: None },
+        );
+        assert!(fix.contains("rate limit for `main_x` is used up"), "{fix}");
     }
 
     #[test]

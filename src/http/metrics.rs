@@ -255,26 +255,26 @@ impl Metrics {
 
     fn render_notify(&self, out: &mut String) {
         let counters = self.notify.get();
-        let families: [(&str, &str, fn(&crate::notify::NotifyCounters) -> u64); 3] = [
+        let families = [
             (
                 "tweetchat_notify_sent_total",
                 "Events the [notify] webhook accepted.",
-                crate::notify::NotifyCounters::sent,
+                counters.map_or(0, |c| c.sent()),
             ),
             (
                 "tweetchat_notify_failed_total",
                 "Events the [notify] webhook did not take after the retries.",
-                crate::notify::NotifyCounters::failed,
+                counters.map_or(0, |c| c.failed()),
             ),
             (
                 "tweetchat_notify_dropped_total",
                 "Events dropped because the [notify] queue was full (the receiver too slow).",
-                crate::notify::NotifyCounters::dropped,
+                counters.map_or(0, |c| c.dropped()),
             ),
         ];
         for (name, help, value) in families {
             header(out, name, help, "counter");
-            let _ = writeln!(out, "{name} {}", counters.map_or(0, |c| value(c)));
+            let _ = writeln!(out, "{name} {value}");
         }
     }
 

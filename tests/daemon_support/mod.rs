@@ -139,10 +139,6 @@ pub struct Fake {
     pub unknown: Mutex<HashMap<String, u32>>,
     /// The network it says it is (Mastodon unless made with [`Fake::on`]).
     pub kind: PlatformKind,
-    /// What the account check answers from now on (`None`: it passes).
-    pub check_error: Mutex<Option<PostError>>,
-    /// Account checks asked so far.
-    pub checks: Mutex<u32>,
 }
 
 impl Fake {
@@ -156,8 +152,6 @@ impl Fake {
             delay: Duration::ZERO,
             unknown: Mutex::new(HashMap::new()),
             kind: PlatformKind::Mastodon,
-            check_error: Mutex::new(None),
-            checks: Mutex::new(0),
         })
     }
 
@@ -172,8 +166,6 @@ impl Fake {
             delay: Duration::ZERO,
             unknown: Mutex::new(HashMap::new()),
             kind,
-            check_error: Mutex::new(None),
-            checks: Mutex::new(0),
         })
     }
 
@@ -198,8 +190,6 @@ impl Fake {
             delay,
             unknown: Mutex::new(HashMap::new()),
             kind: PlatformKind::Mastodon,
-            check_error: Mutex::new(None),
-            checks: Mutex::new(0),
         })
     }
 
@@ -237,15 +227,6 @@ impl Platform for Fake {
             username: "fake".into(),
             display_name: None,
         })
-    }
-
-    async fn check(&self) -> Result<Identity, PostError> {
-        *self.checks.lock().unwrap() += 1;
-        let refused = self.check_error.lock().unwrap().clone();
-        match refused {
-            Some(err) => Err(err),
-            None => self.whoami().await,
-        }
     }
 
     async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
