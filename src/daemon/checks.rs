@@ -213,6 +213,7 @@ async fn check_round(checks: &Checks, due: &[Due]) {
         });
     }
     let now = checks.clock.now();
+    let (mut passing, mut failing) = (Vec::new(), Vec::new());
     while let Some(joined) = asking.join_next().await {
         let Ok((name, platform, answer)) = joined else {
             continue;
@@ -229,8 +230,12 @@ async fn check_round(checks: &Checks, due: &[Due]) {
             None => Ok(me),
         });
         match answer {
-            Ok(me) => passed(checks, &name, &me.username, now),
+            Ok(me) => {
+                passed(checks, &name, &me.username, now);
+                passing.push(name);
+            }
             Err(err) => {
+                failing.push(name.clone());
                 let fix = fix_for(&name, platform.kind(), &err);
                 if let Some(metrics) = &checks.metrics {
                     metrics.account_checked(&name, now, Err(format!("{err}; {fix}")));
@@ -241,6 +246,22 @@ async fn check_round(checks: &Checks, due: &[Due]) {
             }
         }
     }
+    // One line a round, so the log shows the checks happen.
+    let chats: BTreeSet<String> = due
+        .iter()
+        .map(|d| format!("{} {}", d.when, d.chat))
+        .collect();
+    let chats: Vec<String> = chats.into_iter().collect();
+    passing.sort();
+    failing.sort();
+    info!(
+        passing = %passing.join(","),
+        failing = %failing.join(","),
+        "accounts checked {}: {} pass, {} fail",
+        chats.join("; "),
+        passing.len(),
+        failing.len()
+    );
 }
 
 /// `Some` when the network says no request is left in the window and the
