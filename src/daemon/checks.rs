@@ -2,10 +2,12 @@
 //!
 //! Credentials expire, apps lose their write permission, instances move:
 //! found at the first question, it is too late to fix. So at start (once
-//! the first chats are loaded), a day before and an hour before each held
-//! occurrence, every account the chat posts to is asked
-//! ([`Platform::check`]: X `GET /2/users/me` and the app's
-//! `x-access-level`, Mastodon `verify_credentials`, Bluesky the session).
+//! the first chats are loaded, and for a chat added later when it is
+//! loaded), a day before and an hour before each held occurrence, every
+//! account the chat posts to is asked ([`Platform::check`]: X
+//! `GET /2/users/me` and the app's `x-access-level`, Mastodon
+//! `verify_credentials`, Bluesky the session). A rate-limit window the
+//! answer says is used up until after the chat starts fails the check too.
 //! Chats due at the same instant share one request per account.
 //!
 //! A failure is logged as an error naming the chat, the account and the
@@ -246,7 +248,11 @@ async fn check_round(checks: &Checks, due: &[Due]) {
             }
         }
     }
-    // One line a round, so the log shows the checks happen.
+    log_round(due, passing, failing);
+}
+
+/// One line a round, so the log shows the checks happen.
+fn log_round(due: &[Due], mut passing: Vec<String>, mut failing: Vec<String>) {
     let chats: BTreeSet<String> = due
         .iter()
         .map(|d| format!("{} {}", d.when, d.chat))
