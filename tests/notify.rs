@@ -346,6 +346,64 @@ async fn an_account_whose_credentials_stop_working_a_day_before_its_chat_is_repo
     cancel.cancel();
 }
 
+#[tokio::test]
+async fn a_chat_added_while_running_is_checked_when_loaded() {
+    // Days before either chat's day-before check.
+    let clock = Clock::starting_at(ts("2026-11-27T09:00:00Z"));
+    let cancel = CancellationToken::new();
+    let (url, received) = receiver(Vec::new(), false).await;
+    let notify = notifier(&url, quick(), &clock, &cancel);
+    let instance = FakeMastodon::start(Kind::Mastodon).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = daemon_support::settings(dir.path());
+    settings.default_accounts = vec!["hcsm_mastodon".into()];
+    settings
+        .accounts
+        .insert("hcsm_mastodon".into(), instance.settings("hcsm_mastodon"));
+    let mut context = AccountContext::dry_run(&settings);
+    context.clock = clock.clone();
+    let (publish, plans) = tokio::sync::watch::channel(Arc::new(Vec::new()));
+    tokio::spawn(checks::run(
+        checks::Checks {
+            accounts: build_accounts(&settings, &context).unwrap(),
+            default_accounts: settings.default_accounts.clone(),
+            clock: clock.clone(),
+            metrics: None,
+            notify: notify.clone(),
+            plans,
+        },
+        cancel.clone(),
+    ));
+    let first = Arc::new(plan("hcsmbm", None, false));
+    publish.send_replace(Arc::new(vec![Arc::clone(&first)]));
+    let checked_once = async {
+        while verify_credentials(&instance) < 1 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), checked_once)
+        .await
+        .unwrap();
+
+    // A second chat's file appears after the token was revoked.
+    instance.revoke();
+    let added = Arc::new(plan("rarediseaseday", None, false));
+    publish.send_replace(Arc::new(vec![first, added]));
+    until(&received, || notify.counters().sent() == 1).await;
+    let event = &received.accepted()[0];
+    assert_eq!(event["chat"], "rarediseaseday");
+    let message = event["message"].as_str().unwrap();
+    assert!(
+        message.contains("failed its check on loading, before chat rarediseaseday"),
+        "{message}"
+    );
+    // Only the new chat was checked (the first one would have been
+    // reported first): one more request, one event.
+    assert_eq!(verify_credentials(&instance), 2);
+    assert_eq!(received.requests(), 1);
+    cancel.cancel();
+}
+
 /// `verify_credentials` requests the fake instance received.
 fn verify_credentials(instance: &FakeMastodon) -> usize {
     instance
