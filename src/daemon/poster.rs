@@ -164,11 +164,13 @@ impl Poster {
             let answer = self.platform.post(post).await;
             self.export_quota();
             if let Some(metrics) = &self.metrics {
-                let reached = !matches!(
+                // Down when it cannot be reached or refuses the credentials,
+                // as an account check says ([`super::checks`]).
+                let up = !matches!(
                     answer,
                     Err(PostError::Unreachable(_) | PostError::Unauthorized(_))
                 );
-                metrics.set_account_up(&self.account, reached);
+                metrics.set_account_up(&self.account, up);
             }
             let err = match answer {
                 Ok(remote) => {
