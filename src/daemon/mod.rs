@@ -24,11 +24,16 @@
 //! - [`poster`]: one key on one account: the in-doubt path, post, retry.
 //! - [`retry`]: the one retry policy (posts, searches, claims, doubts).
 //! - [`accounts`]: which adapter serves which account (`tweetchat run`).
+//! - [`checks`]: every account checked at start, a day and an hour before
+//!   each chat, in a task of its own.
+//! - [`alerts`]: what goes to `[notify]` about posts and occurrences.
 //!
 //! The way down is one-directional: dispatch → worker → deliver or thanks
 //! → poster → retry; `deliver` and `thanks` never import each other.
 
 pub mod accounts;
+pub mod alerts;
+pub mod checks;
 pub mod deliver;
 pub mod dispatch;
 pub mod job;
@@ -139,6 +144,9 @@ pub struct Daemon {
     /// already, so even a fresh claim of it is looked up on its platform
     /// first, as an intent in doubt is.
     pub look_up_due_before: Option<Timestamp>,
+    /// Where failed and skipped posts and unprepared occurrences are
+    /// reported (`[notify]`; off by default).
+    pub notify: crate::notify::Notifier,
 }
 
 /// The sending side of [`crate::http::pages::LoadedPlans`].
@@ -174,6 +182,7 @@ impl Daemon {
             calendar_base: settings.http.public_base(),
             loaded: None,
             look_up_due_before: None,
+            notify: crate::notify::Notifier::off(),
         }
     }
 
@@ -211,6 +220,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     dispatcher.state_dir = Some(daemon.state_dir.clone());
     dispatcher.leave_out_before_file = !daemon.stop_when_done;
     dispatcher.look_up_due_before = daemon.look_up_due_before;
+    dispatcher.notify = daemon.notify.clone();
     // What each account takes; judged against with every change of plans,
     // and again whenever it changes (an instance read again).
     let mut limits = verdict::limits_of(&dispatcher.accounts);
@@ -291,7 +301,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
                 refresh_limits(&dispatcher.accounts, &limits_read);
             }
             next_prune = now + SignedDuration::from_hours(24);
-            report_unprepared(&timetable.plans(), now);
+            report_unprepared(&timetable.plans(), now, &daemon.notify);
             if alive_while(&daemon, &shutdown, prune(&daemon, now))
                 .await
                 .is_none()
@@ -453,7 +463,7 @@ async fn prune(daemon: &Daemon, now: Timestamp) {
 /// no questions, so is not held, with the first post it would have made,
 /// while that post is still to come. An organizer reading the log has
 /// time to add the session's file.
-fn report_unprepared(plans: &[Arc<ChatPlan>], now: Timestamp) {
+fn report_unprepared(plans: &[Arc<ChatPlan>], now: Timestamp, notify: &crate::notify::Notifier) {
     let until = now
         .checked_add(SignedDuration::from_hours(24 * 14))
         .unwrap_or(Timestamp::MAX);
@@ -470,6 +480,7 @@ fn report_unprepared(plans: &[Arc<ChatPlan>], now: Timestamp) {
                 first.at,
                 first.label()
             );
+            alerts::unprepared(notify, plan, &occurrence, &first, now);
         }
     }
 }
@@ -523,6 +534,7 @@ async fn settle_stale(
             daemon.lookback()
         );
         warn!(key = %row.key, "{reason}");
+        alerts::post_failed_by_key(&daemon.notify, &row.key, row.due, &reason, now);
         if let Err(err) = daemon
             .store
             .record(&row.key, store::Outcome::Failed(reason))
@@ -626,7 +638,7 @@ async fn apply_rescan(
     if let Some(mut changes) = found.changes {
         changes.updated = with_calendar_links(changes.updated, daemon.calendar_base.as_deref());
         // A new or changed season is looked at now, not only at the daily look.
-        report_unprepared(&changes.updated, now);
+        report_unprepared(&changes.updated, now, &daemon.notify);
         let updated = changes.updated.clone();
         let removed = changes.removed.clone();
         timetable.apply(changes, daemon.timeline.as_ref(), now);
