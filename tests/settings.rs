@@ -328,7 +328,13 @@ fn unknown_keys_are_named_with_their_source() {
     let text = error("chat_dir = \"typo\"\n[http]\nport = 1\n", &[]);
     assert_mentions(
         &text,
-        &["`chat_dir`", "`http.port`", "unknown setting", "local.toml"],
+        &[
+            "`chat_dir`",
+            "did you mean `chats_dir`?",
+            "`http.port`",
+            "unknown setting",
+            "local.toml",
+        ],
     );
     let text = error("", &[("TWEETCHAT__LOG__COLOUR", "yes")]);
     assert_mentions(
@@ -344,7 +350,10 @@ fn unknown_keys_are_named_with_their_source() {
     );
     assert_mentions(
         &text,
-        &["`accounts.console.acess_token`", "unknown setting"],
+        &[
+            "`accounts.console.acess_token`",
+            "unknown setting; did you mean `access_token`?",
+        ],
     );
     assert!(!text.contains("hunter2"), "{text}");
 }

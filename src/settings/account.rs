@@ -230,8 +230,12 @@ fn reject_unused(platform: PlatformKind, table: Table, problems: &mut Vec<String
                 allowed.join(", ")
             )
         } else {
+            let names = ["platform", "api_base", "handle", "client_id", "timeout"]
+                .into_iter()
+                .chain(SECRET_KEYS.iter().copied());
             format!(
-                "unknown setting; an account takes platform, api_base, handle, client_id, timeout, {} (each secret also as NAME_file)",
+                "unknown setting; {}an account takes platform, api_base, handle, client_id, timeout, {} (each secret also as NAME_file)",
+                super::did_you_mean(bare, names),
                 SECRET_KEYS.join(", ")
             )
         };

@@ -386,11 +386,31 @@ fn section<T>(
     }
 }
 
-/// Every key nobody took is a typo or a setting that does not exist.
+/// Every key nobody took is a typo or a setting that does not exist: the
+/// closest expected name is offered first (`qestion`: did you mean
+/// `question`?), then the whole list.
 fn reject_unknown(table: Table, expected: &str, problems: &mut Vec<String>) {
     for field in table.leftovers() {
-        problems.push(field.error(format!("unknown setting; expected one of {expected}")));
+        let name = field.key.rsplit('.').next().unwrap_or_default();
+        // `[accounts.NAME]` is offered as `accounts`.
+        let names = expected.split(", ").map(|e| {
+            e.trim_start_matches('[')
+                .split(['.', ']'])
+                .next()
+                .unwrap_or(e)
+        });
+        let hint = did_you_mean(name, names);
+        problems.push(field.error(format!("unknown setting; {hint}expected one of {expected}")));
     }
+}
+
+/// `did you mean `question`? ` when one of `names` is a likely typo of
+/// `name`, else nothing.
+fn did_you_mean<'n>(name: &str, names: impl Iterator<Item = &'n str>) -> String {
+    crate::plan::zones::closest(name, names, 1)
+        .first()
+        .map(|c| format!("did you mean `{c}`? "))
+        .unwrap_or_default()
 }
 
 fn read_http(mut table: Table, problems: &mut Vec<String>) -> Option<HttpSettings> {
