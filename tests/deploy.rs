@@ -723,3 +723,14 @@ fn git_sync_keeps_the_folder_tweetchat_reads() {
     assert!(output.status.success(), "{text}");
     assert!(text.contains("ok hcsmbm"), "{text}");
 }
+#[test]
+fn the_readme_points_to_compose_ha_and_the_replicas_guide() {
+    let readme = read("README.md");
+    assert!(readme.contains("## Running several replicas"));
+    assert!(readme.contains("compose.ha.yaml"));
+    assert!(readme.contains("docs/replicas.md"));
+    let guide = read("docs/replicas.md");
+    for name in ["compose.ha.yaml", "deploy/k8s", "store migrate", "git-sync"] {
+        assert!(guide.contains(name), "docs/replicas.md names {name}");
+    }
+}
