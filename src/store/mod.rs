@@ -14,9 +14,11 @@
 //! writer and commits whatever requests are waiting in a single transaction
 //! (group commit), so 200 slots due in the same second cost one fsync, not 200.
 
+mod command;
 mod health;
 pub mod identity;
 mod lock;
+pub mod pg;
 mod results;
 mod schema;
 mod shared;
@@ -36,10 +38,12 @@ use sql::{COLUMNS, claim_in_savepoint, kv_get, kv_set, lookup, record, release, 
 
 pub use sql::Pruned;
 
+pub use command::{BlockingPg, CommandStore};
 pub use health::StoreHealth;
 pub use identity::{Identity, Verified};
 pub use lock::{LOCK_FILE, StateLock};
 pub use results::ResultsReader;
+pub use pg::PgStore;
 pub use shared::SharedStore;
 
 /// The database file inside `state_dir`.
@@ -123,6 +127,13 @@ pub enum Claim {
     SkippedNow(String),
     /// Failed earlier, with the reason; not retried.
     Failed(String),
+    /// Another replica holds a live lease on it (PostgreSQL only): left
+    /// alone, and claimed again when the lease has run out (`left`), when
+    /// it is either finished or taken over as in doubt.
+    Held {
+        owner: String,
+        left: Duration,
+    },
     /// The database refused this claim (busy, disk full): nothing is
     /// recorded, so the caller tries again while the grace window lasts.
     NotRecorded(String),
