@@ -121,8 +121,8 @@ fn open_account(
     let context = AccountContext {
         state_dir: state_dir.to_path_buf(),
         clock,
-        tokens: Arc::new(StateTokens::open(state_dir)?),
-        sessions: Arc::new(StateSessions::open(state_dir)?),
+        tokens: Arc::new(StateTokens::for_command(settings, state_dir)?),
+        sessions: Arc::new(StateSessions::for_command(settings, state_dir)?),
         writer: None,
     };
     build_account(account_settings, &context)
