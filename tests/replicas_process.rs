@@ -97,7 +97,10 @@ fn write_chat(root: &Path, start: Timestamp, tag: &str) -> Vec<(String, SignedDu
             format!("Q1. Which replica is this? #{tag}"),
             SignedDuration::from_secs(2),
         ),
-        (format!("That's a wrap! #{tag}"), SignedDuration::from_secs(4)),
+        (
+            format!("That's a wrap! #{tag}"),
+            SignedDuration::from_secs(4),
+        ),
     ]
 }
 

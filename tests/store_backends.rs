@@ -14,9 +14,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use support::postgres::Postgres;
 use tweetchat::platform::RemotePost;
-use tweetchat::store::{
-    Claim, Intent, Outcome, PgStore, PostState, Pruned, SharedStore, Store,
-};
+use tweetchat::store::{Claim, Intent, Outcome, PgStore, PostState, Pruned, SharedStore, Store};
 
 /// Where one test's state lives.
 enum Backend {
@@ -128,7 +126,10 @@ async fn claim_then_record_then_claim_again_is_done(backend: Backend) {
     let row = store.lookup("k1").await.unwrap().unwrap();
     assert_eq!(row.state, PostState::Posted);
     assert_eq!(row.n, Some(1));
-    assert_eq!(row.due, "2026-12-02T18:05:00Z".parse::<Timestamp>().unwrap());
+    assert_eq!(
+        row.due,
+        "2026-12-02T18:05:00Z".parse::<Timestamp>().unwrap()
+    );
 }
 
 async fn an_intent_left_by_a_crash_is_in_doubt_after_reopening(backend: Backend) {
@@ -469,7 +470,12 @@ async fn a_result_is_recorded_only_by_the_generation_that_owns_the_row() {
         Claim::Held { owner, .. } if owner == "first"
     ));
     let write_started = Instant::now();
-    assert!(first.lease_for_write("k", Duration::from_secs(3)).await.unwrap());
+    assert!(
+        first
+            .lease_for_write("k", Duration::from_secs(3))
+            .await
+            .unwrap()
+    );
     // The write's hold outlasts the short lease: still held after it.
     tokio::time::sleep(tweetchat::store::pg::LEASE).await;
     assert!(matches!(

@@ -229,7 +229,12 @@ impl Poster {
     /// asked again with backoff until `deadline`; then the claim is let go
     /// (its lease runs out and another replica, or the next start, takes
     /// it over as in doubt).
-    async fn still_owned(&self, key: &str, deadline: Timestamp, cancel: &CancellationToken) -> bool {
+    async fn still_owned(
+        &self,
+        key: &str,
+        deadline: Timestamp,
+        cancel: &CancellationToken,
+    ) -> bool {
         let hold = if self.platform.repeats_harmless() {
             std::time::Duration::ZERO
         } else {

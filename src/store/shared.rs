@@ -178,7 +178,11 @@ impl SharedStore {
     /// still owns it with at least `hold` left (extended when needed). On
     /// SQLite one process owns every claim, so always yes; on PostgreSQL see
     /// [`PgStore::lease_for_write`].
-    pub async fn lease_for_write(&self, key: &str, hold: std::time::Duration) -> anyhow::Result<bool> {
+    pub async fn lease_for_write(
+        &self,
+        key: &str,
+        hold: std::time::Duration,
+    ) -> anyhow::Result<bool> {
         match &self.backend {
             Backend::Sqlite(_) => Ok(true),
             Backend::Postgres(pg) => {
@@ -322,7 +326,9 @@ impl SharedStore {
     /// See [`Store::note`].
     pub async fn note(&self, key: &str, reason: &str) -> anyhow::Result<()> {
         if let Backend::Postgres(pg) = &self.backend {
-            return self.on_pg(pg, true, async |pg| pg.note(key, reason).await).await;
+            return self
+                .on_pg(pg, true, async |pg| pg.note(key, reason).await)
+                .await;
         }
         self.ask(Request::Note(key.to_string(), reason.to_string()))
             .await
@@ -334,7 +340,9 @@ impl SharedStore {
     pub async fn fail_unclaimed(&self, intent: Intent, reason: &str) -> anyhow::Result<()> {
         if let Backend::Postgres(pg) = &self.backend {
             return self
-                .on_pg(pg, true, async |pg| pg.fail_unclaimed(&intent, reason).await)
+                .on_pg(pg, true, async |pg| {
+                    pg.fail_unclaimed(&intent, reason).await
+                })
                 .await;
         }
         self.ask(Request::FailUnclaimed(intent, reason.to_string()))
@@ -346,7 +354,9 @@ impl SharedStore {
     /// an earlier run, older than the loop looks back.
     pub async fn stale_intents(&self, before: jiff::Timestamp) -> anyhow::Result<Vec<PostRecord>> {
         if let Backend::Postgres(pg) = &self.backend {
-            return self.on_pg(pg, false, async |pg| pg.stale_intents(before).await).await;
+            return self
+                .on_pg(pg, false, async |pg| pg.stale_intents(before).await)
+                .await;
         }
         match self.ask(Request::StaleIntents(before)).await? {
             Response::Records(rows) => Ok(rows),
@@ -359,7 +369,9 @@ impl SharedStore {
     /// Deletes finished rows and decided thank-yous older than `before`.
     pub async fn prune(&self, before: jiff::Timestamp) -> anyhow::Result<super::Pruned> {
         if let Backend::Postgres(pg) = &self.backend {
-            return self.on_pg(pg, true, async |pg| pg.prune(before).await).await;
+            return self
+                .on_pg(pg, true, async |pg| pg.prune(before).await)
+                .await;
         }
         match self.ask(Request::Prune(before)).await? {
             Response::Pruned(pruned) => Ok(pruned),
@@ -371,7 +383,9 @@ impl SharedStore {
 
     pub async fn kv_set(&self, key: &str, value: &str) -> anyhow::Result<()> {
         if let Backend::Postgres(pg) = &self.backend {
-            return self.on_pg(pg, true, async |pg| pg.kv_set(key, value).await).await;
+            return self
+                .on_pg(pg, true, async |pg| pg.kv_set(key, value).await)
+                .await;
         }
         self.ask(Request::KvSet(key.to_string(), value.to_string()))
             .await

@@ -223,9 +223,7 @@ impl Exchange<'_> {
         println!(
             "\nAuthorized: account `{}` posts as @{} ({name}, user id {}).\n\
              The tokens are in {stored_in}; the daemon refreshes and rotates them from now on.",
-            self.account.name,
-            me.username,
-            me.id,
+            self.account.name, me.username, me.id,
         );
         if self.account.secret("refresh_token").is_some() {
             println!(

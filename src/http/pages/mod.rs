@@ -484,8 +484,11 @@ fn read_results(
 ) -> anyhow::Result<Vec<crate::store::PostRecord>> {
     if let Some(pg) = pages.store.as_ref().and_then(SharedStore::pg) {
         // On a blocking thread (see `rendered`): wait there for the pool.
-        return tokio::runtime::Handle::current()
-            .block_on(pg.chat_results(chat, since, MAX_RESULT_ROWS));
+        return tokio::runtime::Handle::current().block_on(pg.chat_results(
+            chat,
+            since,
+            MAX_RESULT_ROWS,
+        ));
     }
     with_reader(pages, |reader| {
         reader.map_or(Ok(Vec::new()), |r| {

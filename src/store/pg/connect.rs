@@ -95,6 +95,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!err.contains("hunter2"), "{err}");
-        assert!(err.contains("postgres://app:***@db:notaport/chats"), "{err}");
+        assert!(
+            err.contains("postgres://app:***@db:notaport/chats"),
+            "{err}"
+        );
     }
 }

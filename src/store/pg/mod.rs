@@ -128,15 +128,16 @@ impl PgStore {
             }
         }
         tx.commit().await?;
-        self.held().extend(taken.into_iter().map(|(key, generation)| {
-            (
-                key,
-                Hold {
-                    generation,
-                    renewing: true,
-                },
-            )
-        }));
+        self.held()
+            .extend(taken.into_iter().map(|(key, generation)| {
+                (
+                    key,
+                    Hold {
+                        generation,
+                        renewing: true,
+                    },
+                )
+            }));
         Ok(claims)
     }
 
@@ -408,6 +409,94 @@ impl PgStore {
         })
     }
 
+    /// Copies an exported SQLite state in, in one transaction (all or
+    /// nothing), under the migration lock. Refuses a database that already
+    /// has posts or values, unless they came from this very export (the
+    /// `store/migrated_from` value names the source's identity): then rows
+    /// missing are added and existing ones kept, so running it again is
+    /// harmless.
+    pub async fn import(&self, export: &super::Export) -> anyhow::Result<Imported> {
+        let source = export
+            .id
+            .clone()
+            .unwrap_or_else(|| "an SQLite state without an identity".to_string());
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[&schema::MIGRATION_LOCK],
+        )
+        .await?;
+        let posts: i64 = tx
+            .query_one("SELECT count(*) FROM posts", &[])
+            .await?
+            .get(0);
+        let values: i64 = tx.query_one("SELECT count(*) FROM kv", &[]).await?.get(0);
+        let from: Option<String> = tx
+            .query_opt("SELECT value FROM kv WHERE key = $1", &[&MIGRATED_FROM])
+            .await?
+            .map(|row| row.get(0));
+        let again = from.as_deref() == Some(source.as_str());
+        if (posts > 0 || values > 0) && !again {
+            anyhow::bail!(
+                "the target database {} is not empty ({posts} posts, {values} values{}):                  `store migrate` copies into an empty database only, so nothing was copied.                  Point --to at a new database, or drop this one's tables if it holds nothing                  you need",
+                self.url,
+                from.map(|f| format!(", copied from {f}"))
+                    .unwrap_or_default()
+            );
+        }
+        let mut added = Imported::default();
+        for post in &export.posts {
+            let remote = post.remote.as_ref();
+            added.posts += tx
+                .execute(
+                    "INSERT INTO posts (key, chat, occurrence, kind, n, account, due, state, \
+                     remote_id, remote_cid, remote_url, attempts, reason, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                     ON CONFLICT (key) DO NOTHING",
+                    &[
+                        &post.key,
+                        &post.chat,
+                        &post.occurrence,
+                        &post.kind,
+                        &n_to_sql(post.n),
+                        &post.account,
+                        &post.due.as_millisecond(),
+                        &post.state.as_str(),
+                        &remote.map(|r| &r.id),
+                        &remote.and_then(|r| r.cid.as_ref()),
+                        &remote.and_then(|r| r.url.as_ref()),
+                        &i32::try_from(post.attempts).unwrap_or(i32::MAX),
+                        &post.reason,
+                        &post.updated_at.as_millisecond(),
+                    ],
+                )
+                .await?;
+        }
+        for (key, value, updated_at) in &export.kv {
+            // The SQLite identity and its mirror stay with SQLite.
+            if key.starts_with("store/") {
+                continue;
+            }
+            added.values += tx
+                .execute(
+                    "INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (key) DO NOTHING",
+                    &[key, value, updated_at],
+                )
+                .await?;
+        }
+        tx.execute(
+            "INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO NOTHING",
+            &[&MIGRATED_FROM, &source, &now_ms()],
+        )
+        .await?;
+        tx.commit().await?;
+        added.again = again;
+        Ok(added)
+    }
+
     /// Takes the advisory lock named `name` (`oauth2/ACCOUNT`) on a
     /// connection of its own, waiting at most `wait` for another replica or
     /// command to let go; `None` when it did not. The lock lasts until the
@@ -444,9 +533,7 @@ impl PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = client
             .query(
-                &format!(
-                    "SELECT {COLUMNS} FROM posts ORDER BY updated_at DESC, due DESC LIMIT $1"
-                ),
+                &format!("SELECT {COLUMNS} FROM posts ORDER BY updated_at DESC, due DESC LIMIT $1"),
                 &[&limit],
             )
             .await?;
@@ -473,6 +560,18 @@ impl PgStore {
             .await?;
         Ok(rows.iter().map(row_to_record).collect())
     }
+}
+
+/// The key/value row naming the SQLite state `store migrate` copied in.
+const MIGRATED_FROM: &str = "store/migrated_from";
+
+/// What [`PgStore::import`] added.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Imported {
+    pub posts: u64,
+    pub values: u64,
+    /// The same state had been copied before.
+    pub again: bool,
 }
 
 /// The first key of every advisory lock tweetchat takes besides the
@@ -591,7 +690,8 @@ async fn claim_one(
                 // names this replica (a restart under a fixed name, or a
                 // second process given the same name by mistake).
                 if until > server_now {
-                    let left = Duration::from_millis(u64::try_from(until - server_now).unwrap_or(0));
+                    let left =
+                        Duration::from_millis(u64::try_from(until - server_now).unwrap_or(0));
                     return Ok((Claim::Held { owner, left }, None));
                 }
             }

@@ -90,8 +90,11 @@ async fn migrate_locked(client: &mut tokio_postgres::Client) -> anyhow::Result<(
         tx.batch_execute(sql)
             .await
             .with_context(|| format!("migrating the state database to version {next}"))?;
-        tx.execute("INSERT INTO tweetchat_schema (version) VALUES ($1)", &[&next])
-            .await?;
+        tx.execute(
+            "INSERT INTO tweetchat_schema (version) VALUES ($1)",
+            &[&next],
+        )
+        .await?;
         tx.commit().await?;
     }
 }
@@ -107,7 +110,10 @@ pub async fn version(client: &tokio_postgres::Client) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let version: i32 = client
-        .query_one("SELECT coalesce(max(version), 0) FROM tweetchat_schema", &[])
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM tweetchat_schema",
+            &[],
+        )
         .await?
         .get(0);
     if version > CURRENT {
