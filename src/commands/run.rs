@@ -53,15 +53,7 @@ async fn serve(
     accept_state_change: bool,
 ) -> anyhow::Result<()> {
     let clock = Clock::system(settings.rescan_interval);
-    let mut store = Store::open(&settings.state_dir)?;
-    store.quick_check()?;
-    // Outbox posts older than the start-up look-back cannot go out again.
-    let since = clock
-        .now()
-        .saturating_sub(daemon::lookback(&settings.grace))
-        .unwrap_or(jiff::Timestamp::MIN);
-    let verified = store::identity::verify(&mut store, since, accept_state_change)?;
-    let (shared, writer) = SharedStore::spawn(store);
+    let (shared, writer, verified) = open_store(&settings, &clock, accept_state_change).await?;
     let context = AccountContext {
         state_dir: settings.state_dir.clone(),
         clock: clock.clone(),
@@ -125,6 +117,8 @@ async fn serve(
     info!(
         chats = %settings.chats_dir.display(),
         state = %settings.state_dir.display(),
+        store = %settings.store.redacted_url().unwrap_or_else(|| "sqlite".into()),
+        replica = %settings.store.replica,
         "tweetchat is running"
     );
     let result = daemon::run(daemon, shutdown.clone()).await;
@@ -140,6 +134,49 @@ async fn serve(
     }
     info!("stopped");
     result
+}
+
+/// The state database: SQLite in `state_dir` (checked, and its identity
+/// verified against the mirror beside it), or PostgreSQL when `[store] url`
+/// is set. On PostgreSQL the database is the one shared truth of every
+/// replica, so there is no per-replica mirror to compare it with (a
+/// replica's folder may be new at every start, as in a Kubernetes pod): a
+/// database restored from an older backup is the operator's to announce,
+/// with `--accept-state-change`, which makes the loop look up everything
+/// due by now on the platforms before posting, exactly as on SQLite.
+async fn open_store(
+    settings: &Settings,
+    clock: &Clock,
+    accept_state_change: bool,
+) -> anyhow::Result<(SharedStore, tokio::task::JoinHandle<()>, Verified)> {
+    if let Some(url) = &settings.store.url {
+        let pg = store::PgStore::connect(
+            url.expose(),
+            settings.store.password.as_ref().map(|p| p.expose()),
+            &settings.store.replica,
+        )
+        .await?;
+        let verified = if accept_state_change {
+            Verified::Changed(format!(
+                "--accept-state-change on the shared database {}",
+                pg.url()
+            ))
+        } else {
+            Verified::Same
+        };
+        let (shared, writer) = SharedStore::postgres(pg);
+        return Ok((shared, writer, verified));
+    }
+    let mut store = Store::open(&settings.state_dir)?;
+    store.quick_check()?;
+    // Outbox posts older than the start-up look-back cannot go out again.
+    let since = clock
+        .now()
+        .saturating_sub(daemon::lookback(&settings.grace))
+        .unwrap_or(jiff::Timestamp::MIN);
+    let verified = store::identity::verify(&mut store, since, accept_state_change)?;
+    let (shared, writer) = SharedStore::spawn(store);
+    Ok((shared, writer, verified))
 }
 
 /// What the HTTP listener serves.

@@ -64,6 +64,8 @@ pub struct Dispatcher {
     pub leave_out_before_file: bool,
     /// See [`super::Daemon::look_up_due_before`].
     pub look_up_due_before: Option<Timestamp>,
+    /// See [`super::Daemon::write_hold`].
+    pub write_hold: std::time::Duration,
     queues: HashMap<(String, Arc<str>), Arc<Queue>>,
     /// Claims the database refused, with when to try them again.
     retrying: Vec<(Timestamp, Pending)>,
@@ -92,6 +94,7 @@ impl Dispatcher {
             state_dir: None,
             leave_out_before_file: true,
             look_up_due_before: None,
+            write_hold: std::time::Duration::from_secs(35),
             queues: HashMap::new(),
             retrying: Vec::new(),
             tracker: TaskTracker::new(),
@@ -226,6 +229,19 @@ impl Dispatcher {
             Claim::Done(remote) => debug!(remote_id = %remote.id, "already posted"),
             Claim::Skipped(reason) => debug!("already skipped: {reason}"),
             Claim::Failed(reason) => debug!("already failed: {reason}"),
+            Claim::Held { owner, left } => {
+                // Another replica's live lease: claimed again once it ends,
+                // then finished by its owner or taken over as in doubt.
+                let at = self.clock.now() + left + HELD_MARGIN;
+                debug!(%owner, "claimed by another replica; claiming again at {at}");
+                let pending = Pending {
+                    job,
+                    intent,
+                    attempt,
+                    gave_up,
+                };
+                self.retrying.push((at, pending));
+            }
             Claim::NotRecorded(err) => {
                 let pending = Pending {
                     job,
@@ -351,6 +367,7 @@ impl Dispatcher {
                 clock: self.clock.clone(),
                 metrics: self.metrics.clone(),
                 retry: self.retry,
+                write_hold: self.write_hold,
             };
             let worker = queue_worker(poster, queue, self.cancel.clone(), self.tracker.clone());
             self.tracker.spawn(worker);
@@ -385,3 +402,7 @@ impl Dispatcher {
 /// A crash in between leaves an intent in doubt, which the next start
 /// reconciles like any other, so claiming early costs nothing in safety.
 pub const CLAIM_AHEAD: SignedDuration = SignedDuration::from_millis(100);
+
+/// How long after another replica's lease runs out its key is claimed
+/// again: a little, so the claim finds it expired on the server's clock.
+pub const HELD_MARGIN: std::time::Duration = std::time::Duration::from_millis(50);

@@ -136,6 +136,9 @@ pub struct Daemon {
     /// already, so even a fresh claim of it is looked up on its platform
     /// first, as an intent in doubt is.
     pub look_up_due_before: Option<Timestamp>,
+    /// How long a claim must still last when a platform write starts: the
+    /// longest account timeout and a margin (see [`crate::store::PgStore::lease_for_write`]).
+    pub write_hold: Duration,
 }
 
 /// The sending side of [`crate::http::pages::LoadedPlans`].
@@ -171,6 +174,7 @@ impl Daemon {
             calendar_base: settings.http.public_base(),
             loaded: None,
             look_up_due_before: None,
+            write_hold: write_hold(settings),
         }
     }
 
@@ -180,6 +184,21 @@ impl Daemon {
         lookback(&self.grace)
     }
 }
+
+/// The longest request timeout of any account, plus [`WRITE_MARGIN`].
+pub fn write_hold(settings: &Settings) -> Duration {
+    settings
+        .accounts
+        .values()
+        .map(|account| account.timeout)
+        .max()
+        .unwrap_or(Duration::from_secs(30))
+        + WRITE_MARGIN
+}
+
+/// What a write's lease keeps beyond the request's own timeout: time for
+/// the answer to be read and the lease's end to be noticed.
+pub const WRITE_MARGIN: Duration = Duration::from_secs(5);
 
 /// How far back a (re)start looks: the longest grace window plus a day.
 pub fn lookback(grace: &GraceSettings) -> SignedDuration {
@@ -208,6 +227,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     dispatcher.state_dir = Some(daemon.state_dir.clone());
     dispatcher.leave_out_before_file = !daemon.stop_when_done;
     dispatcher.look_up_due_before = daemon.look_up_due_before;
+    dispatcher.write_hold = daemon.write_hold;
     let rescan_every = SignedDuration::try_from(daemon.rescan_interval)
         .unwrap_or(SignedDuration::from_mins(1))
         .max(SignedDuration::from_secs(1));

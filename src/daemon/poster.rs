@@ -74,6 +74,8 @@ pub struct Poster {
     pub clock: Clock,
     pub metrics: Option<Arc<Metrics>>,
     pub retry: RetryPolicy,
+    /// How long this process's claim must still last when a write starts.
+    pub write_hold: std::time::Duration,
 }
 
 impl Poster {
@@ -119,6 +121,9 @@ impl Poster {
         }
         let mut attempt = 0;
         loop {
+            if !self.still_owned(post.key, deadline, cancel).await {
+                return Delivery::InDoubt;
+            }
             let answer = self.platform.post(post).await;
             self.export_quota();
             if let Some(metrics) = &self.metrics {
@@ -204,6 +209,57 @@ impl Poster {
             attempt += 1;
             if !self.clock.wait_until(at, cancel).await {
                 return Doubt::Cancelled;
+            }
+        }
+    }
+
+    /// Whether this process's claim of `key` still owns it, with enough
+    /// left for the write about to start (always on SQLite; on PostgreSQL
+    /// the lease, see `docs/leases.md`). Where a repeated write would be a
+    /// second post (X, the console, GoToSocial:
+    /// [`Platform::repeats_harmless`]), the lease is first extended to cover
+    /// [`Self::write_hold`] (the request's timeout and a margin), so no
+    /// other replica takes the key over while this write may still land;
+    /// on Mastodon (`Idempotency-Key`) and Bluesky (the record key) a second
+    /// write of the key is harmless, so the live lease is enough and a dead
+    /// owner's slot is taken over within the short lease.
+    ///
+    /// A claim taken over by another replica is left to it: nothing is
+    /// posted or recorded under it here. A database that cannot say is
+    /// asked again with backoff until `deadline`; then the claim is let go
+    /// (its lease runs out and another replica, or the next start, takes
+    /// it over as in doubt).
+    async fn still_owned(
+        &self,
+        key: &str,
+        deadline: Timestamp,
+        cancel: &CancellationToken,
+    ) -> bool {
+        let hold = if self.platform.repeats_harmless() {
+            std::time::Duration::ZERO
+        } else {
+            self.write_hold
+        };
+        let mut attempt = 0;
+        loop {
+            let err = match self.store.lease_for_write(key, hold).await {
+                Ok(true) => return true,
+                Ok(false) => {
+                    warn!(%key, "this replica's claim was taken over by another replica; not posting");
+                    return false;
+                }
+                Err(err) => err,
+            };
+            let at = self.retry.backoff(attempt, self.clock.now());
+            if at > deadline {
+                warn!(%key, "cannot confirm this replica's claim ({err:#}); letting it go unposted");
+                self.store.let_go(key);
+                return false;
+            }
+            warn!(%key, "cannot confirm this replica's claim ({err:#}); asking again at {at}");
+            attempt += 1;
+            if !self.clock.wait_until(at, cancel).await {
+                return false;
             }
         }
     }

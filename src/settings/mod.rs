@@ -24,6 +24,7 @@ mod layers;
 pub mod log_filter;
 mod reader;
 pub mod secret_file;
+mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -36,6 +37,8 @@ use serde::Deserialize;
 use self::reader::{Field, Table};
 
 use crate::text::PlatformKind;
+
+pub use self::store::{StoreSettings, default_replica, redact_url};
 
 /// A value that must never be printed.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -80,6 +83,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub grace: GraceSettings,
     pub accounts: BTreeMap<String, AccountSettings>,
+    /// Where the state lives: SQLite in `state_dir`, or PostgreSQL.
+    pub store: StoreSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -225,9 +230,10 @@ fn read_settings(tree: Map<String, Value>, problems: &mut Vec<String>) -> Option
     let log = section(&mut root, "log", problems, read_log);
     let grace = section(&mut root, "grace", problems, read_grace);
     let accounts = section(&mut root, "accounts", problems, read_accounts);
+    let store = section(&mut root, "store", problems, store::read_store);
     reject_unknown(
         root,
-        "chats_dir, state_dir, default_accounts, rescan_interval, retention, [http], [log], [grace], [accounts.NAME]",
+        "chats_dir, state_dir, default_accounts, rescan_interval, retention, [http], [log], [grace], [store], [accounts.NAME]",
         problems,
     );
     let (default_accounts, (accounts, broken)) = (default_accounts?, accounts?);
@@ -251,6 +257,7 @@ fn read_settings(tree: Map<String, Value>, problems: &mut Vec<String>) -> Option
         log: log?,
         grace: grace?,
         accounts,
+        store: store?,
     })
 }
 

@@ -482,6 +482,14 @@ fn read_results(
     chat: &str,
     since: &str,
 ) -> anyhow::Result<Vec<crate::store::PostRecord>> {
+    if let Some(pg) = pages.store.as_ref().and_then(SharedStore::pg) {
+        // On a blocking thread (see `rendered`): wait there for the pool.
+        return tokio::runtime::Handle::current().block_on(pg.chat_results(
+            chat,
+            since,
+            MAX_RESULT_ROWS,
+        ));
+    }
     with_reader(pages, |reader| {
         reader.map_or(Ok(Vec::new()), |r| {
             r.chat_results(chat, since, MAX_RESULT_ROWS)
@@ -491,6 +499,9 @@ fn read_results(
 
 /// A value of the store's key-value table, on the same connection.
 fn read_kv(pages: &Pages, key: &str) -> anyhow::Result<Option<String>> {
+    if let Some(pg) = pages.store.as_ref().and_then(SharedStore::pg) {
+        return tokio::runtime::Handle::current().block_on(pg.kv_get(key));
+    }
     with_reader(pages, |reader| reader.map_or(Ok(None), |r| r.kv_get(key)))
 }
 

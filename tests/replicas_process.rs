@@ -1,0 +1,280 @@
+//! Two `tweetchat run` processes on one PostgreSQL (the test binary's
+//! private cluster, `support/postgres.rs`) and one fake X, each with its own
+//! state folder and replica name: every slot goes out exactly once; when
+//! the replica holding a slot's claim is killed with SIGKILL just before
+//! its instant, the other posts it; when it is stopped (SIGSTOP) beyond its
+//! lease and then continued, it neither posts nor overwrites what the other
+//! recorded. X has no idempotency, so the fake's count of create requests
+//! per text (`creates`) shows any second attempt, even one X would refuse.
+//! See docs/leases.md for the argument these check.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use support::fake_x::FakeX;
+use support::postgres::Postgres;
+
+/// One replica: its config folder (with its log) and its process.
+struct Replica {
+    name: &'static str,
+    dir: PathBuf,
+    child: tokio::process::Child,
+}
+
+impl Replica {
+    fn start(root: &Path, name: &'static str, url: &str, fake: &FakeX) -> Replica {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let local = format!(
+            "state_dir = {:?}\nchats_dir = {:?}\ndefault_accounts = [\"main_x\"]\n\
+             [http]\nlisten = \"\"\n\
+             [store]\nurl = {url:?}\nreplica = {name:?}\n\
+             [accounts.main_x]\nplatform = \"x\"\napi_base = {:?}\ntimeout = \"2s\"\n\
+             consumer_key = \"fake-consumer-key\"\nconsumer_secret = \"fake-consumer-secret\"\n\
+             access_token = \"2244994945-fake-access-token\"\n\
+             access_token_secret = \"fake-access-token-secret\"\n",
+            dir.join("state"),
+            root.join("chats"),
+            fake.base,
+        );
+        std::fs::write(dir.join("local.toml"), local).unwrap();
+        let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tweetchat"));
+        command
+            .arg("--config-dir")
+            .arg(&dir)
+            .arg("run")
+            .env_remove("TWEETCHAT_CONFIG_DIR")
+            .env("RUST_LOG", "info,tweetchat=debug")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .kill_on_drop(true);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("TWEETCHAT__") {
+                command.env_remove(key);
+            }
+        }
+        Replica {
+            name,
+            dir,
+            child: command.spawn().unwrap(),
+        }
+    }
+
+    fn log(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.join("daemon.log")).unwrap_or_default();
+        format!("--- {} ---\n{log}", self.name)
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().unwrap().to_string();
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+/// A chat starting at `start`: the welcome, Q1 two seconds later and the
+/// wrap-up at four.
+fn write_chat(root: &Path, start: Timestamp, tag: &str) -> Vec<(String, SignedDuration)> {
+    std::fs::create_dir_all(root.join("chats")).unwrap();
+    let chat = format!(
+        "title: Replicas\nhashtag: \"#{tag}\"\ntimezone: UTC\nstart: {}\nduration: 4s\n\
+         announce: false\nwelcome: \"Welcome to {{title}}! {{hashtag}}\"\n\
+         questions:\n  - at: 2s\n    text: Which replica is this?\n\
+         wrapup: \"That's a wrap! {{hashtag}}\"\nthanks: false\n",
+        start.strftime("%Y-%m-%d %H:%M:%S")
+    );
+    std::fs::write(root.join("chats/replicas.yaml"), chat).unwrap();
+    vec![
+        (format!("Welcome to Replicas! #{tag}"), SignedDuration::ZERO),
+        (
+            format!("Q1. Which replica is this? #{tag}"),
+            SignedDuration::from_secs(2),
+        ),
+        (
+            format!("That's a wrap! #{tag}"),
+            SignedDuration::from_secs(4),
+        ),
+    ]
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// The replica holding the welcome's claim, once one does (polled from
+/// before its instant).
+async fn welcome_owner(db: &tokio_postgres::Client, until: Timestamp) -> Option<String> {
+    while Timestamp::now() < until {
+        let row = db
+            .query_opt(
+                "SELECT owner FROM posts WHERE kind = 'welcome' AND state = 'intent'",
+                &[],
+            )
+            .await
+            // The replicas may not have created the table yet.
+            .unwrap_or(None);
+        if let Some(owner) = row.and_then(|row| row.get::<_, Option<String>>(0)) {
+            return Some(owner);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    None
+}
+
+async fn sleep_until(at: Timestamp) {
+    let left = at.duration_since(Timestamp::now());
+    if left.is_positive() {
+        tokio::time::sleep(left.unsigned_abs()).await;
+    }
+}
+
+/// Waits until every expected text is on X, then a little more (for a
+/// second attempt that would come late), and checks each is there once,
+/// was sent once, and is recorded as posted with that tweet's id.
+async fn assert_each_once(
+    fake: &FakeX,
+    db: &tokio_postgres::Client,
+    expected: &[(String, SignedDuration)],
+    logs: impl Fn() -> String,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let on_x = fake.tweets();
+        if expected
+            .iter()
+            .all(|(text, _)| on_x.iter().any(|t| &t.sent_text == text))
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{}", logs());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Past every lease and write hold (2 s timeout + 5 s): a late second
+    // attempt would have arrived by now.
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    let tweets = fake.tweets();
+    let creates = fake.state().creates.clone();
+    for (text, _) in expected {
+        let on_x: Vec<_> = tweets.iter().filter(|t| &t.sent_text == text).collect();
+        assert_eq!(on_x.len(), 1, "{text}\n{}", logs());
+        assert_eq!(creates.get(text), Some(&1), "{text} sent again\n{}", logs());
+        let row = db
+            .query_one(
+                "SELECT state, remote_id FROM posts WHERE remote_id = $1",
+                &[&on_x[0].id],
+            )
+            .await;
+        let row = row.unwrap_or_else(|err| panic!("{text}: {err}\n{}", logs()));
+        assert_eq!(row.get::<_, String>(0), "posted", "{text}");
+    }
+    assert_eq!(tweets.len(), expected.len(), "{}", logs());
+}
+
+/// Both replicas run the whole chat: each slot once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_post_every_slot_exactly_once() {
+    let Some(pg) = Postgres::get() else { return };
+    let url = pg.database().await;
+    let fake = FakeX::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let start = Timestamp::from_second(Timestamp::now().as_second() + 6).unwrap();
+    let tag = format!("rep{}", std::process::id() % 100_000);
+    let expected = write_chat(root.path(), start, &tag);
+    let replicas = [
+        Replica::start(root.path(), "a", &url, &fake),
+        Replica::start(root.path(), "b", &url, &fake),
+    ];
+    let db = connect(&url).await;
+    let logs = || replicas.iter().map(Replica::log).collect::<String>();
+    assert_each_once(&fake, &db, &expected, logs).await;
+}
+
+/// The owner of the welcome's claim is killed just before the welcome's
+/// instant: the other replica takes the claim over as in doubt, looks the
+/// welcome up on X, does not find it and posts it; the rest of the chat
+/// goes on from the survivor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_killed_at_its_instant_is_replaced() {
+    let Some(pg) = Postgres::get() else { return };
+    let url = pg.database().await;
+    let fake = FakeX::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let start = Timestamp::from_second(Timestamp::now().as_second() + 6).unwrap();
+    let tag = format!("kill{}", std::process::id() % 100_000);
+    let expected = write_chat(root.path(), start, &tag);
+    let mut replicas = [
+        Replica::start(root.path(), "a", &url, &fake),
+        Replica::start(root.path(), "b", &url, &fake),
+    ];
+    let db = connect(&url).await;
+    let owner = welcome_owner(&db, start)
+        .await
+        .unwrap_or_else(|| panic!("nobody claimed the welcome ahead of its instant"));
+    sleep_until(start - SignedDuration::from_millis(30)).await;
+    let owner = replicas.iter_mut().find(|r| r.name == owner).unwrap();
+    owner.child.start_kill().unwrap();
+    owner.child.wait().await.unwrap();
+    let logs = || replicas.iter().map(Replica::log).collect::<String>();
+    assert_each_once(&fake, &db, &expected, &logs).await;
+    let welcome = fake
+        .tweets()
+        .into_iter()
+        .find(|t| t.sent_text == expected[0].0)
+        .unwrap();
+    eprintln!(
+        "failover: the welcome arrived {:#} after its instant",
+        welcome.created_at.duration_since(start)
+    );
+    assert!(logs().contains("claimed before by a run that did not finish it"));
+}
+
+/// The owner of the welcome's claim is stopped just before the instant,
+/// for longer than its lease; the other replica posts the welcome. Woken
+/// up, the first neither posts it nor records anything over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_paused_beyond_its_lease_neither_posts_nor_overwrites() {
+    let Some(pg) = Postgres::get() else { return };
+    let url = pg.database().await;
+    let fake = FakeX::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let start = Timestamp::from_second(Timestamp::now().as_second() + 6).unwrap();
+    let tag = format!("stop{}", std::process::id() % 100_000);
+    let expected = write_chat(root.path(), start, &tag);
+    let replicas = [
+        Replica::start(root.path(), "a", &url, &fake),
+        Replica::start(root.path(), "b", &url, &fake),
+    ];
+    let db = connect(&url).await;
+    let owner = welcome_owner(&db, start)
+        .await
+        .unwrap_or_else(|| panic!("nobody claimed the welcome ahead of its instant"));
+    sleep_until(start - SignedDuration::from_millis(30)).await;
+    let paused = replicas.iter().find(|r| r.name == owner).unwrap();
+    paused.signal("-STOP");
+    // The other replica takes the welcome over once the lease has run out.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !fake.tweets().iter().any(|t| t.sent_text == expected[0].0) {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    paused.signal("-CONT");
+    let logs = || replicas.iter().map(Replica::log).collect::<String>();
+    assert_each_once(&fake, &db, &expected, &logs).await;
+    assert!(
+        paused.log().contains("taken over by another replica"),
+        "{}",
+        logs()
+    );
+}
