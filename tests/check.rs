@@ -188,3 +188,49 @@ fn a_missing_path_is_invalid_and_a_bad_flag_is_a_usage_error() {
     let out = check(&no_config(), &["--frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `check` never goes online: it says what the daemon last read from the
+/// instance, here that it calls itself by another name than `api_base`
+/// (its next-page links name that host), with what it means.
+#[test]
+fn an_instance_known_by_another_name_is_told() {
+    use tweetchat::daemon::accounts::StateLimits;
+    use tweetchat::platform::mastodon::{InstanceLimits, LimitStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let limits = StateLimits::open(&state).unwrap();
+    for (account, domain) in [("inside", "gts.example"), ("same", "127.0.0.1:9")] {
+        limits
+            .save(
+                account,
+                InstanceLimits {
+                    domain: Some(domain.into()),
+                    ..InstanceLimits::default()
+                },
+            )
+            .unwrap();
+    }
+    let config = dir.path().join("config");
+    std::fs::create_dir(&config).unwrap();
+    std::fs::write(
+        config.join("local.toml"),
+        format!(
+            "state_dir = {state:?}\ndefault_accounts = [\"inside\", \"same\"]\n\
+             [accounts.inside]\nplatform = \"mastodon\"\napi_base = \"http://10.1.2.3:8080\"\naccess_token = \"t\"\n\
+             [accounts.same]\nplatform = \"mastodon\"\napi_base = \"http://127.0.0.1:9\"\naccess_token = \"t\"\n"
+        ),
+    )
+    .unwrap();
+    let out = check(&config, &["chats/hcsmbm.yaml"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "a warning only: {stderr}");
+    assert!(
+        stderr.contains(
+            "account `inside`: the instance calls itself `gts.example` while api_base is http://10.1.2.3:8080"
+        ) && stderr.contains("next-page links on `gts.example`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("account `same`: the instance"), "{stderr}");
+}

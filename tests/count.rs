@@ -286,6 +286,25 @@ fn scheme_url() -> impl Strategy<Value = String> {
     (host, first, tail).prop_map(|(host, first, tail)| format!("{host}{first}{}", tail.concat()))
 }
 
+/// A word with a dot between two letters or digits (`a.Za/`, `x.co`): X may
+/// take it for a URL without a scheme.
+fn looks_like_a_domain(word: &str) -> bool {
+    let chars: Vec<char> = word.chars().collect();
+    chars
+        .windows(3)
+        .any(|w| w[1] == '.' && w[0].is_alphanumeric() && w[2].is_alphanumeric())
+}
+
+/// Found by `x_length_matches_twitter_text_on_random_urls`: the crate counts
+/// 30 (one URL and seven characters), but `a.Za/` is a second URL to X,
+/// and npm twitter-text 3.1.0, X's own library, says 48 (two URLs of 23,
+/// `. ` between). tests/x_oracle.rs asks the library itself.
+#[test]
+fn a_domain_after_a_url_is_a_second_url() {
+    assert_eq!(count(PlatformKind::X, "https://example.com. a.Za/"), 48);
+    assert_eq!(count(PlatformKind::X, "x a.Za/ y"), 27);
+}
+
 proptest! {
     #[test]
     fn x_length_matches_twitter_text_on_random_urls(
@@ -299,6 +318,11 @@ proptest! {
         let host_end = url.find("://").map_or(0, |i| i + 3);
         let rest = &url[host_end..];
         prop_assume!(!rest.split(['/', '?']).next().unwrap_or_default().contains('#'));
+        // A word after the URL that is a domain of its own (`a.Za/`) is a
+        // second URL to X, 23 characters; the crate does not count URLs
+        // without a scheme (see `ours_and_reference_text`), so such texts
+        // are compared with the official library in tests/x_oracle.rs.
+        prop_assume!(!text.split_whitespace().skip(1).any(looks_like_a_domain));
         prop_assert_eq!(count(PlatformKind::X, &text), reference(&text), "{:?}", text);
     }
 }

@@ -193,3 +193,39 @@ fn a_thank_you_is_listed_once() {
     assert!(!text.contains("thanks/gts#1"), "{text}");
     assert!(text.contains("thanks/gts#2"), "{text}");
 }
+
+/// A chat the running daemon keeps off an account it does not fit (its
+/// note in the state folder): `status` names the account and the post, in
+/// text and in JSON.
+#[test]
+fn a_chat_kept_off_an_account_is_listed_with_the_post_that_does_not_fit() {
+    use tweetchat::daemon::verdict::{self, NotedAccount, NotedChat};
+    let dir = tempfile::tempdir().unwrap();
+    weekly_chat(dir.path());
+    Store::open(&dir.path().join("state")).unwrap();
+    let problem =
+        "chats/weekly.yaml:8:11: Q1 is 347 characters on mastodon, over the limit of 300 for `gts`";
+    verdict::write(
+        &dir.path().join("state"),
+        &[NotedChat {
+            chat: "weekly".into(),
+            file: dir.path().join("chats/weekly.yaml"),
+            since: "2026-12-01T10:00:00Z".parse().unwrap(),
+            accounts: vec![NotedAccount {
+                account: "gts".into(),
+                problems: vec![problem.into()],
+            }],
+        }],
+    )
+    .unwrap();
+    let out = status(dir.path(), "text");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("weekly: kept off account `gts` since 2026-12-01 10:00 UTC")
+            && text.contains(problem),
+        "{text}"
+    );
+    let out = status(dir.path(), "json");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["kept_out"][0]["accounts"][0]["account"], "gts");
+}

@@ -723,6 +723,7 @@ fn git_sync_keeps_the_folder_tweetchat_reads() {
     assert!(output.status.success(), "{text}");
     assert!(text.contains("ok hcsmbm"), "{text}");
 }
+
 #[test]
 fn the_readme_points_to_compose_ha_and_the_replicas_guide() {
     let readme = read("README.md");
@@ -733,4 +734,27 @@ fn the_readme_points_to_compose_ha_and_the_replicas_guide() {
     for name in ["compose.ha.yaml", "deploy/k8s", "store migrate", "git-sync"] {
         assert!(guide.contains(name), "docs/replicas.md names {name}");
     }
+}
+
+/// A refusal (exit 3) is not restarted in a loop: the unit restarts on
+/// failure but not on 3, and the README's exit-code table says so.
+#[test]
+fn the_unit_does_not_restart_a_refusal() {
+    let unit = read("deploy/tweetchat.service");
+    let service: Vec<&str> = unit
+        .lines()
+        .skip_while(|line| *line != "[Service]")
+        .take_while(|line| !line.starts_with("[Install]"))
+        .collect();
+    assert!(service.contains(&"Restart=on-failure"), "{service:?}");
+    assert!(
+        service.contains(&"RestartPreventExitStatus=3"),
+        "{service:?}"
+    );
+    let readme = read("README.md");
+    let row = readme
+        .lines()
+        .find(|line| line.starts_with("| 3 |"))
+        .expect("the exit-code table has a row for 3");
+    assert!(row.contains("RestartPreventExitStatus=3"), "{row}");
 }

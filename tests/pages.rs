@@ -503,3 +503,38 @@ async fn each_occurrence_has_its_own_page_and_other_dates_are_not_found() {
         404
     );
 }
+
+/// A chat the daemon keeps off an account it does not fit: the operator's
+/// results page says which account and which post, with the fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_results_page_names_the_accounts_a_chat_is_kept_off() {
+    use tweetchat::daemon::verdict::{self, NotedAccount, NotedChat};
+    let served = serve(None).await;
+    let url = format!("{}/operator/chats/hcsmbm", served.base);
+    let (_, _, page) = get(&url, &[]).await;
+    assert!(!page.contains("Not posted on"), "{page}");
+    let problem = "chats/hcsmbm.yaml:12:5: Q2 is 347 characters on mastodon, over the limit of 300 for `gts`; shorten it by at least 47 characters";
+    verdict::write(
+        served.state.path(),
+        &[NotedChat {
+            chat: "hcsmbm".into(),
+            file: "chats/hcsmbm.yaml".into(),
+            since: "2026-11-30T00:00:00Z".parse().unwrap(),
+            accounts: vec![NotedAccount {
+                account: "gts".into(),
+                problems: vec![problem.into()],
+            }],
+        }],
+    )
+    .unwrap();
+    let (status, _, page) = get(&url, &[]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Not posted on gts"), "{page}");
+    assert!(
+        page.contains("over the limit of 300 for `gts`; shorten it by at least 47"),
+        "{page}"
+    );
+    // Not for the public.
+    let (_, _, public) = get(&format!("{}/chats/hcsmbm", served.base), &[]).await;
+    assert!(!public.contains("over the limit of 300"), "{public}");
+}

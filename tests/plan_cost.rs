@@ -15,6 +15,11 @@ fn data(path: &str) -> PathBuf {
 
 /// `tweetchat --config-dir DIR plan links.yaml ARGS` over the chat's hour.
 fn plan(config_dir: &str, args: &[&str]) -> Output {
+    plan_chat(config_dir, "chats/links.yaml", args)
+}
+
+/// `tweetchat --config-dir DIR plan CHAT ARGS` over the chat's hour.
+fn plan_chat(config_dir: &str, chat: &str, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tweetchat"));
     command.arg("--config-dir").arg(data(config_dir));
     command.env_remove("TWEETCHAT_CONFIG_DIR");
@@ -25,7 +30,7 @@ fn plan(config_dir: &str, args: &[&str]) -> Output {
     }
     command
         .arg("plan")
-        .arg(data("chats/links.yaml"))
+        .arg(data(chat))
         .args([
             "--from",
             "2026-12-09T11:00:00Z",
@@ -127,4 +132,39 @@ fn posts_to_no_x_account_cost_nothing_and_say_nothing() {
     );
     let (table, _) = ok(&plan("no-such-config", &[]));
     assert!(!table.contains("X API cost"), "{table}");
+}
+
+/// A thank-you on X reads the questions' threads after the chat, billed per
+/// post read: the most that costs is on its item and in the summary (each
+/// question looked up, each of the two conversations read to its cap of
+/// 500 posts, on each of the two X accounts).
+#[test]
+fn a_thank_you_on_x_adds_the_most_its_thread_reads_cost() {
+    let (stdout, stderr) = ok(&plan_chat(
+        "config",
+        "chats/threads.yaml",
+        &["--format", "json"],
+    ));
+    let posts: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let reads: Vec<(Value, Value)> = posts
+        .iter()
+        .map(|p| (p["kind"].clone(), p["thread_reads_usd_max"].clone()))
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            (json!("question"), json!(null)),
+            (json!("question"), json!(null)),
+            (json!("thanks"), json!(10.02)),
+        ]
+    );
+    assert!(
+        stderr.contains(
+            "estimated X API cost: $0.090 for 6 posts on X (0 with a link), at pay-per-use \
+             prices of $0.015 a post and $0.200 a post with a link; reading the answers in the \
+             questions' threads after each chat adds at most $10.020 (2004 post reads at $0.005 \
+             each)"
+        ),
+        "{stderr}"
+    );
 }

@@ -145,3 +145,139 @@ async fn a_tls_handshake_that_never_completes_is_unreachable_not_in_doubt() {
         other => panic!("expected unreachable, got {other:?}"),
     }
 }
+
+/// The daemon in paused time on a recording fake, until `until`.
+async fn run_paused_until(
+    daemon: Daemon,
+    writer: tokio::task::JoinHandle<()>,
+    clock: &Clock,
+    until: jiff::Timestamp,
+) {
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(daemon::run(daemon, cancel.clone()));
+    clock.sleep_until(until).await;
+    cancel.cancel();
+    task.await.unwrap().unwrap();
+    writer.await.unwrap();
+}
+
+fn row(dir: &std::path::Path, key: &str) -> (PostState, String) {
+    let row = Store::open(dir).unwrap().lookup(key).unwrap().unwrap();
+    (row.state, row.reason.unwrap_or_default())
+}
+
+/// Q1 and Q2 of one chat, five and seven minutes after an 18:00 start: Q2
+/// is due well inside Q1's ten-minute grace window.
+fn two_questions() -> (tweetchat::schedule::Slot, tweetchat::schedule::Slot) {
+    let start = daemon_support::ts("2026-12-02T18:00:00Z");
+    let q = |n: u32, mins: i64| {
+        daemon_support::slot(
+            "c",
+            start,
+            SlotKind::Question,
+            Some(n),
+            SignedDuration::from_mins(mins),
+        )
+    };
+    (q(1, 5), q(2, 7))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_question_retried_on_an_unreachable_platform_does_not_hold_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::starting_at(daemon_support::ts("2026-12-02T18:04:00Z"));
+    let fake = daemon_support::Fake::new(clock.clone());
+    let (q1, q2) = two_questions();
+    let refused = tweetchat::platform::PostError::Unreachable(
+        "connection refused: check api_base (nothing was sent)".into(),
+    );
+    fake.fail_next(&q1.key("fake"), vec![refused; 1000]);
+    let (daemon, writer) = daemon_support::daemon(
+        dir.path(),
+        clock.clone(),
+        fake.clone(),
+        vec![daemon_support::plan("c", None, false)],
+        vec![q1.clone(), q2.clone()],
+    );
+    run_paused_until(
+        daemon,
+        writer,
+        &clock,
+        daemon_support::ts("2026-12-02T18:30:00Z"),
+    )
+    .await;
+
+    // Q2 went out at its own instant, not after Q1's grace window.
+    let posts = fake.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0].0, q2.key("fake"));
+    assert!(
+        posts[0].1 >= q2.at && posts[0].1 < q2.at + SignedDuration::from_secs(1),
+        "{posts:?}"
+    );
+    // Q1 stopped retrying when Q2 was due, and says so; it was never
+    // looked up (nothing was sent).
+    let (state, reason) = row(dir.path(), &q1.key("fake"));
+    assert_eq!(state, PostState::Failed, "{reason}");
+    assert!(
+        reason.contains("unreachable") && reason.contains("next post is due at"),
+        "{reason}"
+    );
+    assert!(
+        !fake
+            .calls()
+            .iter()
+            .any(|c| matches!(c, daemon_support::Call::Reconcile { .. })),
+        "nothing was looked up"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_question_in_doubt_that_cannot_be_looked_up_does_not_hold_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q1, q2) = two_questions();
+    // An earlier run claimed Q1 and died before its answer.
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .claim(&[tweetchat::store::Intent::for_slot(&q1, "fake")])
+            .unwrap();
+    }
+    let clock = Clock::starting_at(daemon_support::ts("2026-12-02T18:05:30Z"));
+    let fake = daemon_support::Fake::new(clock.clone());
+    // The platform cannot say whether Q1 is out, for as long as it is asked.
+    fake.unknown_next(&q1.key("fake"), 1000);
+    let (daemon, writer) = daemon_support::daemon(
+        dir.path(),
+        clock.clone(),
+        fake.clone(),
+        vec![daemon_support::plan("c", None, false)],
+        vec![q1.clone(), q2.clone()],
+    );
+    run_paused_until(
+        daemon,
+        writer,
+        &clock,
+        daemon_support::ts("2026-12-02T18:30:00Z"),
+    )
+    .await;
+
+    let posts = fake.posts();
+    assert_eq!(posts.len(), 1, "Q1 is never posted blind: {posts:?}");
+    assert_eq!(posts[0].0, q2.key("fake"));
+    assert!(
+        posts[0].1 >= q2.at && posts[0].1 < q2.at + SignedDuration::from_secs(1),
+        "{posts:?}"
+    );
+    // Q1 was looked up aside until its doubt window ended, then recorded.
+    let (state, reason) = row(dir.path(), &q1.key("fake"));
+    assert_eq!(state, PostState::Failed, "{reason}");
+    assert!(reason.contains("could not check whether"), "{reason}");
+    let lookups_after_q2 = fake
+        .calls()
+        .iter()
+        .skip_while(|c| !matches!(c, daemon_support::Call::Post { .. }))
+        .filter(|c| matches!(c, daemon_support::Call::Reconcile { .. }))
+        .count();
+    assert!(lookups_after_q2 > 0, "the lookup went on after Q2 went out");
+}

@@ -235,6 +235,29 @@ fn x_length_agrees_with_the_official_twitter_text_on_generated_texts() {
     );
 }
 
+/// Texts where a word after a URL is a domain of its own, which the
+/// twitter-text crate (tests/count.rs's reference) counts differently from
+/// X's library: the library decides.
+#[test]
+fn a_domain_after_a_url_counts_as_the_official_library_counts_it() {
+    if !oracle_ready() {
+        return;
+    }
+    let texts: Vec<String> = [
+        "https://example.com. a.Za/",
+        "https://example.com. a.Za",
+        "https://example.com a.za/b",
+        "x a.Za/ y",
+        "see https://t.co/x, and b.io.",
+    ]
+    .map(String::from)
+    .to_vec();
+    let official = official_lengths(&texts);
+    for (text, official) in texts.iter().zip(official) {
+        assert_eq!(count(PlatformKind::X, text), official, "{text:?}");
+    }
+}
+
 /// One weighted-length case of the conformance file.
 #[derive(serde::Deserialize)]
 struct Case {

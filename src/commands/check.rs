@@ -76,6 +76,7 @@ pub fn run(config_dir: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
         explain::lookalike_variables(environment.iter().map(|(name, _)| name.as_str()));
     if let Some(settings) = &settings {
         problems.extend(build_every_account(settings));
+        settings_warnings.extend(instance_names(settings));
         if let Some(named) = &named {
             settings_warnings.extend(unused_accounts(settings, named));
         }
@@ -115,6 +116,31 @@ fn build_every_account(settings: &Settings) -> Vec<String> {
         .values()
         .filter_map(|account| build_account(account, &context).err())
         .map(|err| format!("{err:#}"))
+        .collect()
+}
+
+/// Mastodon accounts whose instance calls itself by another name than
+/// `api_base`, as the daemon last read it (`check` never goes online; the
+/// daemon keeps what `/api/v2/instance` said in the state database).
+fn instance_names(settings: &Settings) -> Vec<String> {
+    use crate::platform::mastodon::instance;
+    settings
+        .accounts
+        .values()
+        .filter(|account| account.platform == crate::text::PlatformKind::Mastodon)
+        .filter_map(|account| {
+            let base = account.api_base.as_deref()?;
+            let known = crate::daemon::accounts::stored_limits(&settings.state_dir, &account.name)?;
+            let domain = instance::other_name(base, known.domain.as_deref())?;
+            Some(format!(
+                "account `{}`: the instance calls itself `{domain}` while api_base is {base} (as the \
+                 daemon last read /api/v2/instance). Posting is not affected, and searches and \
+                 transcripts follow its next-page links on `{domain}` through api_base; a link to \
+                 any other host is refused. If `{domain}` is reachable from here, api_base = \
+                 \"https://{domain}\" avoids the difference",
+                account.name
+            ))
+        })
         .collect()
 }
 

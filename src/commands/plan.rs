@@ -10,7 +10,10 @@
 //! per item in JSON; the total is a summary line after the table, or on
 //! stderr with `--format json` so stdout stays one JSON array), and every
 //! such post that contains a link gets a warning on stderr: X bills those at
-//! more than ten times the price ([`cost`] has the prices).
+//! more than ten times the price ([`cost`] has the prices). A thank-you on
+//! X also reads the questions' threads (billed per post read): the most
+//! that costs is `thread_reads_usd_max` on its item and a clause of the
+//! summary line.
 //!
 //! Invalid chat files are reported on stderr (`path:line:col: …`) and the
 //! other chats are still planned; the exit code is then 1. A bad `--from` or
@@ -278,6 +281,13 @@ struct PlannedPost {
     /// How many X accounts it goes to.
     #[serde(skip)]
     x_accounts: u64,
+    /// A thank-you on X: the most its thread reads (the answers given by
+    /// reply) cost, in US dollars over the chat's X accounts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_reads_usd_max: Option<f64>,
+    /// The most posts those reads fetch, per X account.
+    #[serde(skip)]
+    thread_reads: u64,
 }
 
 /// Every post of every plan in the window, in order of time.
@@ -289,17 +299,36 @@ fn planned_posts(plans: &[ChatPlan], window: &Window, accounts: &Accounts) -> Ve
             let chat_accounts = accounts.of(plan);
             let limited = accounts.limited(&chat_accounts);
             let on_x = accounts.x_accounts(&chat_accounts);
-            expand(plan, from, until)
-                .into_iter()
-                .map(move |slot| PlannedPost {
+            expand(plan, from, until).into_iter().map(move |slot| {
+                let reads = thread_reads(plan, &slot);
+                PlannedPost {
                     x_accounts: on_x,
                     cost_usd: (on_x > 0).then(|| cost::to_usd(cost::post_cost(&slot.text) * on_x)),
+                    thread_reads: reads,
+                    thread_reads_usd_max: (on_x > 0 && reads > 0)
+                        .then(|| cost::to_usd(reads * on_x * cost::price::POST_READ)),
                     ..planned_post(plan, slot, &chat_accounts, &limited)
-                })
+                }
+            })
         })
         .collect();
     posts.sort_by(|a, b| (&a.at, &a.chat, a.kind, a.seq).cmp(&(&b.at, &b.chat, b.kind, b.seq)));
     posts
+}
+
+/// The most posts a thank-you reads on each X account to find the answers
+/// given in its questions' threads; 0 for other slots, or when it does not
+/// search.
+fn thread_reads(plan: &ChatPlan, slot: &Slot) -> u64 {
+    if slot.kind != SlotKind::Thanks || !plan.thanks.as_ref().is_some_and(|t| t.search) {
+        return 0;
+    }
+    let questions = plan
+        .session(slot.occurrence)
+        .and_then(|s| s.questions.as_deref())
+        .unwrap_or(&plan.questions)
+        .len() as u64;
+    cost::thread_reads_max(questions, plan.thread)
 }
 
 fn planned_post(
@@ -380,6 +409,8 @@ fn planned_post(
         columns,
         cost_usd: None,
         x_accounts: 0,
+        thread_reads_usd_max: None,
+        thread_reads: 0,
     }
 }
 
@@ -415,6 +446,7 @@ fn warn_about_links(posts: &[PlannedPost]) -> Option<cost::Estimate> {
     let mut estimate = cost::Estimate::default();
     for post in posts.iter().filter(|p| p.x_accounts > 0) {
         estimate.add(&post.text, post.x_accounts);
+        estimate.add_reads(post.thread_reads, post.x_accounts);
         let urls = cost::urls(&post.text);
         if let Some(first) = urls.first() {
             let what = match post.seq {
@@ -811,6 +843,8 @@ mod tests {
             ],
             cost_usd: Some(0.015),
             x_accounts: 1,
+            thread_reads_usd_max: None,
+            thread_reads: 0,
         };
         let columns = ["main_x (x)", "masto (mastodon)", "other (bluesky)"].map(String::from);
         assert_eq!(

@@ -71,6 +71,10 @@ struct Status {
     /// Chats whose slots in `upcoming` come from the version the daemon
     /// keeps running, because the file on disk is invalid.
     last_good: Vec<KeptVersion>,
+    /// Chats the running daemon keeps off accounts they do not fit (a
+    /// post too long for the account's limit): none of their posts go out
+    /// there.
+    kept_out: Vec<crate::daemon::verdict::NotedChat>,
     /// Slots found in the same window beyond the ones listed.
     more: usize,
     /// The end of the window searched for upcoming slots.
@@ -119,6 +123,7 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         not_held: not_held(&report.plans, Timestamp::now()),
         upcoming,
         last_good,
+        kept_out: crate::daemon::verdict::read(&state_dir),
         more,
         until,
         recent,
@@ -301,6 +306,20 @@ fn write_text(out: &mut impl Write, status: &Status) -> std::io::Result<()> {
             kept.chat,
             kept.since.strftime("%Y-%m-%d %H:%M UTC"),
         )?;
+    }
+    for kept in &status.kept_out {
+        for account in &kept.accounts {
+            // The first problem; `check` shows them all.
+            let why = account.problems.first().map_or("", String::as_str);
+            writeln!(
+                out,
+                "  {}: kept off account `{}` since {}: a post does not fit it ({why}); none of \
+                 the chat's posts go out there until the file is fixed (`tweetchat check`).",
+                kept.chat,
+                account.account,
+                kept.since.strftime("%Y-%m-%d %H:%M UTC"),
+            )?;
+        }
     }
     if status.more > 0 {
         writeln!(

@@ -67,11 +67,18 @@ pub fn build_account(
     context: &AccountContext,
 ) -> anyhow::Result<Arc<dyn Platform>> {
     let platform: Arc<dyn Platform> = match account.platform {
-        PlatformKind::Console => Arc::new(Console::new(
-            &account.name,
-            &context.state_dir,
-            context.clock.clone(),
-        )),
+        PlatformKind::Console => {
+            let console = Console::new(&account.name, &context.state_dir, context.clock.clone());
+            // The identity check and its mirror are SQLite's: on PostgreSQL
+            // a stale mirror left in `state_dir` (from before `store
+            // migrate`) names no store these lines are recorded in.
+            let on_postgres = context.writer.as_ref().is_some_and(|w| w.pg().is_some());
+            Arc::new(if on_postgres {
+                console
+            } else {
+                console.in_store(store_stamp(&context.state_dir))
+            })
+        }
         PlatformKind::X => Arc::new(
             // Its errors already name the account.
             XAccount::new(account, context.tokens.clone(), context.clock.clone())?,
@@ -91,6 +98,21 @@ pub fn build_account(
         )?),
     };
     Ok(platform)
+}
+
+/// Reads the identity of the state database in `state_dir` from its mirror
+/// (written after every commit), for the console's outbox lines.
+fn store_stamp(state_dir: &Path) -> crate::platform::console::StoreStamp {
+    let mirror = state_dir.join(crate::store::identity::MIRROR_FILE);
+    Arc::new(move || {
+        crate::store::identity::read_mirror(&mirror)
+            .ok()
+            .flatten()
+            .map(|identity| crate::platform::console::OutboxStore {
+                id: identity.id,
+                seq: identity.seq,
+            })
+    })
 }
 
 /// Every account in the settings.

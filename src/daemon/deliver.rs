@@ -23,6 +23,7 @@ pub async fn deliver(poster: &Poster, job: &Job, cancel: &CancellationToken) -> 
         deadline: job.deadline,
         in_doubt: job.in_doubt,
         missed: job.missed.as_deref(),
+        refused: job.refused.as_deref(),
         audience: &job.audience,
     };
     poster.deliver(posting, cancel).await
@@ -32,7 +33,7 @@ pub async fn deliver(poster: &Poster, job: &Job, cancel: &CancellationToken) -> 
 /// slot's instant ([`Platform::prepare`]); nothing for a job that will be
 /// looked up or skipped rather than posted.
 pub async fn prepare(platform: &dyn Platform, store: &SharedStore, job: &Job) {
-    if job.in_doubt || job.missed.is_some() {
+    if job.in_doubt || job.missed.is_some() || job.refused.is_some() {
         return;
     }
     let text = post_text(&job.slot, platform.kind());

@@ -66,6 +66,8 @@ pub struct Dispatcher {
     pub look_up_due_before: Option<Timestamp>,
     /// See [`super::Daemon::write_hold`].
     pub write_hold: std::time::Duration,
+    /// Chats kept off accounts they do not fit ([`super::verdict`]).
+    pub kept_out: super::verdict::KeptOut,
     queues: HashMap<(String, Arc<str>), Arc<Queue>>,
     /// Claims the database refused, with when to try them again.
     retrying: Vec<(Timestamp, Pending)>,
@@ -95,6 +97,7 @@ impl Dispatcher {
             leave_out_before_file: true,
             look_up_due_before: None,
             write_hold: std::time::Duration::from_secs(35),
+            kept_out: super::verdict::KeptOut::default(),
             queues: HashMap::new(),
             retrying: Vec::new(),
             tracker: TaskTracker::new(),
@@ -126,6 +129,7 @@ impl Dispatcher {
             for account in accounts {
                 let mut job = self.job(slot, account, plan.thread, now);
                 job.audience = Arc::new(Audience::of(plan));
+                job.refused = self.kept_out.reason(&slot.chat, account);
                 if let Some(context) = super::thanks::context(
                     slot,
                     plan,
@@ -368,6 +372,8 @@ impl Dispatcher {
                 metrics: self.metrics.clone(),
                 retry: self.retry,
                 write_hold: self.write_hold,
+                queue: Some(Arc::clone(&queue)),
+                tracker: self.tracker.clone(),
             };
             let worker = queue_worker(poster, queue, self.cancel.clone(), self.tracker.clone());
             self.tracker.spawn(worker);

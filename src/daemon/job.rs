@@ -55,6 +55,10 @@ pub struct Job {
     /// Why it must not be posted any more (past its grace window); an
     /// in-doubt job is then only reconciled.
     pub missed: Option<String>,
+    /// Why its chat must not post on this account at all: a post of the
+    /// chat does not fit the account ([`super::verdict`]). Recorded as
+    /// failed with this reason (an in-doubt job is looked up first).
+    pub refused: Option<std::sync::Arc<str>>,
     pub work: Work,
 }
 
@@ -78,6 +82,7 @@ impl Job {
             state_replaced: false,
             deadline,
             missed: None,
+            refused: None,
             work: Work::Post,
         }
     }

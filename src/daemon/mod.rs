@@ -15,6 +15,8 @@
 //! - [`thanks`]: the thanks slot: search, transcript, mentions in parts.
 //! - [`reload`]: where plans come from and how changes are noticed.
 //! - [`last_good`]: notes for `status` on chats kept on a last good version.
+//! - [`verdict`]: chats kept off the accounts they do not fit, as `check`
+//!   judges them, whenever the plans or an account's limits change.
 //! - [`dispatch`]: claims due slots and feeds one queue per account.
 //! - [`job`]: a claimed slot on one account and its deadlines.
 //! - [`worker`]: drains one account's queue, routing on the kind of work.
@@ -37,6 +39,7 @@ pub mod reload;
 pub mod retry;
 pub mod thanks;
 pub mod timetable;
+pub mod verdict;
 pub mod watch;
 pub mod worker;
 
@@ -228,6 +231,15 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     dispatcher.leave_out_before_file = !daemon.stop_when_done;
     dispatcher.look_up_due_before = daemon.look_up_due_before;
     dispatcher.write_hold = daemon.write_hold;
+    // What each account takes; judged against with every change of plans,
+    // and again whenever it changes (an instance read again).
+    let mut limits = verdict::limits_of(&dispatcher.accounts);
+    let limits_read = Arc::new(Notify::new());
+    if let Err(err) = std::fs::remove_file(daemon.state_dir.join(verdict::FILE_NAME))
+        && err.kind() != std::io::ErrorKind::NotFound
+    {
+        warn!("cannot remove the note of an earlier run's verdicts: {err}");
+    }
     let rescan_every = SignedDuration::try_from(daemon.rescan_interval)
         .unwrap_or(SignedDuration::from_mins(1))
         .max(SignedDuration::from_secs(1));
@@ -257,7 +269,15 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
             } else {
                 let report = ScanReport::run(&mut source);
                 chats = Some(source);
-                apply_rescan(&daemon, &mut timetable, report, now).await;
+                apply_rescan(
+                    &daemon,
+                    &mut timetable,
+                    &mut dispatcher,
+                    &limits,
+                    report,
+                    now,
+                )
+                .await;
             }
             next_rescan = now + rescan_every;
         }
@@ -269,7 +289,27 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
                 break;
             }
         }
+        let read = verdict::limits_of(&dispatcher.accounts);
+        if read != limits {
+            let changed = verdict::changed_accounts(&limits, &read);
+            limits = read;
+            let plans: Vec<Arc<ChatPlan>> = timetable
+                .plans()
+                .into_iter()
+                .filter(|plan| {
+                    let names = plan.accounts.as_deref().unwrap_or(&daemon.default_accounts);
+                    names.iter().any(|name| changed.contains(name))
+                })
+                .collect();
+            let judging = judge(&daemon, &mut dispatcher, plans, &[], &limits, now);
+            if alive_while(&daemon, &shutdown, judging).await.is_none() {
+                break;
+            }
+        }
         if now >= next_prune {
+            if next_prune > started_at {
+                refresh_limits(&dispatcher.accounts, &limits_read);
+            }
             next_prune = now + SignedDuration::from_hours(24);
             report_unprepared(&timetable.plans(), now);
             if alive_while(&daemon, &shutdown, prune(&daemon, now))
@@ -319,7 +359,12 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
         let wake = dispatcher.next_retry().map_or(wake, |at| at.min(wake));
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            _ = daemon.reload.notified() => next_rescan = daemon.clock.now(),
+            _ = daemon.reload.notified() => {
+                next_rescan = daemon.clock.now();
+                refresh_limits(&dispatcher.accounts, &limits_read);
+            }
+            // An account's limits were read again: compared at the top.
+            _ = limits_read.notified() => {}
             done = async {
                 match scanning.as_mut() {
                     Some(scan) => scan.await,
@@ -330,7 +375,8 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
                 match done {
                     Ok((source, report)) => {
                         chats = Some(source);
-                        apply_rescan(&daemon, &mut timetable, report, daemon.clock.now()).await;
+                        let now = daemon.clock.now();
+                        apply_rescan(&daemon, &mut timetable, &mut dispatcher, &limits, report, now).await;
                     }
                     Err(err) => {
                         // A panic while reading files is a bug; the loop
@@ -522,10 +568,72 @@ impl ScanReport {
     }
 }
 
+/// Asks every account for its limits again, off the loop; `done` wakes
+/// the loop when all have answered, and it compares them.
+fn refresh_limits(accounts: &BTreeMap<String, Arc<dyn Platform>>, done: &Arc<Notify>) {
+    let platforms: Vec<Arc<dyn Platform>> = accounts.values().cloned().collect();
+    let done = Arc::clone(done);
+    tokio::spawn(async move {
+        let mut reads = tokio::task::JoinSet::new();
+        for platform in platforms {
+            reads.spawn(async move { platform.refresh_limits().await });
+        }
+        while reads.join_next().await.is_some() {}
+        done.notify_one();
+    });
+}
+
+/// Passes `plans` through `check`'s own length check against `limits`
+/// ([`verdict`]) and keeps each off the accounts it does not fit; forgets
+/// the `removed` chats. The note for `status` is rewritten when anything
+/// changed.
+async fn judge(
+    daemon: &Daemon,
+    dispatcher: &mut dispatch::Dispatcher,
+    plans: Vec<Arc<ChatPlan>>,
+    removed: &[crate::plan::ChatId],
+    limits: &[crate::plan::accounts::AccountLimit],
+    now: Timestamp,
+) {
+    let mut changed = false;
+    for chat in removed {
+        changed |= dispatcher.kept_out.remove(chat);
+    }
+    if !plans.is_empty() {
+        let (limits, defaults) = (limits.to_vec(), daemon.default_accounts.clone());
+        let judged = tokio::task::spawn_blocking(move || {
+            let verdicts = crate::parallel::map_in_order(&plans, |plan| {
+                verdict::judge(plan, &limits, &defaults, now)
+            });
+            plans.into_iter().zip(verdicts).collect::<Vec<_>>()
+        })
+        .await;
+        match judged {
+            Ok(judged) => {
+                for (plan, verdict) in judged {
+                    changed |= dispatcher.kept_out.set(&plan, verdict, now);
+                }
+            }
+            Err(err) => {
+                tracing::error!("judging the chats against the accounts' limits failed: {err}")
+            }
+        }
+    }
+    if changed {
+        let (dir, note) = (daemon.state_dir.clone(), dispatcher.kept_out.note());
+        let written = tokio::task::spawn_blocking(move || verdict::write(&dir, &note)).await;
+        if let Ok(Err(err)) = written {
+            warn!("cannot note the chats kept off accounts for `status`: {err}");
+        }
+    }
+}
+
 /// Hands the changed plans to the timetable and reports what was loaded.
 async fn apply_rescan(
     daemon: &Daemon,
     timetable: &mut timetable::Timetable,
+    dispatcher: &mut dispatch::Dispatcher,
+    limits: &[crate::plan::accounts::AccountLimit],
     report: ScanReport,
     now: Timestamp,
 ) {
@@ -539,7 +647,10 @@ async fn apply_rescan(
         changes.updated = with_calendar_links(changes.updated, daemon.calendar_base.as_deref());
         // A new or changed season is looked at now, not only at the daily look.
         report_unprepared(&changes.updated, now);
+        let updated = changes.updated.clone();
+        let removed = changes.removed.clone();
         timetable.apply(changes, daemon.timeline.as_ref(), now);
+        judge(daemon, dispatcher, updated, &removed, limits, now).await;
         if let Some(loaded) = &daemon.loaded {
             loaded.send_replace(Arc::new(timetable.plans()));
         }

@@ -11,12 +11,20 @@
 //! there" lets it post. When it still cannot tell at the deadline, the key
 //! is recorded as failed with that reason: better one missing post that
 //! `status` explains than a doubled one.
+//!
+//! A post being retried or looked up never holds up the chat's next post
+//! (an unreachable platform, a lookup that cannot tell): the chat's posts
+//! go out in order, so once the next one is due, a post still being
+//! retried is recorded as failed, and a lookup still going on finishes on
+//! a task of its own (it can only record the post as out, or give up; it
+//! never posts), while the queue moves on.
 
 use std::sync::Arc;
 
 use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, info, warn};
 
 use super::retry::{Retry, RetryPolicy};
 use crate::clock::Clock;
@@ -34,7 +42,8 @@ pub enum Delivery {
     /// Record this; the label is the metrics result.
     Done(Outcome, &'static str),
     /// Shutdown came first: leave the claim in doubt; the next start
-    /// reconciles it.
+    /// reconciles it. Or the lookup goes on aside, and records its result
+    /// itself (the chat's next post was due).
     InDoubt,
 }
 
@@ -52,6 +61,10 @@ pub struct Posting<'a> {
     pub in_doubt: bool,
     /// Why it must not be posted any more; in doubt, it is only looked up.
     pub missed: Option<&'a str>,
+    /// Why it must not be posted on this account at all (its chat does not
+    /// fit the account, [`super::verdict`]): recorded as failed with this,
+    /// after a doubt is looked up.
+    pub refused: Option<&'a str>,
     /// The chat's visibility and language.
     pub audience: &'a crate::platform::Audience,
 }
@@ -63,6 +76,17 @@ enum Doubt {
     /// Still unknown at the end of the window, with the last error.
     Unknown(String),
     Cancelled,
+    /// Not known yet, and the chat's next post is due at this instant: the
+    /// lookup goes on without holding it up.
+    Behind(Timestamp),
+}
+
+/// How a wait between tries ended.
+enum Waited {
+    Reached,
+    Cancelled,
+    /// The chat's next post is due first, at this instant.
+    Behind(Timestamp),
 }
 
 /// What one account needs to post.
@@ -76,6 +100,11 @@ pub struct Poster {
     pub retry: RetryPolicy,
     /// How long this process's claim must still last when a write starts.
     pub write_hold: std::time::Duration,
+    /// The queue of the chat this poster drains: a wait between tries ends
+    /// when the next post waiting there is due. `None`: nothing waits.
+    pub queue: Option<Arc<super::worker::Queue>>,
+    /// Where a lookup still going on when the next post is due finishes.
+    pub tracker: TaskTracker,
 }
 
 impl Poster {
@@ -100,10 +129,21 @@ impl Poster {
                 Doubt::NotPosted => info!("not on the platform after a restart; posting it"),
                 Doubt::Unknown(reason) => return unknown(reason),
                 Doubt::Cancelled => return Delivery::InDoubt,
+                Doubt::Behind(next) => {
+                    return self.look_up_aside(&post, posting.deadline, next, cancel);
+                }
             }
         }
         if let Some(reason) = posting.missed {
             return Delivery::Done(Outcome::Skipped(reason.to_string()), "skipped");
+        }
+        if let Some(reason) = posting.refused {
+            warn!("not posted: {reason}");
+            return Delivery::Done(Outcome::Failed(reason.to_string()), "failed");
+        }
+        if let Some(reason) = too_long_to_send(self.platform.as_ref(), &self.account, post.text) {
+            warn!("not posted: {reason}");
+            return Delivery::Done(Outcome::Failed(reason), "failed");
         }
         self.post_with_retries(&mut post, posting.deadline, cancel)
             .await
@@ -147,6 +187,7 @@ impl Poster {
                     Doubt::NotPosted => {}
                     Doubt::Unknown(reason) => return unknown(format!("{err}; {reason}")),
                     Doubt::Cancelled => return Delivery::InDoubt,
+                    Doubt::Behind(next) => return self.look_up_aside(post, deadline, next, cancel),
                 },
                 PostError::Duplicate(why) => return self.after_duplicate(post, why).await,
                 PostError::ReplyRefused(why) if post.reply_to.is_some() => {
@@ -170,10 +211,114 @@ impl Poster {
             };
             attempt += 1;
             warn!("{err}; retrying at {retry_at}");
-            if !self.clock.wait_until(retry_at, cancel).await {
-                return Delivery::InDoubt;
+            match self.wait_for_turn(retry_at, cancel).await {
+                Waited::Reached => {}
+                Waited::Cancelled => return Delivery::InDoubt,
+                Waited::Behind(next) => {
+                    let reason = format!(
+                        "{err}; gave up after {attempt} attempt(s): the chat's next post is \
+                         due at {next}, and a chat's posts go out in order"
+                    );
+                    warn!("not posted: {reason}");
+                    return Delivery::Done(Outcome::Failed(reason), "failed");
+                }
             }
         }
+    }
+
+    /// Waits until `at`, unless the chat's next post is due by then: that
+    /// one is not held up by this one's retries.
+    async fn wait_for_turn(&self, at: Timestamp, cancel: &CancellationToken) -> Waited {
+        let Some(queue) = &self.queue else {
+            return match self.clock.wait_until(at, cancel).await {
+                true => Waited::Reached,
+                false => Waited::Cancelled,
+            };
+        };
+        loop {
+            if let Some(next) = queue.next_due().filter(|next| *next <= at) {
+                return Waited::Behind(next);
+            }
+            tokio::select! {
+                reached = self.clock.wait_until(at, cancel) => {
+                    return if reached { Waited::Reached } else { Waited::Cancelled };
+                }
+                // A job came: compared above.
+                () = queue.pushed() => {}
+            }
+        }
+    }
+
+    /// The lookup of a post in doubt goes on on a task of its own, until
+    /// the doubt window ends, and records what it finds; the queue moves on
+    /// to the chat's next post, due at `next`. It never posts: a post found
+    /// missing now would go out after the one behind it.
+    fn look_up_aside(
+        &self,
+        post: &OutgoingPost<'_>,
+        deadline: Timestamp,
+        next: Timestamp,
+        cancel: &CancellationToken,
+    ) -> Delivery {
+        info!("the chat's next post is due at {next}; still looking this one up, aside");
+        let aside = Poster {
+            account: self.account.clone(),
+            platform: Arc::clone(&self.platform),
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            metrics: self.metrics.clone(),
+            retry: self.retry,
+            write_hold: self.write_hold,
+            queue: None,
+            tracker: self.tracker.clone(),
+        };
+        let (key, text) = (post.key.to_string(), post.text.to_string());
+        let (reply_to, root) = (post.reply_to.cloned(), post.thread_root.cloned());
+        let (due, window_end, audience) = (post.due, post.window_end, post.audience.clone());
+        let cancel = cancel.clone();
+        let task = async move {
+            let post = OutgoingPost {
+                key: &key,
+                text: &text,
+                reply_to: reply_to.as_ref(),
+                thread_root: root.as_ref(),
+                due,
+                window_end,
+                audience: &audience,
+            };
+            let (outcome, label) = match aside.resolve_doubt(&post, deadline, &cancel).await {
+                Doubt::Posted(remote) => {
+                    info!(remote_id = %remote.id, "found on the platform; not posting again");
+                    (Outcome::Posted(remote), "reconciled")
+                }
+                Doubt::NotPosted => {
+                    let reason = format!(
+                        "not on the platform, but the chat's next post was due at {next} \
+                         before that was known, and a chat's posts go out in order, so it was \
+                         not posted"
+                    );
+                    warn!("not posted: {reason}");
+                    (Outcome::Failed(reason), "failed")
+                }
+                Doubt::Unknown(reason) => match unknown(reason) {
+                    Delivery::Done(outcome, label) => (outcome, label),
+                    Delivery::InDoubt => return,
+                },
+                // Shutdown: the next start looks it up.
+                Doubt::Cancelled | Doubt::Behind(_) => return,
+            };
+            if let Some(metrics) = &aside.metrics {
+                metrics.post_result(&aside.account, label);
+            }
+            if let Err(err) = aside.store.record(&key, outcome).await {
+                warn!(
+                    "the result of the lookup was not recorded; the key is reconciled on the next start: {err:#}"
+                );
+            }
+        };
+        self.tracker
+            .spawn(task.instrument(tracing::Span::current()));
+        Delivery::InDoubt
     }
 
     /// The one in-doubt path: asks the platform whether `post` is out,
@@ -207,8 +352,10 @@ impl Poster {
             }
             warn!("could not check whether it went out ({err}); asking again at {at}");
             attempt += 1;
-            if !self.clock.wait_until(at, cancel).await {
-                return Doubt::Cancelled;
+            match self.wait_for_turn(at, cancel).await {
+                Waited::Reached => {}
+                Waited::Cancelled => return Doubt::Cancelled,
+                Waited::Behind(next) => return Doubt::Behind(next),
             }
         }
     }
@@ -297,6 +444,32 @@ impl Poster {
             ),
         }
     }
+}
+
+/// Why `text` must not be sent on `account`: longer than the account takes
+/// (as its platform counts, with the limit it announced), or past the
+/// render cap whatever the account takes. Sent, it would only be refused
+/// (a 400 or 422), or be a template gone wrong.
+pub fn too_long_to_send(platform: &dyn Platform, account: &str, text: &str) -> Option<String> {
+    let cap = crate::text::template::MAX_RENDERED_CHARS;
+    if text.chars().count() > cap {
+        return Some(format!(
+            "the text passes {cap} characters once its placeholders are filled in (twice \
+             the longest post a network takes by default), so it was not sent: shorten the \
+             template or the values it repeats (`tweetchat check` points at it)"
+        ));
+    }
+    let (limit, kind) = (platform.limit(), platform.kind());
+    let length = crate::text::count_with_url_length(kind, text, platform.url_length());
+    (length > limit).then(|| {
+        format!(
+            "the text is {length} characters on {kind}, over the limit of {limit} for \
+             `{account}`, so it was not sent: shorten it by at least {} characters or write \
+             a `{kind}:` version beside `text:` (`tweetchat check` lists every post that does \
+             not fit)",
+            length - limit
+        )
+    })
 }
 
 /// Still unknown at the deadline: recorded as failed, never posted blind.

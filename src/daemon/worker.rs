@@ -44,6 +44,9 @@ pub fn post_span(slot: &Slot, account: &str) -> tracing::Span {
 #[derive(Default)]
 pub struct Queue {
     state: std::sync::Mutex<(VecDeque<Job>, bool)>,
+    /// Told of every push, so a post waiting to retry notices that the
+    /// chat's next post has come ([`Queue::next_due`]).
+    pushed: tokio::sync::Notify,
 }
 
 impl Queue {
@@ -54,7 +57,19 @@ impl Queue {
         state.0.push_back(job);
         let start = !state.1;
         state.1 = true;
+        drop(state);
+        self.pushed.notify_one();
         start
+    }
+
+    /// When the next job waiting behind the one in hand is due.
+    pub fn next_due(&self) -> Option<jiff::Timestamp> {
+        self.lock().0.front().map(|job| job.slot.at)
+    }
+
+    /// Resolves at the next push (or at once, for a push nobody waited for).
+    pub async fn pushed(&self) {
+        self.pushed.notified().await;
     }
 
     /// The next job, or `None` after marking the queue idle.
@@ -123,7 +138,9 @@ pub async fn queue_worker(
         }
         let span = post_span(&job.slot, &job.account);
         job.recheck(poster.clock.now());
-        let delivery = route(&poster, &job, &cancel).instrument(span.clone()).await;
+        let delivery = route(&poster, &mut job, &cancel)
+            .instrument(span.clone())
+            .await;
         if let Delivery::Done(outcome, label) = delivery {
             if let Some(metrics) = &poster.metrics {
                 metrics.post_result(&job.account, label);
@@ -164,8 +181,20 @@ pub async fn queue_worker(
     }
 }
 
-/// The one place that knows which kind of work goes where.
-async fn route(poster: &Poster, job: &Job, cancel: &CancellationToken) -> Delivery {
+/// The one place that knows which kind of work goes where. A job whose
+/// chat does not fit its account is recorded as failed here, whatever its
+/// work, unless an earlier run may have posted it: then it is looked up
+/// first, and only reconciled.
+async fn route(poster: &Poster, job: &mut Job, cancel: &CancellationToken) -> Delivery {
+    if let Some(reason) = &job.refused {
+        if !job.in_doubt {
+            warn!("not posted: {reason}");
+            return Delivery::Done(crate::store::Outcome::Failed(reason.to_string()), "failed");
+        }
+        if job.missed.is_none() && matches!(job.work, Work::Thanks(_)) {
+            job.missed = Some(reason.to_string());
+        }
+    }
     match &job.work {
         Work::Post => deliver::deliver(poster, job, cancel).await,
         Work::Thanks(context) => thanks::deliver(poster, job, context, cancel).await,

@@ -40,16 +40,47 @@ pub struct OutboxEntry {
     pub text: String,
     /// The id of the post this one replies to.
     pub reply_to: Option<String>,
+    /// The state database the daemon recorded it in, as its identity was
+    /// when the line was written (lines from before identities have none).
+    /// A start on a database that is not this one, or that is behind this
+    /// write count, is recognised by it (`store::identity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<OutboxStore>,
 }
 
+/// A store's identity as an outbox line carries it: `{"id":"…","seq":12}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxStore {
+    pub id: String,
+    /// The store's write count when the line was written (its mirror's;
+    /// the database itself is never behind it).
+    pub seq: u64,
+}
+
+/// Reads the identity of the state the console's posts are recorded in
+/// (given by the daemon, which knows the store; the console does not).
+pub type StoreStamp = std::sync::Arc<dyn Fn() -> Option<OutboxStore> + Send + Sync>;
+
 /// The console account.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Console {
     account: String,
     outbox: PathBuf,
     clock: Clock,
     /// Set by `tweetchat rehearse`: see [`Console::rehearsal`].
     rehearsal: Option<jiff::tz::TimeZone>,
+    /// Stamps each outbox line with the store's identity ([`Console::in_store`]).
+    store: Option<StoreStamp>,
+}
+
+impl std::fmt::Debug for Console {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Console")
+            .field("account", &self.account)
+            .field("outbox", &self.outbox)
+            .field("stamped", &self.store.is_some())
+            .finish()
+    }
 }
 
 /// The participants a rehearsal's search "finds", so its thank-you reads as
@@ -64,7 +95,15 @@ impl Console {
             outbox: state_dir.join(OUTBOX),
             clock,
             rehearsal: None,
+            store: None,
         }
+    }
+
+    /// Each outbox line carries what `stamp` reads when it is written: the
+    /// identity of the state database its post is recorded in.
+    pub fn in_store(mut self, stamp: StoreStamp) -> Self {
+        self.store = Some(stamp);
+        self
     }
 
     /// A rehearsal's console: each post is printed with its time in the
@@ -227,9 +266,16 @@ impl Platform for Console {
             posted_at: self.clock.now(),
             text: post.text.to_string(),
             reply_to: post.reply_to.map(|r| r.id.clone()),
+            store: None,
         };
         let path = self.outbox.clone();
-        let written = tokio::task::spawn_blocking(move || append_line(&path, &entry)).await;
+        let stamp = self.store.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let mut entry = entry;
+            entry.store = stamp.and_then(|read| read());
+            append_line(&path, &entry)
+        })
+        .await;
         match written {
             Ok(Ok(())) => {}
             Ok(Err(err)) => {
@@ -340,6 +386,48 @@ mod tests {
             "2026-12-02T18:05:00Z".parse::<Timestamp>().unwrap()
         );
         assert_eq!(console.reconcile(&post).await.unwrap(), Some(welcome));
+        assert_eq!(entries[0].store, None, "no store given, none written");
+    }
+
+    #[tokio::test]
+    async fn each_line_carries_the_store_it_is_recorded_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::starting_at("2026-12-02T18:05:01Z".parse().unwrap());
+        let seq = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(7));
+        let counter = std::sync::Arc::clone(&seq);
+        let console =
+            Console::new("console", dir.path(), clock).in_store(std::sync::Arc::new(move || {
+                Some(OutboxStore {
+                    id: "abc".into(),
+                    seq: counter.load(std::sync::atomic::Ordering::SeqCst),
+                })
+            }));
+        console
+            .post(&outgoing(
+                "c/2026-12-02T12:00/welcome/console",
+                "Hi #c",
+                None,
+            ))
+            .await
+            .unwrap();
+        seq.store(9, std::sync::atomic::Ordering::SeqCst);
+        console
+            .post(&outgoing(
+                "c/2026-12-02T12:00/wrapup/console",
+                "Bye #c",
+                None,
+            ))
+            .await
+            .unwrap();
+        let text = std::fs::read_to_string(console.outbox()).unwrap();
+        assert!(text.contains(r#""store":{"id":"abc","seq":7}"#), "{text}");
+        let entries = read_outbox(console.outbox()).unwrap();
+        let seqs: Vec<u64> = entries
+            .iter()
+            .filter_map(|e| e.store.as_ref())
+            .map(|s| s.seq)
+            .collect();
+        assert_eq!(seqs, [7, 9]);
     }
 
     #[test]
@@ -352,6 +440,7 @@ mod tests {
             posted_at: Timestamp::UNIX_EPOCH,
             text: "t".into(),
             reply_to: None,
+            store: None,
         };
         append_line(&path, &entry).unwrap();
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
@@ -366,6 +455,7 @@ mod tests {
             posted_at: posted_at.parse().unwrap(),
             text: "t".into(),
             reply_to: None,
+            store: None,
         }
     }
 

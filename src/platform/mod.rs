@@ -112,6 +112,25 @@ pub struct FoundPost {
     pub is_repost: bool,
 }
 
+/// What reading the replies under some posts found ([`Platform::replies`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replies {
+    /// Every reply found below the roots, at any depth, each once, in any
+    /// order (the roots themselves may be among them).
+    pub posts: Vec<FoundPost>,
+    /// The roots whose replies were not (all) read, and why.
+    pub problems: Vec<ThreadProblem>,
+}
+
+/// One root whose thread read failed or stopped at its cap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadProblem {
+    /// The root's platform id.
+    pub root: String,
+    /// In the words of the log: what failed, or where reading stopped.
+    pub reason: String,
+}
+
 /// Why a post did not go out, sorted by what the caller should do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PostError {
@@ -174,6 +193,46 @@ pub fn unreachable(base: &str, chain: &str) -> String {
     format!("{cause} ({base}; nothing was sent: {chain})")
 }
 
+/// The most an answer's body may hold: the largest thread view a server
+/// sends (Mastodon's 4,096 statuses) fits several times over, and a server
+/// answering without end cannot take memory without limit.
+pub const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// Why a body was not read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// The connection failed while reading.
+    Read(reqwest::Error),
+    /// Longer than the cap.
+    TooLarge(usize),
+}
+
+/// Reads `response`'s body, refusing one longer than `max` bytes (by its
+/// `Content-Length`, or as it arrives) without holding more than that.
+pub async fn read_body(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(BodyError::TooLarge(max));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+        if body.len() + chunk.len() > max {
+            return Err(BodyError::TooLarge(max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+impl BodyError {
+    /// The words for a body longer than the cap.
+    pub fn too_large(max: usize) -> String {
+        format!(
+            "the answer was longer than {} MiB; not read",
+            max / (1024 * 1024)
+        )
+    }
+}
+
 /// An account on a network.
 #[async_trait]
 pub trait Platform: Send + Sync {
@@ -225,6 +284,13 @@ pub trait Platform: Send + Sync {
     /// [`Platform::warm`] and never waits for it. Default: nothing.
     async fn prepare(&self, _post: &OutgoingPost<'_>) {}
 
+    /// Reads again what the network says a post may count on this account
+    /// (a Mastodon instance's limits), for [`Platform::limit`] and
+    /// [`Platform::url_length`]; the daemon calls it on SIGHUP and daily and
+    /// re-validates the chats when the answer differs. A failure keeps what
+    /// was known. Default: nothing to read (the network's limit is fixed).
+    async fn refresh_limits(&self) {}
+
     /// Who this account posts as; called once at start-up so bad credentials
     /// fail fast.
     async fn whoami(&self) -> Result<Identity, PostError>;
@@ -248,4 +314,21 @@ pub trait Platform: Send + Sync {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<Vec<FoundPost>, PostError>;
+
+    /// The replies below each of `roots` (the host's question posts), at any
+    /// depth, from the network's own thread view, created in `[since,
+    /// until)`: they answer without repeating the hashtag, and some servers
+    /// (GoToSocial) leave replies out of the hashtag's timeline. Each root's
+    /// read is capped; a read that fails or stops at its cap is named in
+    /// [`Replies::problems`] and the others still count. Replies from
+    /// accounts the host muted or blocked are left out where the network
+    /// marks them. Default: nothing (the console has no threads).
+    async fn replies(
+        &self,
+        _roots: &[RemotePost],
+        _since: Timestamp,
+        _until: Timestamp,
+    ) -> Replies {
+        Replies::default()
+    }
 }

@@ -20,7 +20,7 @@ use super::times::{render_date, render_time, render_times};
 use super::{Occurrence, Slot, SlotKind, occurrences};
 use crate::plan::{ChatPlan, Item, Session, Text, defaults};
 use crate::text::PlatformKind;
-use crate::text::template::{Vars, ensure_hashtag, render};
+use crate::text::template::{TemplateError, Vars, ensure_hashtag, render_capped};
 
 /// `@a`, `@a and @b`, `@a, @b and @c`.
 pub fn join_hosts<'a>(hosts: impl Iterator<Item = &'a str>) -> String {
@@ -418,12 +418,23 @@ impl<'p> OccurrenceText<'p> {
     }
 
     /// Validation rejects templates that do not render, so a failure here is
-    /// a bug upstream: post the raw template rather than nothing, and say so.
+    /// a bug upstream: keep the raw template rather than nothing, and say
+    /// so. A post that passes the render cap (values that only grew past it
+    /// here, such as a long `{times}`) keeps its text cut just past the cap:
+    /// the daemon measures every text before it posts it, and records such
+    /// a post as failed with what to change rather than sending it.
     fn render(&self, template: &str, vars: Vars<'_>, what: &str) -> String {
-        render(template, &vars).unwrap_or_else(|err| {
-            tracing::warn!(chat = %self.plan.id, error = %err, "{what} template did not render; posting it as written");
-            template.to_string()
-        })
+        match render_capped(template, &vars) {
+            (text, None) => text,
+            (text, Some(err @ TemplateError::TooLong { .. })) => {
+                tracing::warn!(chat = %self.plan.id, error = %err, "{what} passes the render cap; it will not be posted");
+                text
+            }
+            (_, Some(err)) => {
+                tracing::warn!(chat = %self.plan.id, error = %err, "{what} template did not render; posting it as written");
+                template.to_string()
+            }
+        }
     }
 }
 

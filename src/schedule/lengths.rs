@@ -23,8 +23,29 @@ pub fn check_against_accounts(
     now: Timestamp,
 ) -> Vec<Diagnostic> {
     let (mut diags, targets) = resolve_accounts(plan, spans, accounts, default_accounts);
+    diags.extend(
+        too_long_posts(plan, spans, &targets, now)
+            .into_iter()
+            .map(|(_, diag)| diag),
+    );
+    diags.dedup_by(|a, b| a.line == b.line && a.column == b.column && a.message == b.message);
+    diags
+}
+
+/// Every rendered post that does not fit one of `targets`, with the
+/// account it does not fit: the posts of the first occurrence after `now`
+/// and of every prepared session still to come. `check` reports these as
+/// errors; the daemon keeps the chat off each account named here
+/// ([`crate::daemon::verdict`]): one function, so the two never disagree.
+pub fn too_long_posts<'a>(
+    plan: &ChatPlan,
+    spans: &PlanSpans,
+    targets: &[&'a AccountLimit],
+    now: Timestamp,
+) -> Vec<(&'a AccountLimit, Diagnostic)> {
+    let mut found = Vec::new();
     if targets.is_empty() {
-        return diags;
+        return found;
     }
     let mut measured = Vec::new();
     if let Some(start) = first_start(plan, now) {
@@ -57,15 +78,14 @@ pub fn check_against_accounts(
     }
     for occurrence in &measured {
         for slot in &expand_occurrence(plan, occurrence) {
-            for account in &targets {
+            for account in targets {
                 if let Some(diag) = too_long(plan, spans, slot, account) {
-                    diags.push(diag);
+                    found.push((*account, diag));
                 }
             }
         }
     }
-    diags.dedup_by(|a, b| a.line == b.line && a.column == b.column && a.message == b.message);
-    diags
+    found
 }
 
 /// The occurrence whose posts are measured: a one-off chat's own start, or

@@ -20,9 +20,14 @@
 //! up on its platform, as it does for an intent in doubt, every slot still
 //! inside its grace window before posting it.
 //!
-//! The console's outbox is the second witness: an outbox with posts beside
-//! a database that has never recorded anything (and no mirror) means the
-//! database was replaced together with the mirror.
+//! The console's outbox is the second witness. Each line carries the
+//! identity of the store its post was recorded in, as the mirror read when
+//! the line was written. An outbox with posts beside a database that has
+//! never recorded anything (and no mirror) means the database was emptied
+//! or replaced together with the mirror; lines of another store beside a
+//! database whose mirror is gone mean it was replaced; a line of this
+//! store at a write count the database has not reached means both were
+//! rolled back to an older copy.
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +43,9 @@ pub const MIRROR_FILE: &str = "identity";
 
 const ID_KEY: &str = "store/id";
 const SEQ_KEY: &str = "store/seq";
+/// The stores whose outbox lines the operator accepted this database
+/// beside (`--accept-state-change`), comma-separated.
+const ACCEPTED_KEY: &str = "store/accepted";
 
 /// The flag that lets `run` start on state that is not the one it left.
 pub const ACCEPT_FLAG: &str = "--accept-state-change";
@@ -144,13 +152,57 @@ pub fn read_mirror(path: &Path) -> anyhow::Result<Option<Identity>> {
     }
 }
 
-/// How many posts due since `since` the console's outbox beside the
-/// database holds (older ones could not be posted again anyway).
-fn outbox_posts(db: &Path, since: Timestamp) -> usize {
-    let outbox = db.with_file_name(crate::platform::console::OUTBOX);
-    crate::platform::console::read_outbox(&outbox).map_or(0, |lines| {
-        lines.iter().filter(|line| line.at >= since).count()
-    })
+/// What the console's outbox beside the database says: its posts due
+/// since `since` (older ones could not be posted again anyway), and for
+/// each store they were recorded in, the highest write count a line
+/// carries.
+#[derive(Debug, Default)]
+struct Witness {
+    posts: usize,
+    stores: std::collections::BTreeMap<String, u64>,
+}
+
+impl Witness {
+    fn read(db: &Path, since: Timestamp) -> Self {
+        let outbox = db.with_file_name(crate::platform::console::OUTBOX);
+        let mut witness = Witness::default();
+        for line in crate::platform::console::read_outbox(&outbox).unwrap_or_default() {
+            if line.at < since {
+                continue;
+            }
+            witness.posts += 1;
+            if let Some(store) = line.store {
+                let seq = witness.stores.entry(store.id).or_default();
+                *seq = (*seq).max(store.seq);
+            }
+        }
+        witness
+    }
+
+    /// The write count of `found`'s store its lines reached, when the
+    /// database is behind it.
+    fn ahead_of(&self, found: &Identity) -> Option<u64> {
+        self.stores
+            .get(&found.id)
+            .copied()
+            .filter(|&seq| seq > found.seq)
+    }
+
+    /// A store its lines name that is neither `found`'s nor one accepted
+    /// beside it.
+    fn foreign<'a>(&'a self, found: &Identity, accepted: &[String]) -> Option<&'a str> {
+        self.stores
+            .keys()
+            .find(|id| **id != found.id && !accepted.contains(id))
+            .map(String::as_str)
+    }
+}
+
+/// The stores accepted beside this database ([`ACCEPTED_KEY`]).
+fn accepted(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    Ok(super::sql::kv_get(conn, ACCEPTED_KEY)?
+        .map(|ids| ids.split(',').map(str::to_string).collect())
+        .unwrap_or_default())
 }
 
 /// Whether the database has never recorded a post.
@@ -169,6 +221,8 @@ pub fn verify(store: &mut Store, since: Timestamp, accept: bool) -> anyhow::Resu
     let db = store.path().to_path_buf();
     let mirror_file = mirror_path(&db);
     let found = read(&store.conn)?;
+    let outbox = Witness::read(&db, since);
+    let accepted = accepted(&store.conn)?;
     // Written by rename and never by hand: an unreadable mirror was
     // damaged by something else. Better a question than a guess.
     let (mirror, damaged) = match read_mirror(&mirror_file) {
@@ -201,12 +255,45 @@ pub fn verify(store: &mut Store, since: Timestamp, accept: bool) -> anyhow::Resu
             mirror.seq,
             mirror.seq - found.seq
         )),
-        (None, None) if never_posted(&store.conn)? => match outbox_posts(&db, since) {
+        (_, Some(found)) if outbox.ahead_of(found).is_some() => Some(format!(
+            "{} is store {} at write {}, but the console's outbox beside it holds a post \
+             recorded at write {} of that store: it was rolled back (restored from an older \
+             copy, its mirror with it), and the posts recorded since are missing",
+            db.display(),
+            found.id,
+            found.seq,
+            outbox.ahead_of(found).unwrap_or_default()
+        )),
+        (None, Some(found)) if damaged.is_none() && outbox.foreign(found, &accepted).is_some() => {
+            Some(format!(
+                "{} is store {} and {} is missing, but the console's outbox beside it holds \
+                 posts due since {since} recorded in store {}: the database was replaced by \
+                 another one, its mirror removed with it",
+                db.display(),
+                found.id,
+                mirror_file.display(),
+                outbox.foreign(found, &accepted).unwrap_or_default()
+            ))
+        }
+        (Some(_), Some(found)) if outbox.foreign(found, &accepted).is_some() => Some(format!(
+            "{} is store {}, as {} says, but the console's outbox beside it holds posts due \
+             since {since} recorded in store {}: both files were replaced by another folder's",
+            db.display(),
+            found.id,
+            mirror_file.display(),
+            outbox.foreign(found, &accepted).unwrap_or_default()
+        )),
+        (None, None) if never_posted(&store.conn)? => match outbox.posts {
             0 => None,
             posts => Some(format!(
                 "{} has never recorded a post, but the console's outbox beside it holds {posts} \
-                 post(s) due since {since}: the database was emptied or replaced",
-                db.display()
+                 post(s) due since {since}{}: the database was emptied or replaced",
+                db.display(),
+                outbox
+                    .stores
+                    .keys()
+                    .next()
+                    .map_or(String::new(), |id| format!(", recorded in store {id}"))
             )),
         },
         (None, Some(_)) if damaged.is_none() => {
@@ -229,8 +316,17 @@ pub fn verify(store: &mut Store, since: Timestamp, accept: bool) -> anyhow::Resu
     let identity = match (&verified, found) {
         (Verified::Same, Some(found)) => found,
         // A new database, or a changed one the operator accepted: it
-        // starts a history of its own.
-        _ => create(&store.conn)?,
+        // starts a history of its own, beside the outbox lines of the
+        // stores before it.
+        _ => {
+            let identity = create(&store.conn)?;
+            let mut beside = accepted;
+            beside.extend(outbox.stores.into_keys());
+            beside.sort();
+            beside.dedup();
+            super::sql::kv_set(&store.conn, ACCEPTED_KEY, &beside.join(","))?;
+            identity
+        }
     };
     write_mirror(&mirror_file, &identity)
         .with_context(|| format!("writing {}", mirror_file.display()))?;
@@ -381,6 +477,106 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("not a tweetchat identity file"), "{err}");
+    }
+
+    /// An outbox line as the console writes it, stamped with `store`.
+    fn stamped_line(dir: &Path, key: &str, store: &Identity) {
+        use std::io::Write as _;
+        let line = format!(
+            "{{\"key\":\"{key}\",\"at\":\"2026-12-02T18:05:00Z\",\"posted_at\":\"2026-12-02T18:05:00Z\",\"text\":\"hi\",\"reply_to\":null,\"store\":{{\"id\":\"{}\",\"seq\":{}}}}}\n",
+            store.id, store.seq
+        );
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(crate::platform::console::OUTBOX))
+            .unwrap()
+            .write_all(line.as_bytes())
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_database_rolled_back_with_its_mirror_is_known_by_the_outbox() {
+        let dir = tempfile::tempdir().unwrap();
+        write_through_the_writer(dir.path(), "k1").await;
+        let copy = tempfile::tempdir().unwrap();
+        for name in ["state.db", MIRROR_FILE] {
+            std::fs::copy(dir.path().join(name), copy.path().join(name)).unwrap();
+        }
+        write_through_the_writer(dir.path(), "k2").await;
+        let now = read_mirror(&dir.path().join(MIRROR_FILE)).unwrap().unwrap();
+        stamped_line(dir.path(), "k2", &now);
+        assert_eq!(
+            verify(&mut open(dir.path()), since(), false).unwrap(),
+            Verified::Same,
+            "the outbox agrees with the database it was written beside"
+        );
+        // Both put back from the older copy: they agree with each other.
+        for name in ["state.db-wal", "state.db-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(name));
+        }
+        for name in ["state.db", MIRROR_FILE] {
+            std::fs::copy(copy.path().join(name), dir.path().join(name)).unwrap();
+        }
+        let err = verify(&mut open(dir.path()), since(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rolled back"), "{err}");
+        assert!(
+            err.contains(&format!("write {} of that store", now.seq)),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn another_database_without_a_mirror_is_known_by_the_outbox() {
+        let dir = tempfile::tempdir().unwrap();
+        write_through_the_writer(dir.path(), "k1").await;
+        let ours = read_mirror(&dir.path().join(MIRROR_FILE)).unwrap().unwrap();
+        stamped_line(dir.path(), "k1", &ours);
+        let other = tempfile::tempdir().unwrap();
+        write_through_the_writer(other.path(), "k9").await;
+        for name in ["state.db-wal", "state.db-shm", MIRROR_FILE] {
+            let _ = std::fs::remove_file(dir.path().join(name));
+        }
+        std::fs::copy(other.path().join("state.db"), dir.path().join("state.db")).unwrap();
+        let err = verify(&mut open(dir.path()), since(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("its mirror removed with it"), "{err}");
+        assert!(err.contains(&ours.id), "{err}");
+        // Both files replaced by another folder's: the outbox still knows.
+        let dir = tempfile::tempdir().unwrap();
+        write_through_the_writer(dir.path(), "k1").await;
+        let ours = read_mirror(&dir.path().join(MIRROR_FILE)).unwrap().unwrap();
+        stamped_line(dir.path(), "k1", &ours);
+        for name in ["state.db-wal", "state.db-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(name));
+        }
+        for name in ["state.db", MIRROR_FILE] {
+            std::fs::copy(other.path().join(name), dir.path().join(name)).unwrap();
+        }
+        let err = verify(&mut open(dir.path()), since(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("both files were replaced"), "{err}");
+        let accepted = verify(&mut open(dir.path()), since(), true).unwrap();
+        assert!(matches!(accepted, Verified::Changed(_)), "{accepted:?}");
+        assert_eq!(
+            verify(&mut open(dir.path()), since(), false).unwrap(),
+            Verified::Same,
+            "accepted once, the older store's lines are known"
+        );
+        // Its own database with the mirror gone: written again, as before.
+        let dir = tempfile::tempdir().unwrap();
+        write_through_the_writer(dir.path(), "k1").await;
+        let ours = read_mirror(&dir.path().join(MIRROR_FILE)).unwrap().unwrap();
+        stamped_line(dir.path(), "k1", &ours);
+        std::fs::remove_file(dir.path().join(MIRROR_FILE)).unwrap();
+        assert_eq!(
+            verify(&mut open(dir.path()), since(), false).unwrap(),
+            Verified::Same
+        );
     }
 
     #[test]

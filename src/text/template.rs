@@ -198,12 +198,24 @@ pub fn placeholders(template: &str) -> Result<Vec<PlaceholderUse<'_>>, TemplateE
 /// that passes [`MAX_RENDERED_CHARS`] stops there
 /// ([`TemplateError::TooLong`]).
 pub fn render(template: &str, vars: &Vars<'_>) -> Result<String, TemplateError> {
+    let (out, problem) = render_capped(template, vars);
+    problem.map_or(Ok(out), Err)
+}
+
+/// [`render`], keeping the text on [`TemplateError::TooLong`]: then it is
+/// cut one character past [`MAX_RENDERED_CHARS`], so whoever posts it can
+/// still tell it passed the cap (the daemon records such a post as failed
+/// rather than sending it), and it never grows further.
+pub fn render_capped(template: &str, vars: &Vars<'_>) -> (String, Option<TemplateError>) {
     let mut out = String::with_capacity(template.len().min(4 * MAX_RENDERED_CHARS) + 64);
     let mut problem = None;
     // Characters in `out`, counted as it grows (each piece once).
     let mut chars = 0;
     for piece in pieces(template) {
-        let piece = piece?;
+        let piece = match piece {
+            Ok(piece) => piece,
+            Err(err) => return (out, Some(err)),
+        };
         if problem.is_some() {
             // Read on only for an unclosed `{`, which is reported first.
             continue;
@@ -222,16 +234,23 @@ pub fn render(template: &str, vars: &Vars<'_>) -> Result<String, TemplateError> 
                 used.offset
             }
         };
-        chars += out[before..].chars().count();
-        if chars > MAX_RENDERED_CHARS && problem.is_none() {
-            out.truncate(before);
+        let added = out[before..].chars().count();
+        if chars + added > MAX_RENDERED_CHARS && problem.is_none() {
+            // Keep one character past the cap, and nothing after it.
+            let keep = MAX_RENDERED_CHARS + 1 - chars;
+            let cut = out[before..]
+                .char_indices()
+                .nth(keep)
+                .map_or(out.len(), |(i, _)| before + i);
+            out.truncate(cut);
             problem = Some(TemplateError::TooLong {
                 limit: MAX_RENDERED_CHARS,
                 offset,
             });
         }
+        chars += added;
     }
-    problem.map_or(Ok(out), Err)
+    (out, problem)
 }
 
 /// Appends the value of one placeholder.
@@ -562,6 +581,10 @@ mod tests {
                 offset: 0
             }
         );
+        // Kept for the daemon, the text stops one character past the cap.
+        let (kept, problem) = render_capped(&template, &huge);
+        assert!(matches!(problem, Some(TemplateError::TooLong { .. })));
+        assert_eq!(kept.chars().count(), MAX_RENDERED_CHARS + 1);
         // The boundary: exactly the limit renders, one more does not.
         let exact = "é".repeat(MAX_RENDERED_CHARS - 15) + "{title}";
         assert_eq!(

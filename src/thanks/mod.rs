@@ -6,7 +6,8 @@
 //! (no platform, no clock), so the thank-you posts, the transcript and tests
 //! all agree on who counts.
 //!
-//! - [`answers`]: which question a post answers (`A2: …` or a reply to Q2).
+//! - [`answers`]: which question a post answers (`A2: …`, a reply to Q2, or
+//!   a reply to an answer of Q2).
 //! - [`participants`]: distinct authors without reposts, the host and the
 //!   plan's `thanks.exclude` handles.
 //! - [`message`]: the mentions in order, and the mention-free thank-you.
@@ -15,6 +16,6 @@ pub mod answers;
 pub mod message;
 pub mod participants;
 
-pub use answers::{QuestionPost, answer_prefix, answered_question};
+pub use answers::{AnswerIndex, QuestionPost, answer_prefix, answered_question};
 pub use message::{generic_thanks, mentions};
 pub use participants::{Exclusions, Participant, normalize_handle, original_posts, participants};

@@ -1,8 +1,10 @@
 //! Who took part in one occurrence of a chat.
 //!
 //! A participant is a distinct author (by platform account id, so a renamed
-//! handle is still one person) of at least one *original* post carrying the
-//! hashtag in the occurrence's window. Left out:
+//! handle is still one person) of at least one *original* post in the
+//! occurrence's window that carries the hashtag or replies under one of the
+//! host's questions (the posts come from the hashtag search and from the
+//! questions' threads, read after the chat). Left out:
 //!
 //! - reposts/retweets: they spread the chat but say nothing in it, so a person
 //!   who only reposted is not a participant (and is not thanked by @mention:
@@ -20,7 +22,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::answers::{QuestionPost, answered_question};
+use super::answers::{AnswerIndex, QuestionPost};
 use crate::platform::{FoundPost, Identity};
 
 /// One person who took part, with what they did.
@@ -96,7 +98,11 @@ pub fn participants(
 ) -> Vec<Participant> {
     let mut people: Vec<Participant> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
-    for post in original_posts(posts) {
+    let originals = original_posts(posts);
+    let answers = AnswerIndex::new(originals.iter().copied(), questions, |p| {
+        exclusions.is_host(p)
+    });
+    for post in originals {
         if exclusions.excludes(post) {
             continue;
         }
@@ -113,7 +119,7 @@ pub fn participants(
         });
         let person = &mut people[i];
         person.posts += 1;
-        if let Some(n) = answered_question(post, questions) {
+        if let Some(n) = answers.get(&post.id) {
             person.answered.insert(n);
         }
     }

@@ -7,6 +7,7 @@
 //! template or a bug fix without reading the platform again (X bills every
 //! post read).
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::Context;
@@ -50,8 +51,21 @@ pub struct Capture {
     pub hosts: Vec<String>,
     /// The questions as planned, with the host's post where one was made.
     pub questions: Vec<PostedQuestion>,
-    /// Everything the hashtag search returned, in any order.
+    /// Everything the hashtag search returned, and the replies read from
+    /// each question's thread (each post once), in any order.
     pub posts: Vec<FoundPost>,
+    /// The questions whose thread could not be read (or not to the end),
+    /// and why: their answers given only as replies may be missing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread_threads: Vec<UnreadThread>,
+}
+
+/// A question whose replies were not (all) read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadThread {
+    /// The question's number.
+    pub n: u32,
+    pub reason: String,
 }
 
 /// One question of the occurrence.
@@ -123,6 +137,7 @@ impl Capture {
             exclude: plan.excluded().map(str::to_owned).collect(),
             questions,
             posts: Vec::new(),
+            unread_threads: Vec::new(),
         }
     }
 
@@ -212,8 +227,11 @@ pub fn search_window(
 }
 
 /// Searches `platform` for the occurrence of `capture` (whose `posts` are
-/// replaced) over [`search_window`]. The daemon calls this after a chat;
-/// `tweetchat transcript --refetch` calls it again later.
+/// replaced) over [`search_window`], then reads every posted question's
+/// thread ([`read_threads`]). The daemon calls this after a chat;
+/// `tweetchat transcript --refetch` calls it again later. Only the hashtag
+/// search fails it: a thread that could not be read is logged and noted in
+/// [`Capture::unread_threads`], and the rest still counts.
 pub async fn search_into(
     platform: &dyn Platform,
     capture: &mut Capture,
@@ -221,7 +239,60 @@ pub async fn search_into(
 ) -> Result<(), PostError> {
     let (since, until) = search_window(capture.starts, capture.ends, after);
     capture.posts = platform.search(&capture.hashtag, since, until).await?;
+    read_threads(platform, capture, since, until).await;
     Ok(())
+}
+
+/// Adds the replies under each posted question (from the network's own
+/// thread view) to `capture.posts`, each post id once, and notes the
+/// questions whose thread was not read to the end.
+pub async fn read_threads(
+    platform: &dyn Platform,
+    capture: &mut Capture,
+    since: Timestamp,
+    until: Timestamp,
+) {
+    capture.unread_threads.clear();
+    let roots: Vec<RemotePost> = capture
+        .questions
+        .iter()
+        .filter_map(|q| q.post.clone())
+        .collect();
+    if roots.is_empty() {
+        return;
+    }
+    let replies = platform.replies(&roots, since, until).await;
+    let mut seen: HashSet<String> = capture.posts.iter().map(|p| p.id.clone()).collect();
+    let before = capture.posts.len();
+    for post in replies.posts {
+        if seen.insert(post.id.clone()) {
+            capture.posts.push(post);
+        }
+    }
+    tracing::info!(
+        added = capture.posts.len() - before,
+        "read the questions' threads"
+    );
+    for problem in replies.problems {
+        let n = capture
+            .questions
+            .iter()
+            .find(|q| q.post.as_ref().is_some_and(|p| p.id == problem.root))
+            .map(|q| q.n);
+        let Some(n) = n else { continue };
+        tracing::warn!(
+            question = n,
+            "the replies to Q{n} were not all read; answers given only by reply may be missing: {}",
+            problem.reason
+        );
+        if !capture.unread_threads.iter().any(|u| u.n == n) {
+            capture.unread_threads.push(UnreadThread {
+                n,
+                reason: problem.reason,
+            });
+        }
+    }
+    capture.unread_threads.sort_by_key(|u| u.n);
 }
 
 #[cfg(test)]
@@ -346,6 +417,73 @@ thanks:
                 is_repost: false,
             }])
         }
+        async fn replies(
+            &self,
+            roots: &[RemotePost],
+            since: Timestamp,
+            _: Timestamp,
+        ) -> crate::platform::Replies {
+            let ids: Vec<&str> = roots.iter().map(|r| r.id.as_str()).collect();
+            self.0
+                .lock()
+                .unwrap()
+                .push((format!("replies {}", ids.join(",")), since, since));
+            let reply = |id: &str, parent: &str| FoundPost {
+                id: id.into(),
+                author_id: "3".into(),
+                author_username: "bob".into(),
+                author_name: None,
+                text: "yes".into(),
+                created_at: since,
+                in_reply_to: Some(parent.into()),
+                url: None,
+                is_repost: false,
+            };
+            crate::platform::Replies {
+                // "9" is the post the search found too.
+                posts: vec![reply("9", "q1-id"), reply("10", "q1-id")],
+                problems: vec![crate::platform::ThreadProblem {
+                    root: "q2-id".into(),
+                    reason: "HTTP 503".into(),
+                }],
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_questions_threads_are_added_once_and_failures_noted() {
+        let plan = plan();
+        let start = Occurrence::at(
+            plan.tz
+                .to_zoned(civil::datetime(2026, 12, 2, 12, 0, 0, 0))
+                .unwrap(),
+        );
+        let mut capture =
+            Capture::for_occurrence(&plan, &start, "x", PlatformKind::X, host(), |key| {
+                let n = if key.contains("question1") { 1 } else { 2 };
+                Some(RemotePost {
+                    id: format!("q{n}-id"),
+                    cid: None,
+                    url: None,
+                })
+            });
+        let platform = Recorder(Default::default());
+        search_into(&platform, &mut capture, SignedDuration::from_mins(10))
+            .await
+            .unwrap();
+        let calls = platform.0.lock().unwrap().clone();
+        assert_eq!(calls[1].0, "replies q1-id,q2-id");
+        let ids: Vec<&str> = capture.posts.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["9", "10"], "the post both found is kept once");
+        assert_eq!(
+            capture.unread_threads,
+            [UnreadThread {
+                n: 2,
+                reason: "HTTP 503".into()
+            }]
+        );
+        let json = serde_json::to_string(&capture).unwrap();
+        assert_eq!(serde_json::from_str::<Capture>(&json).unwrap(), capture);
     }
 
     #[tokio::test]

@@ -223,6 +223,7 @@ mod tests {
                 per_question: Vec::new(),
                 top_contributors: Vec::new(),
             },
+            unread_threads: Vec::new(),
         }
     }
 

@@ -114,7 +114,18 @@ fn summary(out: &mut String, t: &Transcript, local: &LocalTimes) {
             c.posts
         );
     }
-    out.push_str("</ol></div></div></section>\n");
+    out.push_str("</ol></div></div>");
+    for u in &t.unread_threads {
+        let _ = write!(
+            out,
+            "<p class=\"unread\">Replies to <a href=\"#q{n}\">Q{n}</a> on {} not all read ({}): \
+             answers given there only by reply may be missing.</p>",
+            network_name(u.network),
+            esc(&u.reason),
+            n = u.n
+        );
+    }
+    out.push_str("</section>\n");
 }
 
 /// The time as a link, or with several networks `12:05 on X, Mastodon`,

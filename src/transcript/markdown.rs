@@ -75,6 +75,15 @@ fn summary(out: &mut String, t: &Transcript) {
     if !top.is_empty() {
         let _ = writeln!(out, "- Top contributors: {}", top.join(", "));
     }
+    for u in &t.unread_threads {
+        let _ = writeln!(
+            out,
+            "- Replies to Q{} on {} not all read ({}): answers given there only by reply may be missing",
+            u.n,
+            network_name(u.network),
+            md(&u.reason)
+        );
+    }
     out.push('\n');
 }
 

@@ -22,6 +22,10 @@ mod local;
 pub mod markdown;
 pub mod model;
 
-pub use capture::{Capture, EARLY_BIRDS, PostedQuestion, search_into, search_window};
+pub use capture::{
+    Capture, EARLY_BIRDS, PostedQuestion, UnreadThread, read_threads, search_into, search_window,
+};
 pub use files::{Written, capture_path, chat_dir, check_chat_id, publish, write, write_capture};
-pub use model::{Author, Entry, NetworkLink, QuestionSection, Summary, Transcript, network_name};
+pub use model::{
+    Author, Entry, NetworkLink, QuestionSection, Summary, Transcript, UnreadNote, network_name,
+};

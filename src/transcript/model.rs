@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::capture::Capture;
 use crate::platform::FoundPost;
 use crate::text::PlatformKind;
-use crate::thanks::{self, Exclusions, Participant};
+use crate::thanks::{self, AnswerIndex, Exclusions, Participant};
 
 /// How many people the summary names as top contributors.
 pub const TOP_CONTRIBUTORS: usize = 10;
@@ -43,6 +43,18 @@ pub struct Transcript {
     /// Everyone who took part, ordered by first post.
     pub participants: Vec<Participant>,
     pub summary: Summary,
+    /// The questions whose replies could not be read (or not to the end)
+    /// on some network: answers given there only by reply may be missing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread_threads: Vec<UnreadNote>,
+}
+
+/// A question whose thread was not read to the end on one network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadNote {
+    pub n: u32,
+    pub network: PlatformKind,
+    pub reason: String,
 }
 
 /// A question and the posts that answer it.
@@ -150,8 +162,14 @@ impl Transcript {
         let mut asked: HashMap<u32, Timestamp> = HashMap::new();
         let mut conversation = Vec::new();
         let mut participants = Vec::new();
+        let mut unread_threads = Vec::new();
         for capture in captures {
             let network = capture.platform;
+            unread_threads.extend(capture.unread_threads.iter().map(|u| UnreadNote {
+                n: u.n,
+                network,
+                reason: u.reason.clone(),
+            }));
             let questions = capture.question_posts();
             let exclusions = Exclusions::new(&capture.host, &capture.exclude);
             participants.extend(thanks::participants(
@@ -175,7 +193,11 @@ impl Transcript {
                     add_link(section, network, url);
                 }
             }
-            for post in thanks::original_posts(&capture.posts) {
+            let originals = thanks::original_posts(&capture.posts);
+            let answers = AnswerIndex::new(originals.iter().copied(), &questions, |p| {
+                exclusions.is_host(p)
+            });
+            for post in originals {
                 if let Some(&n) = by_post_id.get(post.id.as_str()) {
                     let at = asked.entry(n).or_insert(post.created_at);
                     *at = (*at).min(post.created_at);
@@ -187,7 +209,8 @@ impl Transcript {
                     continue;
                 }
                 let entry = entry(post, network);
-                match thanks::answered_question(post, &questions)
+                match answers
+                    .get(&post.id)
                     .and_then(|n| sections.iter_mut().find(|s| s.n == n))
                 {
                     Some(section) => section.answers.push(entry),
@@ -219,6 +242,7 @@ impl Transcript {
             conversation,
             participants,
             summary,
+            unread_threads,
         })
     }
 
@@ -396,6 +420,7 @@ mod tests {
                 post("c", "ann", 12, "a2: also", None),
                 post("d", "bob", 13, "just chatting", None),
             ],
+            unread_threads: Vec::new(),
         }
     }
 

@@ -11,7 +11,17 @@
 //!   it counts every character as written (links and remote mentions in
 //!   full) whatever `characters_reserved_per_url` it announces; and its
 //!   next-page links name its own host (`gts.test` unless told otherwise,
-//!   the `domain` it reports), not the address it was reached on.
+//!   the `domain` it reports), not the address it was reached on; and its
+//!   tag timeline leaves out boosts and every reply whose chain up to the
+//!   top has another author's post in it (GoToSocial's
+//!   `StatusPublicTimelineable`: "not a single author reply-chain-thread,
+//!   instead is an actual conversation. Don't timeline").
+//!
+//! `GET /api/v1/statuses/:id/context` answers the status's ancestors and
+//! descendants (every reply below it, at any depth, in id order).
+//! Accounts the host muted or blocked ([`FakeMastodon::hide`]) are left out
+//! of tag timelines and contexts, as both servers filter them for the
+//! authenticated account.
 //!
 //! Timelines come newest first, `limit` at most 40, with `Link` headers for
 //! the next and previous pages; every answer carries `X-RateLimit-*`.
@@ -51,6 +61,7 @@ pub enum Route {
     Instance,
     TagTimeline,
     AccountStatuses,
+    Context,
 }
 
 /// A scripted answer, used once by the next request to its route.
@@ -114,6 +125,8 @@ pub struct FakeState {
     pub spec_checks: usize,
     /// `(method, path?query)` of every request.
     pub requests: Vec<(String, String)>,
+    /// Account ids the host muted or blocked.
+    pub hidden: Vec<String>,
     keys: HashMap<String, (u64, Timestamp)>,
     next_id: u64,
     remaining: u64,
@@ -124,12 +137,21 @@ struct Shared {
     /// The host name it reports as `domain` (and, as GoToSocial, builds
     /// next-page links on).
     domain: String,
-    max_characters: usize,
+    /// What it announces and enforces; an administrator may change it while
+    /// it runs ([`FakeMastodon::set_max_characters`]).
+    max_characters: std::sync::atomic::AtomicUsize,
     /// `characters_reserved_per_url`.
     url_length: usize,
     me: Person,
     state: Mutex<FakeState>,
     spec: Option<Spec>,
+}
+
+impl Shared {
+    fn max_characters(&self) -> usize {
+        self.max_characters
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// A running fake Mastodon.
@@ -179,7 +201,7 @@ impl FakeMastodon {
         let shared = Arc::new(Shared {
             kind,
             domain: domain.into(),
-            max_characters,
+            max_characters: max_characters.into(),
             url_length,
             me: Person::new("109000000000000001", "hcsm"),
             state: Mutex::new(FakeState {
@@ -229,7 +251,37 @@ impl FakeMastodon {
         id
     }
 
+    /// Adds someone's reply to status `parent`.
+    pub fn seed_reply(
+        &self,
+        author: &Person,
+        text: &str,
+        created_at: Timestamp,
+        parent: u64,
+    ) -> u64 {
+        let id = self.seed(author, text, created_at, false);
+        let mut state = self.state();
+        if let Some(s) = state.statuses.iter_mut().find(|s| s.id == id) {
+            s.in_reply_to_id = Some(parent.to_string());
+        }
+        id
+    }
+
+    /// The host mutes or blocks `person`: left out of what the host reads.
+    pub fn hide(&self, person: &Person) {
+        self.state().hidden.push(person.id.clone());
+    }
+
     /// The host account's own statuses, oldest first.
+    /// What the instance announces and enforces from now on, as an
+    /// administrator changing `MAX_TOOT_CHARS` (or GoToSocial's
+    /// `statuses-max-chars`) and restarting it would.
+    pub fn set_max_characters(&self, max_characters: usize) {
+        self.shared
+            .max_characters
+            .store(max_characters, std::sync::atomic::Ordering::SeqCst);
+    }
+
     pub fn posts(&self) -> Vec<FakeStatus> {
         let me = &self.shared.me;
         self.state()
@@ -283,6 +335,7 @@ fn route_of(method: &Method, path: &str) -> Option<Route> {
         ("GET", ["api", "v2", "instance"]) => Some(Route::Instance),
         ("GET", ["api", "v1", "timelines", "tag", _]) => Some(Route::TagTimeline),
         ("GET", ["api", "v1", "accounts", _, "statuses"]) => Some(Route::AccountStatuses),
+        ("GET", ["api", "v1", "statuses", _, "context"]) => Some(Route::Context),
         _ => None,
     }
 }
@@ -373,13 +426,14 @@ async fn handle(
                     Kind::GoToSocial => "https://codeberg.org/superseriousbusiness/gotosocial",
                 },
                 "configuration": {"statuses": {
-                    "max_characters": shared.max_characters,
+                    "max_characters": shared.max_characters(),
                     "max_media_attachments": 4,
                     "characters_reserved_per_url": shared.url_length
                 }}
             }),
             &[],
         ),
+        Route::Context => context(&shared, &path),
         Route::TagTimeline | Route::AccountStatuses => {
             if matches!(fault, Some(Fault::Empty)) {
                 return respond(&shared, 200, &json!([]), &[]);
@@ -429,18 +483,18 @@ fn create(shared: &Shared, headers: &HeaderMap, body: Option<&Value>, now: Times
             ),
             format!(
                 "Validation failed: Text character limit of {} exceeded",
-                shared.max_characters
+                shared.max_characters()
             ),
         ),
         Kind::GoToSocial => (
             text.chars().count(),
             format!(
                 "text with spoiler exceed max chars ({})",
-                shared.max_characters
+                shared.max_characters()
             ),
         ),
     };
-    if length > shared.max_characters {
+    if length > shared.max_characters() {
         drop(state);
         return error(shared, 422, &refusal);
     }
@@ -485,17 +539,26 @@ fn timeline(
         .and_then(|m| m.parse().ok())
         .unwrap_or(u64::MAX);
     let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
-    let statuses = shared.state.lock().unwrap().statuses.clone();
+    let (statuses, hidden) = {
+        let state = shared.state.lock().unwrap();
+        (state.statuses.clone(), state.hidden.clone())
+    };
     let mut matching: Vec<&FakeStatus> = statuses
         .iter()
         .filter(|s| s.id < max_id)
         .filter(|s| match route {
             Route::TagTimeline => {
                 let tag = format!("#{}", segments[4]).to_lowercase();
-                s.text
+                let tagged = s
+                    .text
                     .to_lowercase()
                     .split(|c: char| c.is_whitespace())
-                    .any(|w| w.trim_end_matches(['.', '!', '?', ',']) == tag)
+                    .any(|w| w.trim_end_matches(['.', '!', '?', ',']) == tag);
+                let shown = match shared.kind {
+                    Kind::Mastodon => true,
+                    Kind::GoToSocial => !s.boost && single_author_chain(&statuses, s),
+                };
+                tagged && shown && !hidden.contains(&s.author.id)
             }
             _ => {
                 s.author.id == segments[3]
@@ -530,6 +593,78 @@ fn timeline(
         vec![("link", links.join(", "))]
     };
     respond(shared, 200, &Value::Array(page), &headers)
+}
+
+/// Whether every status up `s`'s reply chain is by `s`'s author (a thread
+/// of one's own): the only replies GoToSocial shows on a tag timeline.
+fn single_author_chain(statuses: &[FakeStatus], s: &FakeStatus) -> bool {
+    let mut current = s;
+    for _ in 0..statuses.len() {
+        let Some(parent) = current.in_reply_to_id.as_deref() else {
+            return true;
+        };
+        let Some(next) = statuses.iter().find(|p| p.id.to_string() == parent) else {
+            // GoToSocial does not timeline a reply to a post it has not
+            // fetched.
+            return false;
+        };
+        if next.author != s.author {
+            return false;
+        }
+        current = next;
+    }
+    false
+}
+
+/// `GET /api/v1/statuses/:id/context`: ancestors oldest first, then every
+/// reply below at any depth, in id order; hidden accounts left
+/// out (the replies below them still shown).
+fn context(shared: &Shared, path: &str) -> Response {
+    let id = path.trim_matches('/').split('/').nth(3).unwrap_or_default();
+    let (statuses, hidden) = {
+        let state = shared.state.lock().unwrap();
+        (state.statuses.clone(), state.hidden.clone())
+    };
+    let Some(target) = statuses.iter().find(|s| s.id.to_string() == id) else {
+        return error(shared, 404, "Record not found");
+    };
+    let mut ancestors = Vec::new();
+    let mut current = target;
+    while let Some(parent) = current.in_reply_to_id.as_deref() {
+        match statuses.iter().find(|s| s.id.to_string() == parent) {
+            Some(p) if ancestors.len() < statuses.len() => {
+                ancestors.push(p);
+                current = p;
+            }
+            _ => break,
+        }
+    }
+    ancestors.reverse();
+    let mut descendants = Vec::new();
+    let mut stack = vec![target.id.to_string()];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(parent) = stack.pop() {
+        let mut children: Vec<&FakeStatus> = statuses
+            .iter()
+            .filter(|s| s.in_reply_to_id.as_deref() == Some(parent.as_str()))
+            .collect();
+        children.sort_by_key(|s| std::cmp::Reverse(s.id));
+        for child in children {
+            if seen.insert(child.id) {
+                stack.push(child.id.to_string());
+                descendants.push(child);
+            }
+        }
+    }
+    descendants.sort_by_key(|s| s.id);
+    let visible = |list: Vec<&FakeStatus>| -> Vec<Value> {
+        list.into_iter()
+            .filter(|s| !hidden.contains(&s.author.id))
+            .map(|s| status_json(shared, s))
+            .collect()
+    };
+    let body = json!({"ancestors": visible(ancestors), "descendants": visible(descendants)});
+    respond(shared, 200, &body, &[])
 }
 
 fn account_json(person: &Person) -> Value {

@@ -6,7 +6,9 @@
 //! present), behaves like X where tests depend on it (duplicate texts are
 //! refused, links come back as `t.co`, `&<>` come back as entities, pages
 //! carry `next_token`, rate-limit headers on every answer), records every
-//! accepted tweet, and answers scripted faults on request.
+//! accepted tweet, and answers scripted faults on request. Search answers a
+//! `#hashtag` or a `conversation_id:ID` query; every post's
+//! `conversation_id` is the top of its reply chain, as on X.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,8 @@ pub enum Route {
     Me,
     UserTweets,
     Search,
+    /// `GET /2/tweets?ids=…` (the questions' conversation ids).
+    Lookup,
     Token,
 }
 
@@ -278,6 +282,7 @@ fn route_of(method: &Method, path: &str) -> Option<Route> {
         ("GET", ["2", "users", "me"]) => Some(Route::Me),
         ("GET", ["2", "users", _, "tweets"]) => Some(Route::UserTweets),
         ("GET", ["2", "tweets", "search", "recent"]) => Some(Route::Search),
+        ("GET", ["2", "tweets"]) => Some(Route::Lookup),
         ("POST", ["2", "oauth2", "token"]) => Some(Route::Token),
         _ => None,
     }
@@ -375,6 +380,7 @@ fn dispatch(
         Route::Me => (200, json!({"data": user.to_json()})),
         Route::UserTweets => data::user_tweets(state, user, req.uri.path(), &query),
         Route::Search => data::search(state, user, &query, req.now),
+        Route::Lookup => data::lookup(state, user, &query),
         Route::Token => unreachable!("answered before authentication"),
     }
 }
@@ -398,7 +404,7 @@ fn count_request(state: &mut FakeState, route: Route, tweet_limit: u64, now: Tim
         Route::CreateTweet => tweet_limit,
         Route::Me => 75,
         Route::UserTweets => 900,
-        Route::Search | Route::Token => 300,
+        Route::Search | Route::Lookup | Route::Token => 300,
     };
     let used = state.window_used.entry(route).or_default();
     let before = *used;

@@ -278,27 +278,8 @@ fn has_hashtag(text: &str, tag: &str) -> bool {
     })
 }
 
-/// `GET /2/tweets/search/recent`: the hashtag in `query`, a 7-day window,
-/// newest first, `next_token`, `includes.users`.
-pub fn search(
-    state: &FakeState,
-    user: &FakeUser,
-    query: &[(String, String)],
-    now: Timestamp,
-) -> (u16, Value) {
-    let Some(tag) =
-        param(query, "query").and_then(|q| q.split_whitespace().find(|w| w.starts_with('#')))
-    else {
-        return invalid_request(vec!["query must carry a #hashtag on this fake".into()]);
-    };
-    let (start, end) = match search_window(query, now) {
-        Ok(w) => w,
-        Err(e) => return e,
-    };
-    let (offset, size) = match paging(query, "next_token", 10..=100) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
+/// Every post the fake knows: others' (seeded) and the account's own.
+fn all_posts(state: &FakeState, user: &FakeUser) -> Vec<SearchPost> {
     let own = state.tweets.iter().map(|t| SearchPost {
         id: t.id.clone(),
         author: user.clone(),
@@ -310,19 +291,87 @@ pub fn search(
             .map(|r| ("replied_to".to_string(), r.clone()))
             .collect(),
     });
-    let mut hits: Vec<SearchPost> = state
-        .search_posts
+    state.search_posts.iter().cloned().chain(own).collect()
+}
+
+/// The id of the post at the top of `id`'s reply chain (X's
+/// `conversation_id`), through the posts the fake knows.
+fn conversation_of(all: &[SearchPost], id: &str) -> String {
+    let mut current = id.to_string();
+    for _ in 0..all.len() + 1 {
+        let parent = all.iter().find(|p| p.id == current).and_then(|p| {
+            p.referenced
+                .iter()
+                .find(|(kind, _)| kind == "replied_to")
+                .map(|(_, id)| id.clone())
+        });
+        match parent {
+            Some(parent) => current = parent,
+            None => break,
+        }
+    }
+    current
+}
+
+/// `GET /2/search/recent`'s query as the fake reads it: a `#hashtag`, or
+/// `conversation_id:ID`.
+enum Query<'a> {
+    Tag(&'a str),
+    Conversation(&'a str),
+}
+
+/// `GET /2/tweets/search/recent`: a hashtag or a conversation in `query`,
+/// a 7-day window, newest first, `next_token`, `includes.users`.
+pub fn search(
+    state: &FakeState,
+    user: &FakeUser,
+    query: &[(String, String)],
+    now: Timestamp,
+) -> (u16, Value) {
+    let words = param(query, "query").unwrap_or_default();
+    let wanted = words
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("conversation_id:").map(Query::Conversation))
+        .or_else(|| {
+            words
+                .split_whitespace()
+                .find(|w| w.starts_with('#'))
+                .map(Query::Tag)
+        });
+    let Some(wanted) = wanted else {
+        return invalid_request(vec![
+            "query must carry a #hashtag or conversation_id:ID on this fake".into(),
+        ]);
+    };
+    if let Query::Conversation(id) = wanted {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+            return invalid_request(vec![format!("conversation_id:{id} is not a post id")]);
+        }
+    }
+    let (start, end) = match search_window(query, now) {
+        Ok(w) => w,
+        Err(e) => return e,
+    };
+    let (offset, size) = match paging(query, "next_token", 10..=100) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let all = all_posts(state, user);
+    let matches = |p: &SearchPost| match wanted {
+        Query::Tag(tag) => has_hashtag(&p.text, tag),
+        Query::Conversation(id) => p.id != id && conversation_of(&all, &p.id) == id,
+    };
+    let mut hits: Vec<SearchPost> = all
         .iter()
+        .filter(|p| matches(p) && p.created_at >= start && p.created_at < end)
         .cloned()
-        .chain(own)
-        .filter(|p| has_hashtag(&p.text, tag) && p.created_at >= start && p.created_at < end)
         .collect();
     hits.sort_by(|a, b| (b.created_at, b.id.len(), &b.id).cmp(&(a.created_at, a.id.len(), &a.id)));
     let page: Vec<&SearchPost> = hits.iter().skip(offset).take(size).collect();
     let ids: Vec<&str> = page.iter().map(|p| p.id.as_str()).collect();
     let mut answer = json!({"meta": page_meta(&ids, offset, size, hits.len())});
     if !page.is_empty() {
-        answer["data"] = page.iter().map(|p| search_json(p)).collect();
+        answer["data"] = page.iter().map(|p| search_json(p, &all)).collect();
         let mut users: Vec<Value> = Vec::new();
         for p in &page {
             let u = p.author.to_json();
@@ -333,6 +382,81 @@ pub fn search(
         answer["includes"] = json!({"users": users});
     }
     (200, answer)
+}
+
+/// `GET /2/tweets?ids=…`: the posts found, and an error for each id not
+/// found, as X answers; `tweet.fields` checked against the spec's names.
+pub fn lookup(state: &FakeState, user: &FakeUser, query: &[(String, String)]) -> (u16, Value) {
+    let ids: Vec<&str> = param(query, "ids")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .collect();
+    if ids.is_empty() || ids.len() > 100 {
+        return invalid_request(vec![format!(
+            "The `ids` query parameter holds {} ids, expected 1 to 100",
+            ids.len()
+        )]);
+    }
+    let fields: Vec<&str> = param(query, "tweet.fields")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|f| !f.is_empty())
+        .collect();
+    if let Some(known) = tweet_fields() {
+        if let Some(bad) = fields.iter().find(|f| !known.iter().any(|k| k == *f)) {
+            return invalid_request(vec![format!("unknown tweet.fields value `{bad}`")]);
+        }
+    }
+    let all = all_posts(state, user);
+    let mut data = Vec::new();
+    let mut errors = Vec::new();
+    for id in ids {
+        match all.iter().find(|p| p.id == id) {
+            Some(p) => {
+                let mut v = json!({"id": p.id, "text": p.text, "edit_history_tweet_ids": [p.id]});
+                if fields.contains(&"conversation_id") {
+                    v["conversation_id"] = json!(conversation_of(&all, &p.id));
+                }
+                data.push(v);
+            }
+            None => errors.push(json!({
+                "value": id, "detail": format!("Could not find tweet with ids: [{id}]."),
+                "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
+                "resource_id": id, "type": "https://api.twitter.com/2/problems/resource-not-found"
+            })),
+        }
+    }
+    let mut answer = json!({});
+    if !data.is_empty() {
+        answer["data"] = Value::Array(data);
+    }
+    if !errors.is_empty() {
+        answer["errors"] = Value::Array(errors);
+    }
+    (200, answer)
+}
+
+/// The `tweet.fields` names `GET /2/tweets` takes, from the OpenAPI spec.
+fn tweet_fields() -> Option<Vec<String>> {
+    let spec: Value =
+        serde_json::from_slice(&std::fs::read(peers_dir()?.join("x-api-v2-openapi.json")).ok()?)
+            .ok()?;
+    let params = spec["paths"]["/2/tweets"]["get"]["parameters"].as_array()?;
+    params.iter().find_map(|p| {
+        let p = match p["$ref"].as_str() {
+            Some(r) => &spec["components"]["parameters"][r.rsplit('/').next()?],
+            None => p,
+        };
+        (p["name"] == "tweet.fields").then(|| {
+            p["schema"]["items"]["enum"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+    })
 }
 
 /// `start_time`/`end_time` checked as X checks them.
@@ -365,10 +489,10 @@ fn search_window(
     Ok((start, end))
 }
 
-fn search_json(p: &SearchPost) -> Value {
+fn search_json(p: &SearchPost, all: &[SearchPost]) -> Value {
     let mut v = json!({
         "id": p.id, "text": p.text, "author_id": p.author.id,
-        "created_at": x_time(p.created_at), "conversation_id": p.id,
+        "created_at": x_time(p.created_at), "conversation_id": conversation_of(all, &p.id),
         "edit_history_tweet_ids": [p.id],
     });
     if !p.referenced.is_empty() {

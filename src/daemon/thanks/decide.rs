@@ -187,7 +187,11 @@ async fn find_participants(
             return Found::Unavailable(format!("searching {} failed: {err}", plan.hashtag()));
         }
     }
-    info!(posts = capture.posts.len(), "searched the hashtag");
+    info!(
+        posts = capture.posts.len(),
+        unread_threads = capture.unread_threads.len(),
+        "searched the hashtag and read the questions' threads"
+    );
     let exclusions = Exclusions::new(&capture.host, &capture.exclude);
     let people = participants(&capture.posts, &exclusions, &capture.question_posts());
     if let Some(dir) = &context.transcript_dir {

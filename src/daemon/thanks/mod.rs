@@ -4,7 +4,8 @@
 //! `thanks.after`), [`deliver`] replaces the plain post of other slots:
 //!
 //! 1. [`decide`]: search the hashtag from [`crate::transcript::EARLY_BIRDS`]
-//!    before the start to the slot's instant, write the transcript, find the
+//!    before the start to the slot's instant and read each question's
+//!    thread (answers given by reply), write the transcript, find the
 //!    participants (the account itself, by `whoami`, and `thanks.exclude`
 //!    left out) and split the mentions into the fewest posts the account's
 //!    limit allows. No search, or nobody found: one generic thank-you.

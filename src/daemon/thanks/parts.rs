@@ -118,6 +118,7 @@ pub async fn send(poster: &Poster, job: &Job, part: Part<'_>, cancel: &Cancellat
         deadline: job.deadline,
         in_doubt,
         missed: None,
+        refused: None,
         audience: &job.audience,
     };
     match poster.deliver(posting, cancel).await {
@@ -223,6 +224,7 @@ pub async fn reconcile_leftovers(
             deadline: job.deadline,
             in_doubt: true,
             missed: Some(reason),
+            refused: None,
             audience: &job.audience,
         };
         let outcome = match poster.deliver(posting, cancel).await {

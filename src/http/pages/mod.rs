@@ -469,7 +469,13 @@ async fn results(
             }
         };
         let truncated = rows.len() >= MAX_RESULT_ROWS;
-        let view = model::results_view(&plan, &pages.audience, &rows, now, days, truncated);
+        let mut view = model::results_view(&plan, &pages.audience, &rows, now, days, truncated);
+        view.kept_out = crate::daemon::verdict::read(&pages.state_dir)
+            .into_iter()
+            .filter(|kept| kept.chat == *plan.id)
+            .flat_map(|kept| kept.accounts)
+            .map(|kept| (kept.account, kept.problems))
+            .collect();
         html(StatusCode::OK, views::results(&view).into_string())
     })
     .await

@@ -297,6 +297,9 @@ pub struct ResultsView {
     pub days: u32,
     pub occurrences: Vec<OccurrenceResults>,
     pub truncated: bool,
+    /// Accounts the daemon keeps this chat off, each with every post that
+    /// does not fit it (`crate::daemon::verdict`).
+    pub kept_out: Vec<(String, Vec<String>)>,
 }
 
 /// How long a claimed post may go unanswered before it counts as in doubt.
@@ -339,6 +342,7 @@ pub fn results_view(
         days,
         occurrences,
         truncated,
+        kept_out: Vec::new(),
     }
 }
 

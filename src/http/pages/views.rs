@@ -257,6 +257,13 @@ pub fn results(view: &ResultsView) -> Markup {
             h1 { "What happened: " (chat.title) }
             p.when { "Each post of the last " (view.days) " days, per account. " a href=(format!("/chats/{}", chat.id)) { "Public page" } }
         }
+        @for (account, problems) in &view.kept_out {
+            section.kept-out {
+                h2 { "Not posted on " (account) }
+                p { "A post of this chat does not fit account " code { (account) } ", so none of the chat's posts go out there until the file is fixed (" code { "tweetchat check" } " says the same):" }
+                ul { @for problem in problems { li { code { (problem) } } } }
+            }
+        }
         @if view.occurrences.is_empty() { section { p.empty { "No occurrence in this span." } } }
         @for occurrence in &view.occurrences {
             section.results {

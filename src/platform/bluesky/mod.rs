@@ -9,6 +9,8 @@
 //! - [`facets`]: which UTF-8 byte ranges are tags, mentions and links.
 //! - [`rkey`]: the record key derived from the slot key.
 //! - `search`: `app.bsky.feed.searchPosts`, every page.
+//! - `thread`: `app.bsky.feed.getPostThread`, the replies under each
+//!   question (which a tag search misses when they do not repeat the tag).
 //!
 //! A post is a `com.atproto.repo.createRecord` of an `app.bsky.feed.post`
 //! with `text`, `createdAt`, `langs` (when the chat names its language),
@@ -25,6 +27,7 @@ pub mod facets;
 pub mod rkey;
 mod search;
 pub mod session;
+mod thread;
 mod xrpc;
 
 use std::collections::{BTreeMap, HashMap};
@@ -40,7 +43,9 @@ use self::session::Session;
 pub use self::session::{MemorySessions, SessionStore, StoredSession};
 use self::xrpc::{Failure, Xrpc};
 use crate::clock::Clock;
-use crate::platform::{FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost};
+use crate::platform::{
+    FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost, Replies,
+};
 use crate::settings::AccountSettings;
 use crate::text::PlatformKind;
 
@@ -401,6 +406,22 @@ impl Platform for BlueskyAccount {
         let posts = search::in_order(found);
         self.remember_dids(&posts);
         Ok(posts)
+    }
+
+    /// Each question's thread view, see `thread`.
+    async fn replies(&self, roots: &[RemotePost], since: Timestamp, until: Timestamp) -> Replies {
+        let replies = thread::replies(roots, since, until, |uri| async move {
+            let (value, _) = self
+                .call(
+                    "app.bsky.feed.getPostThread",
+                    Input::Query(thread::params(&uri)),
+                )
+                .await?;
+            Ok(value)
+        })
+        .await;
+        self.remember_dids(&replies.posts);
+        replies
     }
 }
 

@@ -117,25 +117,29 @@ pub fn collect(
     until: Timestamp,
 ) {
     for view in page.posts {
-        let Some(created_at) = view.record.created_at.or(view.indexed_at) else {
-            continue;
-        };
-        if created_at < since || created_at >= until {
-            continue;
+        if let Some(post) = found_post(view, since, until) {
+            found.insert(post.id.clone(), post);
         }
-        let post = FoundPost {
-            url: post_url(&view.author.handle, &view.uri),
-            id: view.uri.clone(),
-            author_id: view.author.did,
-            author_username: view.author.handle,
-            author_name: view.author.display_name.filter(|n| !n.trim().is_empty()),
-            text: view.record.text,
-            created_at,
-            in_reply_to: view.record.reply.map(|r| r.parent.uri),
-            is_repost: false,
-        };
-        found.insert(view.uri, post);
     }
+}
+
+/// A post view as the thanks code reads it, when made in `[since, until)`.
+pub fn found_post(view: PostView, since: Timestamp, until: Timestamp) -> Option<FoundPost> {
+    let created_at = view.record.created_at.or(view.indexed_at)?;
+    if created_at < since || created_at >= until {
+        return None;
+    }
+    Some(FoundPost {
+        url: post_url(&view.author.handle, &view.uri),
+        id: view.uri,
+        author_id: view.author.did,
+        author_username: view.author.handle,
+        author_name: view.author.display_name.filter(|n| !n.trim().is_empty()),
+        text: view.record.text,
+        created_at,
+        in_reply_to: view.record.reply.map(|r| r.parent.uri),
+        is_repost: false,
+    })
 }
 
 /// Oldest first.

@@ -19,7 +19,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use crate::platform::PostError;
+use crate::platform::{BodyError, PostError};
 use crate::settings::Secret;
 
 /// The HTTP side of one Bluesky account.
@@ -104,10 +104,16 @@ impl Xrpc {
         let response = request.send().await.map_err(|e| self.transport(nsid, &e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport(nsid, &e))?;
+        let body = match crate::platform::read_body(response, crate::platform::MAX_BODY).await {
+            Ok(body) => body,
+            Err(BodyError::Read(e)) => return Err(self.transport(nsid, &e)),
+            Err(BodyError::TooLarge(max)) => {
+                return Err(Failure::Post(PostError::Transient(format!(
+                    "{nsid}: {}",
+                    BodyError::too_large(max)
+                ))));
+            }
+        };
         if (200..300).contains(&status) {
             if body.is_empty() {
                 return Ok(serde_json::Value::Null);

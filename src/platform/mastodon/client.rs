@@ -22,7 +22,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
 
 use crate::platform::x::error_chain;
-use crate::platform::{PostError, Quota};
+use crate::platform::{BodyError, PostError, Quota};
 use crate::settings::Secret;
 
 /// A request to make: method, path below `api_base`, query pairs, a JSON
@@ -136,12 +136,15 @@ impl Api {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         self.remember_quota(&headers);
-        let body = response.bytes().await.map_err(|e| self.transport(&e))?;
+        let body = match crate::platform::read_body(response, crate::platform::MAX_BODY).await {
+            Ok(body) => body,
+            Err(BodyError::Read(e)) => return Err(self.transport(&e)),
+            Err(BodyError::TooLarge(max)) => {
+                return Err(PostError::Transient(BodyError::too_large(max)));
+            }
+        };
         if (200..300).contains(&status) {
-            return Ok(Answer {
-                body: body.to_vec(),
-                headers,
-            });
+            return Ok(Answer { body, headers });
         }
         Err(classify(status, &headers, &body))
     }

@@ -118,6 +118,21 @@ impl InstanceLimits {
     }
 }
 
+/// The instance's own name when it differs from the host `api_base` names
+/// (an internal address, a service name, `127.0.0.1` for `localhost`):
+/// its next-page links name that host. `None` when they agree or the
+/// domain is not known yet.
+pub fn other_name<'d>(api_base: &str, domain: Option<&'d str>) -> Option<&'d str> {
+    let domain = domain?;
+    let base = reqwest::Url::parse(api_base).ok()?;
+    let host = base.host_str().unwrap_or_default().to_ascii_lowercase();
+    let with_port = match base.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.clone(),
+    };
+    (domain != host && domain != with_port).then_some(domain)
+}
+
 #[derive(Deserialize)]
 struct Instance {
     configuration: Configuration,
@@ -214,6 +229,19 @@ mod tests {
         assert_eq!(old.url_length(), URL_IN_FULL);
         assert_eq!(InstanceLimits::from_json("garbage"), None);
         assert_eq!(InstanceLimits::default().max_characters, 500);
+    }
+
+    #[test]
+    fn another_name_is_told_only_when_the_hosts_differ() {
+        let gts = Some("gts.example");
+        assert_eq!(other_name("http://10.0.0.5:8080", gts), gts);
+        assert_eq!(other_name("https://gts.example", gts), None);
+        assert_eq!(other_name("https://GTS.example/", gts), None);
+        assert_eq!(
+            other_name("http://localhost:8080", Some("localhost:8080")),
+            None
+        );
+        assert_eq!(other_name("http://10.0.0.5", None), None);
     }
 
     #[test]

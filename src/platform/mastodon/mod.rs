@@ -15,6 +15,8 @@
 //!   Next-page links may name the instance by its own `domain` rather than
 //!   by `api_base` (a server behind an internal address); both are
 //!   accepted, read once at start, and any other host is refused.
+//! - `context`: the replies under each question (`/statuses/:id/context`),
+//!   which a hashtag timeline misses.
 //!
 //! Exactly once: every status is sent with an `Idempotency-Key` derived from
 //! the slot key. Mastodon keeps a key for an hour and answers a repeat with
@@ -24,6 +26,7 @@
 //! same key as a second guard.
 
 mod client;
+mod context;
 pub mod instance;
 mod timeline;
 
@@ -41,7 +44,9 @@ use self::client::{Api, Call};
 pub use self::instance::InstanceLimits;
 use self::timeline::{Status, comparable, html_to_text};
 use crate::clock::Clock;
-use crate::platform::{FoundPost, Identity, OutgoingPost, Platform, PostError, Quota, RemotePost};
+use crate::platform::{
+    FoundPost, Identity, OutgoingPost, Platform, PostError, Quota, RemotePost, Replies,
+};
 use crate::settings::AccountSettings;
 use crate::text::PlatformKind;
 
@@ -66,6 +71,9 @@ pub struct MastodonAccount {
     me: tokio::sync::OnceCell<Identity>,
     /// Set once the instance has been asked (limits, software, domain).
     asked: tokio::sync::OnceCell<()>,
+    /// Set once an answer came: later answers are logged only when they
+    /// change something.
+    read_once: std::sync::atomic::AtomicBool,
 }
 
 impl MastodonAccount {
@@ -105,6 +113,7 @@ impl MastodonAccount {
             store,
             me: tokio::sync::OnceCell::new(),
             asked: tokio::sync::OnceCell::new(),
+            read_once: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -114,18 +123,27 @@ impl MastodonAccount {
     }
 
     /// Asks the instance once per run (at start, through `whoami`, or at
-    /// the first search); later calls return at once.
+    /// the first search); later calls return at once. The daemon asks
+    /// again on SIGHUP and daily ([`Platform::refresh_limits`]).
     async fn ask_instance_once(&self) {
-        self.asked.get_or_init(|| self.refresh_limits()).await;
+        self.asked.get_or_init(|| self.read_limits()).await;
     }
 
     /// Asks the instance for its limits and remembers them; a failure keeps
     /// what was known and only warns (posting does not depend on it).
-    async fn refresh_limits(&self) {
+    /// Logged at start and whenever they change.
+    async fn read_limits(&self) {
         match instance::fetch(&self.api).await {
             Ok(limits) => {
+                let first = !self
+                    .read_once
+                    .swap(true, std::sync::atomic::Ordering::Relaxed);
+                let before = self.instance_limits();
                 if let Ok(mut known) = self.limits.lock() {
                     *known = limits.clone();
+                }
+                if !first && before == limits {
+                    return;
                 }
                 if let Err(err) = self.store.save(&self.name, limits.clone()) {
                     warn!(account = %self.name, "could not remember the instance's limits: {err:#}");
@@ -143,7 +161,9 @@ impl MastodonAccount {
                     "instance limits read: {} characters, {links}",
                     limits.max_characters
                 );
-                self.note_other_name(limits.domain.as_deref());
+                if first {
+                    self.note_other_name(limits.domain.as_deref());
+                }
             }
             Err(err) => warn!(
                 account = %self.name,
@@ -157,17 +177,9 @@ impl MastodonAccount {
     /// by another name than `api_base`: its next-page links name that host
     /// and are followed through `api_base`.
     fn note_other_name(&self, domain: Option<&str>) {
-        let Some(domain) = domain else { return };
-        let base_host = reqwest::Url::parse(&self.api.base).ok().map(|u| {
-            let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
-            match u.port() {
-                Some(port) => (host.clone(), format!("{host}:{port}")),
-                None => (host.clone(), host),
-            }
-        });
-        if base_host.is_some_and(|(host, with_port)| domain == host || domain == with_port) {
+        let Some(domain) = instance::other_name(&self.api.base, domain) else {
             return;
-        }
+        };
         info!(
             account = %self.name,
             "the instance calls itself `{domain}` while api_base is {}; its next-page links on \
@@ -260,6 +272,12 @@ impl Platform for MastodonAccount {
         self.api.quota()
     }
 
+    /// Asks the instance again: an administrator may have changed its
+    /// limits since the start.
+    async fn refresh_limits(&self) {
+        self.read_limits().await;
+    }
+
     /// `verify_credentials`, and the instance's limits while at it.
     async fn whoami(&self) -> Result<Identity, PostError> {
         let me = self.me.get_or_try_init(|| self.identity()).await?.clone();
@@ -325,6 +343,11 @@ impl Platform for MastodonAccount {
         let statuses =
             timeline::read_range(&self.api, &path, since, until, domain.as_deref()).await?;
         Ok(statuses.into_iter().map(Status::into_found).collect())
+    }
+
+    /// Each question's context (`descendants`), see `context`.
+    async fn replies(&self, roots: &[RemotePost], since: Timestamp, until: Timestamp) -> Replies {
+        context::replies(&self.api, roots, since, until).await
     }
 }
 

@@ -17,7 +17,7 @@ use super::oauth1::{self, Stamp};
 use super::oauth2::Session;
 use super::quota::{self, Quota};
 use crate::clock::Clock;
-use crate::platform::PostError;
+use crate::platform::{BodyError, PostError};
 use crate::settings::Secret;
 
 /// How this account proves who it is.
@@ -110,9 +110,15 @@ impl Api {
             let status = response.status();
             let headers = response.headers().clone();
             self.remember_quota(&headers);
-            let body = response.bytes().await.map_err(|e| self.transport(&e))?;
+            let body = match crate::platform::read_body(response, crate::platform::MAX_BODY).await {
+                Ok(body) => body,
+                Err(BodyError::Read(e)) => return Err(self.transport(&e)),
+                Err(BodyError::TooLarge(max)) => {
+                    return Err(PostError::Transient(BodyError::too_large(max)));
+                }
+            };
             if status.is_success() {
-                return Ok(body.to_vec());
+                return Ok(body);
             }
             if status.as_u16() == 401 && !refreshed {
                 if let (Auth::OAuth2(session), Some(used)) = (&self.auth, &bearer) {

@@ -17,6 +17,20 @@ pub mod price {
     pub const POST: u64 = 15;
     /// Creating a post whose text contains a URL: $0.20.
     pub const POST_WITH_URL: u64 = 200;
+    /// Reading one post (search results, look-ups): $0.005.
+    pub const POST_READ: u64 = 5;
+}
+
+/// The most posts read after one occurrence to find the answers given in
+/// its questions' threads: one look-up per question, then each
+/// conversation searched up to its cap (a threaded chat is one
+/// conversation; otherwise each question starts its own).
+pub fn thread_reads_max(questions: u64, threaded: bool) -> u64 {
+    if questions == 0 {
+        return 0;
+    }
+    let conversations = if threaded { 1 } else { questions };
+    questions + conversations * super::conversation::MAX_POSTS
 }
 
 /// The URLs X would find in `text` (it links scheme-less domains too).
@@ -55,6 +69,8 @@ pub struct Estimate {
     pub with_url: u64,
     /// Thousandths of a dollar.
     pub total: u64,
+    /// The most posts read in the questions' threads after the chats.
+    pub reads_max: u64,
 }
 
 impl Estimate {
@@ -69,10 +85,18 @@ impl Estimate {
         cost
     }
 
-    /// One line for people: the total, what it is made of, and the prices.
+    /// Counts the thread reads after one thank-you on `accounts` X
+    /// accounts ([`thread_reads_max`]); returns the most that costs.
+    pub fn add_reads(&mut self, reads: u64, accounts: u64) -> u64 {
+        self.reads_max += reads * accounts;
+        reads * accounts * price::POST_READ
+    }
+
+    /// One line for people: the total, what it is made of, and the prices;
+    /// then, when thank-yous read threads, the most those reads add.
     pub fn summary(&self) -> String {
         let plural = if self.posts == 1 { "" } else { "s" };
-        format!(
+        let mut line = format!(
             "estimated X API cost: {} for {} post{plural} on X ({} with a link), at \
              pay-per-use prices of {} a post and {} a post with a link",
             format_usd(self.total),
@@ -80,7 +104,17 @@ impl Estimate {
             self.with_url,
             format_usd(price::POST),
             format_usd(price::POST_WITH_URL),
-        )
+        );
+        if self.reads_max > 0 {
+            line.push_str(&format!(
+                "; reading the answers in the questions' threads after each chat adds at most {} \
+                 ({} post reads at {} each)",
+                format_usd(self.reads_max * price::POST_READ),
+                self.reads_max,
+                format_usd(price::POST_READ),
+            ));
+        }
+        line
     }
 }
 
@@ -114,7 +148,8 @@ mod tests {
             Estimate {
                 posts: 3,
                 with_url: 1,
-                total: 230
+                total: 230,
+                reads_max: 0,
             }
         );
         assert_eq!(
@@ -130,5 +165,23 @@ mod tests {
         assert_eq!(format_usd(1_215), "$1.215");
         assert_eq!(format_usd(0), "$0.000");
         assert!((to_usd(135) - 0.135).abs() < 1e-12);
+    }
+
+    #[test]
+    fn thread_reads_are_bounded_per_conversation() {
+        assert_eq!(thread_reads_max(0, false), 0);
+        assert_eq!(thread_reads_max(2, true), 2 + 500);
+        assert_eq!(thread_reads_max(2, false), 2 + 1000);
+        let mut estimate = Estimate::default();
+        estimate.add("Q1. #c", 1);
+        assert_eq!(estimate.add_reads(502, 1), 2_510);
+        assert!(
+            estimate.summary().ends_with(
+                "; reading the answers in the questions' threads after each chat adds at most \
+                 $2.510 (502 post reads at $0.005 each)"
+            ),
+            "{}",
+            estimate.summary()
+        );
     }
 }

@@ -16,6 +16,8 @@
 //! - [`quota`]: the last `x-rate-limit-*` values, for metrics.
 //! - `reconcile`: finding an in-doubt post on the account's own timeline.
 //! - `search`: hashtag search over every page of recent search.
+//! - `conversation`: the replies under each question (a
+//!   `conversation_id:` search), which a hashtag search misses.
 //!
 //! Which auth an account uses follows from its settings: `consumer_key` (with
 //! `consumer_secret`, `access_token`, `access_token_secret`) means OAuth 1.0a;
@@ -24,6 +26,7 @@
 //! policy is the daemon's.
 
 mod client;
+mod conversation;
 pub mod cost;
 mod errors;
 pub mod oauth1;
@@ -45,7 +48,9 @@ use self::client::{Api, Auth, Built, Call};
 pub use self::oauth2::{MemoryTokenStore, RefreshLock, StoredTokens, TokenStore};
 pub use self::quota::Quota;
 use crate::clock::Clock;
-use crate::platform::{FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost};
+use crate::platform::{
+    FoundPost, Identity, OutgoingPost, Platform, PostError, RemotePost, Replies,
+};
 use crate::settings::AccountSettings;
 use crate::text::PlatformKind;
 
@@ -362,6 +367,11 @@ impl Platform for XAccount {
         until: Timestamp,
     ) -> Result<Vec<FoundPost>, PostError> {
         search::search(&self.api, hashtag, since, until).await
+    }
+
+    /// The questions' conversations, see `conversation`.
+    async fn replies(&self, roots: &[RemotePost], since: Timestamp, until: Timestamp) -> Replies {
+        conversation::replies(&self.api, roots, since, until).await
     }
 }
 

@@ -107,17 +107,36 @@ pub async fn search(
     since: Timestamp,
     until: Timestamp,
 ) -> Result<Vec<FoundPost>, PostError> {
-    let Some((since, until)) = clamp_window(since, until, api.clock.now()) else {
-        return Ok(Vec::new());
-    };
     let tag = format!("#{}", hashtag.trim_start_matches('#'));
+    let (found, complete) = search_query(api, &tag, since, until, MAX_PAGES).await?;
+    if !complete {
+        tracing::warn!(
+            hashtag = %tag,
+            "stopped the X search after {MAX_PAGES} pages; later posts are left out"
+        );
+    }
+    Ok(found)
+}
+
+/// Every post recent search finds for `query` in `[since, until)`, oldest
+/// first, reading at most `max_pages` pages; `false` when pages were left.
+pub async fn search_query(
+    api: &Api,
+    query_text: &str,
+    since: Timestamp,
+    until: Timestamp,
+    max_pages: usize,
+) -> Result<(Vec<FoundPost>, bool), PostError> {
+    let Some((since, until)) = clamp_window(since, until, api.clock.now()) else {
+        return Ok((Vec::new(), true));
+    };
     let mut found: BTreeMap<String, FoundPost> = BTreeMap::new();
     let mut token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
+    for _ in 0..max_pages {
         let body = api
             .send(&Call::get(
                 "/2/tweets/search/recent",
-                query(&tag, since, until, token.as_deref()),
+                query(query_text, since, until, token.as_deref()),
             ))
             .await?;
         let page: Page = serde_json::from_slice(&body).map_err(|e| {
@@ -126,14 +145,10 @@ pub async fn search(
         collect(page.data, &page.includes.users, since, until, &mut found);
         match page.meta.next_token {
             Some(next) => token = Some(next),
-            None => return Ok(oldest_first(found)),
+            None => return Ok((oldest_first(found), true)),
         }
     }
-    tracing::warn!(
-        hashtag = %tag,
-        "stopped the X search after {MAX_PAGES} pages; later posts are left out"
-    );
-    Ok(oldest_first(found))
+    Ok((oldest_first(found), false))
 }
 
 fn query(

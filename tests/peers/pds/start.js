@@ -5,12 +5,19 @@
 // - the PDS itself (@atproto/pds in dev mode, handles under `.test`), which
 //   validates every record against the lexicons and keeps repos on disk in
 //   DATA_DIR;
-// - a stand-in for the AppView's `app.bsky.feed.searchPosts`: the PDS proxies
-//   that call to it with a service token, as it proxies to the real AppView.
-//   It reads the posts back from the PDS itself (listRepos, listRecords), so
-//   what it finds is exactly what was posted, and checks its parameters
-//   against the lexicon in LEXICONS (../shared/peers/atproto-lexicons) when
-//   that folder exists.
+// - a stand-in for the AppView's `app.bsky.feed.searchPosts` and
+//   `app.bsky.feed.getPostThread`: the PDS proxies those calls to it with a
+//   service token, as it proxies to the real AppView (and checks their
+//   parameters against its own lexicons first). It reads the posts back from
+//   the PDS itself (listRepos, listRecords), so what it finds is exactly
+//   what was posted, and checks searchPosts' parameters against the lexicon
+//   in LEXICONS (../shared/peers/atproto-lexicons) when that folder exists.
+//   A thread is built as the AppView builds it: nested `replies` down to
+//   `depth` (a post below that keeps its `replyCount`, without `replies`),
+//   a reply whose author the requester blocks, or who blocks the requester
+//   (an `app.bsky.graph.block` record in either repository), answered as a
+//   `#blockedPost`; searchPosts leaves such authors' posts out, as the
+//   AppView's `noBlocksOrTagged` rule does.
 //
 // Every listener is bound to 127.0.0.1. When all three are ready, one JSON
 // line goes to stdout: {"pds": "http://127.0.0.1:PORT", "plc": …, "appview": …}.
@@ -198,14 +205,123 @@ function xrpcError(res, status, error, message) {
   res.end(JSON.stringify({ error, message }))
 }
 
+// --- the getPostThread stand-in -----------------------------------------
+
+// The DID the PDS's service token speaks for (its `iss`, without a key id).
+function requester(req) {
+  const token = (req.headers.authorization ?? '').replace(/^Bearer /, '')
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())
+    return String(claims.iss ?? '').split('#')[0]
+  } catch {
+    return ''
+  }
+}
+
+// Every `app.bsky.graph.block` on the PDS as [blocker, subject] pairs.
+async function allBlocks(pdsUrl) {
+  const pairs = []
+  const { repos } = await getJson(`${pdsUrl}/xrpc/com.atproto.sync.listRepos?limit=1000`)
+  for (const { did } of repos) {
+    const page = await getJson(
+      `${pdsUrl}/xrpc/com.atproto.repo.listRecords?repo=${did}&collection=app.bsky.graph.block&limit=100`,
+    )
+    for (const r of page.records) pairs.push([did, r.value.subject])
+  }
+  return pairs
+}
+
+async function postThread(urls, req, url) {
+  const uri = url.searchParams.get('uri')
+  const depth = Number(url.searchParams.get('depth') ?? 6)
+  if (!uri) return [400, { error: 'InvalidRequest', message: 'Error: Params must have the property "uri"' }]
+  if (!(Number.isInteger(depth) && depth >= 0 && depth <= 1000)) {
+    return [400, { error: 'InvalidRequest', message: 'depth must be an integer 0..1000' }]
+  }
+  const viewer = requester(req)
+  const posts = await allPosts(urls.pds, urls.plc)
+  const blocks = await allBlocks(urls.pds)
+  const blocked = (did) =>
+    blocks.some(([a, b]) => (a === viewer && b === did) || (a === did && b === viewer))
+  const byUri = new Map(posts.map((p) => [p.uri, p]))
+  const children = new Map()
+  for (const p of posts) {
+    const parent = p.value.reply?.parent?.uri
+    if (!parent) continue
+    if (!children.has(parent)) children.set(parent, [])
+    children.get(parent).push(p)
+  }
+  const view = (p) => ({
+    uri: p.uri,
+    cid: p.cid,
+    author: {
+      did: p.did,
+      handle: p.handle,
+      viewer: {
+        muted: false,
+        blockedBy: blocks.some(([a, b]) => a === p.did && b === viewer),
+        ...(blocks.some(([a, b]) => a === viewer && b === p.did)
+          ? { blocking: `at://${viewer}/app.bsky.graph.block/x` }
+          : {}),
+      },
+    },
+    record: p.value,
+    replyCount: (children.get(p.uri) ?? []).length,
+    repostCount: 0,
+    likeCount: 0,
+    indexedAt: p.value.createdAt,
+  })
+  // Iteratively, as deep as asked: the nesting is the test's to choose.
+  const build = (root) => {
+    const top = { $type: 'app.bsky.feed.defs#threadViewPost', post: view(root) }
+    const stack = [[top, root, depth]]
+    while (stack.length) {
+      const [node, post, left] = stack.pop()
+      if (left <= 0) continue
+      node.replies = []
+      for (const child of children.get(post.uri) ?? []) {
+        if (blocked(child.did)) {
+          node.replies.push({
+            $type: 'app.bsky.feed.defs#blockedPost',
+            uri: child.uri,
+            blocked: true,
+            author: { did: child.did, viewer: view(child).author.viewer },
+          })
+          continue
+        }
+        const item = { $type: 'app.bsky.feed.defs#threadViewPost', post: view(child) }
+        node.replies.push(item)
+        stack.push([item, child, left - 1])
+      }
+    }
+    return top
+  }
+  const root = byUri.get(uri)
+  if (!root) return [400, { error: 'NotFound', message: `Post not found: ${uri}` }]
+  if (blocked(root.did)) {
+    return [200, { thread: { $type: 'app.bsky.feed.defs#blockedPost', uri, blocked: true,
+      author: { did: root.did, viewer: view(root).author.viewer } } }]
+  }
+  return [200, { thread: build(root) }]
+}
+
 function appview(urls, lexicons) {
   return async (req, res) => {
     const url = new URL(req.url, `http://${HOST}`)
-    if (url.pathname !== '/xrpc/app.bsky.feed.searchPosts') {
-      return xrpcError(res, 501, 'MethodNotImplemented', `${url.pathname} is not served here`)
-    }
     if (!/^Bearer .+/.test(req.headers.authorization ?? '')) {
       return xrpcError(res, 401, 'AuthMissing', 'the PDS did not send a service token')
+    }
+    if (url.pathname === '/xrpc/app.bsky.feed.getPostThread') {
+      try {
+        const [status, body] = await postThread(urls, req, url)
+        res.writeHead(status, { 'content-type': 'application/json' })
+        return res.end(JSON.stringify(body))
+      } catch (err) {
+        return xrpcError(res, 500, 'InternalServerError', err.message)
+      }
+    }
+    if (url.pathname !== '/xrpc/app.bsky.feed.searchPosts') {
+      return xrpcError(res, 501, 'MethodNotImplemented', `${url.pathname} is not served here`)
     }
     const params = decodeParams(url, lexicons)
     // An AppView may answer fewer posts than asked (the lexicon allows it);
@@ -221,7 +337,13 @@ function appview(urls, lexicons) {
       return xrpcError(res, 400, 'InvalidRequest', 'limit must be 1..100')
     }
     try {
+      // As the AppView's searchPosts (its noBlocksOrTagged rule): a post
+      // whose author blocks the requester, or is blocked by it, is left out.
+      const viewer = requester(req)
+      const blocks = await allBlocks(urls.pds)
       const found = (await allPosts(urls.pds, urls.plc))
+        .filter((p) => p.did === viewer || !blocks.some(([a, b]) =>
+          (a === viewer && b === p.did) || (a === p.did && b === viewer)))
         .filter((p) => matches({ record: p.value }, params))
         .sort((a, b) => Date.parse(b.value.createdAt) - Date.parse(a.value.createdAt))
       const offset = Number(params.cursor ?? 0)
