@@ -85,6 +85,9 @@ pub struct Pages {
     pub state_dir: PathBuf,
     /// For the calendars' versions (`SEQUENCE`); `None` keeps them at 0.
     pub store: Option<SharedStore>,
+    /// This process's name among the replicas, with its store
+    /// (`web-1/4182 (postgres)`), for the operator pages.
+    pub replica: String,
     /// `[http] public_url`, or the listener's address.
     pub base: Option<String>,
     /// Who sees the operator pages (`[http] operator_token`, `trust_loopback`).
@@ -105,6 +108,15 @@ impl Pages {
             plans,
             state_dir: settings.state_dir.clone(),
             store: None,
+            replica: format!(
+                "{} ({})",
+                settings.store.replica,
+                if settings.store.url.is_some() {
+                    "postgres"
+                } else {
+                    "sqlite"
+                }
+            ),
             base: settings.http.public_base(),
             access: OperatorAccess::new(&settings.http),
             audience: Audience {
@@ -469,7 +481,8 @@ async fn results(
             }
         };
         let truncated = rows.len() >= MAX_RESULT_ROWS;
-        let view = model::results_view(&plan, &pages.audience, &rows, now, days, truncated);
+        let mut view = model::results_view(&plan, &pages.audience, &rows, now, days, truncated);
+        view.replica = Some(pages.replica.clone());
         html(StatusCode::OK, views::results(&view).into_string())
     })
     .await

@@ -297,6 +297,8 @@ pub struct ResultsView {
     pub days: u32,
     pub occurrences: Vec<OccurrenceResults>,
     pub truncated: bool,
+    /// The replica that served the page and its store (`[store] replica`).
+    pub replica: Option<String>,
 }
 
 /// How long a claimed post may go unanswered before it counts as in doubt.
@@ -339,6 +341,7 @@ pub fn results_view(
         days,
         occurrences,
         truncated,
+        replica: None,
     }
 }
 
