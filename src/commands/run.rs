@@ -72,6 +72,12 @@ async fn serve(
     let metrics = Arc::new(Metrics::default());
     let health = Arc::new(Health::new(settings.rescan_interval * 3));
     metrics.watch_store(shared.health());
+    let backend = if shared.pg().is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    metrics.set_replica(&settings.store.replica, backend);
     health.watch_store(shared.health());
     for name in accounts.keys() {
         metrics.set_account_up(name, !unreached.contains(name));

@@ -85,6 +85,9 @@ pub struct Pages {
     pub state_dir: PathBuf,
     /// For the calendars' versions (`SEQUENCE`); `None` keeps them at 0.
     pub store: Option<SharedStore>,
+    /// This process's name among the replicas, with its store
+    /// (`web-1/4182 (postgres)`), for the operator pages.
+    pub replica: String,
     /// `[http] public_url`, or the listener's address.
     pub base: Option<String>,
     /// Who sees the operator pages (`[http] operator_token`, `trust_loopback`).
@@ -105,6 +108,15 @@ impl Pages {
             plans,
             state_dir: settings.state_dir.clone(),
             store: None,
+            replica: format!(
+                "{} ({})",
+                settings.store.replica,
+                if settings.store.url.is_some() {
+                    "postgres"
+                } else {
+                    "sqlite"
+                }
+            ),
             base: settings.http.public_base(),
             access: OperatorAccess::new(&settings.http),
             audience: Audience {
@@ -476,6 +488,7 @@ async fn results(
             .flat_map(|kept| kept.accounts)
             .map(|kept| (kept.account, kept.problems))
             .collect();
+        view.replica = Some(pages.replica.clone());
         html(StatusCode::OK, views::results(&view).into_string())
     })
     .await

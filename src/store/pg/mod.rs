@@ -212,18 +212,26 @@ impl PgStore {
     /// timeout and a margin), extending it when needed. `false`: the claim
     /// was taken over (this replica was paused or cut off beyond its
     /// lease), so nothing may be posted or recorded under it.
+    ///
+    /// The generation alone decides: a lease that ran out while the
+    /// database was unreachable, but that no other replica took over (the
+    /// generation is unchanged), is extended again, since a taker would
+    /// have had to move the generation first (the row lock orders the two).
+    /// So the lease is always extended to at least [`LEASE`] from now, even
+    /// where a repeated write is harmless (`hold` zero): the write then
+    /// starts under a live lease, never an expired one.
     pub async fn lease_for_write(&self, key: &str, hold: Duration) -> anyhow::Result<bool> {
         let generation = match self.held().get(key) {
             Some(hold) if hold.renewing => hold.generation,
             _ => return Ok(false),
         };
+        let hold = hold.max(LEASE);
         let client = self.client().await?;
         let still = client
             .query_opt(
                 &format!(
                     "UPDATE posts SET lease_until = GREATEST(lease_until, {SERVER_NOW} + $3) \
-                     WHERE key = $1 AND generation = $2 AND state = 'intent' \
-                     AND lease_until > {SERVER_NOW} RETURNING key"
+                     WHERE key = $1 AND generation = $2 AND state = 'intent' RETURNING key"
                 ),
                 &[&key, &generation, &duration_ms(hold)],
             )
