@@ -438,6 +438,15 @@ async fn mastodon_a_failing_thread_read_still_thanks_the_hashtag_answerers() {
             md.contains("Replies to Q2 on Mastodon not all read"),
             "{md}"
         );
+        let html = std::fs::read_to_string(dir.path().join(format!(
+            "transcripts/hcsmbm/{}.html",
+            start.to_zoned(TimeZone::UTC).date()
+        )))
+        .unwrap();
+        assert!(
+            html.contains("Replies to <a href=\"#q2\">Q2</a> on Mastodon not all read"),
+            "{html}"
+        );
     }
 }
 
