@@ -164,7 +164,7 @@ impl Poster {
             if !self.still_owned(post.key, deadline, cancel).await {
                 return Delivery::InDoubt;
             }
-            let answer = self.platform.post(post).await;
+            let answer = self.write(post).await;
             self.export_quota();
             if let Some(metrics) = &self.metrics {
                 let reached = !matches!(answer, Err(PostError::Unreachable(_)));
@@ -357,6 +357,31 @@ impl Poster {
                 Waited::Cancelled => return Doubt::Cancelled,
                 Waited::Behind(next) => return Doubt::Behind(next),
             }
+        }
+    }
+
+    /// One platform write. On PostgreSQL, where a repeated write would be
+    /// a second post ([`Platform::repeats_harmless`] false: X, the console,
+    /// GoToSocial), the whole write is bounded by the hold its lease was
+    /// just extended to, less [`super::WRITE_MARGIN`]: besides the request
+    /// it may look up the account (`whoami`) or refresh a token, each
+    /// bounded by the account's timeout but not together. So nothing is
+    /// sent under this claim once another replica may have taken it over;
+    /// a write cut off this way may have gone out, and is looked up like a
+    /// timeout. On SQLite, with one owner, the write is as it always was.
+    async fn write(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
+        let bounded = self.store.pg().is_some() && !self.platform.repeats_harmless();
+        let bound = self.write_hold.saturating_sub(super::WRITE_MARGIN);
+        if !bounded || bound.is_zero() {
+            return self.platform.post(post).await;
+        }
+        match tokio::time::timeout(bound, self.platform.post(post)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(PostError::Transient(format!(
+                "the write did not finish within {}s, the hold of this replica's claim, so \
+                 it was cut off; it may have gone out, so it is looked up first",
+                bound.as_secs()
+            ))),
         }
     }
 
