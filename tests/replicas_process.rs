@@ -278,3 +278,70 @@ async fn an_owner_paused_beyond_its_lease_neither_posts_nor_overwrites() {
         logs()
     );
 }
+
+/// A replica started before PostgreSQL can be reached (nothing listens on
+/// its port) waits for it, saying so, rather than exiting: a refusal (exit
+/// 3) would not be restarted by the systemd unit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_started_before_postgres_answers_waits_for_it() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/tweetchat");
+    let fake = FakeX::start().await;
+    let root = tempfile::tempdir().unwrap();
+    write_chat(
+        root.path(),
+        Timestamp::now() + SignedDuration::from_hours(1),
+        "wait",
+    );
+    let mut replica = Replica::start(root.path(), "early", &url, &fake);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !replica.log().contains("trying again in") {
+        assert!(tokio::time::Instant::now() < deadline, "{}", replica.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        replica.child.try_wait().unwrap().is_none(),
+        "{}",
+        replica.log()
+    );
+    assert!(
+        replica.log().contains("is unreachable"),
+        "{}",
+        replica.log()
+    );
+}
+
+/// A server that answers and refuses (here: no such database) stops the
+/// replica at once with exit code 3: waiting would not change it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_refused_by_postgres_stops_with_exit_code_3() {
+    let Some(pg) = Postgres::get() else { return };
+    let url = support::postgres::with_database(pg.admin_url(), "no_such_database");
+    let fake = FakeX::start().await;
+    let root = tempfile::tempdir().unwrap();
+    write_chat(
+        root.path(),
+        Timestamp::now() + SignedDuration::from_hours(1),
+        "refused",
+    );
+    let mut replica = Replica::start(root.path(), "refused", &url, &fake);
+    let status = tokio::time::timeout(Duration::from_secs(60), replica.child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("still running:\n{}", replica.log()))
+        .unwrap();
+    assert_eq!(status.code(), Some(3), "{}", replica.log());
+    assert!(
+        replica.log().contains("no_such_database"),
+        "{}",
+        replica.log()
+    );
+    assert!(
+        !replica.log().contains("trying again in"),
+        "{}",
+        replica.log()
+    );
+}

@@ -156,12 +156,7 @@ async fn open_store(
     accept_state_change: bool,
 ) -> anyhow::Result<(SharedStore, tokio::task::JoinHandle<()>, Verified)> {
     if let Some(url) = &settings.store.url {
-        let pg = store::PgStore::connect(
-            url.expose(),
-            settings.store.password.as_ref().map(|p| p.expose()),
-            &settings.store.replica,
-        )
-        .await?;
+        let pg = connect_waiting(settings, url.expose()).await?;
         let verified = if accept_state_change {
             Verified::Changed(format!(
                 "--accept-state-change on the shared database {}",
@@ -183,6 +178,36 @@ async fn open_store(
     let verified = store::identity::verify(&mut store, since, accept_state_change)?;
     let (shared, writer) = SharedStore::spawn(store);
     Ok((shared, writer, verified))
+}
+
+/// PostgreSQL, waited for while it cannot be reached (a replica started
+/// during the database's restart or failover, or before it, as a host's
+/// services start in any order): tried again with backoff up to 30 s
+/// apart, without end, since the other replicas wait for it too and a
+/// refusal (exit 3) is not restarted by the systemd unit. SIGTERM still
+/// stops the process (no handler is installed yet). A server that
+/// answers and refuses (a password, a missing database) stops it at once.
+async fn connect_waiting(settings: &Settings, url: &str) -> anyhow::Result<store::PgStore> {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        let connected = store::PgStore::connect(
+            url,
+            settings.store.password.as_ref().map(|p| p.expose()),
+            &settings.store.replica,
+        )
+        .await;
+        match connected {
+            Err(err) if err.downcast_ref::<store::pg::Unreachable>().is_some() => {
+                warn!(
+                    "{err:#}; trying again in {}s (nothing is posted until it answers)",
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// What the HTTP listener serves.

@@ -92,11 +92,20 @@ impl PgStore {
 
     async fn client(&self) -> anyhow::Result<deadpool_postgres::Object> {
         self.pool.get().await.map_err(|err| {
-            anyhow!(
+            let message = format!(
                 "the state database {} is unreachable: {}",
                 self.url,
                 pool_error(&err)
-            )
+            );
+            // The server answered, and said no (a password refused, no such
+            // database): waiting will not change that.
+            let refused = matches!(&err, deadpool_postgres::PoolError::Backend(err)
+                if err.as_db_error().is_some());
+            if refused {
+                anyhow!(message)
+            } else {
+                anyhow::Error::new(Unreachable(message))
+            }
         })
     }
 
@@ -619,6 +628,19 @@ impl std::fmt::Display for TakenOver {
 }
 
 impl std::error::Error for TakenOver {}
+
+/// The server could not be reached at all (refused, timed out, closed):
+/// worth waiting for, as a restart or a failover ends.
+#[derive(Debug)]
+pub struct Unreachable(pub String);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
 
 /// What a failure to get a connection comes to, in words without the URL.
 fn pool_error(err: &deadpool_postgres::PoolError) -> String {
