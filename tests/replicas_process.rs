@@ -6,7 +6,7 @@
 //! lease and then continued, it neither posts nor overwrites what the other
 //! recorded. X has no idempotency, so the fake's count of create requests
 //! per text (`creates`) shows any second attempt, even one X would refuse.
-//! See docs/leases.md for the argument these check.
+//! See docs/replicas.md ("Why no post goes out twice") for the argument these check.
 
 mod support;
 

@@ -387,7 +387,7 @@ impl Poster {
 
     /// Whether this process's claim of `key` still owns it, with enough
     /// left for the write about to start (always on SQLite; on PostgreSQL
-    /// the lease, see `docs/leases.md`). Where a repeated write would be a
+    /// the lease, see `docs/replicas.md`, "Why no post goes out twice"). Where a repeated write would be a
     /// second post (X, the console, GoToSocial:
     /// [`Platform::repeats_harmless`]), the lease is first extended to cover
     /// [`Self::write_hold`] (the request's timeout and a margin), so no

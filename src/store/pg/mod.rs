@@ -12,7 +12,7 @@
 //!   to the generation, and this replica remembers the generation it holds
 //!   for each key ([`PgStore::held`]) so its result is recorded only while
 //!   that generation still owns the row (`WHERE key = $1 AND generation =
-//!   $2`). See `docs/leases.md` for the argument.
+//!   $2`). See `docs/replicas.md`, "Why no post goes out twice" for the argument.
 //!
 //! There is no writer task: PostgreSQL takes concurrent writers, and a pool
 //! gives each request a connection; a batch of claims is still one
@@ -38,7 +38,7 @@ use crate::platform::RemotePost;
 const COLUMNS: &str = "key, chat, occurrence, kind, n, account, due, state, \
     remote_id, remote_cid, remote_url, attempts, reason, updated_at";
 
-/// How long a claim is held without a renewal (see `docs/leases.md`):
+/// How long a claim is held without a renewal (see `docs/replicas.md`, "Why no post goes out twice"):
 /// short, so that another replica takes over a dead one's slot within 2 s.
 pub const LEASE: Duration = Duration::from_millis(1500);
 
@@ -716,7 +716,7 @@ async fn claim_one(
             if let (PostState::Intent, Some(owner), Some(until)) =
                 (existing.state, owner, lease_until)
             {
-                // A live lease: left alone (see docs/leases.md), even when it
+                // A live lease: left alone (see docs/replicas.md), even when it
                 // names this replica (a restart under a fixed name, or a
                 // second process given the same name by mistake).
                 if until > server_now {

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 /// Step `i` upgrades version `i` to `i + 1`.
 ///
 /// Version 1 is SQLite's version 1 (`src/store/schema.rs`) with the lease
-/// columns (`owner`, `lease_until`, `generation`: see `docs/leases.md`),
+/// columns (`owner`, `lease_until`, `generation`: see `docs/replicas.md`, "Why no post goes out twice"),
 /// instants as milliseconds since 1970 in `BIGINT`.
 const MIGRATIONS: &[&str] = &[
     // 1: posts by key with their claims, and the key/value table.
