@@ -65,7 +65,7 @@ pub struct Dispatcher {
     /// See [`super::Daemon::look_up_due_before`].
     pub look_up_due_before: Option<Timestamp>,
     /// See [`super::Daemon::write_hold`].
-    pub write_hold: std::time::Duration,
+    pub write_hold: super::WriteHolds,
     /// Chats kept off accounts they do not fit ([`super::verdict`]).
     pub kept_out: super::verdict::KeptOut,
     queues: HashMap<(String, Arc<str>), Arc<Queue>>,
@@ -96,7 +96,7 @@ impl Dispatcher {
             state_dir: None,
             leave_out_before_file: true,
             look_up_due_before: None,
-            write_hold: std::time::Duration::from_secs(35),
+            write_hold: super::WriteHolds::default(),
             kept_out: super::verdict::KeptOut::default(),
             queues: HashMap::new(),
             retrying: Vec::new(),
@@ -363,6 +363,7 @@ impl Dispatcher {
         let key = (job.account.clone(), Arc::clone(&job.slot.chat));
         let queue = Arc::clone(self.queues.entry(key).or_default());
         let account = job.account.clone();
+        let write_hold = super::hold_for(&self.write_hold, &account);
         if queue.push(job) {
             let poster = Poster {
                 account,
@@ -371,7 +372,7 @@ impl Dispatcher {
                 clock: self.clock.clone(),
                 metrics: self.metrics.clone(),
                 retry: self.retry,
-                write_hold: self.write_hold,
+                write_hold,
                 queue: Some(Arc::clone(&queue)),
                 tracker: self.tracker.clone(),
             };
