@@ -76,20 +76,23 @@ async fn one_chat_on_x_mastodon_and_bluesky_through_an_outage_and_a_kill() {
     std::fs::create_dir_all(dir.path().join("chats")).unwrap();
     let tag = format!("multi{}", std::process::id() % 100_000);
     let chat = format!(
-        "title: Everywhere\nhashtag: \"#{tag}\"\ntimezone: UTC\nstart: {}\nduration: 4s\n\
+        "title: Everywhere\nhashtag: \"#{tag}\"\ntimezone: UTC\nstart: {}\nduration: 10s\n\
          thread: true\nannounce: false\nwelcome: \"Welcome to {{title}}! {{hashtag}}\"\n\
-         questions:\n  - at: 2s\n    text: Where do you post?\n\
+         questions:\n  - at: 8s\n    text: Where do you post?\n\
          wrapup: \"That's a wrap! {{hashtag}}\"\nthanks: false\n",
         start_at.strftime("%Y-%m-%d %H:%M:%S")
     );
     std::fs::write(dir.path().join("chats/everywhere.yaml"), chat).unwrap();
     let expected = [
         (format!("Welcome to Everywhere! #{tag}"), 0),
-        (format!("Q1. Where do you post? #{tag}"), 2),
-        (format!("That's a wrap! #{tag}"), 4),
+        (format!("Q1. Where do you post? #{tag}"), 8),
+        (format!("That's a wrap! #{tag}"), 10),
     ];
-    // X is down for the welcome and Q1: 503 after 503.
-    fake.push_faults(Route::CreateTweet, Fault::Status(503), 4);
+    // X is down for the welcome's first three attempts: 503 after 503. The
+    // fourth (backoff 0.5-1 s, 1-2 s, 2-4 s: at most 7 s in) comes before
+    // Q1 is due at 8 s; a post still failing when the chat's next one is
+    // due would give way to it.
+    fake.push_faults(Route::CreateTweet, Fault::Status(503), 3);
 
     let mut daemon = start(dir.path());
     let logs = || std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();

@@ -182,6 +182,38 @@ fn two_questions() -> (tweetchat::schedule::Slot, tweetchat::schedule::Slot) {
     (q(1, 5), q(2, 7))
 }
 
+/// Runs the daemon on Q1 and Q2 until 18:30 (past Q1's grace window), and
+/// checks that Q2 alone was posted, at its own instant.
+async fn run_until_only_q2_is_out(
+    dir: &std::path::Path,
+    clock: &Clock,
+    fake: &std::sync::Arc<daemon_support::Fake>,
+    q1: &tweetchat::schedule::Slot,
+    q2: &tweetchat::schedule::Slot,
+) {
+    let (daemon, writer) = daemon_support::daemon(
+        dir,
+        clock.clone(),
+        fake.clone(),
+        vec![daemon_support::plan("c", None, false)],
+        vec![q1.clone(), q2.clone()],
+    );
+    run_paused_until(
+        daemon,
+        writer,
+        clock,
+        daemon_support::ts("2026-12-02T18:30:00Z"),
+    )
+    .await;
+    let posts = fake.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0].0, q2.key("fake"));
+    assert!(
+        posts[0].1 >= q2.at && posts[0].1 < q2.at + SignedDuration::from_secs(1),
+        "{posts:?}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_question_retried_on_an_unreachable_platform_does_not_hold_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -192,29 +224,8 @@ async fn a_question_retried_on_an_unreachable_platform_does_not_hold_the_next_on
         "connection refused: check api_base (nothing was sent)".into(),
     );
     fake.fail_next(&q1.key("fake"), vec![refused; 1000]);
-    let (daemon, writer) = daemon_support::daemon(
-        dir.path(),
-        clock.clone(),
-        fake.clone(),
-        vec![daemon_support::plan("c", None, false)],
-        vec![q1.clone(), q2.clone()],
-    );
-    run_paused_until(
-        daemon,
-        writer,
-        &clock,
-        daemon_support::ts("2026-12-02T18:30:00Z"),
-    )
-    .await;
-
-    // Q2 went out at its own instant, not after Q1's grace window.
-    let posts = fake.posts();
-    assert_eq!(posts.len(), 1, "{posts:?}");
-    assert_eq!(posts[0].0, q2.key("fake"));
-    assert!(
-        posts[0].1 >= q2.at && posts[0].1 < q2.at + SignedDuration::from_secs(1),
-        "{posts:?}"
-    );
+    // Q2 goes out at its own instant, not after Q1's grace window.
+    run_until_only_q2_is_out(dir.path(), &clock, &fake, &q1, &q2).await;
     // Q1 stopped retrying when Q2 was due, and says so; it was never
     // looked up (nothing was sent).
     let (state, reason) = row(dir.path(), &q1.key("fake"));
@@ -247,28 +258,8 @@ async fn a_question_in_doubt_that_cannot_be_looked_up_does_not_hold_the_next_one
     let fake = daemon_support::Fake::new(clock.clone());
     // The platform cannot say whether Q1 is out, for as long as it is asked.
     fake.unknown_next(&q1.key("fake"), 1000);
-    let (daemon, writer) = daemon_support::daemon(
-        dir.path(),
-        clock.clone(),
-        fake.clone(),
-        vec![daemon_support::plan("c", None, false)],
-        vec![q1.clone(), q2.clone()],
-    );
-    run_paused_until(
-        daemon,
-        writer,
-        &clock,
-        daemon_support::ts("2026-12-02T18:30:00Z"),
-    )
-    .await;
-
-    let posts = fake.posts();
-    assert_eq!(posts.len(), 1, "Q1 is never posted blind: {posts:?}");
-    assert_eq!(posts[0].0, q2.key("fake"));
-    assert!(
-        posts[0].1 >= q2.at && posts[0].1 < q2.at + SignedDuration::from_secs(1),
-        "{posts:?}"
-    );
+    // Q1 is never posted blind; Q2 goes out at its own instant.
+    run_until_only_q2_is_out(dir.path(), &clock, &fake, &q1, &q2).await;
     // Q1 was looked up aside until its doubt window ended, then recorded.
     let (state, reason) = row(dir.path(), &q1.key("fake"));
     assert_eq!(state, PostState::Failed, "{reason}");
