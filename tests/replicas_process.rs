@@ -345,3 +345,41 @@ async fn a_replica_refused_by_postgres_stops_with_exit_code_3() {
         replica.log()
     );
 }
+
+/// A state folder left by SQLite, as after `store migrate`: its identity
+/// mirror names a store with 9 writes and the console's outbox holds a
+/// line stamped with it. On SQLite that folder beside a new database is
+/// refused (issue 25's check); a replica on PostgreSQL starts on it and
+/// posts, since the identity check is SQLite's (the shared database has no
+/// mirror per folder).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_folder_left_by_sqlite_does_not_stop_a_replica() {
+    let Some(pg) = Postgres::get() else { return };
+    let url = pg.database().await;
+    let fake = FakeX::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let start = Timestamp::from_second(Timestamp::now().as_second() + 6).unwrap();
+    let tag = format!("left{}", std::process::id() % 100_000);
+    let expected = write_chat(root.path(), start, &tag);
+    let state = root.path().join("migrated/state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("identity"),
+        "id = 0123456789abcdef0123456789abcdef\nseq = 9\n",
+    )
+    .unwrap();
+    let at = Timestamp::now() - SignedDuration::from_mins(5);
+    std::fs::write(
+        state.join("outbox.jsonl"),
+        format!(
+            "{{\"key\":\"old/{at}/welcome/console\",\"at\":\"{at}\",\"posted_at\":\"{at}\",\
+             \"text\":\"Welcome #old\",\"reply_to\":null,\
+             \"store\":{{\"id\":\"0123456789abcdef0123456789abcdef\",\"seq\":9}}}}\n"
+        ),
+    )
+    .unwrap();
+    let replica = Replica::start(root.path(), "migrated", &url, &fake);
+    let db = connect(&url).await;
+    assert_each_once(&fake, &db, &expected, || replica.log()).await;
+    assert!(!replica.log().contains("not starting"), "{}", replica.log());
+}
