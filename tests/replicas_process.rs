@@ -104,6 +104,39 @@ fn write_chat(root: &Path, start: Timestamp, tag: &str) -> Vec<(String, SignedDu
     ]
 }
 
+/// Two replicas started on an empty chats folder; once each says it is
+/// running, the chat is written to start a few seconds later and each is
+/// told to rescan (SIGHUP). So the instant is ahead of both replicas'
+/// claims however slowly they started on a loaded machine, and the kill or
+/// the stop lands just before it.
+async fn two_running_then_the_chat(
+    root: &Path,
+    url: &str,
+    fake: &FakeX,
+    tag: &str,
+) -> ([Replica; 2], Timestamp, Vec<(String, SignedDuration)>) {
+    std::fs::create_dir_all(root.join("chats")).unwrap();
+    let replicas = [
+        Replica::start(root, "a", url, fake),
+        Replica::start(root, "b", url, fake),
+    ];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !replicas
+        .iter()
+        .all(|r| r.log().contains("tweetchat is running"))
+    {
+        let logs = replicas.iter().map(Replica::log).collect::<String>();
+        assert!(tokio::time::Instant::now() < deadline, "{logs}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let start = Timestamp::from_second(Timestamp::now().as_second() + 5).unwrap();
+    let expected = write_chat(root, start, tag);
+    for replica in &replicas {
+        replica.signal("-HUP");
+    }
+    (replicas, start, expected)
+}
+
 async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
@@ -210,13 +243,9 @@ async fn the_owner_killed_at_its_instant_is_replaced() {
     let url = pg.database().await;
     let fake = FakeX::start().await;
     let root = tempfile::tempdir().unwrap();
-    let start = Timestamp::from_second(Timestamp::now().as_second() + 6).unwrap();
     let tag = format!("kill{}", std::process::id() % 100_000);
-    let expected = write_chat(root.path(), start, &tag);
-    let mut replicas = [
-        Replica::start(root.path(), "a", &url, &fake),
-        Replica::start(root.path(), "b", &url, &fake),
-    ];
+    let (mut replicas, start, expected) =
+        two_running_then_the_chat(root.path(), &url, &fake, &tag).await;
     let db = connect(&url).await;
     let owner = welcome_owner(&db, start)
         .await
@@ -248,13 +277,9 @@ async fn an_owner_paused_beyond_its_lease_neither_posts_nor_overwrites() {
     let url = pg.database().await;
     let fake = FakeX::start().await;
     let root = tempfile::tempdir().unwrap();
-    let start = Timestamp::from_second(Timestamp::now().as_second() + 6).unwrap();
     let tag = format!("stop{}", std::process::id() % 100_000);
-    let expected = write_chat(root.path(), start, &tag);
-    let replicas = [
-        Replica::start(root.path(), "a", &url, &fake),
-        Replica::start(root.path(), "b", &url, &fake),
-    ];
+    let (replicas, start, expected) =
+        two_running_then_the_chat(root.path(), &url, &fake, &tag).await;
     let db = connect(&url).await;
     let owner = welcome_owner(&db, start)
         .await
