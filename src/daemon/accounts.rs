@@ -552,6 +552,26 @@ impl SessionStore for StateSessions {
         let json = serde_json::to_string(session)?;
         self.kv.set(&format!("bluesky/{account}"), &json)
     }
+
+    /// On PostgreSQL, an advisory lock per account, as for X's refresh;
+    /// on SQLite one daemon owns the folder, so none.
+    fn lock_renewal(&self, account: &str) -> anyhow::Result<Option<Box<dyn Send>>> {
+        if self.kv.pg().is_none() {
+            return Ok(None);
+        }
+        let lock = self
+            .kv
+            .advisory_lock(&format!("bluesky/{account}"), REFRESH_LOCK_WAIT)
+            .context("taking the Bluesky session lock in the state database")?;
+        if lock.is_none() {
+            warn!(
+                account,
+                "another replica has held the Bluesky session lock for {:?}; renewing anyway",
+                REFRESH_LOCK_WAIT
+            );
+        }
+        Ok(lock.map(|lock| Box::new(lock) as Box<dyn Send>))
+    }
 }
 
 #[cfg(test)]
