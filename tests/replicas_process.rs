@@ -408,3 +408,94 @@ async fn a_state_folder_left_by_sqlite_does_not_stop_a_replica() {
     assert_each_once(&fake, &db, &expected, || replica.log()).await;
     assert!(!replica.log().contains("not starting"), "{}", replica.log());
 }
+
+/// The console's record is shared on PostgreSQL: a replica died after
+/// writing its console post (the line is in the database) and before
+/// recording it (the claim is an intent with an expired lease). Another
+/// replica takes the key over in doubt, finds the line in the database,
+/// though its own outbox file does not have it, and records the post
+/// without writing it again; the rest of the chat goes out once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_post_made_by_a_dead_replica_is_found_in_the_database() {
+    let Some(pg) = Postgres::get() else { return };
+    let url = pg.database().await;
+    let fake = FakeX::start().await;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("chats")).unwrap();
+    let replica = Replica::start(root.path(), "survivor", &url, &fake);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !replica.log().contains("tweetchat is running") {
+        assert!(tokio::time::Instant::now() < deadline, "{}", replica.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let start = Timestamp::from_second(Timestamp::now().as_second() + 4).unwrap();
+    let occurrence = start.strftime("%Y-%m-%dT%H:%M").to_string();
+    let key = format!("console/{occurrence}/welcome/console");
+    let welcome = "Welcome to Console! #consoletag";
+    let db = connect(&url).await;
+    db.execute(
+        "INSERT INTO posts (key, chat, occurrence, kind, n, account, due, state, attempts, \
+         updated_at, owner, lease_until, generation) VALUES ($1, 'console', $2, 'welcome', \
+         NULL, 'console', $3, 'intent', 1, $3, 'dead', 0, 1)",
+        &[&key, &occurrence, &start.as_millisecond()],
+    )
+    .await
+    .unwrap();
+    let line = serde_json::json!({
+        "key": key, "at": start.to_string(), "posted_at": start.to_string(),
+        "text": welcome, "reply_to": null,
+    });
+    db.execute(
+        "INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, 0)",
+        &[&format!("console/{key}"), &line.to_string()],
+    )
+    .await
+    .unwrap();
+    std::fs::write(
+        root.path().join("chats/console.yaml"),
+        format!(
+            "title: Console\nhashtag: \"#consoletag\"\ntimezone: UTC\nstart: {}\n\
+             duration: 4s\nannounce: false\naccounts: [console]\n\
+             welcome: \"Welcome to {{title}}! {{hashtag}}\"\n\
+             questions:\n  - at: 2s\n    text: Which replica is this?\n\
+             wrapup: \"That's a wrap! {{hashtag}}\"\nthanks: false\n",
+            start.strftime("%Y-%m-%d %H:%M:%S")
+        ),
+    )
+    .unwrap();
+    replica.signal("-HUP");
+    let outbox = replica.dir.join("state/outbox.jsonl");
+    let lines = || {
+        std::fs::read_to_string(&outbox)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    while lines().len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "{}", replica.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let row = db
+        .query_one(
+            "SELECT state, generation FROM posts WHERE key = $1",
+            &[&key],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "posted", "{}", replica.log());
+    assert_eq!(row.get::<_, i64>(1), 2, "taken over once");
+    let written = lines();
+    assert!(
+        !written.iter().any(|l| l.contains(welcome)),
+        "the welcome was written again: {written:?}\n{}",
+        replica.log()
+    );
+    assert_eq!(written.len(), 2, "Q1 and the wrap-up: {written:?}");
+    let shared: i64 = db
+        .query_one("SELECT count(*) FROM kv WHERE key LIKE 'console/%'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(shared, 3, "every console post is in the database");
+}

@@ -73,10 +73,11 @@ pub fn build_account(
             // a stale mirror left in `state_dir` (from before `store
             // migrate`) names no store these lines are recorded in.
             let on_postgres = context.writer.as_ref().is_some_and(|w| w.pg().is_some());
-            Arc::new(if on_postgres {
-                console
-            } else {
-                console.in_store(store_stamp(&context.state_dir))
+            Arc::new(match context.writer.as_ref().filter(|_| on_postgres) {
+                Some(writer) => console.shared(Arc::new(StateOutbox {
+                    kv: StateKv::through(writer.clone(), &context.state_dir),
+                })),
+                None => console.in_store(store_stamp(&context.state_dir)),
             })
         }
         PlatformKind::X => Arc::new(
@@ -504,6 +505,28 @@ impl TokenStore for StateTokens {
             );
         }
         Ok(lock)
+    }
+}
+
+/// The console's record shared by replicas on PostgreSQL: each line in the
+/// key/value table under `console/KEY`, pruned with the finished posts.
+struct StateOutbox {
+    kv: StateKv,
+}
+
+impl crate::platform::console::SharedOutbox for StateOutbox {
+    fn append(&self, entry: &crate::platform::console::OutboxEntry) -> anyhow::Result<()> {
+        let json = serde_json::to_string(entry)?;
+        self.kv.set(&format!("console/{}", entry.key), &json)
+    }
+
+    fn find(&self, key: &str) -> anyhow::Result<Option<crate::platform::console::OutboxEntry>> {
+        let Some(json) = self.kv.get(&format!("console/{key}"))? else {
+            return Ok(None);
+        };
+        Ok(Some(serde_json::from_str(&json).with_context(|| {
+            format!("the shared console record of {key} is unreadable")
+        })?))
     }
 }
 

@@ -415,7 +415,8 @@ impl PgStore {
             .await?;
         let thanks = tx
             .execute(
-                "DELETE FROM kv WHERE key LIKE 'thanks/%' AND updated_at < $1",
+                "DELETE FROM kv WHERE (key LIKE 'thanks/%' OR key LIKE 'console/%') \
+                 AND updated_at < $1",
                 &[&before.as_millisecond()],
             )
             .await?;
