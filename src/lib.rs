@@ -24,6 +24,8 @@
 //!   post it, record it; reload plans; stop gracefully.
 //! - [`settings`], [`telemetry`], [`http`] are the operator's side: layered
 //!   configuration with redacted secrets, logs, `/healthz` and `/metrics`.
+//! - [`notify`] sends what needs a person (an account failing before its
+//!   chat, a post failed or skipped) to one webhook, off the post path.
 //! - [`tls`] installs the crypto provider the HTTPS client needs, once.
 //! - [`clock`] is the single source of "now", so tests run a week in paused time.
 //! - [`duration`] is the one duration grammar (`90s`, `1h30m`, `1d`), read by
@@ -39,6 +41,7 @@ pub mod daemon;
 pub mod duration;
 pub mod http;
 pub mod memory;
+pub mod notify;
 pub mod parallel;
 pub mod plan;
 pub mod platform;

@@ -232,6 +232,28 @@ fn crlf_and_nul_in_a_title_are_errors_with_code_point_and_location() {
 }
 
 #[test]
+fn a_raw_control_character_the_yaml_parser_stops_at_is_named_with_its_code_point() {
+    // Written as itself (a bell pasted from a terminal), not as an escape:
+    // the YAML reader refuses it before our own check sees the value.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bell.yaml");
+    std::fs::write(
+        &path,
+        "title: \"Bad\x07title\"\nhashtag: \"#ctl\"\ntimezone: UTC\n\
+         start: 2030-01-01 12:00\nquestions:\n  - First?\n",
+    )
+    .unwrap();
+    let out = check(&dir.path().join("no-config"), &path);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("bell.yaml:1:12: the control character U+0007 cannot stand in a chat file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("help: remove it"), "{stderr}");
+}
+
+#[test]
 fn a_100000_character_timezone_is_an_error_at_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("zone.yaml");

@@ -93,8 +93,21 @@ async fn serve(
         ));
     }
     let (loaded, plans) = tokio::sync::watch::channel(Arc::new(Vec::new()));
+    let notify = start_notify(&settings, &clock, &metrics, &shutdown);
+    tokio::spawn(daemon::checks::run(
+        daemon::checks::Checks {
+            accounts: accounts.clone(),
+            default_accounts: settings.default_accounts.clone(),
+            clock: clock.clone(),
+            metrics: Some(Arc::clone(&metrics)),
+            notify: notify.clone(),
+            plans: loaded.subscribe(),
+        },
+        shutdown.clone(),
+    ));
     let mut pages = Pages::new(&settings, plans, clock.clone());
     pages.store = Some(shared.clone());
+    pages.metrics = Some(Arc::clone(&metrics));
     let http = HttpParts {
         metrics: &metrics,
         health: &health,
@@ -120,6 +133,7 @@ async fn serve(
     daemon.reload = reload;
     daemon.metrics = Some(metrics);
     daemon.health = Some(health);
+    daemon.notify = notify;
     info!(
         chats = %settings.chats_dir.display(),
         state = %settings.state_dir.display(),
@@ -208,6 +222,36 @@ async fn connect_waiting(settings: &Settings, url: &str) -> anyhow::Result<store
             other => return other,
         }
     }
+}
+
+/// The `[notify]` webhook's sender task, when a URL is set; the notifier
+/// the daemon reports to (one that drops everything otherwise).
+fn start_notify(
+    settings: &Settings,
+    clock: &Clock,
+    metrics: &Arc<Metrics>,
+    shutdown: &CancellationToken,
+) -> crate::notify::Notifier {
+    let Some(url) = settings.notify.url.clone() else {
+        return crate::notify::Notifier::off();
+    };
+    let notifier = crate::notify::Notifier::new(settings.notify.events.clone());
+    metrics.watch_notify(notifier.counters());
+    let policy = crate::notify::webhook::WebhookPolicy {
+        give_up_after: settings.notify.give_up_after,
+        ..Default::default()
+    };
+    tokio::spawn(crate::notify::webhook::deliver(
+        notifier.clone(),
+        url,
+        policy,
+        clock.clone(),
+        shutdown.clone(),
+    ));
+    info!(
+        "sending accounts failing, posts failed or skipped and unprepared sessions to the [notify] webhook"
+    );
+    notifier
 }
 
 /// What the HTTP listener serves.

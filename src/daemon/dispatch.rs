@@ -66,6 +66,8 @@ pub struct Dispatcher {
     pub look_up_due_before: Option<Timestamp>,
     /// See [`super::Daemon::write_hold`].
     pub write_hold: super::WriteHolds,
+    /// `[notify]`: failed and skipped posts.
+    pub notify: crate::notify::Notifier,
     /// Chats kept off accounts they do not fit ([`super::verdict`]).
     pub kept_out: super::verdict::KeptOut,
     queues: HashMap<(String, Arc<str>), Arc<Queue>>,
@@ -97,6 +99,7 @@ impl Dispatcher {
             leave_out_before_file: true,
             look_up_due_before: None,
             write_hold: super::WriteHolds::default(),
+            notify: crate::notify::Notifier::off(),
             kept_out: super::verdict::KeptOut::default(),
             queues: HashMap::new(),
             retrying: Vec::new(),
@@ -229,6 +232,13 @@ impl Dispatcher {
                 debug!("skipped: {reason}");
                 skipped.add(&job.slot, &job.account, &reason);
                 self.count(&job.account, "skipped");
+                super::alerts::post_skipped(
+                    &self.notify,
+                    &job.slot,
+                    &job.account,
+                    &reason,
+                    self.clock.now(),
+                );
             }
             Claim::Done(remote) => debug!(remote_id = %remote.id, "already posted"),
             Claim::Skipped(reason) => debug!("already skipped: {reason}"),
@@ -330,6 +340,13 @@ impl Dispatcher {
                     let span = post_span(&pending.job.slot, &pending.job.account);
                     span.in_scope(|| error!("not posted: {reason}"));
                     self.count(&pending.job.account, "failed");
+                    super::alerts::post_failed(
+                        &self.notify,
+                        &pending.job.slot,
+                        &pending.job.account,
+                        &reason,
+                        self.clock.now(),
+                    );
                 }
                 Err(err) => self.put_back(pending, &format!("{err:#}")),
             }
@@ -373,6 +390,7 @@ impl Dispatcher {
                 metrics: self.metrics.clone(),
                 retry: self.retry,
                 write_hold,
+                notify: self.notify.clone(),
                 queue: Some(Arc::clone(&queue)),
                 tracker: self.tracker.clone(),
             };

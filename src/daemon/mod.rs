@@ -24,11 +24,16 @@
 //! - [`poster`]: one key on one account: the in-doubt path, post, retry.
 //! - [`retry`]: the one retry policy (posts, searches, claims, doubts).
 //! - [`accounts`]: which adapter serves which account (`tweetchat run`).
+//! - [`checks`]: every account checked at start, a day and an hour before
+//!   each chat, in a task of its own.
+//! - [`alerts`]: what goes to `[notify]` about posts and occurrences.
 //!
 //! The way down is one-directional: dispatch → worker → deliver or thanks
 //! → poster → retry; `deliver` and `thanks` never import each other.
 
 pub mod accounts;
+pub mod alerts;
+pub mod checks;
 pub mod deliver;
 pub mod dispatch;
 pub mod job;
@@ -143,6 +148,9 @@ pub struct Daemon {
     /// account: its timeout and a margin (see
     /// [`crate::store::PgStore::lease_for_write`]).
     pub write_hold: WriteHolds,
+    /// Where failed and skipped posts and unprepared occurrences are
+    /// reported (`[notify]`; off by default).
+    pub notify: crate::notify::Notifier,
 }
 
 /// Each account's write hold ([`write_holds`]); an account not in it
@@ -191,6 +199,7 @@ impl Daemon {
             loaded: None,
             look_up_due_before: None,
             write_hold: write_holds(settings),
+            notify: crate::notify::Notifier::off(),
         }
     }
 
@@ -246,6 +255,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     dispatcher.leave_out_before_file = !daemon.stop_when_done;
     dispatcher.look_up_due_before = daemon.look_up_due_before;
     dispatcher.write_hold = Arc::clone(&daemon.write_hold);
+    dispatcher.notify = daemon.notify.clone();
     // What each account takes; judged against with every change of plans,
     // and again whenever it changes (an instance read again).
     let mut limits = verdict::limits_of(&dispatcher.accounts);
@@ -326,7 +336,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
                 refresh_limits(&dispatcher.accounts, &limits_read);
             }
             next_prune = now + SignedDuration::from_hours(24);
-            report_unprepared(&timetable.plans(), now);
+            report_unprepared(&timetable.plans(), now, &daemon.notify);
             if alive_while(&daemon, &shutdown, prune(&daemon, now))
                 .await
                 .is_none()
@@ -488,7 +498,7 @@ async fn prune(daemon: &Daemon, now: Timestamp) {
 /// no questions, so is not held, with the first post it would have made,
 /// while that post is still to come. An organizer reading the log has
 /// time to add the session's file.
-fn report_unprepared(plans: &[Arc<ChatPlan>], now: Timestamp) {
+fn report_unprepared(plans: &[Arc<ChatPlan>], now: Timestamp, notify: &crate::notify::Notifier) {
     let until = now
         .checked_add(SignedDuration::from_hours(24 * 14))
         .unwrap_or(Timestamp::MAX);
@@ -505,6 +515,7 @@ fn report_unprepared(plans: &[Arc<ChatPlan>], now: Timestamp) {
                 first.at,
                 first.label()
             );
+            alerts::unprepared(notify, plan, &occurrence, &first, now);
         }
     }
 }
@@ -558,6 +569,7 @@ async fn settle_stale(
             daemon.lookback()
         );
         warn!(key = %row.key, "{reason}");
+        alerts::post_failed_by_key(&daemon.notify, &row.key, row.due, &reason, now);
         if let Err(err) = daemon
             .store
             .record(&row.key, store::Outcome::Failed(reason))
@@ -661,7 +673,7 @@ async fn apply_rescan(
     if let Some(mut changes) = found.changes {
         changes.updated = with_calendar_links(changes.updated, daemon.calendar_base.as_deref());
         // A new or changed season is looked at now, not only at the daily look.
-        report_unprepared(&changes.updated, now);
+        report_unprepared(&changes.updated, now, &daemon.notify);
         let updated = changes.updated.clone();
         let removed = changes.removed.clone();
         timetable.apply(changes, daemon.timeline.as_ref(), now);

@@ -100,6 +100,8 @@ pub struct Poster {
     pub retry: RetryPolicy,
     /// How long this process's claim must still last when a write starts.
     pub write_hold: std::time::Duration,
+    /// `[notify]`: the worker reports failed and skipped posts there.
+    pub notify: crate::notify::Notifier,
     /// The queue of the chat this poster drains: a wait between tries ends
     /// when the next post waiting there is due. `None`: nothing waits.
     pub queue: Option<Arc<super::worker::Queue>>,
@@ -167,8 +169,13 @@ impl Poster {
             let answer = self.write(post).await;
             self.export_quota();
             if let Some(metrics) = &self.metrics {
-                let reached = !matches!(answer, Err(PostError::Unreachable(_)));
-                metrics.set_account_up(&self.account, reached);
+                // Down when it cannot be reached or refuses the credentials,
+                // as an account check says ([`super::checks`]).
+                let up = !matches!(
+                    answer,
+                    Err(PostError::Unreachable(_) | PostError::Unauthorized(_))
+                );
+                metrics.set_account_up(&self.account, up);
             }
             let err = match answer {
                 Ok(remote) => {
@@ -269,6 +276,7 @@ impl Poster {
             metrics: self.metrics.clone(),
             retry: self.retry,
             write_hold: self.write_hold,
+            notify: self.notify.clone(),
             queue: None,
             tracker: self.tracker.clone(),
         };
@@ -307,6 +315,10 @@ impl Poster {
                 // Shutdown: the next start looks it up.
                 Doubt::Cancelled | Doubt::Behind(_) => return,
             };
+            if let Outcome::Failed(reason) = &outcome {
+                let (notify, now) = (&aside.notify, aside.clock.now());
+                super::alerts::post_failed_by_key(notify, &key, due, reason, now);
+            }
             if let Some(metrics) = &aside.metrics {
                 metrics.post_result(&aside.account, label);
             }

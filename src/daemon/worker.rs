@@ -22,6 +22,7 @@ use super::job::{Job, Work};
 use super::poster::{Delivery, Poster};
 use super::{deliver, thanks};
 use crate::schedule::Slot;
+use crate::store::Outcome;
 
 /// How often a result the database refused is written again.
 const RECORD_ATTEMPTS: u32 = 8;
@@ -144,6 +145,20 @@ pub async fn queue_worker(
         if let Delivery::Done(outcome, label) = delivery {
             if let Some(metrics) = &poster.metrics {
                 metrics.post_result(&job.account, label);
+            }
+            let now = poster.clock.now();
+            match &outcome {
+                Outcome::Failed(reason) => {
+                    super::alerts::post_failed(&poster.notify, &job.slot, &job.account, reason, now)
+                }
+                Outcome::Skipped(reason) => super::alerts::post_skipped(
+                    &poster.notify,
+                    &job.slot,
+                    &job.account,
+                    reason,
+                    now,
+                ),
+                Outcome::Posted(_) => {}
             }
             let committed = poster.store.record_soon(&job.key, outcome.clone());
             let (store, clock, retry) = (poster.store.clone(), poster.clock.clone(), poster.retry);

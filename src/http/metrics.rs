@@ -26,11 +26,29 @@ pub struct Metrics {
     invalid_files: AtomicU64,
     next_slot: Mutex<Option<Timestamp>>,
     quota: Mutex<BTreeMap<String, Quota>>,
-    /// account → whether its platform answered at the last try.
-    accounts_up: Mutex<BTreeMap<String, bool>>,
+    /// account → what the last try and the last check said: the one
+    /// record behind `tweetchat_account_up`, `…_checked_seconds` and the
+    /// operator page.
+    accounts: Mutex<BTreeMap<String, AccountHealth>>,
     store: std::sync::OnceLock<std::sync::Arc<crate::store::StoreHealth>>,
     /// `[store] replica` and the backend (`sqlite`, `postgres`).
     replica: std::sync::OnceLock<(String, &'static str)>,
+    notify: std::sync::OnceLock<std::sync::Arc<crate::notify::NotifyCounters>>,
+}
+
+/// What is known of one account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountHealth {
+    /// Its platform answered (and accepted its credentials) at the last try.
+    pub up: bool,
+    /// When it was last checked ([`crate::daemon::checks`]).
+    pub checked_at: Option<Timestamp>,
+    /// Why it is down, with the fix.
+    pub reason: Option<String>,
+    /// Who it posts as (`@name`), from the last check that passed.
+    pub posts_as: Option<String>,
+    /// The rate-limit window as the platform last reported it, in words.
+    pub quota: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -106,7 +124,45 @@ impl Metrics {
 
     /// Whether `account`'s platform could be reached at the last try.
     pub fn set_account_up(&self, account: &str, up: bool) {
-        lock(&self.accounts_up).insert(account.to_string(), up);
+        let mut accounts = lock(&self.accounts);
+        let health = accounts.entry(account.to_string()).or_default();
+        if up && !health.up {
+            health.reason = None;
+        }
+        health.up = up;
+    }
+
+    /// `account` was just checked at `at`: who it posts as, or why it
+    /// cannot post.
+    pub fn account_checked(&self, account: &str, at: Timestamp, answer: Result<String, String>) {
+        let quota = lock(&self.quota)
+            .get(account)
+            .map(|q| format!("{} of {} requests left in the window", q.remaining, q.limit));
+        let mut accounts = lock(&self.accounts);
+        let health = accounts.entry(account.to_string()).or_default();
+        health.checked_at = Some(at);
+        health.quota = quota;
+        match answer {
+            Ok(posts_as) => {
+                health.up = true;
+                health.reason = None;
+                health.posts_as = Some(posts_as);
+            }
+            Err(reason) => {
+                health.up = false;
+                health.reason = Some(reason);
+            }
+        }
+    }
+
+    /// Every account's record, by name (the operator page).
+    pub fn accounts(&self) -> BTreeMap<String, AccountHealth> {
+        lock(&self.accounts).clone()
+    }
+
+    /// Counts the `[notify]` webhook's events.
+    pub fn watch_notify(&self, counters: std::sync::Arc<crate::notify::NotifyCounters>) {
+        let _ = self.notify.set(counters);
     }
 
     /// Counts the state database's refused requests.
@@ -157,17 +213,35 @@ impl Metrics {
         header(
             &mut out,
             "tweetchat_account_up",
-            "1 when the account's platform answered at the last try, 0 when it could not be reached.",
+            "1 when the account's platform answered and took its credentials at the last post or check, 0 when not.",
             "gauge",
         );
-        for (account, up) in lock(&self.accounts_up).iter() {
+        let accounts = lock(&self.accounts).clone();
+        for (account, health) in &accounts {
             let _ = writeln!(
                 out,
                 "tweetchat_account_up{{account=\"{}\"}} {}",
                 escape(account),
-                u8::from(*up)
+                u8::from(health.up)
             );
         }
+        header(
+            &mut out,
+            "tweetchat_account_checked_seconds",
+            "Unix time of the account's last check (at start, a day and an hour before each chat).",
+            "gauge",
+        );
+        for (account, health) in &accounts {
+            if let Some(at) = health.checked_at {
+                let _ = writeln!(
+                    out,
+                    "tweetchat_account_checked_seconds{{account=\"{}\"}} {}",
+                    escape(account),
+                    at.as_second()
+                );
+            }
+        }
+        self.render_notify(&mut out);
         header(
             &mut out,
             "tweetchat_store_errors_total",
@@ -197,6 +271,31 @@ impl Metrics {
         );
         out.push_str("tweetchat_up 1\n");
         out
+    }
+
+    fn render_notify(&self, out: &mut String) {
+        let counters = self.notify.get();
+        let families = [
+            (
+                "tweetchat_notify_sent_total",
+                "Events the [notify] webhook accepted.",
+                counters.map_or(0, |c| c.sent()),
+            ),
+            (
+                "tweetchat_notify_failed_total",
+                "Events the [notify] webhook did not take after the retries.",
+                counters.map_or(0, |c| c.failed()),
+            ),
+            (
+                "tweetchat_notify_dropped_total",
+                "Events dropped because the [notify] queue was full (the receiver too slow).",
+                counters.map_or(0, |c| c.dropped()),
+            ),
+        ];
+        for (name, help, value) in families {
+            header(out, name, help, "counter");
+            let _ = writeln!(out, "{name} {value}");
+        }
     }
 
     fn render_posts(&self, out: &mut String) {
@@ -385,5 +484,37 @@ mod tests {
             ["tweetchat_invalid_chat_files 1"]
         );
         assert_eq!(samples(&text, "tweetchat_up"), ["tweetchat_up 1"]);
+    }
+
+    #[test]
+    fn a_check_sets_up_and_checked_seconds_from_one_record() {
+        let m = Metrics::default();
+        m.set_account_up("main_x", true);
+        let at = ts("2026-12-01T18:00:00Z");
+        m.account_checked("main_x", at, Err("not authorized: fix its keys".into()));
+        let text = m.render(at);
+        assert_eq!(
+            samples(&text, "tweetchat_account_up"),
+            ["tweetchat_account_up{account=\"main_x\"} 0"]
+        );
+        assert_eq!(
+            samples(&text, "tweetchat_account_checked_seconds"),
+            [format!(
+                "tweetchat_account_checked_seconds{{account=\"main_x\"}} {}",
+                at.as_second()
+            )]
+        );
+        let health = &m.accounts()["main_x"];
+        assert_eq!(
+            health.reason.as_deref(),
+            Some("not authorized: fix its keys")
+        );
+        // A post that gets through afterwards brings it back up.
+        m.set_account_up("main_x", true);
+        assert_eq!(m.accounts()["main_x"].reason, None);
+        assert_eq!(
+            samples(&m.render(at), "tweetchat_notify_dropped_total"),
+            ["tweetchat_notify_dropped_total 0"]
+        );
     }
 }

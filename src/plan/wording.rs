@@ -55,6 +55,15 @@ pub fn yaml_error(parser: &str) -> (String, String) {
                 .into(),
         );
     }
+    if let Some(c) = unexpected_control(parser) {
+        return (
+            format!(
+                "the control character {} cannot stand in a chat file",
+                super::bounds::code_point(c)
+            ),
+            "remove it: a chat file may hold line breaks but no other control characters (they come with text pasted from a terminal or a word processor)".into(),
+        );
+    }
     if lower.contains("tab") {
         return (
             "a tab is used for indentation".into(),
@@ -71,6 +80,27 @@ pub fn yaml_error(parser: &str) -> (String, String) {
         format!("invalid YAML: {}", strip_internals(parser)),
         "fix the YAML syntax here (indentation, quotes, `key: value`); quote text that contains `: ` or starts with `#`".into(),
     )
+}
+
+/// The control character the parser stopped at (`unexpected character:
+/// `\u{7}'`, a char printed as Rust debug text), if that is what it was.
+fn unexpected_control(parser: &str) -> Option<char> {
+    let rest = parser.split("unexpected character").nth(1)?;
+    if let Some(c) = rest.chars().find(|c| c.is_control()) {
+        return Some(c);
+    }
+    let escape = rest.split('\\').nth(1)?;
+    let c = match escape.chars().next()? {
+        '0' => '\0',
+        'r' => '\r',
+        't' => '\t',
+        'u' => {
+            let hex = escape.strip_prefix("u{")?.split('}').next()?;
+            char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+        }
+        _ => return None,
+    };
+    c.is_control().then_some(c)
 }
 
 /// Drops parser jargon in angle brackets (`<document start>`).
@@ -224,6 +254,20 @@ fn value(field: &Field, text: &str) -> Result<u32, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_control_character_the_parser_stops_at_is_named() {
+        let (message, help) = super::yaml_error("unexpected character: `\\u{7}'");
+        assert_eq!(
+            message,
+            "the control character U+0007 cannot stand in a chat file"
+        );
+        assert!(help.starts_with("remove it"), "{help}");
+        let (message, _) = super::yaml_error("unexpected character: `\\u{1b}'");
+        assert!(message.contains("U+001B (escape)"), "{message}");
+        let (message, _) = super::yaml_error("unexpected character: `@'");
+        assert!(message.starts_with("invalid YAML"), "{message}");
+    }
+
     use super::*;
 
     #[test]

@@ -295,6 +295,15 @@ pub trait Platform: Send + Sync {
     /// fail fast.
     async fn whoami(&self) -> Result<Identity, PostError>;
 
+    /// Asks the network now (never a remembered answer) whether this
+    /// account can post: its credentials, and where the answer says so its
+    /// permission to write. The daemon calls it at start, a day and an hour
+    /// before each chat ([`crate::daemon::checks`]); it must not post.
+    /// Default: [`Platform::whoami`] (for adapters that ask every time).
+    async fn check(&self) -> Result<Identity, PostError> {
+        self.whoami().await
+    }
+
     /// Publishes one post.
     async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError>;
 

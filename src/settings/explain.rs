@@ -15,7 +15,7 @@ use super::reader::{ENV_PREFIX, describe_origin};
 
 /// Keys whose values may be shown; any other (a secret, or an unknown key
 /// that may be a misspelt one) prints as `***`.
-const PLAIN_KEYS: [&str; 17] = [
+const PLAIN_KEYS: [&str; 19] = [
     "chats_dir",
     "state_dir",
     "default_accounts",
@@ -33,6 +33,8 @@ const PLAIN_KEYS: [&str; 17] = [
     "handle",
     "client_id",
     "timeout",
+    "events",
+    "give_up_after",
 ];
 
 /// One setting set above the defaults: `http.listen`, `"0.0.0.0:9090"`,

@@ -85,6 +85,19 @@ pub struct Settings {
     pub accounts: BTreeMap<String, AccountSettings>,
     /// Where the state lives: SQLite in `state_dir`, or PostgreSQL.
     pub store: StoreSettings,
+    pub notify: NotifySettings,
+}
+
+/// `[notify]`: the webhook for what needs a person ([`crate::notify`]).
+#[derive(Debug, Clone, Default)]
+pub struct NotifySettings {
+    /// Where events are POSTed; `None` sends nothing. A secret: hook URLs
+    /// embed tokens.
+    pub url: Option<Secret>,
+    /// The kinds sent; `None`: all.
+    pub events: Option<std::collections::BTreeSet<crate::notify::EventKind>>,
+    /// How long one event is tried before it is given up.
+    pub give_up_after: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -231,9 +244,20 @@ fn read_settings(tree: Map<String, Value>, problems: &mut Vec<String>) -> Option
     let grace = section(&mut root, "grace", problems, read_grace);
     let accounts = section(&mut root, "accounts", problems, read_accounts);
     let store = section(&mut root, "store", problems, store::read_store);
+    // Optional: settings written before it existed stay valid.
+    let notify = match root.take("notify") {
+        None => Some(NotifySettings::default()),
+        Some(field) => match field.table() {
+            Ok(table) => read_notify(table, problems),
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        },
+    };
     reject_unknown(
         root,
-        "chats_dir, state_dir, default_accounts, rescan_interval, retention, [http], [log], [grace], [store], [accounts.NAME]",
+        "chats_dir, state_dir, default_accounts, rescan_interval, retention, [http], [log], [grace], [store], [accounts.NAME], [notify]",
         problems,
     );
     let (default_accounts, (accounts, broken)) = (default_accounts?, accounts?);
@@ -258,6 +282,71 @@ fn read_settings(tree: Map<String, Value>, problems: &mut Vec<String>) -> Option
         grace: grace?,
         accounts,
         store: store?,
+        notify: notify?,
+    })
+}
+
+fn read_notify(mut table: Table, problems: &mut Vec<String>) -> Option<NotifySettings> {
+    let origin = table
+        .origin_of("url")
+        .or_else(|| table.origin_of("url_file"))
+        .unwrap_or_default();
+    let url = account::read_secret(&mut table, "url")
+        .map_err(|e| problems.push(e))
+        .ok()?;
+    // Checked without echoing it: the URL is a secret.
+    let url = match url {
+        Some(url) if url.expose().trim().is_empty() => None,
+        Some(url) => {
+            let scheme =
+                url.expose().starts_with("http://") || url.expose().starts_with("https://");
+            if !scheme || reqwest::Url::parse(url.expose()).is_err() {
+                problems.push(format!(
+                    "[notify] url (from {}) is not an http:// or https:// address; give the \
+                     webhook's full address, e.g. \"https://ntfy.example.org/tweetchat\"",
+                    origin
+                ));
+                return None;
+            }
+            Some(url)
+        }
+        None => None,
+    };
+    let events = match table.take("events") {
+        None => None,
+        Some(field) => {
+            let names = field.string_list().map_err(|e| problems.push(e)).ok()?;
+            let mut kinds = std::collections::BTreeSet::new();
+            for name in names {
+                match crate::notify::EventKind::parse(name.trim()) {
+                    Some(kind) => {
+                        kinds.insert(kind);
+                    }
+                    None => {
+                        let known: Vec<&str> = crate::notify::EventKind::ALL
+                            .iter()
+                            .map(|k| k.name())
+                            .collect();
+                        problems.push(field.error(format!(
+                            "unknown event `{name}`; expected some of {}",
+                            known.join(", ")
+                        )));
+                        return None;
+                    }
+                }
+            }
+            Some(kinds)
+        }
+    };
+    let give_up_after = match table.take("give_up_after") {
+        None => Duration::from_secs(600),
+        Some(field) => field.duration().map_err(|e| problems.push(e)).ok()?,
+    };
+    reject_unknown(table, "url, url_file, events, give_up_after", problems);
+    Some(NotifySettings {
+        url,
+        events,
+        give_up_after,
     })
 }
 
@@ -493,6 +582,18 @@ impl fmt::Display for Settings {
         )?;
         for account in self.accounts.values() {
             write!(f, "{account}")?;
+        }
+        if self.notify.url.is_some() {
+            writeln!(f, "[notify]\nurl = \"***\"")?;
+            if let Some(events) = &self.notify.events {
+                let names: Vec<&str> = events.iter().map(|k| k.name()).collect();
+                writeln!(f, "events = {names:?}")?;
+            }
+            writeln!(
+                f,
+                "give_up_after = \"{}\"",
+                human(self.notify.give_up_after)
+            )?;
         }
         Ok(())
     }

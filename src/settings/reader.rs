@@ -155,6 +155,12 @@ impl Table {
         Some(Field::new(self.child_key(name), value))
     }
 
+    /// Where `name`'s value came from, without taking it.
+    pub fn origin_of(&self, name: &str) -> Option<String> {
+        let value = self.entries.get(name)?;
+        Some(describe_origin(&self.child_key(name), value))
+    }
+
     /// Removes and returns every remaining entry, in key order.
     pub fn drain(&mut self) -> Vec<(String, Field)> {
         std::mem::take(&mut self.entries)

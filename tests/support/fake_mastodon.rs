@@ -127,6 +127,9 @@ pub struct FakeState {
     pub requests: Vec<(String, String)>,
     /// Account ids the host muted or blocked.
     pub hidden: Vec<String>,
+    /// The token was revoked ([`FakeMastodon::revoke`]): every request
+    /// with it is answered 401, as Mastodon answers.
+    pub revoked: bool,
     keys: HashMap<String, (u64, Timestamp)>,
     next_id: u64,
     remaining: u64,
@@ -276,6 +279,11 @@ impl FakeMastodon {
     /// What the instance announces and enforces from now on, as an
     /// administrator changing `MAX_TOOT_CHARS` (or GoToSocial's
     /// `statuses-max-chars`) and restarting it would.
+    /// Revokes [`TOKEN`] (the owner did, in the instance's settings).
+    pub fn revoke(&self) {
+        self.state().revoked = true;
+    }
+
     pub fn set_max_characters(&self, max_characters: usize) {
         self.shared
             .max_characters
@@ -386,6 +394,9 @@ async fn handle(
         .is_some_and(|v| v == format!("Bearer {TOKEN}"));
     if !authorized && route != Route::Instance {
         return error(&shared, 401, "The access token is invalid");
+    }
+    if shared.state.lock().unwrap().revoked && route != Route::Instance {
+        return error(&shared, 401, "The access token was revoked");
     }
     match fault {
         Some(Fault::Status(code)) => return error(&shared, code, "Something went wrong"),

@@ -117,6 +117,9 @@ pub struct FakeState {
     pub creates: HashMap<String, usize>,
     pub window_start: i64,
     pub window_used: HashMap<Route, u64>,
+    /// The app's permission, sent as `x-access-level` on answers to OAuth
+    /// 1.0a requests as X does; empty means `read-write`.
+    pub access_level: String,
     id_counter: u64,
 }
 
@@ -360,11 +363,20 @@ fn answer(shared: &Shared, route: Route, fault: Option<&Fault>, req: &Received<'
         let reset = limits.reset;
         return scripted(&Fault::RateLimited { reset }, &limits).unwrap();
     }
+    let oauth1 = matches!(state.requests.last(), Some((_, _, Some(Caller::OAuth1))));
     let (status, value) = dispatch(shared, &mut state, route, req);
     if matches!(fault, Some(Fault::AcceptThenDrop)) {
         return broken();
     }
-    json_response(status, &value, &limit_headers(&limits))
+    let mut headers = limit_headers(&limits);
+    if oauth1 {
+        let level = match state.access_level.as_str() {
+            "" => "read-write".to_string(),
+            level => level.to_string(),
+        };
+        headers.push(("x-access-level", level));
+    }
+    json_response(status, &value, &headers)
 }
 
 fn dispatch(

@@ -94,6 +94,9 @@ pub struct Pages {
     pub access: OperatorAccess,
     pub audience: Audience,
     pub clock: Clock,
+    /// Each account's last check and try, for the operator pages; `None`
+    /// lists the accounts as not checked.
+    pub metrics: Option<Arc<crate::http::Metrics>>,
     reader: Mutex<Option<ResultsReader>>,
     renders: Semaphore,
     home_page: cache::Cache<Vec<Arc<ChatPlan>>>,
@@ -128,6 +131,7 @@ impl Pages {
                     .collect(),
             },
             clock,
+            metrics: None,
             reader: Mutex::new(None),
             renders: Semaphore::new(render_slots()),
             home_page: cache::Cache::new(PAGE_TTL),
@@ -157,6 +161,7 @@ pub fn routes(pages: Arc<Pages>) -> Router {
         .route("/chats/{file}", get(chat_or_calendar))
         .route("/chats/{chat}/transcripts/{date}", get(transcript))
         .route("/chats/{chat}/{date}", get(occurrence))
+        .route("/operator", get(operator))
         .route("/operator/chats/{chat}", get(results))
         .fallback(not_found)
         .layer(middleware::from_fn(refuse_huge_queries))
@@ -489,9 +494,55 @@ async fn results(
             .map(|kept| (kept.account, kept.problems))
             .collect();
         view.replica = Some(pages.replica.clone());
-        html(StatusCode::OK, views::results(&view).into_string())
+        let accounts = pages.account_rows(&pages.audience.accounts(&plan));
+        html(StatusCode::OK, views::results(&view, &accounts).into_string())
     })
     .await
+}
+
+/// `/operator`: every account's state and a link to each chat's results.
+async fn operator(
+    State(pages): State<Arc<Pages>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if !pages.access.allows(Some(peer), &headers) {
+        return not_operator(pages.access.token.is_some());
+    }
+    let names: Vec<String> = pages.audience.platforms.keys().cloned().collect();
+    let accounts = pages.account_rows(&names);
+    let plans = pages.plans.borrow().clone();
+    let chats: Vec<(String, String)> = plans
+        .iter()
+        .map(|plan| (plan.id.to_string(), plan.title().to_string()))
+        .collect();
+    html(
+        StatusCode::OK,
+        views::operator(&accounts, &chats).into_string(),
+    )
+}
+
+impl Pages {
+    /// `names` with what the last check or post said of each.
+    fn account_rows(&self, names: &[String]) -> Vec<views::AccountRow> {
+        let known = self
+            .metrics
+            .as_ref()
+            .map(|m| m.accounts())
+            .unwrap_or_default();
+        names
+            .iter()
+            .map(|name| views::AccountRow {
+                name: name.clone(),
+                platform: self
+                    .audience
+                    .platforms
+                    .get(name)
+                    .map_or_else(|| "not configured".to_string(), ToString::to_string),
+                health: known.get(name).cloned(),
+            })
+            .collect()
+    }
 }
 
 /// The rows, on the pages' own read-only connection (opened on first use);

@@ -249,15 +249,16 @@ pub fn occurrence(view: &OccurrencePage) -> Markup {
     page(&format!("{} {}: {heading}", chat.hashtag, chat.title), body)
 }
 
-pub fn results(view: &ResultsView) -> Markup {
+pub fn results(view: &ResultsView, accounts: &[AccountRow]) -> Markup {
     let chat = &view.summary;
     let body = html! {
         header {
             p.tag { (chat.hashtag) " · operator" }
             h1 { "What happened: " (chat.title) }
-            p.when { "Each post of the last " (view.days) " days, per account. " a href=(format!("/chats/{}", chat.id)) { "Public page" } }
+            p.when { "Each post of the last " (view.days) " days, per account. " a href=(format!("/chats/{}", chat.id)) { "Public page" } " · " a href="/operator" { "Every account" } }
             @if let Some(replica) = &view.replica { p.when { "Served by replica " code { (replica) } "." } }
         }
+        (account_table(accounts, &chat.tz, &chat.zone_name))
         @for (account, problems) in &view.kept_out {
             section.kept-out {
                 h2 { "Not posted on " (account) }
@@ -294,6 +295,77 @@ pub fn results(view: &ResultsView) -> Markup {
         }
     };
     page(&format!("What happened: {}", chat.title), body)
+}
+
+/// One account as the operator sees it ([`crate::http::metrics::AccountHealth`]).
+pub struct AccountRow {
+    pub name: String,
+    pub platform: String,
+    /// `None`: not checked or tried yet.
+    pub health: Option<crate::http::metrics::AccountHealth>,
+}
+
+/// Each account: up or down, the last check, why it is down.
+fn account_table(accounts: &[AccountRow], tz: &TimeZone, zone_name: &str) -> Markup {
+    html! {
+        @if !accounts.is_empty() {
+            section.results.account-status {
+                h2 { "Accounts" }
+                p.reason { "Checked at start, a day and an hour before each chat, and with every post." }
+                table {
+                    thead { tr { th { "Account" } th { "State" } th { "Last check" } th { "Details" } } }
+                    tbody {
+                        @for row in accounts {
+                            @let (class, word) = match &row.health {
+                                None => ("quiet", "not checked yet"),
+                                Some(h) if h.up => ("ok", "up"),
+                                Some(_) => ("bad", "down"),
+                            };
+                            tr class=(class) {
+                                td { (row.name) " " span.reason { "(" (row.platform) ")" } }
+                                td { span.state { (word) } }
+                                td {
+                                    @match row.health.as_ref().and_then(|h| h.checked_at) {
+                                        Some(at) => (moment(at, tz, zone_name)),
+                                        None => span.reason { "none yet" },
+                                    }
+                                }
+                                td {
+                                    @if let Some(h) = &row.health {
+                                        @if let Some(reason) = &h.reason { span.reason { (reason) } }
+                                        @else if let Some(who) = &h.posts_as { "posts as " (who) }
+                                        @if let Some(quota) = &h.quota { " " span.reason { "(" (quota) ")" } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `/operator`: every account, and each chat's results page.
+pub fn operator(accounts: &[AccountRow], chats: &[(String, String)]) -> Markup {
+    let body = html! {
+        header {
+            p.tag { "operator" }
+            h1 { "Accounts and chats" }
+            p.when { "What needs a person: an account that is down, a post that failed." }
+        }
+        @if accounts.is_empty() { section { p.empty { "No account is configured." } } }
+        (account_table(accounts, &TimeZone::UTC, "UTC"))
+        section {
+            h2 { "What happened, per chat" }
+            ul.occurrences {
+                @for (id, title) in chats {
+                    li { a href=(format!("/operator/chats/{id}")) { (title) } }
+                }
+            }
+        }
+    };
+    page("Operator: accounts and chats", body)
 }
 
 pub fn problem(problem: &Problem) -> Markup {

@@ -285,6 +285,11 @@ impl Platform for MastodonAccount {
         Ok(me)
     }
 
+    /// `verify_credentials` now, not the identity remembered at start.
+    async fn check(&self) -> Result<Identity, PostError> {
+        self.identity().await
+    }
+
     async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
         let call = Call {
             json: Some(create_body(post)),

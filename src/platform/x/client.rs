@@ -71,6 +71,9 @@ pub struct Api {
     pub clock: Clock,
     pub timeout: Duration,
     pub quota: Mutex<Option<Quota>>,
+    /// `x-access-level` of the last answer that carried it (OAuth 1.0a
+    /// answers do: `read`, `read-write`, `read-write-directmessages`).
+    pub access_level: Mutex<Option<String>>,
 }
 
 impl Api {
@@ -110,6 +113,7 @@ impl Api {
             let status = response.status();
             let headers = response.headers().clone();
             self.remember_quota(&headers);
+            self.remember_access_level(&headers);
             let body = match crate::platform::read_body(response, crate::platform::MAX_BODY).await {
                 Ok(body) => body,
                 Err(BodyError::Read(e)) => return Err(self.transport(&e)),
@@ -140,6 +144,23 @@ impl Api {
     /// The last rate-limit headers seen.
     pub fn quota(&self) -> Option<Quota> {
         self.quota.lock().ok().and_then(|q| *q)
+    }
+
+    /// The app's permission as the last OAuth 1.0a answer stated it.
+    pub fn access_level(&self) -> Option<String> {
+        self.access_level
+            .lock()
+            .ok()
+            .and_then(|level| level.clone())
+    }
+
+    fn remember_access_level(&self, headers: &reqwest::header::HeaderMap) {
+        let Some(level) = headers.get("x-access-level").and_then(|v| v.to_str().ok()) else {
+            return;
+        };
+        if let Ok(mut slot) = self.access_level.lock() {
+            *slot = Some(level.trim().to_ascii_lowercase());
+        }
     }
 
     fn remember_quota(&self, headers: &reqwest::header::HeaderMap) {

@@ -119,10 +119,25 @@ impl XAccount {
                 clock,
                 timeout: settings.timeout,
                 quota: Mutex::new(None),
+                access_level: Mutex::new(None),
             },
             me: tokio::sync::OnceCell::new(),
             sent: Mutex::new(std::collections::HashMap::new()),
             prepared: Mutex::new(std::collections::HashMap::new()),
+        })
+    }
+
+    /// Asks X who the credentials belong to.
+    async fn users_me(&self) -> Result<Identity, PostError> {
+        let query = vec![("user.fields".to_string(), "username,name".to_string())];
+        let body = self.api.send(&Call::get("/2/users/me", query)).await?;
+        let me: Data<Me> = serde_json::from_slice(&body).map_err(|e| {
+            PostError::Transient(format!("X's answer to /2/users/me was not understood: {e}"))
+        })?;
+        Ok(Identity {
+            id: me.data.id,
+            username: me.data.username,
+            display_name: me.data.name,
         })
     }
 
@@ -276,23 +291,25 @@ impl Platform for XAccount {
     }
 
     async fn whoami(&self) -> Result<Identity, PostError> {
-        self.me
-            .get_or_try_init(|| async {
-                let query = vec![("user.fields".to_string(), "username,name".to_string())];
-                let body = self.api.send(&Call::get("/2/users/me", query)).await?;
-                let me: Data<Me> = serde_json::from_slice(&body).map_err(|e| {
-                    PostError::Transient(format!(
-                        "X's answer to /2/users/me was not understood: {e}"
-                    ))
-                })?;
-                Ok(Identity {
-                    id: me.data.id,
-                    username: me.data.username,
-                    display_name: me.data.name,
-                })
-            })
-            .await
-            .cloned()
+        self.me.get_or_try_init(|| self.users_me()).await.cloned()
+    }
+
+    /// `GET /2/users/me` now, and the app's write permission where X says
+    /// it (`x-access-level` on OAuth 1.0a answers): an app left at "Read"
+    /// passes every read and fails at the first post.
+    async fn check(&self) -> Result<Identity, PostError> {
+        let me = self.users_me().await?;
+        if let Some(level) = self.api.access_level() {
+            if !level.contains("write") {
+                return Err(PostError::Unauthorized(format!(
+                    "the X app may only read (x-access-level: {level}); in the developer \
+                     portal set the app's permissions to \"Read and write\", then regenerate \
+                     the access token and secret and put them in [accounts.{}]",
+                    self.name
+                )));
+            }
+        }
+        Ok(me)
     }
 
     async fn post(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
