@@ -11,11 +11,16 @@ Standard library only. Subcommands:
                 announcements) with nothing due for at least a week.
       soak:     N short chats starting --spacing seconds apart from --start,
                 each a welcome, Q1 after 4 s and a wrap-up after 8 s, on
-                --per-chat of the --accounts accounts; every text is unique.
+                --per-chat of the --accounts accounts (or of
+                --account-names A,B,…); every text is unique.
   config DIR --accounts N --api-base URL --chats D --state D --listen ADDR
-             [--rescan S] [--log-level L]
+             [--rescan S] [--log-level L] [--mastodon N]
+             [--bluesky-accounts FILE --bluesky-base URL]
+             [--store-url URL --replica NAME]
       DIR/local.toml: N X accounts acc0..acc{N-1} (OAuth 1.0a; the fake
-      platform does not check signatures) pointing at URL.
+      platform does not check signatures) pointing at URL; Mastodon
+      accounts mas0.. on the same fake; Bluesky accounts from FILE; the
+      store in PostgreSQL with this replica's name.
   timeline CHATS_DIR OUT.json BIN [--kind KIND]
       The expected posts (account, text, at) from `BIN plan --format json`,
       optionally only those of one kind.
@@ -95,8 +100,8 @@ thanks:
 
 def soak_chat(i, start, accounts, per_chat, rng):
     tag = f"#soak{i:04d}"
-    chosen = rng.sample(range(accounts), min(per_chat, accounts))
-    names = ", ".join(f"acc{a}" for a in sorted(chosen))
+    chosen = rng.sample(accounts, min(per_chat, len(accounts)))
+    names = ", ".join(sorted(chosen))
     return f"""title: Soak chat {i}
 hashtag: "{tag}"
 timezone: UTC
@@ -125,7 +130,8 @@ def cmd_chats(a):
             text = idle_chat(i, rng, now)
         else:
             at = start + dt.timedelta(seconds=a.spacing * i)
-            text = soak_chat(i, at, a.accounts, a.per_chat, rng)
+            names = a.account_names.split(",") if a.account_names else [f"acc{n}" for n in range(a.accounts)]
+            text = soak_chat(i, at, names, a.per_chat, rng)
         write(os.path.join(a.dir, f"{a.kind}{i:05d}.yaml"), text)
 
 
@@ -143,6 +149,8 @@ def cmd_config(a):
         'format = "json"',
         f'level = "{a.log_level}"',
     ]
+    if a.store_url:
+        lines += ["[store]", f'url = "{a.store_url}"', f'replica = "{a.replica}"']
     for n in range(a.accounts):
         lines += [
             f"[accounts.acc{n}]",
@@ -154,6 +162,27 @@ def cmd_config(a):
             'access_token_secret = "bench-token-secret"',
             'timeout = "5s"',
         ]
+    # Mastodon accounts on the same fake (examples/fake_platform.rs).
+    for n in range(a.mastodon):
+        lines += [
+            f"[accounts.mas{n}]",
+            'platform = "mastodon"',
+            f'api_base = "{a.api_base}"',
+            f'access_token = "token-mas{n}"',
+            'timeout = "5s"',
+        ]
+    # Bluesky accounts on a real PDS: [{"name", "handle", "app_password"}].
+    if a.bluesky_accounts:
+        with open(a.bluesky_accounts, encoding="utf-8") as f:
+            for account in json.load(f):
+                lines += [
+                    f"[accounts.{account['name']}]",
+                    'platform = "bluesky"',
+                    f'api_base = "{a.bluesky_base}"',
+                    f'handle = "{account["handle"]}"',
+                    f'app_password = "{account["app_password"]}"',
+                    'timeout = "5s"',
+                ]
     write(os.path.join(a.dir, "local.toml"), "\n".join(lines) + "\n")
 
 
@@ -184,6 +213,7 @@ def main():
     c.add_argument("--accounts", type=int, default=50)
     c.add_argument("--spacing", type=float, default=1.0)
     c.add_argument("--per-chat", type=int, default=2, help="accounts per soak chat")
+    c.add_argument("--account-names", help="soak: comma-separated account names instead of acc0..")
     c.set_defaults(run=cmd_chats)
     g = sub.add_parser("config")
     g.add_argument("dir")
@@ -194,6 +224,11 @@ def main():
     g.add_argument("--listen", default="")
     g.add_argument("--rescan", default="30s")
     g.add_argument("--log-level", default="info")
+    g.add_argument("--mastodon", type=int, default=0, help="Mastodon accounts mas0.. on --api-base")
+    g.add_argument("--bluesky-accounts", help="a JSON list of Bluesky accounts on --bluesky-base")
+    g.add_argument("--bluesky-base", default="")
+    g.add_argument("--store-url", default="", help="[store] url (PostgreSQL)")
+    g.add_argument("--replica", default="", help="[store] replica")
     g.set_defaults(run=cmd_config)
     t = sub.add_parser("timeline")
     t.add_argument("chats_dir")

@@ -44,3 +44,37 @@ wait_lines() {
 utc_in() {
     date -u -d "@$(($(date +%s) + $1))" +%Y-%m-%dT%H:%M:%SZ
 }
+
+# A private PostgreSQL cluster of Debian's binaries ($PG_BIN) in folder $1:
+# initdb, then the server on a free 127.0.0.1 port (PG_PORT) with its unix
+# socket in that folder and trust for local connections. PostgreSQL refuses
+# to run as root, so as root both run as the `postgres` user, who then owns
+# the folder. stop_postgres stops it (immediate: nothing to keep).
+runas_postgres() {
+    if [[ $(id -u) == 0 ]]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+start_postgres() {
+    PG_DIR=$1
+    mkdir -p "$PG_DIR"
+    if [[ $(id -u) == 0 ]]; then
+        chown postgres: "$PG_DIR"
+        # The postgres user must reach the folder through its parents.
+        chmod o+x "$(dirname "$PG_DIR")"
+    fi
+    runas_postgres "$PG_BIN/initdb" --pgdata="$PG_DIR/data" --username=postgres \
+        --auth=trust --no-sync >"$PG_DIR/initdb.log" 2>&1 \
+        || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+    PG_PORT=$(free_port)
+    runas_postgres "$PG_BIN/pg_ctl" --pgdata="$PG_DIR/data" --log="$PG_DIR/server.log" --wait \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR" start >"$PG_DIR/ctl.log" 2>&1 \
+        || { cat "$PG_DIR/ctl.log" "$PG_DIR/server.log" >&2; return 1; }
+}
+stop_postgres() {
+    if [[ -n ${PG_DIR:-} && -f $PG_DIR/data/postmaster.pid ]]; then
+        runas_postgres "$PG_BIN/pg_ctl" --pgdata="$PG_DIR/data" -m immediate --wait stop >/dev/null 2>&1 || true
+    fi
+}

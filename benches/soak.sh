@@ -10,6 +10,12 @@
 # grace window, since the daemon is down for milliseconds at a time).
 #
 #   benches/soak.sh [KILLS] [--release] [--neighbours]
+#   benches/soak.sh --replicas N --postgres [KILLS] [--release]
+#
+# With --replicas (or --postgres) it runs benches/replicas.sh instead:
+# N replicas sharing a private PostgreSQL, on X, Mastodon and Bluesky,
+# with kills, a stopped lease holder, a PostgreSQL restart and a replica
+# cut off from the database (see that file).
 #
 # --neighbours adds the world around the daemon: `tweetchat status` runs in
 # a loop beside it, and another writer takes the database's write lock
@@ -22,6 +28,12 @@
 # exit code is 0 only when both are 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+for arg in "$@"; do
+    case $arg in
+        --replicas | --postgres) exec bash benches/replicas.sh "$@" ;;
+    esac
+done
 
 KILLS=10
 PROFILE=debug

@@ -1,5 +1,6 @@
 //! A fake X API v2 for the benchmarks and the kill -9 soak (not for tests:
-//! those use `tests/support/fake_x.rs`, which verifies signatures).
+//! those use `tests/support/fake_x.rs`, which verifies signatures), and the
+//! few Mastodon calls the replica soak needs (below).
 //!
 //! It answers what `tweetchat run` and the peer bot need (`GET /2/users/me`,
 //! `POST /2/tweets`, `GET /2/users/:id/tweets` for reconciling after a
@@ -16,6 +17,15 @@
 //! ```
 //! It listens on 127.0.0.1 (port 0 unless `--port`), writes `127.0.0.1:PORT`
 //! to `--addr-file` once it is listening, and runs until killed.
+//!
+//! Mastodon (`benches/soak.sh --replicas`): `verify_credentials`,
+//! `/api/v2/instance`, `POST /api/v1/statuses` and an account's statuses,
+//! accounts told apart by their Bearer token. A create with an
+//! `Idempotency-Key` the account used within the hour answers the status
+//! it made and logs nothing, as Mastodon does; like Mastodon
+//! (`PostStatusService`: look the key up, create, then store it), two
+//! requests with one key at the same moment both create, and both are
+//! logged, with `"platform": "mastodon"`.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -40,9 +50,12 @@ struct Post {
 
 struct Fake {
     log: Mutex<File>,
-    /// Posts by account (the `oauth_token`), oldest first.
+    /// Posts by account (the `oauth_token`, or the Mastodon Bearer token),
+    /// oldest first.
     posts: Mutex<HashMap<String, Vec<Post>>>,
     next_id: Mutex<u64>,
+    /// Mastodon's idempotency keys: (token, key) → (status id, when).
+    idempotency: Mutex<HashMap<(String, String), (u64, jiff::Timestamp)>>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -62,6 +75,7 @@ fn main() -> anyhow::Result<()> {
         log: Mutex::new(OpenOptions::new().create(true).append(true).open(&log)?),
         posts: Mutex::new(HashMap::new()),
         next_id: Mutex::new(1_900_000_000_000_000_000),
+        idempotency: Mutex::new(HashMap::new()),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -101,6 +115,21 @@ async fn handle(
         ),
         ("POST", ["2", "tweets"]) => create(&fake, &account, &body, arrived),
         ("GET", ["2", "users", user, "tweets"]) => timeline(&fake, user, uri.query()),
+        ("GET", ["api", "v2", "instance"]) => reply(
+            200,
+            json!({"domain": "127.0.0.1", "version": "4.3.0",
+                   "source_url": "https://github.com/mastodon/mastodon",
+                   "configuration": {"statuses": {"max_characters": 500,
+                                                  "characters_reserved_per_url": 23}}}),
+        ),
+        ("GET", ["api", "v1", "accounts", "verify_credentials"]) => {
+            let me = bearer(&headers);
+            reply(200, json!({"id": me, "acct": me, "display_name": me}))
+        }
+        ("POST", ["api", "v1", "statuses"]) => {
+            mastodon_create(&fake, &bearer(&headers), &headers, &body, arrived)
+        }
+        ("GET", ["api", "v1", "accounts", user, "statuses"]) => mastodon_statuses(&fake, user),
         _ => reply(404, json!({"title": "Not Found Error", "status": 404})),
     }
 }
@@ -158,6 +187,119 @@ fn timeline(fake: &Fake, user: &str, query: Option<&str>) -> Response {
         200,
         json!({"data": data, "meta": {"result_count": data.len()}}),
     )
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer(headers: &HeaderMap) -> String {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("anonymous")
+        .to_string()
+}
+
+/// `POST /api/v1/statuses`, with Mastodon's `Idempotency-Key`: a key the
+/// account used in the last hour answers the status it made.
+fn mastodon_create(
+    fake: &Fake,
+    account: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    arrived: u128,
+) -> Response {
+    let text = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v["status"].as_str().map(str::to_string));
+    let Some(text) = text else {
+        return reply(
+            422,
+            json!({"error": "Validation failed: Text can't be blank"}),
+        );
+    };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| (account.to_string(), k.to_string()));
+    let now = jiff::Timestamp::now();
+    // Looked up, then (after the create) stored, in two steps as Mastodon
+    // does: a second request with the same key meanwhile creates again.
+    let known = key.as_ref().and_then(|k| {
+        let keys = fake.idempotency.lock().unwrap();
+        keys.get(k)
+            .filter(|(_, at)| now.duration_since(*at) < jiff::SignedDuration::from_hours(1))
+            .map(|(id, _)| *id)
+    });
+    if let Some(id) = known {
+        let posts = fake.posts.lock().unwrap();
+        if let Some(post) = posts
+            .get(account)
+            .into_iter()
+            .flatten()
+            .find(|p| p.id == id)
+        {
+            return reply(200, mastodon_status(account, post));
+        }
+    }
+    let id = {
+        let mut next = fake.next_id.lock().unwrap();
+        *next += 1;
+        *next
+    };
+    let line = json!({"arrived_ns": arrived.to_string(), "account": account, "text": text,
+                      "id": id.to_string(), "platform": "mastodon"});
+    {
+        let mut log = fake.log.lock().unwrap();
+        let _ = log.write_all(format!("{line}\n").as_bytes());
+    }
+    let post = Post {
+        id,
+        text,
+        created_at: now,
+    };
+    let answer = mastodon_status(account, &post);
+    fake.posts
+        .lock()
+        .unwrap()
+        .entry(account.to_string())
+        .or_default()
+        .push(post);
+    if let Some(key) = key {
+        fake.idempotency.lock().unwrap().insert(key, (id, now));
+    }
+    reply(200, answer)
+}
+
+/// The account's statuses, newest first, in one page (no `Link` header).
+fn mastodon_statuses(fake: &Fake, user: &str) -> Response {
+    let posts = fake.posts.lock().unwrap();
+    let statuses: Vec<Value> = posts
+        .get(user)
+        .into_iter()
+        .flatten()
+        .rev()
+        .map(|p| mastodon_status(user, p))
+        .collect();
+    reply(200, Value::Array(statuses))
+}
+
+/// A status as Mastodon renders it: the text as an HTML paragraph.
+fn mastodon_status(account: &str, post: &Post) -> Value {
+    let html = post
+        .text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    json!({
+        "id": post.id.to_string(),
+        "created_at": post.created_at.to_string(),
+        "in_reply_to_id": null,
+        "content": format!("<p>{html}</p>"),
+        "url": format!("http://127.0.0.1/@{account}/{}", post.id),
+        "uri": format!("http://127.0.0.1/users/{account}/statuses/{}", post.id),
+        "account": {"id": account, "acct": account, "display_name": account},
+        "reblog": null,
+    })
 }
 
 /// The `oauth_token` parameter of an `Authorization: OAuth …` header.

@@ -71,6 +71,33 @@ pub enum Command {
     /// Authorize an account once and store its tokens in the state database.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Manage the state database (copy SQLite's state into PostgreSQL).
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy the SQLite state in `state_dir` into an empty PostgreSQL
+    /// database, for several replicas. Stop the daemon first. Running it
+    /// again with the same state is harmless; a target holding other
+    /// state is refused.
+    Migrate(StoreMigrateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StoreMigrateArgs {
+    /// The target, `postgres://USER@HOST:5432/DATABASE` (`?sslmode=require`
+    /// for TLS); default: the `[store] url` setting.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// A file holding the target's password (default: `[store]
+    /// password_file`, or the password in the URL).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    /// State folder to copy from (overrides the `state_dir` setting).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

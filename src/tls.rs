@@ -44,6 +44,17 @@ pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The TLS configuration for PostgreSQL (`sslmode=require`): the same
+/// verifier and protocol versions as the HTTP clients, without HTTP's ALPN.
+///
+/// # Errors
+/// As [`client`].
+pub fn postgres_config() -> Result<rustls::ClientConfig, String> {
+    let mut config = shared_config()?.clone();
+    config.alpn_protocols.clear();
+    Ok(config)
+}
+
 /// What reqwest would build for a client with default TLS settings (TLS 1.2
 /// and 1.3, SNI, the platform verifier, ALPN offering h2 then HTTP/1.1),
 /// built once.

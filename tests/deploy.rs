@@ -293,6 +293,449 @@ fn compose_and_the_readme_agree() {
     );
 }
 
+// --- several replicas: compose.ha.yaml and deploy/k8s ---------------------
+
+use serde_json::Value;
+
+/// A YAML file of the repository as JSON values, anchors and merge keys
+/// (`<<: *tweetchat`) expanded as compose expands them.
+fn yaml(path: &str) -> Value {
+    serde_saphyr::from_str(&read(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Every document of every YAML file in `dir`, with its file name.
+fn yaml_docs(dir: &str) -> Vec<(String, Value)> {
+    let mut names: Vec<_> = std::fs::read_dir(repo().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .flat_map(|name| {
+            let path = format!("{dir}/{name}");
+            let docs: Vec<Value> =
+                serde_saphyr::from_multiple(&read(&path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+            docs.into_iter().map(move |doc| (name.clone(), doc))
+        })
+        .collect()
+}
+
+fn str_list(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {value}"))
+        .iter()
+        .map(|v| v.as_str().unwrap_or_else(|| panic!("not a string: {v}")))
+        .collect()
+}
+
+/// compose.ha.yaml's tweetchat services, by name.
+fn ha_replicas(ha: &Value) -> Vec<(&String, &Value)> {
+    let replicas: Vec<_> = ha["services"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, s)| s["image"] == "tweetchat:local")
+        .collect();
+    assert_eq!(replicas.len(), 3, "three tweetchat replicas");
+    replicas
+}
+
+#[test]
+fn compose_ha_runs_three_replicas_as_compose_yaml_runs_one() {
+    let ha = yaml("compose.ha.yaml");
+    let single = yaml("compose.yaml")["services"]["tweetchat"].clone();
+    for (name, replica) in ha_replicas(&ha) {
+        // Everything compose.yaml's daemon has: the image, the restart
+        // policy, the env file, the health check, the stop signal and
+        // grace, the read-only root, no capabilities.
+        for key in [
+            "build",
+            "image",
+            "restart",
+            "env_file",
+            "healthcheck",
+            "stop_signal",
+            "stop_grace_period",
+            "read_only",
+            "cap_drop",
+            "security_opt",
+        ] {
+            assert_eq!(replica[key], single[key], "{name}: {key}");
+        }
+        assert_eq!(
+            replica["healthcheck"]["test"],
+            serde_json::json!(["CMD", "/tweetchat", "healthcheck"])
+        );
+        // The same chats, read-only; the operator's local.toml as in compose.yaml.
+        let volumes = str_list(&replica["volumes"]);
+        assert!(
+            volumes.contains(&"./chats:/chats:ro"),
+            "{name}: {volumes:?}"
+        );
+        assert!(
+            read("compose.ha.yaml").contains("# - ./config/local.toml:/config/local.toml:ro"),
+            "the local.toml mount, commented out as in compose.yaml"
+        );
+        // Started only once PostgreSQL answers.
+        assert_eq!(
+            replica["depends_on"]["postgres"]["condition"], "service_healthy",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn compose_ha_replicas_share_one_store_url_and_no_state_volume() {
+    let ha = yaml("compose.ha.yaml");
+    let mut urls = std::collections::BTreeSet::new();
+    let mut mounts_seen: Vec<(String, String)> = Vec::new();
+    for (name, replica) in ha_replicas(&ha) {
+        // The one setting compose.ha.yaml makes: the store's URL, as a file.
+        let environment = replica["environment"].as_object().unwrap();
+        let settings: Vec<_> = environment
+            .keys()
+            .filter(|k| k.starts_with("TWEETCHAT__"))
+            .collect();
+        assert_eq!(settings, ["TWEETCHAT__STORE__URL_FILE"], "{name}");
+        let path = environment["TWEETCHAT__STORE__URL_FILE"].as_str().unwrap();
+        let secret = path
+            .strip_prefix("/run/secrets/")
+            .unwrap_or_else(|| panic!("{name}: {path} is not a compose secret"));
+        assert!(
+            str_list(&replica["secrets"]).contains(&secret),
+            "{name} mounts {secret}"
+        );
+        urls.insert(ha["secrets"][secret]["file"].as_str().unwrap().to_string());
+        // Each mount other than the read-only chats is this replica's own.
+        for volume in str_list(&replica["volumes"]) {
+            if volume.ends_with(":ro") {
+                continue;
+            }
+            let (source, target) = volume.split_once(':').unwrap();
+            assert!(
+                ha["volumes"].get(source).is_some(),
+                "{name}: {source} is a named volume"
+            );
+            for (other, seen) in &mounts_seen {
+                assert_ne!(seen, source, "{name} and {other} share {source}");
+            }
+            mounts_seen.push((name.clone(), source.to_string()));
+            assert_eq!(target, "/state", "{name}: {volume}");
+        }
+    }
+    assert_eq!(urls.len(), 1, "one store for every replica: {urls:?}");
+    assert_eq!(mounts_seen.len(), 3, "a state volume each: {mounts_seen:?}");
+}
+
+#[test]
+fn compose_ha_postgres_is_official_healthy_and_keeps_its_data() {
+    let ha = yaml("compose.ha.yaml");
+    let postgres = &ha["services"]["postgres"];
+    assert!(
+        postgres["image"].as_str().unwrap().starts_with("postgres:"),
+        "the official image"
+    );
+    assert!(
+        postgres["healthcheck"]["test"]
+            .to_string()
+            .contains("pg_isready")
+    );
+    let volumes = str_list(&postgres["volumes"]);
+    let data = volumes
+        .iter()
+        .find(|v| v.ends_with(":/var/lib/postgresql/data"))
+        .expect("a volume for the data");
+    let source = data.split(':').next().unwrap();
+    assert!(ha["volumes"].get(source).is_some(), "{source} is named");
+    let environment = postgres["environment"].as_object().unwrap();
+    assert!(!environment.contains_key("POSTGRES_PASSWORD"));
+    let path = environment["POSTGRES_PASSWORD_FILE"].as_str().unwrap();
+    let secret = path.strip_prefix("/run/secrets/").unwrap();
+    assert!(str_list(&postgres["secrets"]).contains(&secret));
+    assert!(postgres.get("ports").is_none(), "not published to the host");
+}
+
+#[test]
+fn compose_ha_holds_no_secret_inline() {
+    let ha = yaml("compose.ha.yaml");
+    // Every secret is a file beside compose.ha.yaml, not a value in it.
+    for (name, secret) in ha["secrets"].as_object().unwrap() {
+        let keys: Vec<_> = secret.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["file"], "secret {name}");
+    }
+    for (name, service) in ha["services"].as_object().unwrap() {
+        let Some(environment) = service["environment"].as_object() else {
+            continue;
+        };
+        for (key, value) in environment {
+            let value = value.as_str().unwrap_or_default();
+            let upper = key.to_ascii_uppercase();
+            if ["PASSWORD", "TOKEN", "SECRET", "URL"]
+                .iter()
+                .any(|word| upper.contains(word))
+            {
+                assert!(upper.ends_with("_FILE"), "{name}: {key} is inline");
+                assert!(value.starts_with("/run/secrets/"), "{name}: {key}");
+            }
+            assert!(!value.contains("://"), "{name}: {key} holds a URL");
+        }
+    }
+    // Not in a comment-free line either: the URL lives in secrets/store_url.
+    let text = read("compose.ha.yaml");
+    for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        assert!(!line.contains("postgres://"), "{line}");
+    }
+}
+
+/// deploy/k8s's objects of `kind`.
+fn k8s<'a>(docs: &'a [(String, Value)], kind: &str) -> Vec<&'a (String, Value)> {
+    docs.iter().filter(|(_, d)| d["kind"] == kind).collect()
+}
+
+#[test]
+fn kubernetes_runs_three_probed_replicas_under_a_disruption_budget() {
+    let docs = yaml_docs("deploy/k8s");
+    let deployments = k8s(&docs, "Deployment");
+    assert_eq!(deployments.len(), 2, "with a ConfigMap, and with git-sync");
+    let port: u64 = read("deploy/image.toml")
+        .lines()
+        .find_map(|l| l.strip_prefix("listen = \"0.0.0.0:"))
+        .and_then(|p| p.trim_end_matches('"').parse().ok())
+        .expect("the image's port");
+    for (file, deployment) in deployments {
+        let spec = &deployment["spec"];
+        assert_eq!(spec["replicas"], 3, "{file}");
+        let pod = &spec["template"]["spec"];
+        assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{file}");
+        assert_eq!(pod["automountServiceAccountToken"], false, "{file}");
+        let tweetchat = pod["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "tweetchat")
+            .unwrap();
+        let http = tweetchat["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "http")
+            .unwrap();
+        assert_eq!(http["containerPort"], port, "{file}");
+        for probe in ["readinessProbe", "livenessProbe"] {
+            assert_eq!(tweetchat[probe]["httpGet"]["path"], "/healthz", "{file}");
+            assert_eq!(tweetchat[probe]["httpGet"]["port"], "http", "{file}");
+        }
+        let all = pod["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(pod["initContainers"].as_array().into_iter().flatten());
+        for container in all {
+            let name = &container["name"];
+            let security = &container["securityContext"];
+            assert_eq!(security["readOnlyRootFilesystem"], true, "{file}: {name}");
+            assert_eq!(
+                security["allowPrivilegeEscalation"], false,
+                "{file}: {name}"
+            );
+            assert_eq!(security["capabilities"]["drop"][0], "ALL", "{file}: {name}");
+            for bound in ["requests", "limits"] {
+                for resource in ["cpu", "memory"] {
+                    assert!(
+                        container["resources"][bound][resource].is_string(),
+                        "{file}: {name} has {bound}.{resource}"
+                    );
+                }
+            }
+        }
+        // The budget covers these pods and keeps two of the three.
+        let labels = &spec["template"]["metadata"]["labels"];
+        let budgets = k8s(&docs, "PodDisruptionBudget");
+        assert_eq!(budgets.len(), 1);
+        let budget = &budgets[0].1["spec"];
+        for (key, value) in budget["selector"]["matchLabels"].as_object().unwrap() {
+            assert_eq!(&labels[key], value, "the budget selects the pods");
+        }
+        assert!(
+            budget["minAvailable"] == 2 || budget["maxUnavailable"] == 1,
+            "{budget}"
+        );
+    }
+}
+
+#[test]
+fn kubernetes_reads_the_store_url_from_a_secret_with_no_real_password() {
+    let docs = yaml_docs("deploy/k8s");
+    let secrets = k8s(&docs, "Secret");
+    assert_eq!(secrets.len(), 1);
+    let secret = &secrets[0].1;
+    let url = secret["stringData"]["url"].as_str().unwrap();
+    assert!(url.starts_with("postgres://tweetchat:REPLACE-ME@"), "{url}");
+    let name = secret["metadata"]["name"].as_str().unwrap();
+    // Mounted as a file where the settings look for it.
+    let settings = k8s(&docs, "ConfigMap")
+        .into_iter()
+        .find(|(_, d)| d["metadata"]["name"] == "tweetchat-settings")
+        .unwrap();
+    let local = settings.1["data"]["local.toml"].as_str().unwrap();
+    for (file, deployment) in k8s(&docs, "Deployment") {
+        let pod = &deployment["spec"]["template"]["spec"];
+        let volume = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["secret"]["secretName"] == name)
+            .unwrap_or_else(|| panic!("{file} mounts {name}"));
+        let mount = pod["containers"][0]["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == volume["name"])
+            .unwrap();
+        let path = format!("{}/url", mount["mountPath"].as_str().unwrap());
+        assert!(
+            local.contains(&format!("url_file = \"{path}\"")),
+            "{file}: local.toml reads {path}:\n{local}"
+        );
+        // Nothing in the pod's environment carries the URL.
+        assert!(!deployment.to_string().contains("postgres://"), "{file}");
+    }
+}
+
+/// Lays `files` out as the kubelet lays out a ConfigMap volume: each file
+/// a link into `..data`, itself a link to a timestamped folder.
+fn configmap_volume(dir: &Path, files: &serde_json::Map<String, Value>) {
+    let real = dir.join("..2026_12_07_06_00_00.000000001");
+    std::fs::create_dir_all(&real).unwrap();
+    for (name, text) in files {
+        std::fs::write(real.join(name), text.as_str().unwrap()).unwrap();
+        std::os::unix::fs::symlink(Path::new("..data").join(name), dir.join(name)).unwrap();
+    }
+    std::os::unix::fs::symlink(real.file_name().unwrap(), dir.join("..data")).unwrap();
+}
+
+#[test]
+fn the_chats_configmap_is_the_example_and_loads_as_the_kubelet_mounts_it() {
+    let docs = yaml_docs("deploy/k8s");
+    let chats = k8s(&docs, "ConfigMap")
+        .into_iter()
+        .find(|(_, d)| d["metadata"]["name"] == "tweetchat-chats")
+        .unwrap();
+    let files = chats.1["data"].as_object().unwrap();
+    for (name, text) in files {
+        assert_eq!(
+            text.as_str().unwrap(),
+            read(&format!("chats/{name}")),
+            "deploy/k8s/chats.yaml's {name} is chats/{name}"
+        );
+    }
+    let mounted = tempfile::tempdir().unwrap();
+    configmap_volume(mounted.path(), files);
+    let output = Command::new(BIN)
+        .args(["--config-dir", "/nonexistent/config", "check"])
+        .arg(mounted.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    for name in files.keys() {
+        let id = name.trim_end_matches(".yaml");
+        assert!(text.contains(&format!("ok {id}")), "{text}");
+    }
+    assert!(
+        !text.contains("..data"),
+        "the kubelet's folders are not chats:\n{text}"
+    );
+}
+
+#[test]
+fn git_sync_keeps_the_folder_tweetchat_reads() {
+    let docs = yaml_docs("deploy/k8s");
+    let (file, deployment) = k8s(&docs, "Deployment")
+        .into_iter()
+        .find(|(_, d)| d.to_string().contains("git-sync"))
+        .expect("a Deployment with git-sync");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let sync = &pod["initContainers"][0];
+    assert!(
+        sync["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("registry.k8s.io/git-sync/git-sync:v4."),
+        "{file}"
+    );
+    // A native sidecar: it keeps running beside the daemon.
+    assert_eq!(sync["restartPolicy"], "Always", "{file}");
+    let args = str_list(&sync["args"]);
+    let flag = |name: &str| {
+        args.iter()
+            .find_map(|a| a.strip_prefix(&format!("--{name}=")))
+            .unwrap_or_else(|| panic!("{file}: git-sync --{name}"))
+    };
+    let root = flag("root");
+    let link = flag("link");
+    let tweetchat = &pod["containers"][0];
+    let chats_dir = tweetchat["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "TWEETCHAT__CHATS_DIR")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap();
+    assert_eq!(chats_dir, format!("{root}/{link}"), "{file}");
+    // One emptyDir, written by git-sync at its root, read-only for tweetchat.
+    let mount_of = |container: &Value| {
+        container["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["mountPath"] == root)
+            .cloned()
+            .unwrap_or_else(|| panic!("{file}: {} mounts {root}", container["name"]))
+    };
+    let (written, read_by) = (mount_of(sync), mount_of(tweetchat));
+    assert_eq!(written["name"], read_by["name"]);
+    assert_eq!(read_by["readOnly"], true);
+
+    // git-sync's layout (a link to the current worktree) as `check` sees
+    // it through the setting the Deployment makes.
+    let git = tempfile::tempdir().unwrap();
+    let worktree = git.path().join(".worktrees/0123abcd");
+    std::fs::create_dir_all(&worktree).unwrap();
+    std::fs::copy(
+        repo().join("chats/hcsmbm.yaml"),
+        worktree.join("hcsmbm.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(".worktrees/0123abcd", git.path().join(link)).unwrap();
+    let output = Command::new(BIN)
+        .args(["--config-dir", "/nonexistent/config", "check"])
+        .env("TWEETCHAT__CHATS_DIR", git.path().join(link))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("ok hcsmbm"), "{text}");
+}
+
+#[test]
+fn the_readme_points_to_compose_ha_and_the_replicas_guide() {
+    let readme = read("README.md");
+    assert!(readme.contains("## Running several replicas"));
+    assert!(readme.contains("compose.ha.yaml"));
+    assert!(readme.contains("docs/replicas.md"));
+    let guide = read("docs/replicas.md");
+    for name in ["compose.ha.yaml", "deploy/k8s", "store migrate", "git-sync"] {
+        assert!(guide.contains(name), "docs/replicas.md names {name}");
+    }
+}
+
 /// A refusal (exit 3) is not restarted in a loop: the unit restarts on
 /// failure but not on 3, and the README's exit-code table says so.
 #[test]

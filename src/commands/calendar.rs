@@ -18,7 +18,7 @@ use crate::calendar::{self, Version};
 use crate::cli::CalendarArgs;
 use crate::clock::Clock;
 use crate::settings::Settings;
-use crate::store::Store;
+use crate::store::CommandStore;
 
 pub fn run(config_dir: &Path, args: CalendarArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::load(config_dir)
@@ -43,7 +43,7 @@ pub fn run(config_dir: &Path, args: CalendarArgs) -> anyhow::Result<ExitCode> {
     let now = Clock::system(Duration::from_secs(60)).now();
     let fingerprint = calendar::fingerprint(&plan, base.as_deref());
     let key = calendar::kv_key(&plan.id);
-    let mut store = Store::open(&settings.state_dir)?;
+    let mut store = CommandStore::open(&settings, &settings.state_dir)?;
     let stored = store.kv_get(&key)?;
     let version = Version::next(stored.as_deref(), &fingerprint, now);
     if stored.as_deref() != Some(version.encode().as_str()) {

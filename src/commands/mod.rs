@@ -10,6 +10,7 @@ pub mod rehearse;
 pub mod run;
 pub mod schema;
 pub mod status;
+pub mod store;
 pub mod transcript;
 
 use std::fmt;
@@ -97,6 +98,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Healthcheck(args) => healthcheck::run(&config_dir, args),
         Command::Schema(args) => schema::run(args),
         Command::Auth(command) => auth::run(&config_dir, command),
+        Command::Store(command) => store::run(&config_dir, command),
     }
 }
 

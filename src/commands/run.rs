@@ -53,15 +53,7 @@ async fn serve(
     accept_state_change: bool,
 ) -> anyhow::Result<()> {
     let clock = Clock::system(settings.rescan_interval);
-    let mut store = Store::open(&settings.state_dir)?;
-    store.quick_check()?;
-    // Outbox posts older than the start-up look-back cannot go out again.
-    let since = clock
-        .now()
-        .saturating_sub(daemon::lookback(&settings.grace))
-        .unwrap_or(jiff::Timestamp::MIN);
-    let verified = store::identity::verify(&mut store, since, accept_state_change)?;
-    let (shared, writer) = SharedStore::spawn(store);
+    let (shared, writer, verified) = open_store(&settings, &clock, accept_state_change).await?;
     let context = AccountContext {
         state_dir: settings.state_dir.clone(),
         clock: clock.clone(),
@@ -80,6 +72,12 @@ async fn serve(
     let metrics = Arc::new(Metrics::default());
     let health = Arc::new(Health::new(settings.rescan_interval * 3));
     metrics.watch_store(shared.health());
+    let backend = if shared.pg().is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    metrics.set_replica(&settings.store.replica, backend);
     health.watch_store(shared.health());
     for name in accounts.keys() {
         metrics.set_account_up(name, !unreached.contains(name));
@@ -139,6 +137,8 @@ async fn serve(
     info!(
         chats = %settings.chats_dir.display(),
         state = %settings.state_dir.display(),
+        store = %settings.store.redacted_url().unwrap_or_else(|| "sqlite".into()),
+        replica = %settings.store.replica,
         "tweetchat is running"
     );
     let result = daemon::run(daemon, shutdown.clone()).await;
@@ -154,6 +154,74 @@ async fn serve(
     }
     info!("stopped");
     result
+}
+
+/// The state database: SQLite in `state_dir` (checked, and its identity
+/// verified against the mirror beside it), or PostgreSQL when `[store] url`
+/// is set. On PostgreSQL the database is the one shared truth of every
+/// replica, so there is no per-replica mirror to compare it with (a
+/// replica's folder may be new at every start, as in a Kubernetes pod): a
+/// database restored from an older backup is the operator's to announce,
+/// with `--accept-state-change`, which makes the loop look up everything
+/// due by now on the platforms before posting, exactly as on SQLite.
+async fn open_store(
+    settings: &Settings,
+    clock: &Clock,
+    accept_state_change: bool,
+) -> anyhow::Result<(SharedStore, tokio::task::JoinHandle<()>, Verified)> {
+    if let Some(url) = &settings.store.url {
+        let pg = connect_waiting(settings, url.expose()).await?;
+        let verified = if accept_state_change {
+            Verified::Changed(format!(
+                "--accept-state-change on the shared database {}",
+                pg.url()
+            ))
+        } else {
+            Verified::Same
+        };
+        let (shared, writer) = SharedStore::postgres(pg);
+        return Ok((shared, writer, verified));
+    }
+    let mut store = Store::open(&settings.state_dir)?;
+    store.quick_check()?;
+    // Outbox posts older than the start-up look-back cannot go out again.
+    let since = clock
+        .now()
+        .saturating_sub(daemon::lookback(&settings.grace))
+        .unwrap_or(jiff::Timestamp::MIN);
+    let verified = store::identity::verify(&mut store, since, accept_state_change)?;
+    let (shared, writer) = SharedStore::spawn(store);
+    Ok((shared, writer, verified))
+}
+
+/// PostgreSQL, waited for while it cannot be reached (a replica started
+/// during the database's restart or failover, or before it, as a host's
+/// services start in any order): tried again with backoff up to 30 s
+/// apart, without end, since the other replicas wait for it too and a
+/// refusal (exit 3) is not restarted by the systemd unit. SIGTERM still
+/// stops the process (no handler is installed yet). A server that
+/// answers and refuses (a password, a missing database) stops it at once.
+async fn connect_waiting(settings: &Settings, url: &str) -> anyhow::Result<store::PgStore> {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        let connected = store::PgStore::connect(
+            url,
+            settings.store.password.as_ref().map(|p| p.expose()),
+            &settings.store.replica,
+        )
+        .await;
+        match connected {
+            Err(err) if err.downcast_ref::<store::pg::Unreachable>().is_some() => {
+                warn!(
+                    "{err:#}; trying again in {}s (nothing is posted until it answers)",
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// The `[notify]` webhook's sender task, when a URL is set; the notifier

@@ -19,7 +19,7 @@ use crate::daemon::last_good::{self, LastGood};
 use crate::plan::{self, ChatPlan};
 use crate::schedule::{self, Slot};
 use crate::settings::Settings;
-use crate::store::{self, PostRecord, Store};
+use crate::store::{self, PostRecord};
 
 /// How many upcoming slots and recent results are shown.
 const SHOWN: usize = 10;
@@ -100,19 +100,15 @@ pub fn run(config_dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         .filter(|note| invalid.contains(&same(&note.file)))
         .collect();
     let (upcoming, more, until) = upcoming(&report.plans, &kept, &settings, now);
-    let db = state_dir.join(store::FILE_NAME);
-    let recent = if db.exists() {
-        // Read a few more than shown: thank-you parts that repeat their
-        // slot's row are dropped below.
-        let mut recent = each_post_once(Store::open_read_only(&db)?.recent(SHOWN * 3)?);
-        recent.truncate(SHOWN);
-        recent
-    } else {
-        eprintln!(
-            "no state database at {} yet: nothing has been posted from here",
-            db.display()
-        );
-        Vec::new()
+    let recent = match store::CommandStore::open_read_only(&settings, &state_dir)? {
+        Some(store) => {
+            // Read a few more than shown: thank-you parts that repeat their
+            // slot's row are dropped below.
+            let mut recent = each_post_once(store.recent(SHOWN * 3)?);
+            recent.truncate(SHOWN);
+            recent
+        }
+        None => Vec::new(),
     };
     let last_good = kept
         .into_iter()

@@ -22,7 +22,7 @@ use crate::plan::{self, ChatPlan};
 use crate::platform::Platform;
 use crate::schedule::occurrences;
 use crate::settings::Settings;
-use crate::store::Store;
+use crate::store::CommandStore;
 use crate::text::PlatformKind;
 use crate::transcript::{self, Capture, Transcript};
 
@@ -80,7 +80,7 @@ pub fn fetch_capture(
     let start = pick_occurrence(&plan, date, clock.now())?;
     let account = search_account(&settings, &plan)?;
     let platform = open_account(&settings, &account, state_dir, clock)?;
-    let store = Store::open(state_dir)?;
+    let store = CommandStore::open(&settings, state_dir)?;
     let after = plan
         .thanks
         .as_ref()
@@ -121,8 +121,8 @@ fn open_account(
     let context = AccountContext {
         state_dir: state_dir.to_path_buf(),
         clock,
-        tokens: Arc::new(StateTokens::open(state_dir)?),
-        sessions: Arc::new(StateSessions::open(state_dir)?),
+        tokens: Arc::new(StateTokens::for_command(settings, state_dir)?),
+        sessions: Arc::new(StateSessions::for_command(settings, state_dir)?),
         writer: None,
     };
     build_account(account_settings, &context)

@@ -23,7 +23,14 @@ use crate::platform::mastodon::{InstanceLimits, LimitStore, MastodonAccount, ins
 use crate::platform::x::{RefreshLock, StoredTokens, TokenStore, XAccount};
 use crate::platform::{Platform, PostError};
 use crate::settings::{AccountSettings, Secret, Settings};
-use crate::store::{SharedStore, Store};
+use crate::store::{CommandStore, PgStore, SharedStore, Store};
+
+/// Where [`StateKv`] reaches PostgreSQL: the daemon's shared store, or the
+/// command's own.
+enum PgHandle {
+    Shared(Arc<PgStore>),
+    Command,
+}
 use crate::text::PlatformKind;
 
 /// What every adapter may need besides its own settings.
@@ -60,10 +67,19 @@ pub fn build_account(
     context: &AccountContext,
 ) -> anyhow::Result<Arc<dyn Platform>> {
     let platform: Arc<dyn Platform> = match account.platform {
-        PlatformKind::Console => Arc::new(
-            Console::new(&account.name, &context.state_dir, context.clock.clone())
-                .in_store(store_stamp(&context.state_dir)),
-        ),
+        PlatformKind::Console => {
+            let console = Console::new(&account.name, &context.state_dir, context.clock.clone());
+            // The identity check and its mirror are SQLite's: on PostgreSQL
+            // a stale mirror left in `state_dir` (from before `store
+            // migrate`) names no store these lines are recorded in.
+            let on_postgres = context.writer.as_ref().is_some_and(|w| w.pg().is_some());
+            Arc::new(match context.writer.as_ref().filter(|_| on_postgres) {
+                Some(writer) => console.shared(Arc::new(StateOutbox {
+                    kv: StateKv::through(writer.clone(), &context.state_dir),
+                })),
+                None => console.in_store(store_stamp(&context.state_dir)),
+            })
+        }
         PlatformKind::X => Arc::new(
             // Its errors already name the account.
             XAccount::new(account, context.tokens.clone(), context.clock.clone())?,
@@ -270,7 +286,7 @@ pub fn account_limit(state_dir: &Path, account: &str, platform: PlatformKind) ->
 /// by another process is seen by the next read.
 struct StateKv {
     writer: Option<SharedStore>,
-    store: Mutex<Option<Store>>,
+    store: Mutex<Option<CommandStore>>,
     state_dir: std::path::PathBuf,
 }
 
@@ -278,9 +294,18 @@ impl StateKv {
     fn open(state_dir: &Path) -> anyhow::Result<Self> {
         Ok(Self {
             writer: None,
-            store: Mutex::new(Some(Store::open(state_dir)?)),
+            store: Mutex::new(Some(CommandStore::Sqlite(Store::open(state_dir)?))),
             state_dir: state_dir.to_path_buf(),
         })
+    }
+
+    /// A command's own store (on PostgreSQL when the settings say so).
+    fn on(store: CommandStore, state_dir: &Path) -> Self {
+        Self {
+            writer: None,
+            store: Mutex::new(Some(store)),
+            state_dir: state_dir.to_path_buf(),
+        }
     }
 
     fn through(writer: SharedStore, state_dir: &Path) -> Self {
@@ -296,7 +321,7 @@ impl StateKv {
     fn run<T>(
         &self,
         ask: impl AsyncFnOnce(&SharedStore) -> anyhow::Result<T>,
-        direct: impl FnOnce(&mut Store) -> anyhow::Result<T>,
+        direct: impl FnOnce(&mut CommandStore) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
         if let (Some(writer), Ok(handle)) = (&self.writer, tokio::runtime::Handle::try_current()) {
             if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
@@ -308,11 +333,53 @@ impl StateKv {
             .lock()
             .map_err(|_| anyhow!("the state database handle's lock is poisoned"))?;
         if guard.is_none() {
-            *guard = Some(Store::open(&self.state_dir)?);
+            *guard = Some(CommandStore::Sqlite(Store::open(&self.state_dir)?));
         }
         match guard.as_mut() {
             Some(store) => direct(store),
             None => Err(anyhow!("the state database could not be opened")),
+        }
+    }
+
+    /// The PostgreSQL store behind this table, when there is one (for the
+    /// advisory locks that replace the file locks).
+    fn pg(&self) -> Option<PgHandle> {
+        if let Some(pg) = self.writer.as_ref().and_then(SharedStore::pg) {
+            return Some(PgHandle::Shared(Arc::clone(pg)));
+        }
+        let guard = self.store.lock().ok()?;
+        match guard.as_ref() {
+            Some(CommandStore::Postgres(_)) => Some(PgHandle::Command),
+            _ => None,
+        }
+    }
+
+    /// Takes the advisory lock `name` on PostgreSQL; `None` after `wait`.
+    /// Called off the async runtime (the blocking pool, or a command).
+    fn advisory_lock(
+        &self,
+        name: &str,
+        wait: std::time::Duration,
+    ) -> anyhow::Result<Option<crate::store::pg::AdvisoryLock>> {
+        match self.pg() {
+            Some(PgHandle::Shared(pg)) => {
+                let handle = tokio::runtime::Handle::try_current()
+                    .map_err(|_| anyhow!("no async runtime to reach the state database from"))?;
+                handle.block_on(pg.advisory_lock(name, wait))
+            }
+            Some(PgHandle::Command) => {
+                let guard = self
+                    .store
+                    .lock()
+                    .map_err(|_| anyhow!("the state database handle's lock is poisoned"))?;
+                match guard.as_ref() {
+                    Some(CommandStore::Postgres(pg)) => {
+                        pg.run(async |pg| pg.advisory_lock(name, wait).await)
+                    }
+                    _ => Ok(None),
+                }
+            }
+            None => Ok(None),
         }
     }
 
@@ -365,6 +432,14 @@ impl StateTokens {
         })
     }
 
+    /// On the store the settings name (SQLite in `state_dir`, or the
+    /// replicas' PostgreSQL), for a command.
+    pub fn for_command(settings: &Settings, state_dir: &Path) -> anyhow::Result<Self> {
+        Ok(Self {
+            kv: StateKv::on(CommandStore::open(settings, state_dir)?, state_dir),
+        })
+    }
+
     /// Through the daemon's writer task.
     pub fn through(writer: SharedStore, state_dir: &Path) -> Self {
         Self {
@@ -402,6 +477,22 @@ impl TokenStore for StateTokens {
     }
 
     fn lock_refresh(&self, account: &str) -> anyhow::Result<Option<RefreshLock>> {
+        if self.kv.pg().is_some() {
+            // Every replica and command on the shared database: an advisory
+            // lock per account instead of a file only this machine sees.
+            let lock = self
+                .kv
+                .advisory_lock(&Self::key(account), REFRESH_LOCK_WAIT)
+                .context("taking the refresh lock in the state database")?;
+            if lock.is_none() {
+                warn!(
+                    account,
+                    "another replica has held the X token refresh lock for {:?}; refreshing anyway",
+                    REFRESH_LOCK_WAIT
+                );
+            }
+            return Ok(lock.map(|lock| RefreshLock::holding(Box::new(lock))));
+        }
         let path = self.kv.state_dir.join(format!("oauth2-{account}.lock"));
         let lock = RefreshLock::acquire(&path, REFRESH_LOCK_WAIT)
             .with_context(|| format!("taking the refresh lock {}", path.display()))?;
@@ -417,6 +508,28 @@ impl TokenStore for StateTokens {
     }
 }
 
+/// The console's record shared by replicas on PostgreSQL: each line in the
+/// key/value table under `console/KEY`, pruned with the finished posts.
+struct StateOutbox {
+    kv: StateKv,
+}
+
+impl crate::platform::console::SharedOutbox for StateOutbox {
+    fn append(&self, entry: &crate::platform::console::OutboxEntry) -> anyhow::Result<()> {
+        let json = serde_json::to_string(entry)?;
+        self.kv.set(&format!("console/{}", entry.key), &json)
+    }
+
+    fn find(&self, key: &str) -> anyhow::Result<Option<crate::platform::console::OutboxEntry>> {
+        let Some(json) = self.kv.get(&format!("console/{key}"))? else {
+            return Ok(None);
+        };
+        Ok(Some(serde_json::from_str(&json).with_context(|| {
+            format!("the shared console record of {key} is unreadable")
+        })?))
+    }
+}
+
 /// Bluesky sessions in the state database's key/value table, under
 /// `bluesky/ACCOUNT` ([`StateKv`]: in the daemon through its writer task, so
 /// storing a refreshed session never blocks an async worker thread).
@@ -429,6 +542,13 @@ impl StateSessions {
     pub fn open(state_dir: &Path) -> anyhow::Result<Self> {
         Ok(Self {
             kv: StateKv::open(state_dir)?,
+        })
+    }
+
+    /// See [`StateTokens::for_command`].
+    pub fn for_command(settings: &Settings, state_dir: &Path) -> anyhow::Result<Self> {
+        Ok(Self {
+            kv: StateKv::on(CommandStore::open(settings, state_dir)?, state_dir),
         })
     }
 
@@ -454,6 +574,26 @@ impl SessionStore for StateSessions {
     fn save(&self, account: &str, session: &StoredSession) -> anyhow::Result<()> {
         let json = serde_json::to_string(session)?;
         self.kv.set(&format!("bluesky/{account}"), &json)
+    }
+
+    /// On PostgreSQL, an advisory lock per account, as for X's refresh;
+    /// on SQLite one daemon owns the folder, so none.
+    fn lock_renewal(&self, account: &str) -> anyhow::Result<Option<Box<dyn Send>>> {
+        if self.kv.pg().is_none() {
+            return Ok(None);
+        }
+        let lock = self
+            .kv
+            .advisory_lock(&format!("bluesky/{account}"), REFRESH_LOCK_WAIT)
+            .context("taking the Bluesky session lock in the state database")?;
+        if lock.is_none() {
+            warn!(
+                account,
+                "another replica has held the Bluesky session lock for {:?}; renewing anyway",
+                REFRESH_LOCK_WAIT
+            );
+        }
+        Ok(lock.map(|lock| Box::new(lock) as Box<dyn Send>))
     }
 }
 

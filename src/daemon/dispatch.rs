@@ -64,6 +64,8 @@ pub struct Dispatcher {
     pub leave_out_before_file: bool,
     /// See [`super::Daemon::look_up_due_before`].
     pub look_up_due_before: Option<Timestamp>,
+    /// See [`super::Daemon::write_hold`].
+    pub write_hold: super::WriteHolds,
     /// `[notify]`: failed and skipped posts.
     pub notify: crate::notify::Notifier,
     /// Chats kept off accounts they do not fit ([`super::verdict`]).
@@ -96,6 +98,7 @@ impl Dispatcher {
             state_dir: None,
             leave_out_before_file: true,
             look_up_due_before: None,
+            write_hold: super::WriteHolds::default(),
             notify: crate::notify::Notifier::off(),
             kept_out: super::verdict::KeptOut::default(),
             queues: HashMap::new(),
@@ -240,6 +243,19 @@ impl Dispatcher {
             Claim::Done(remote) => debug!(remote_id = %remote.id, "already posted"),
             Claim::Skipped(reason) => debug!("already skipped: {reason}"),
             Claim::Failed(reason) => debug!("already failed: {reason}"),
+            Claim::Held { owner, left } => {
+                // Another replica's live lease: claimed again once it ends,
+                // then finished by its owner or taken over as in doubt.
+                let at = self.clock.now() + left + HELD_MARGIN;
+                debug!(%owner, "claimed by another replica; claiming again at {at}");
+                let pending = Pending {
+                    job,
+                    intent,
+                    attempt,
+                    gave_up,
+                };
+                self.retrying.push((at, pending));
+            }
             Claim::NotRecorded(err) => {
                 let pending = Pending {
                     job,
@@ -364,6 +380,7 @@ impl Dispatcher {
         let key = (job.account.clone(), Arc::clone(&job.slot.chat));
         let queue = Arc::clone(self.queues.entry(key).or_default());
         let account = job.account.clone();
+        let write_hold = super::hold_for(&self.write_hold, &account);
         if queue.push(job) {
             let poster = Poster {
                 account,
@@ -372,6 +389,7 @@ impl Dispatcher {
                 clock: self.clock.clone(),
                 metrics: self.metrics.clone(),
                 retry: self.retry,
+                write_hold,
                 notify: self.notify.clone(),
                 queue: Some(Arc::clone(&queue)),
                 tracker: self.tracker.clone(),
@@ -409,3 +427,7 @@ impl Dispatcher {
 /// A crash in between leaves an intent in doubt, which the next start
 /// reconciles like any other, so claiming early costs nothing in safety.
 pub const CLAIM_AHEAD: SignedDuration = SignedDuration::from_millis(100);
+
+/// How long after another replica's lease runs out its key is claimed
+/// again: a little, so the claim finds it expired on the server's clock.
+pub const HELD_MARGIN: std::time::Duration = std::time::Duration::from_millis(50);

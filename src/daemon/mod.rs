@@ -144,9 +144,25 @@ pub struct Daemon {
     /// already, so even a fresh claim of it is looked up on its platform
     /// first, as an intent in doubt is.
     pub look_up_due_before: Option<Timestamp>,
+    /// How long a claim must still last when a platform write starts, per
+    /// account: its timeout and a margin (see
+    /// [`crate::store::PgStore::lease_for_write`]).
+    pub write_hold: WriteHolds,
     /// Where failed and skipped posts and unprepared occurrences are
     /// reported (`[notify]`; off by default).
     pub notify: crate::notify::Notifier,
+}
+
+/// Each account's write hold ([`write_holds`]); an account not in it
+/// (tests) gets [`DEFAULT_WRITE_HOLD`].
+pub type WriteHolds = Arc<BTreeMap<String, Duration>>;
+
+/// The hold of an account with the default 30 s timeout.
+pub const DEFAULT_WRITE_HOLD: Duration = Duration::from_secs(35);
+
+/// `account`'s write hold.
+pub fn hold_for(holds: &WriteHolds, account: &str) -> Duration {
+    holds.get(account).copied().unwrap_or(DEFAULT_WRITE_HOLD)
 }
 
 /// The sending side of [`crate::http::pages::LoadedPlans`].
@@ -182,6 +198,7 @@ impl Daemon {
             calendar_base: settings.http.public_base(),
             loaded: None,
             look_up_due_before: None,
+            write_hold: write_holds(settings),
             notify: crate::notify::Notifier::off(),
         }
     }
@@ -192,6 +209,23 @@ impl Daemon {
         lookback(&self.grace)
     }
 }
+
+/// Each account's request timeout plus [`WRITE_MARGIN`]: its own, so an
+/// X account with a short timeout is taken over after its own hold, not
+/// the longest of every account (the console's default 30 s among them).
+pub fn write_holds(settings: &Settings) -> WriteHolds {
+    Arc::new(
+        settings
+            .accounts
+            .iter()
+            .map(|(name, account)| (name.clone(), account.timeout + WRITE_MARGIN))
+            .collect(),
+    )
+}
+
+/// What a write's lease keeps beyond the request's own timeout: time for
+/// the answer to be read and the lease's end to be noticed.
+pub const WRITE_MARGIN: Duration = Duration::from_secs(5);
 
 /// How far back a (re)start looks: the longest grace window plus a day.
 pub fn lookback(grace: &GraceSettings) -> SignedDuration {
@@ -220,6 +254,7 @@ pub async fn run(mut daemon: Daemon, shutdown: CancellationToken) -> anyhow::Res
     dispatcher.state_dir = Some(daemon.state_dir.clone());
     dispatcher.leave_out_before_file = !daemon.stop_when_done;
     dispatcher.look_up_due_before = daemon.look_up_due_before;
+    dispatcher.write_hold = Arc::clone(&daemon.write_hold);
     dispatcher.notify = daemon.notify.clone();
     // What each account takes; judged against with every change of plans,
     // and again whenever it changes (an instance read again).

@@ -98,6 +98,8 @@ pub struct Poster {
     pub clock: Clock,
     pub metrics: Option<Arc<Metrics>>,
     pub retry: RetryPolicy,
+    /// How long this process's claim must still last when a write starts.
+    pub write_hold: std::time::Duration,
     /// `[notify]`: the worker reports failed and skipped posts there.
     pub notify: crate::notify::Notifier,
     /// The queue of the chat this poster drains: a wait between tries ends
@@ -161,7 +163,10 @@ impl Poster {
         }
         let mut attempt = 0;
         loop {
-            let answer = self.platform.post(post).await;
+            if !self.still_owned(post.key, deadline, cancel).await {
+                return Delivery::InDoubt;
+            }
+            let answer = self.write(post).await;
             self.export_quota();
             if let Some(metrics) = &self.metrics {
                 // Down when it cannot be reached or refuses the credentials,
@@ -270,6 +275,7 @@ impl Poster {
             clock: self.clock.clone(),
             metrics: self.metrics.clone(),
             retry: self.retry,
+            write_hold: self.write_hold,
             notify: self.notify.clone(),
             queue: None,
             tracker: self.tracker.clone(),
@@ -362,6 +368,82 @@ impl Poster {
                 Waited::Reached => {}
                 Waited::Cancelled => return Doubt::Cancelled,
                 Waited::Behind(next) => return Doubt::Behind(next),
+            }
+        }
+    }
+
+    /// One platform write. On PostgreSQL, where a repeated write would be
+    /// a second post ([`Platform::repeats_harmless`] false: X, the console,
+    /// GoToSocial), the whole write is bounded by the hold its lease was
+    /// just extended to, less [`super::WRITE_MARGIN`]: besides the request
+    /// it may look up the account (`whoami`) or refresh a token, each
+    /// bounded by the account's timeout but not together. So nothing is
+    /// sent under this claim once another replica may have taken it over;
+    /// a write cut off this way may have gone out, and is looked up like a
+    /// timeout. On SQLite, with one owner, the write is as it always was.
+    async fn write(&self, post: &OutgoingPost<'_>) -> Result<RemotePost, PostError> {
+        let bounded = self.store.pg().is_some() && !self.platform.repeats_harmless();
+        let bound = self.write_hold.saturating_sub(super::WRITE_MARGIN);
+        if !bounded || bound.is_zero() {
+            return self.platform.post(post).await;
+        }
+        match tokio::time::timeout(bound, self.platform.post(post)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(PostError::Transient(format!(
+                "the write did not finish within {}s, the hold of this replica's claim, so \
+                 it was cut off; it may have gone out, so it is looked up first",
+                bound.as_secs()
+            ))),
+        }
+    }
+
+    /// Whether this process's claim of `key` still owns it, with enough
+    /// left for the write about to start (always on SQLite; on PostgreSQL
+    /// the lease, see `docs/replicas.md`, "Why no post goes out twice"). Where a repeated write would be a
+    /// second post (X, the console, GoToSocial:
+    /// [`Platform::repeats_harmless`]), the lease is first extended to cover
+    /// [`Self::write_hold`] (the request's timeout and a margin), so no
+    /// other replica takes the key over while this write may still land;
+    /// on Mastodon (`Idempotency-Key`) and Bluesky (the record key) a second
+    /// write of the key is harmless, so the live lease is enough and a dead
+    /// owner's slot is taken over within the short lease.
+    ///
+    /// A claim taken over by another replica is left to it: nothing is
+    /// posted or recorded under it here. A database that cannot say is
+    /// asked again with backoff until `deadline`; then the claim is let go
+    /// (its lease runs out and another replica, or the next start, takes
+    /// it over as in doubt).
+    async fn still_owned(
+        &self,
+        key: &str,
+        deadline: Timestamp,
+        cancel: &CancellationToken,
+    ) -> bool {
+        let hold = if self.platform.repeats_harmless() {
+            std::time::Duration::ZERO
+        } else {
+            self.write_hold
+        };
+        let mut attempt = 0;
+        loop {
+            let err = match self.store.lease_for_write(key, hold).await {
+                Ok(true) => return true,
+                Ok(false) => {
+                    warn!(%key, "this replica's claim was taken over by another replica; not posting");
+                    return false;
+                }
+                Err(err) => err,
+            };
+            let at = self.retry.backoff(attempt, self.clock.now());
+            if at > deadline {
+                warn!(%key, "cannot confirm this replica's claim ({err:#}); letting it go unposted");
+                self.store.let_go(key);
+                return false;
+            }
+            warn!(%key, "cannot confirm this replica's claim ({err:#}); asking again at {at}");
+            attempt += 1;
+            if !self.clock.wait_until(at, cancel).await {
+                return false;
             }
         }
     }

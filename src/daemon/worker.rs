@@ -168,6 +168,10 @@ pub async fn queue_worker(
                     let Err(mut err) = committed.await else {
                         return;
                     };
+                    if err.downcast_ref::<crate::store::pg::TakenOver>().is_some() {
+                        warn!("{err:#}");
+                        return;
+                    }
                     // A busy database: tried again with backoff, so the key
                     // does not stay in doubt until the next start.
                     for attempt in 0..RECORD_ATTEMPTS {

@@ -31,6 +31,8 @@ pub struct Metrics {
     /// operator page.
     accounts: Mutex<BTreeMap<String, AccountHealth>>,
     store: std::sync::OnceLock<std::sync::Arc<crate::store::StoreHealth>>,
+    /// `[store] replica` and the backend (`sqlite`, `postgres`).
+    replica: std::sync::OnceLock<(String, &'static str)>,
     notify: std::sync::OnceLock<std::sync::Arc<crate::notify::NotifyCounters>>,
 }
 
@@ -168,6 +170,11 @@ impl Metrics {
         let _ = self.store.set(store);
     }
 
+    /// Names this process among the replicas, with its store's backend.
+    pub fn set_replica(&self, replica: &str, backend: &'static str) {
+        let _ = self.replica.set((replica.to_string(), backend));
+    }
+
     /// Prometheus text exposition format; `now` for "next slot in seconds".
     pub fn render(&self, now: Timestamp) -> String {
         let mut out = String::new();
@@ -243,6 +250,19 @@ impl Metrics {
         );
         let errors = self.store.get().map_or(0, |store| store.errors_total());
         let _ = writeln!(out, "tweetchat_store_errors_total {errors}");
+        if let Some((replica, backend)) = self.replica.get() {
+            header(
+                &mut out,
+                "tweetchat_replica_info",
+                "This process's name among the replicas ([store] replica) and its store.",
+                "gauge",
+            );
+            let _ = writeln!(
+                out,
+                "tweetchat_replica_info{{replica=\"{}\",store=\"{backend}\"}} 1",
+                escape(replica)
+            );
+        }
         header(
             &mut out,
             "tweetchat_up",

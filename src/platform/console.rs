@@ -61,6 +61,15 @@ pub struct OutboxStore {
 /// (given by the daemon, which knows the store; the console does not).
 pub type StoreStamp = std::sync::Arc<dyn Fn() -> Option<OutboxStore> + Send + Sync>;
 
+/// The console's record shared by replicas (the state database on
+/// PostgreSQL, given by the daemon): each line under its key, so a post
+/// one replica made is found by another that takes its key over. Called on
+/// the blocking pool; `append` is durable when it returns.
+pub trait SharedOutbox: Send + Sync {
+    fn append(&self, entry: &OutboxEntry) -> anyhow::Result<()>;
+    fn find(&self, key: &str) -> anyhow::Result<Option<OutboxEntry>>;
+}
+
 /// The console account.
 #[derive(Clone)]
 pub struct Console {
@@ -71,6 +80,8 @@ pub struct Console {
     rehearsal: Option<jiff::tz::TimeZone>,
     /// Stamps each outbox line with the store's identity ([`Console::in_store`]).
     store: Option<StoreStamp>,
+    /// The record shared by replicas ([`Console::shared`]).
+    shared: Option<std::sync::Arc<dyn SharedOutbox>>,
 }
 
 impl std::fmt::Debug for Console {
@@ -79,6 +90,7 @@ impl std::fmt::Debug for Console {
             .field("account", &self.account)
             .field("outbox", &self.outbox)
             .field("stamped", &self.store.is_some())
+            .field("shared", &self.shared.is_some())
             .finish()
     }
 }
@@ -96,7 +108,16 @@ impl Console {
             clock,
             rehearsal: None,
             store: None,
+            shared: None,
         }
+    }
+
+    /// Each post is recorded in `shared` as well, before the outbox file,
+    /// and looked up there when the file does not have it (replicas on
+    /// PostgreSQL: the file is one machine's).
+    pub fn shared(mut self, shared: std::sync::Arc<dyn SharedOutbox>) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     /// Each outbox line carries what `stamp` reads when it is written: the
@@ -270,9 +291,15 @@ impl Platform for Console {
         };
         let path = self.outbox.clone();
         let stamp = self.store.clone();
+        let shared = self.shared.clone();
         let written = tokio::task::spawn_blocking(move || {
             let mut entry = entry;
             entry.store = stamp.and_then(|read| read());
+            if let Some(shared) = &shared {
+                shared
+                    .append(&entry)
+                    .map_err(|err| std::io::Error::other(format!("{err:#}")))?;
+            }
             append_line(&path, &entry)
         })
         .await;
@@ -302,14 +329,20 @@ impl Platform for Console {
             .map_err(|err| {
                 PostError::Transient(format!("reading {}: {err}", self.outbox.display()))
             })?;
-        Ok(entries
-            .iter()
-            .any(|entry| entry.key == post.key)
-            .then(|| RemotePost {
-                id: post.key.to_string(),
-                cid: None,
-                url: None,
-            }))
+        let mut found = entries.iter().any(|entry| entry.key == post.key);
+        if let (false, Some(shared)) = (found, self.shared.clone()) {
+            let key = post.key.to_string();
+            found = tokio::task::spawn_blocking(move || shared.find(&key))
+                .await
+                .map_err(|err| PostError::Transient(format!("reading the shared outbox: {err}")))?
+                .map_err(|err| PostError::Transient(format!("reading the shared outbox: {err:#}")))?
+                .is_some();
+        }
+        Ok(found.then(|| RemotePost {
+            id: post.key.to_string(),
+            cid: None,
+            url: None,
+        }))
     }
 
     async fn search(

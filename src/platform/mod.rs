@@ -250,6 +250,15 @@ pub trait Platform: Send + Sync {
         crate::text::length::URL_LENGTH
     }
 
+    /// Whether sending the same key's post twice makes one post (so a
+    /// second replica may write it while the first one's write may still
+    /// land): Bluesky's record key, Mastodon's `Idempotency-Key`. `false`
+    /// (the default) where a repeat would be a second post: X, the console,
+    /// GoToSocial and servers not recognised, which ignore the header.
+    fn repeats_harmless(&self) -> bool {
+        false
+    }
+
     /// The rate-limit window the last answer reported (`None`: not known or
     /// not tracked by this adapter); the daemon exports it as metrics.
     fn quota(&self) -> Option<Quota> {

@@ -24,6 +24,7 @@ mod layers;
 pub mod log_filter;
 mod reader;
 pub mod secret_file;
+mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -36,6 +37,8 @@ use serde::Deserialize;
 use self::reader::{Field, Table};
 
 use crate::text::PlatformKind;
+
+pub use self::store::{StoreSettings, default_replica, redact_url};
 
 /// A value that must never be printed.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -80,6 +83,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub grace: GraceSettings,
     pub accounts: BTreeMap<String, AccountSettings>,
+    /// Where the state lives: SQLite in `state_dir`, or PostgreSQL.
+    pub store: StoreSettings,
     pub notify: NotifySettings,
 }
 
@@ -238,6 +243,7 @@ fn read_settings(tree: Map<String, Value>, problems: &mut Vec<String>) -> Option
     let log = section(&mut root, "log", problems, read_log);
     let grace = section(&mut root, "grace", problems, read_grace);
     let accounts = section(&mut root, "accounts", problems, read_accounts);
+    let store = section(&mut root, "store", problems, store::read_store);
     // Optional: settings written before it existed stay valid.
     let notify = match root.take("notify") {
         None => Some(NotifySettings::default()),
@@ -251,7 +257,7 @@ fn read_settings(tree: Map<String, Value>, problems: &mut Vec<String>) -> Option
     };
     reject_unknown(
         root,
-        "chats_dir, state_dir, default_accounts, rescan_interval, retention, [http], [log], [grace], [accounts.NAME], [notify]",
+        "chats_dir, state_dir, default_accounts, rescan_interval, retention, [http], [log], [grace], [store], [accounts.NAME], [notify]",
         problems,
     );
     let (default_accounts, (accounts, broken)) = (default_accounts?, accounts?);
@@ -275,6 +281,7 @@ fn read_settings(tree: Map<String, Value>, problems: &mut Vec<String>) -> Option
         log: log?,
         grace: grace?,
         accounts,
+        store: store?,
         notify: notify?,
     })
 }

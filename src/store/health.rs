@@ -58,8 +58,15 @@ impl BatchReport {
     }
 }
 
+/// SQLite's lock held by another program, or PostgreSQL out of reach (a
+/// restart, a failover, the network): both are waited out for
+/// [`BUSY_GRACE`] before `/healthz` says so, while claims are retried.
 fn is_busy(reason: &str) -> bool {
-    reason.contains("database is locked") || reason.contains("database is busy")
+    reason.contains("database is locked")
+        || reason.contains("database is busy")
+        || reason.contains("is unreachable")
+        || reason.contains("connection closed")
+        || reason.contains("error communicating with")
 }
 
 impl StoreHealth {

@@ -14,9 +14,11 @@
 //! writer and commits whatever requests are waiting in a single transaction
 //! (group commit), so 200 slots due in the same second cost one fsync, not 200.
 
+mod command;
 mod health;
 pub mod identity;
 mod lock;
+pub mod pg;
 mod results;
 mod schema;
 mod shared;
@@ -36,9 +38,11 @@ use sql::{COLUMNS, claim_in_savepoint, kv_get, kv_set, lookup, record, release, 
 
 pub use sql::Pruned;
 
+pub use command::{BlockingPg, CommandStore};
 pub use health::StoreHealth;
 pub use identity::{Identity, Verified};
 pub use lock::{LOCK_FILE, StateLock};
+pub use pg::PgStore;
 pub use results::ResultsReader;
 pub use shared::SharedStore;
 
@@ -123,6 +127,10 @@ pub enum Claim {
     SkippedNow(String),
     /// Failed earlier, with the reason; not retried.
     Failed(String),
+    /// Another replica holds a live lease on it (PostgreSQL only): left
+    /// alone, and claimed again when the lease has run out (`left`), when
+    /// it is either finished or taken over as in doubt.
+    Held { owner: String, left: Duration },
     /// The database refused this claim (busy, disk full): nothing is
     /// recorded, so the caller tries again while the grace window lasts.
     NotRecorded(String),
@@ -181,6 +189,16 @@ pub struct PostRecord {
     pub attempts: u32,
     pub reason: Option<String>,
     pub updated_at: Timestamp,
+}
+
+/// A whole SQLite state, to copy into PostgreSQL.
+#[derive(Debug, Default)]
+pub struct Export {
+    /// The database's identity (`store/id`), when it has one: the target
+    /// remembers it, so copying the same state again is a no-op.
+    pub id: Option<String>,
+    pub posts: Vec<PostRecord>,
+    pub kv: Vec<(String, String, i64)>,
 }
 
 /// The synchronous store: one connection to `state_dir/state.db`.
@@ -364,6 +382,48 @@ impl Store {
                 None,
             ),
         }
+    }
+
+    /// Everything in the database, for `tweetchat store migrate`: every
+    /// post row and every key/value row (key, value, last update in ms).
+    pub fn export(&self) -> anyhow::Result<Export> {
+        let migrated: i64 = self.conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'posts'",
+            [],
+            |row| row.get(0),
+        )?;
+        if migrated == 0 {
+            return Ok(Export::default());
+        }
+        let posts = sql::all_posts(&self.conn)?;
+        let kv = sql::all_kv(&self.conn)?;
+        let id = match identity::read(&self.conn)? {
+            Some(identity) => identity.id,
+            // Never run by a daemon that records its identity: named by
+            // its content instead, which is the same for the same state.
+            None => {
+                use sha2::Digest;
+                let mut digest = sha2::Sha256::new();
+                for post in &posts {
+                    digest.update(post.key.as_bytes());
+                    digest.update(post.updated_at.as_millisecond().to_be_bytes());
+                }
+                for (key, _, updated_at) in &kv {
+                    digest.update(key.as_bytes());
+                    digest.update(updated_at.to_be_bytes());
+                }
+                let hex: String = digest.finalize()[..16]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                format!("content {hex}")
+            }
+        };
+        Ok(Export {
+            id: Some(id),
+            posts,
+            kv,
+        })
     }
 
     /// Runs `PRAGMA quick_check`: refuses a damaged file by name before

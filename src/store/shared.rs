@@ -9,6 +9,15 @@
 //! [`RESULTS_WAIT`] for each other, so a burst of posts is recorded in one
 //! commit rather than one per answer while the rest are still leaving. Blocking-pool work also keeps
 //! paused-time tests honest: tokio does not auto-advance time while it runs.
+//!
+//! With PostgreSQL (`[store] url`) the same handle dispatches to
+//! [`PgStore`] instead: the server takes concurrent writers, so there is no
+//! writer task, and each request runs on a pooled connection. One front
+//! with an enum of two backends, rather than a `dyn` trait: the callers
+//! (daemon, pages, commands) keep the one type they already hold, the two
+//! backends need different shapes underneath (a channel to a thread; async
+//! calls on a pool), and async methods in a `dyn` trait would need boxing
+//! on every call.
 
 use std::sync::Arc;
 
@@ -18,6 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::health::{BatchReport, StoreHealth};
+use super::pg::PgStore;
 use super::{Claim, Intent, Outcome, PostRecord, Store};
 
 const STOPPED: &str = "the state database writer stopped before answering";
@@ -114,8 +124,15 @@ struct Envelope {
 /// the writer finish what is queued and stop.
 #[derive(Debug, Clone)]
 pub struct SharedStore {
-    tx: mpsc::UnboundedSender<Envelope>,
+    backend: Backend,
     health: Arc<StoreHealth>,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    /// The writer task's queue.
+    Sqlite(mpsc::UnboundedSender<Envelope>),
+    Postgres(Arc<PgStore>),
 }
 
 impl std::fmt::Debug for Envelope {
@@ -132,7 +149,68 @@ impl SharedStore {
         let (tx, rx) = mpsc::unbounded_channel();
         let health = Arc::new(StoreHealth::default());
         let writer = tokio::spawn(write_loop(store, rx, Arc::clone(&health)));
-        (SharedStore { tx, health }, writer)
+        let backend = Backend::Sqlite(tx);
+        (SharedStore { backend, health }, writer)
+    }
+
+    /// The handle on a PostgreSQL store. The returned task is already
+    /// done (there is no writer to wait for: each request commits before
+    /// it answers); it is returned for symmetry with [`Self::spawn`].
+    pub fn postgres(store: PgStore) -> (SharedStore, JoinHandle<()>) {
+        let store = Arc::new(store);
+        let health = Arc::new(StoreHealth::default());
+        tokio::spawn(renew_leases(Arc::downgrade(&store), Arc::clone(&health)));
+        let backend = Backend::Postgres(store);
+        let shared = SharedStore { backend, health };
+        (shared, tokio::spawn(async {}))
+    }
+
+    /// Stops renewing this process's claim of `key` (PostgreSQL), so its
+    /// lease runs out and another replica takes it over as in doubt;
+    /// nothing on SQLite, where the next start does.
+    pub fn let_go(&self, key: &str) {
+        if let Backend::Postgres(pg) = &self.backend {
+            pg.let_go(key);
+        }
+    }
+
+    /// Before a platform write under `key`: whether this process's claim
+    /// still owns it with at least `hold` left (extended when needed). On
+    /// SQLite one process owns every claim, so always yes; on PostgreSQL see
+    /// [`PgStore::lease_for_write`].
+    pub async fn lease_for_write(
+        &self,
+        key: &str,
+        hold: std::time::Duration,
+    ) -> anyhow::Result<bool> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(true),
+            Backend::Postgres(pg) => {
+                self.on_pg(pg, true, async |pg| pg.lease_for_write(key, hold).await)
+                    .await
+            }
+        }
+    }
+
+    /// The PostgreSQL store, when that is the backend.
+    pub fn pg(&self) -> Option<&Arc<PgStore>> {
+        match &self.backend {
+            Backend::Postgres(pg) => Some(pg),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
+    /// Runs `f` on the PostgreSQL store and reports how it went to the
+    /// health (`writes`: whether success says the database takes writes).
+    async fn on_pg<T>(
+        &self,
+        pg: &Arc<PgStore>,
+        writes: bool,
+        f: impl AsyncFnOnce(&PgStore) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let result = f(pg).await;
+        super::pg::report(&self.health, &result, writes);
+        result
     }
 
     /// Whether the database takes writes (for `/healthz` and `/metrics`).
@@ -144,9 +222,11 @@ impl SharedStore {
         &self,
         request: Request,
     ) -> anyhow::Result<oneshot::Receiver<anyhow::Result<Response>>> {
+        let Backend::Sqlite(tx) = &self.backend else {
+            return Err(anyhow!("the PostgreSQL store has no writer queue"));
+        };
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Envelope { request, reply })
+        tx.send(Envelope { request, reply })
             .map_err(|_| anyhow!("the state database writer has stopped"))?;
         Ok(answer)
     }
@@ -157,6 +237,23 @@ impl SharedStore {
 
     /// Claims every intent, all in one transaction.
     pub async fn claim(&self, intents: Vec<Intent>) -> anyhow::Result<Vec<Claim>> {
+        if let Backend::Postgres(pg) = &self.backend {
+            let claims = pg.claim(&intents).await;
+            let mut report = BatchReport::default();
+            match &claims {
+                Ok(claims) => {
+                    for claim in claims {
+                        match claim {
+                            Claim::NotRecorded(err) => report.failure(err),
+                            _ => report.wrote = true,
+                        }
+                    }
+                }
+                Err(err) => report.failure(&format!("{err:#}")),
+            }
+            self.health.report(report);
+            return claims;
+        }
         match self.ask(Request::Claim(intents)).await? {
             Response::Claims(claims) => Ok(claims),
             _ => Err(anyhow!(
@@ -177,16 +274,35 @@ impl SharedStore {
         key: &str,
         outcome: Outcome,
     ) -> impl Future<Output = anyhow::Result<()>> + Send + 'static {
+        if let Backend::Postgres(pg) = &self.backend {
+            let (pg, health, key) = (Arc::clone(pg), Arc::clone(&self.health), key.to_string());
+            // Started now, so it commits whether or not the caller awaits it.
+            let task = tokio::spawn(async move {
+                let result = pg.record(&key, &outcome).await;
+                super::pg::report(&health, &result, true);
+                result
+            });
+            return futures_either(async move {
+                task.await
+                    .map_err(|_| anyhow!("recording a result on PostgreSQL stopped"))?
+            });
+        }
         let answer = self.send(Request::Record(key.to_string(), outcome));
-        async move { answer?.await.context(STOPPED)?.map(drop) }
+        futures_either(async move { answer?.await.context(STOPPED)?.map(drop) })
     }
 
     /// See [`Store::release`].
     pub async fn release(&self, key: &str) -> anyhow::Result<()> {
+        if let Backend::Postgres(pg) = &self.backend {
+            return self.on_pg(pg, true, async |pg| pg.release(key).await).await;
+        }
         self.ask(Request::Release(key.to_string())).await.map(drop)
     }
 
     pub async fn lookup(&self, key: &str) -> anyhow::Result<Option<PostRecord>> {
+        if let Backend::Postgres(pg) = &self.backend {
+            return self.on_pg(pg, false, async |pg| pg.lookup(key).await).await;
+        }
         match self.ask(Request::Lookup(key.to_string())).await? {
             Response::Record(record) => Ok(record.map(|r| *r)),
             _ => Err(anyhow!(
@@ -196,6 +312,9 @@ impl SharedStore {
     }
 
     pub async fn kv_get(&self, key: &str) -> anyhow::Result<Option<String>> {
+        if let Backend::Postgres(pg) = &self.backend {
+            return self.on_pg(pg, false, async |pg| pg.kv_get(key).await).await;
+        }
         match self.ask(Request::KvGet(key.to_string())).await? {
             Response::Value(value) => Ok(value),
             _ => Err(anyhow!(
@@ -206,6 +325,11 @@ impl SharedStore {
 
     /// See [`Store::note`].
     pub async fn note(&self, key: &str, reason: &str) -> anyhow::Result<()> {
+        if let Backend::Postgres(pg) = &self.backend {
+            return self
+                .on_pg(pg, true, async |pg| pg.note(key, reason).await)
+                .await;
+        }
         self.ask(Request::Note(key.to_string(), reason.to_string()))
             .await
             .map(drop)
@@ -214,6 +338,13 @@ impl SharedStore {
     /// Records a slot the database never let us claim (it refused until the
     /// grace window ended) as failed with `reason`, unless a row exists.
     pub async fn fail_unclaimed(&self, intent: Intent, reason: &str) -> anyhow::Result<()> {
+        if let Backend::Postgres(pg) = &self.backend {
+            return self
+                .on_pg(pg, true, async |pg| {
+                    pg.fail_unclaimed(&intent, reason).await
+                })
+                .await;
+        }
         self.ask(Request::FailUnclaimed(intent, reason.to_string()))
             .await
             .map(drop)
@@ -222,6 +353,11 @@ impl SharedStore {
     /// Rows still in `intent` whose slot was due before `before`: left by
     /// an earlier run, older than the loop looks back.
     pub async fn stale_intents(&self, before: jiff::Timestamp) -> anyhow::Result<Vec<PostRecord>> {
+        if let Backend::Postgres(pg) = &self.backend {
+            return self
+                .on_pg(pg, false, async |pg| pg.stale_intents(before).await)
+                .await;
+        }
         match self.ask(Request::StaleIntents(before)).await? {
             Response::Records(rows) => Ok(rows),
             _ => Err(anyhow!(
@@ -232,6 +368,11 @@ impl SharedStore {
 
     /// Deletes finished rows and decided thank-yous older than `before`.
     pub async fn prune(&self, before: jiff::Timestamp) -> anyhow::Result<super::Pruned> {
+        if let Backend::Postgres(pg) = &self.backend {
+            return self
+                .on_pg(pg, true, async |pg| pg.prune(before).await)
+                .await;
+        }
         match self.ask(Request::Prune(before)).await? {
             Response::Pruned(pruned) => Ok(pruned),
             _ => Err(anyhow!(
@@ -241,10 +382,43 @@ impl SharedStore {
     }
 
     pub async fn kv_set(&self, key: &str, value: &str) -> anyhow::Result<()> {
+        if let Backend::Postgres(pg) = &self.backend {
+            return self
+                .on_pg(pg, true, async |pg| pg.kv_set(key, value).await)
+                .await;
+        }
         self.ask(Request::KvSet(key.to_string(), value.to_string()))
             .await
             .map(drop)
     }
+}
+
+/// Renews this replica's leases every [`super::pg::RENEW_EVERY`] until
+/// the store is dropped. A renewal that fails (the database unreachable)
+/// is tried again at the next tick; the leases it could not extend run
+/// out, and another replica may take those keys over, which the write's
+/// own check ([`PgStore::lease_for_write`]) then notices.
+async fn renew_leases(store: std::sync::Weak<PgStore>, health: Arc<StoreHealth>) {
+    let mut tick = tokio::time::interval(super::pg::RENEW_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(store) = store.upgrade() else {
+            return;
+        };
+        let result = store.renew().await;
+        if result.is_err() {
+            super::pg::report(&health, &result, true);
+        }
+    }
+}
+
+/// One future type for either backend's commit (`impl Future` must name
+/// one type).
+fn futures_either(
+    f: impl Future<Output = anyhow::Result<()>> + Send + 'static,
+) -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'static>> {
+    Box::pin(f)
 }
 
 /// Whether every request waiting records the result of a post.

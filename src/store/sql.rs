@@ -274,3 +274,17 @@ pub(super) fn prune(conn: &Connection, before: Timestamp) -> rusqlite::Result<Pr
     )?;
     Ok(Pruned { posts, thanks })
 }
+
+/// Every row of the key/value table: key, value, last update (ms).
+pub(super) fn all_kv(conn: &Connection) -> rusqlite::Result<Vec<(String, String, i64)>> {
+    let mut stmt = conn.prepare("SELECT key, value, updated_at FROM kv ORDER BY key")?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    rows.collect()
+}
+
+/// Every row of the posts table, in key order.
+pub(super) fn all_posts(conn: &Connection) -> rusqlite::Result<Vec<PostRecord>> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM posts ORDER BY key"))?;
+    let rows = stmt.query_map([], row_to_record)?;
+    rows.collect()
+}

@@ -10,6 +10,8 @@
 //! serves a fake Mastodon API the same way (`settings(name)`, `posts()`,
 //! `seed`, `push_fault`).
 //! `pds::Pds::get()` is the real Bluesky PDS (started once per test binary).
+//! `postgres::Postgres::get()` is a real PostgreSQL (a private cluster per
+//! test binary, or `TWEETCHAT_TEST_POSTGRES`); `.database()` a fresh database.
 //! `skip::skip(why)` records a test that cannot run here, for `tests/run`'s
 //! summary.
 #![allow(dead_code)]
@@ -21,4 +23,5 @@ pub mod fake_x_auth;
 pub mod fake_x_data;
 pub mod pds;
 pub mod pds_proxy;
+pub mod postgres;
 pub mod skip;

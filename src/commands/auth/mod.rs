@@ -46,6 +46,13 @@ fn x(config_dir: &Path, args: AuthXArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .ok_or_else(|| anyhow!("account `{}` has no client_id", account.name))?;
     let state_dir = args.state.unwrap_or_else(|| settings.state_dir.clone());
+    // Opened before the runtime (and dropped after it): on PostgreSQL the
+    // store drives a runtime of its own.
+    let tokens: Arc<dyn TokenStore> = Arc::new(StateTokens::for_command(&settings, &state_dir)?);
+    let stored_in = match settings.store.redacted_url() {
+        Some(url) => format!("the state database {url}"),
+        None => state_dir.join(store::FILE_NAME).display().to_string(),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -81,7 +88,9 @@ fn x(config_dir: &Path, args: AuthXArgs) -> anyhow::Result<ExitCode> {
         verifier: authorization.verifier,
         redirect_uri: args.redirect_uri,
     };
-    runtime.block_on(exchange.finish(&state_dir))?;
+    runtime.block_on(exchange.finish(Arc::clone(&tokens), &stored_in))?;
+    drop(runtime);
+    drop(tokens);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -176,7 +185,7 @@ struct Exchange<'a> {
 
 impl Exchange<'_> {
     /// Trades the code, stores the tokens, and says who they belong to.
-    async fn finish(self, state_dir: &Path) -> anyhow::Result<()> {
+    async fn finish(self, store: Arc<dyn TokenStore>, stored_in: &str) -> anyhow::Result<()> {
         let http = crate::tls::client(self.account.timeout)
             .map_err(anyhow::Error::msg)
             .context("could not build the HTTP client for X")?;
@@ -195,16 +204,14 @@ impl Exchange<'_> {
             clock.now(),
         )
         .await?;
-        let store: Arc<dyn TokenStore> = Arc::new(StateTokens::open(state_dir)?);
         // Not in the middle of a refresh by the daemon: it then reads this
         // pair again before its next refresh, rather than storing over it.
         // (A CLI command: blocking here holds up nobody.)
         let lock = store.lock_refresh(&self.account.name)?;
         store.save(&self.account.name, &tokens).with_context(|| {
             format!(
-                "X issued tokens but they could not be stored in {}; fix that and run \
-                 `tweetchat auth x` again",
-                state_dir.join(store::FILE_NAME).display()
+                "X issued tokens but they could not be stored in {stored_in}; fix that and run \
+                 `tweetchat auth x` again"
             )
         })?;
         drop(lock);
@@ -215,11 +222,8 @@ impl Exchange<'_> {
         let name = me.display_name.as_deref().unwrap_or(&me.username);
         println!(
             "\nAuthorized: account `{}` posts as @{} ({name}, user id {}).\n\
-             The tokens are in {}; the daemon refreshes and rotates them from now on.",
-            self.account.name,
-            me.username,
-            me.id,
-            state_dir.join(store::FILE_NAME).display()
+             The tokens are in {stored_in}; the daemon refreshes and rotates them from now on.",
+            self.account.name, me.username, me.id,
         );
         if self.account.secret("refresh_token").is_some() {
             println!(

@@ -16,7 +16,7 @@
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::decide::Decided;
 use crate::daemon::job::Job;
@@ -105,6 +105,10 @@ pub async fn send(poster: &Poster, job: &Job, part: Part<'_>, cancel: &Cancellat
         | Claim::NotRecorded(reason) => {
             return Sent::Failed(reason);
         }
+        // The claim loop waits these out.
+        Claim::Held { owner, .. } => {
+            return Sent::Failed(format!("held by the replica {owner}"));
+        }
     };
     let posting = Posting {
         key,
@@ -145,6 +149,15 @@ async fn claim(
         let err = match poster.store.claim(vec![intent.clone()]).await {
             Ok(claims) => match claims.into_iter().next() {
                 Some(Claim::NotRecorded(err)) => err,
+                // Another replica's live lease: claimed again when it ends.
+                Some(Claim::Held { owner, left }) => {
+                    let at = poster.clock.now() + left + super::super::dispatch::HELD_MARGIN;
+                    debug!(key = %intent.key, %owner, "held by another replica; claiming again at {at}");
+                    if !poster.clock.wait_until(at, cancel).await {
+                        return Err(Sent::InDoubt);
+                    }
+                    continue;
+                }
                 Some(claim) => return Ok(claim),
                 None => "the state database answered no claim".to_string(),
             },

@@ -85,6 +85,9 @@ pub struct Pages {
     pub state_dir: PathBuf,
     /// For the calendars' versions (`SEQUENCE`); `None` keeps them at 0.
     pub store: Option<SharedStore>,
+    /// This process's name among the replicas, with its store
+    /// (`web-1/4182 (postgres)`), for the operator pages.
+    pub replica: String,
     /// `[http] public_url`, or the listener's address.
     pub base: Option<String>,
     /// Who sees the operator pages (`[http] operator_token`, `trust_loopback`).
@@ -108,6 +111,15 @@ impl Pages {
             plans,
             state_dir: settings.state_dir.clone(),
             store: None,
+            replica: format!(
+                "{} ({})",
+                settings.store.replica,
+                if settings.store.url.is_some() {
+                    "postgres"
+                } else {
+                    "sqlite"
+                }
+            ),
             base: settings.http.public_base(),
             access: OperatorAccess::new(&settings.http),
             audience: Audience {
@@ -481,6 +493,7 @@ async fn results(
             .flat_map(|kept| kept.accounts)
             .map(|kept| (kept.account, kept.problems))
             .collect();
+        view.replica = Some(pages.replica.clone());
         let accounts = pages.account_rows(&pages.audience.accounts(&plan));
         html(StatusCode::OK, views::results(&view, &accounts).into_string())
     })
@@ -539,6 +552,14 @@ fn read_results(
     chat: &str,
     since: &str,
 ) -> anyhow::Result<Vec<crate::store::PostRecord>> {
+    if let Some(pg) = pages.store.as_ref().and_then(SharedStore::pg) {
+        // On a blocking thread (see `rendered`): wait there for the pool.
+        return tokio::runtime::Handle::current().block_on(pg.chat_results(
+            chat,
+            since,
+            MAX_RESULT_ROWS,
+        ));
+    }
     with_reader(pages, |reader| {
         reader.map_or(Ok(Vec::new()), |r| {
             r.chat_results(chat, since, MAX_RESULT_ROWS)
@@ -548,6 +569,9 @@ fn read_results(
 
 /// A value of the store's key-value table, on the same connection.
 fn read_kv(pages: &Pages, key: &str) -> anyhow::Result<Option<String>> {
+    if let Some(pg) = pages.store.as_ref().and_then(SharedStore::pg) {
+        return tokio::runtime::Handle::current().block_on(pg.kv_get(key));
+    }
     with_reader(pages, |reader| reader.map_or(Ok(None), |r| r.kv_get(key)))
 }
 

@@ -300,6 +300,8 @@ pub struct ResultsView {
     /// Accounts the daemon keeps this chat off, each with every post that
     /// does not fit it (`crate::daemon::verdict`).
     pub kept_out: Vec<(String, Vec<String>)>,
+    /// The replica that served the page and its store (`[store] replica`).
+    pub replica: Option<String>,
 }
 
 /// How long a claimed post may go unanswered before it counts as in doubt.
@@ -343,6 +345,7 @@ pub fn results_view(
         occurrences,
         truncated,
         kept_out: Vec::new(),
+        replica: None,
     }
 }
 

@@ -256,6 +256,7 @@ pub fn results(view: &ResultsView, accounts: &[AccountRow]) -> Markup {
             p.tag { (chat.hashtag) " · operator" }
             h1 { "What happened: " (chat.title) }
             p.when { "Each post of the last " (view.days) " days, per account. " a href=(format!("/chats/{}", chat.id)) { "Public page" } " · " a href="/operator" { "Every account" } }
+            @if let Some(replica) = &view.replica { p.when { "Served by replica " code { (replica) } "." } }
         }
         (account_table(accounts, &chat.tz, &chat.zone_name))
         @for (account, problems) in &view.kept_out {

@@ -313,6 +313,12 @@ impl Platform for BlueskyAccount {
         PlatformKind::Bluesky
     }
 
+    /// The record key is derived from the slot key (`rkey.rs`): a second
+    /// create of it is refused, never a second post.
+    fn repeats_harmless(&self) -> bool {
+        true
+    }
+
     async fn whoami(&self) -> Result<Identity, PostError> {
         let (value, _) = self
             .call("com.atproto.server.getSession", Input::Query(Vec::new()))

@@ -16,7 +16,12 @@
 //!   too, does it log in again with `createSession`.
 //!
 //! All of it runs under one `tokio::sync::Mutex`, so two posts that find an
-//! expired token at once refresh once.
+//! expired token at once refresh once. Replicas on one PostgreSQL share the
+//! stored session, and so its expiry: a refresh or a login also takes the
+//! store's lock across processes ([`SessionStore::lock_renewal`], an
+//! advisory lock per account) and first reads the stored session again,
+//! adopting one another replica made meanwhile, so they refresh once and
+//! log in once between them, not once each.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -52,6 +57,14 @@ pub struct StoredSession {
 pub trait SessionStore: Send + Sync {
     fn load(&self, account: &str) -> anyhow::Result<Option<StoredSession>>;
     fn save(&self, account: &str, session: &StoredSession) -> anyhow::Result<()>;
+
+    /// A lock held by one process at a time for `account`'s refresh or
+    /// login, released when dropped; `None` where one process is all there
+    /// is (SQLite, memory). Called on the blocking pool.
+    fn lock_renewal(&self, account: &str) -> anyhow::Result<Option<Box<dyn Send>>> {
+        let _ = account;
+        Ok(None)
+    }
 }
 
 /// A [`SessionStore`] in memory.
@@ -131,7 +144,12 @@ impl Session {
                 self.renew(xrpc, &spent).await
             }
             None => {
-                let fresh = self.create(xrpc).await?;
+                let _lock = self.lock_renewal().await;
+                // Another replica may have logged in while this one waited.
+                let fresh = match self.stored() {
+                    Some(stored) => stored,
+                    None => self.create(xrpc).await?,
+                };
                 *live = Some(fresh.clone());
                 Ok(fresh)
             }
@@ -144,6 +162,16 @@ impl Session {
         let mut live = self.live.lock().await;
         if let Some(s) = live.as_ref().filter(|s| s.access_jwt != spent) {
             return Ok(s.clone()); // someone else renewed it meanwhile
+        }
+        // Held until the new session is stored (or the renewal failed).
+        let _lock = self.lock_renewal().await;
+        // Another replica renewed it: its session is stored.
+        if let Some(stored) = self
+            .stored()
+            .filter(|s| s.access_jwt != spent && !self.expiring(&s.access_jwt))
+        {
+            *live = Some(stored.clone());
+            return Ok(stored);
         }
         let refreshed = match live.as_ref() {
             Some(s) => self.refresh(xrpc, s).await,
@@ -165,6 +193,24 @@ impl Session {
         };
         *live = Some(fresh.clone());
         Ok(fresh)
+    }
+
+    /// The store's lock across processes, taken on the blocking pool; one
+    /// that cannot be taken only warns (the stored session is still read
+    /// again first).
+    async fn lock_renewal(&self) -> Option<Box<dyn Send>> {
+        let (store, account) = (Arc::clone(&self.store), self.account.clone());
+        match tokio::task::spawn_blocking(move || store.lock_renewal(&account)).await {
+            Ok(Ok(lock)) => lock,
+            Ok(Err(err)) => {
+                tracing::warn!(account = %self.account, "renewing the Bluesky session without the lock across replicas: {err:#}");
+                None
+            }
+            Err(err) => {
+                tracing::warn!(account = %self.account, "renewing the Bluesky session without the lock across replicas: {err}");
+                None
+            }
+        }
     }
 
     /// The stored session, if it belongs to this handle and app password.
@@ -317,5 +363,40 @@ mod tests {
         assert!(!first.expiring(&stored.access_jwt));
         assert!(first.expiring(&jwt(1_000)));
         assert_eq!(session("pass-two").stored(), None);
+    }
+
+    /// Two replicas share the stored session and so its expiry: the one
+    /// that renews second adopts what the first stored, without asking the
+    /// PDS (here nothing listens, so a request would fail the test).
+    #[tokio::test]
+    async fn a_session_another_replica_renewed_is_adopted() {
+        let store = Arc::new(MemorySessions::default());
+        let clock = Clock::system(std::time::Duration::from_secs(30));
+        let session = Session::new("b", "ann.test", Secret::new("pass"), store.clone(), clock);
+        let spent = StoredSession {
+            did: "did:plc:x".into(),
+            handle: "ann.test".into(),
+            access_jwt: jwt(1_000),
+            refresh_jwt: "r1".into(),
+            login: session.login_hash(),
+        };
+        store.save("b", &spent).unwrap();
+        let nowhere = Xrpc {
+            http: crate::tls::client(std::time::Duration::from_secs(1)).unwrap(),
+            base: "http://127.0.0.1:9".into(),
+            timeout: std::time::Duration::from_secs(1),
+        };
+        // This replica holds the expired session.
+        *session.live.lock().await = Some(spent.clone());
+        // The other one renewed it meanwhile.
+        let renewed = StoredSession {
+            access_jwt: jwt(4_000_000_000),
+            refresh_jwt: "r2".into(),
+            ..spent.clone()
+        };
+        store.save("b", &renewed).unwrap();
+        let got = session.renew(&nowhere, &spent.access_jwt).await.unwrap();
+        assert_eq!(got, renewed);
+        assert_eq!(session.current(&nowhere).await.unwrap(), renewed);
     }
 }

@@ -262,6 +262,12 @@ impl Platform for MastodonAccount {
         self.instance_limits().url_length()
     }
 
+    /// Mastodon keeps an `Idempotency-Key` for an hour; GoToSocial and
+    /// servers not recognised ignore it.
+    fn repeats_harmless(&self) -> bool {
+        self.instance_limits().software == instance::Software::Mastodon
+    }
+
     fn quota(&self) -> Option<Quota> {
         self.api.quota()
     }

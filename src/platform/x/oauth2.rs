@@ -60,14 +60,31 @@ pub trait TokenStore: Send + Sync {
 /// one refresh of an account at a time across every process on the state
 /// folder. The kernel lets go of it when the process dies, even by
 /// `kill -9`, so a crash never leaves it behind.
+///
+/// With PostgreSQL the lock is an advisory lock on a connection of its own
+/// instead ([`RefreshLock::holding`]), so it spans every replica.
 #[derive(Debug)]
 pub struct RefreshLock {
     // The guard is forgotten on purpose: the lock lasts as long as the
-    // open file, which this keeps.
-    _file: fd_lock::RwLock<std::fs::File>,
+    // open file (or connection), which this keeps.
+    _held: Held,
+}
+
+#[derive(Debug)]
+enum Held {
+    File(#[allow(dead_code)] fd_lock::RwLock<std::fs::File>),
+    Other(#[allow(dead_code)] Box<dyn std::any::Any + Send + Sync>),
 }
 
 impl RefreshLock {
+    /// A lock held for as long as `guard` lives (a database session that
+    /// holds an advisory lock and closes when dropped).
+    pub fn holding(guard: Box<dyn std::any::Any + Send + Sync>) -> Self {
+        Self {
+            _held: Held::Other(guard),
+        }
+    }
+
     /// Takes the lock on `path` (created if missing), waiting at most
     /// `wait` for another process to let go; `None` when it did not.
     /// Blocks the calling thread: call it off the async runtime.
@@ -93,7 +110,9 @@ impl RefreshLock {
                 Err(err) => return Err(err),
             };
             if taken {
-                return Ok(Some(Self { _file: lock }));
+                return Ok(Some(Self {
+                    _held: Held::File(lock),
+                }));
             }
             if std::time::Instant::now() >= deadline {
                 return Ok(None);
