@@ -101,7 +101,12 @@ event() {
 say() { echo "soak: $*" >&2; }
 # Milliseconds, uniformly in [$1, $2].
 between() { echo $(($1 + (RANDOM * 32768 + RANDOM) % ($2 - $1 + 1))); }
-sleep_ms() { sleep "$(($1 / 1000)).$(printf %03d $(($1 % 1000)))"; }
+# Sleeps $1 milliseconds; nothing when the moment already passed (a loaded
+# machine can be late for the instant it aimed at).
+sleep_ms() {
+    local ms=$(($1 > 0 ? $1 : 0))
+    sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+}
 
 # --- the platforms --------------------------------------------------------
 start_fake "$WORK/posts.jsonl"

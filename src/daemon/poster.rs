@@ -122,13 +122,13 @@ impl Poster {
             audience: posting.audience,
         };
         if posting.in_doubt {
-            warn!(key = %posting.key, "an earlier run may have posted this; checking the platform first");
+            warn!(key = %posting.key, "an earlier run or another replica may have posted this; checking the platform first");
             match self.resolve_doubt(&post, posting.deadline, cancel).await {
                 Doubt::Posted(remote) => {
-                    info!(remote_id = %remote.id, "found on the platform after a restart; not posting again");
+                    info!(remote_id = %remote.id, "found on the platform, posted by an earlier run or another replica; not posting again");
                     return Delivery::Done(Outcome::Posted(remote), "reconciled");
                 }
-                Doubt::NotPosted => info!("not on the platform after a restart; posting it"),
+                Doubt::NotPosted => info!("not on the platform; posting it"),
                 Doubt::Unknown(reason) => return unknown(reason),
                 Doubt::Cancelled => return Delivery::InDoubt,
                 Doubt::Behind(next) => {
