@@ -440,6 +440,62 @@ async fn an_x_app_that_may_only_read_fails_its_check_with_the_fix() {
     assert!(account.whoami().await.is_ok());
 }
 
+/// A chat whose welcome the platform refuses for good and whose Q1
+/// follows `q1_after_ms` later, on a daemon that reports to `notify` and
+/// stops when the chat is done.
+struct WelcomeRefused {
+    daemon: daemon::Daemon,
+    writer: tokio::task::JoinHandle<()>,
+    fake: Arc<Fake>,
+    q1: tweetchat::schedule::Slot,
+    welcome_key: String,
+}
+
+impl WelcomeRefused {
+    fn new(
+        dir: &std::path::Path,
+        clock: &Clock,
+        notify: &Notifier,
+        start: jiff::Timestamp,
+        q1_after_ms: i64,
+        refusal: &str,
+    ) -> WelcomeRefused {
+        let fake = Fake::new(clock.clone());
+        let welcome = slot(
+            "hcsmbm",
+            start,
+            SlotKind::Welcome,
+            None,
+            SignedDuration::ZERO,
+        );
+        let q1 = slot(
+            "hcsmbm",
+            start,
+            SlotKind::Question,
+            Some(1),
+            SignedDuration::from_millis(q1_after_ms),
+        );
+        let welcome_key = welcome.key("fake");
+        fake.fail_next(&welcome_key, vec![PostError::Rejected(refusal.into())]);
+        let (mut daemon, writer) = daemon_support::daemon(
+            dir,
+            clock.clone(),
+            fake.clone(),
+            vec![plan("hcsmbm", None, false)],
+            vec![welcome, q1.clone()],
+        );
+        daemon.stop_when_done = true;
+        daemon.notify = notify.clone();
+        WelcomeRefused {
+            daemon,
+            writer,
+            fake,
+            q1,
+            welcome_key,
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_failed_post_sends_one_webhook() {
     let start = ts("2026-12-02T18:00:00Z");
@@ -448,35 +504,20 @@ async fn a_failed_post_sends_one_webhook() {
     let (url, received) = receiver(Vec::new(), false).await;
     let notify = notifier(&url, quick(), &clock, &cancel);
     let dir = tempfile::tempdir().unwrap();
-    let fake = Fake::new(clock.clone());
-    let welcome = slot(
-        "hcsmbm",
-        start,
-        SlotKind::Welcome,
-        None,
-        SignedDuration::ZERO,
-    );
-    let q1 = slot(
-        "hcsmbm",
-        start,
-        SlotKind::Question,
-        Some(1),
-        SignedDuration::from_millis(200),
-    );
-    let failing = welcome.key("fake");
-    fake.fail_next(
-        &failing,
-        vec![PostError::Rejected("403 this account may not post".into())],
-    );
-    let (mut d, writer) = daemon_support::daemon(
+    let WelcomeRefused {
+        daemon: d,
+        writer,
+        fake,
+        welcome_key: failing,
+        ..
+    } = WelcomeRefused::new(
         dir.path(),
-        clock.clone(),
-        fake.clone(),
-        vec![plan("hcsmbm", None, false)],
-        vec![welcome, q1.clone()],
+        &clock,
+        &notify,
+        start,
+        200,
+        "403 this account may not post",
     );
-    d.stop_when_done = true;
-    d.notify = notify.clone();
     daemon::run(d, CancellationToken::new()).await.unwrap();
     writer.await.unwrap();
     assert_eq!(fake.posts().len(), 1, "Q1 still went out");
@@ -536,34 +577,13 @@ async fn a_hanging_receiver_does_not_delay_a_post() {
     };
     let notify = notifier(&url, policy, &clock, &cancel);
     let dir = tempfile::tempdir().unwrap();
-    let fake = Fake::new(clock.clone());
-    let welcome = slot(
-        "hcsmbm",
-        start,
-        SlotKind::Welcome,
-        None,
-        SignedDuration::ZERO,
-    );
-    let q1 = slot(
-        "hcsmbm",
-        start,
-        SlotKind::Question,
-        Some(1),
-        SignedDuration::from_millis(300),
-    );
-    fake.fail_next(
-        &welcome.key("fake"),
-        vec![PostError::Rejected("refused".into())],
-    );
-    let (mut d, writer) = daemon_support::daemon(
-        dir.path(),
-        clock.clone(),
-        fake.clone(),
-        vec![plan("hcsmbm", None, false)],
-        vec![welcome, q1.clone()],
-    );
-    d.stop_when_done = true;
-    d.notify = notify.clone();
+    let WelcomeRefused {
+        daemon: d,
+        writer,
+        fake,
+        q1,
+        ..
+    } = WelcomeRefused::new(dir.path(), &clock, &notify, start, 300, "refused");
     // A bound against a hang, not a timing check: were the post path to
     // wait for the webhook, the daemon would never finish.
     tokio::time::timeout(
