@@ -7,32 +7,11 @@
 mod daemon_support;
 
 use daemon_support::*;
-use jiff::{SignedDuration, Timestamp};
-use tokio_util::sync::CancellationToken;
+use jiff::SignedDuration;
 use tweetchat::clock::Clock;
-use tweetchat::daemon::{self, Daemon};
 use tweetchat::platform::PostError;
 use tweetchat::schedule::SlotKind;
 use tweetchat::store::{Claim, Intent, PostState, Store};
-
-async fn run_until(
-    daemon: Daemon,
-    writer: tokio::task::JoinHandle<()>,
-    clock: &Clock,
-    until: Timestamp,
-) {
-    let cancel = CancellationToken::new();
-    let task = tokio::spawn(daemon::run(daemon, cancel.clone()));
-    clock.sleep_until(until).await;
-    cancel.cancel();
-    task.await.unwrap().unwrap();
-    writer.await.unwrap();
-}
-
-fn row(dir: &std::path::Path, key: &str) -> (PostState, String) {
-    let row = Store::open(dir).unwrap().lookup(key).unwrap().unwrap();
-    (row.state, row.reason.unwrap_or_default())
-}
 
 fn no_intents(dir: &std::path::Path) {
     let rows = Store::open(dir).unwrap().recent(1000).unwrap();
@@ -78,7 +57,7 @@ async fn a_15_minute_429_holds_up_neither_another_chats_question_nor_outlasts_it
         plans,
         vec![announce.clone(), question.clone()],
     );
-    run_until(daemon, writer, &clock, ts("2026-12-02T18:40:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T18:40:00Z")).await;
 
     // The announcement waited for the reset and went out once, in time.
     let posts = fake.posts();
@@ -88,7 +67,10 @@ async fn a_15_minute_429_holds_up_neither_another_chats_question_nor_outlasts_it
         posts[0].1 >= reset && posts[0].1 < reset + SignedDuration::from_secs(1),
         "{posts:?}"
     );
-    assert_eq!(row(dir.path(), &announce.key("fake")).0, PostState::Posted);
+    assert_eq!(
+        daemon_support::row(dir.path(), &announce.key("fake")).0,
+        PostState::Posted
+    );
     // The question was tried at its own instant (not behind the other
     // chat's wait), and its reset lies past its grace window: failed, with
     // the reason, never posted late.
@@ -101,7 +83,7 @@ async fn a_15_minute_429_holds_up_neither_another_chats_question_nor_outlasts_it
         })
         .collect();
     assert_eq!(tried, vec![question.at], "{tried:?}");
-    let (state, reason) = row(dir.path(), &question.key("fake"));
+    let (state, reason) = daemon_support::row(dir.path(), &question.key("fake"));
     assert_eq!(state, PostState::Failed, "{reason}");
     assert!(reason.contains("rate limited until"), "{reason}");
     assert!(reason.contains("grace window"), "{reason}");
@@ -132,9 +114,9 @@ async fn an_announcement_rate_limited_past_the_chats_start_is_never_posted_after
         vec![plan("e", None, false)],
         vec![announce.clone()],
     );
-    run_until(daemon, writer, &clock, ts("2026-12-02T19:30:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T19:30:00Z")).await;
     assert!(fake.posts().is_empty(), "{:?}", fake.posts());
-    let (state, reason) = row(dir.path(), &announce.key("fake"));
+    let (state, reason) = daemon_support::row(dir.path(), &announce.key("fake"));
     assert_eq!(state, PostState::Failed, "{reason}");
     assert!(reason.contains("rate limited until"), "{reason}");
     no_intents(dir.path());
@@ -163,7 +145,7 @@ async fn a_429_whose_reset_lies_in_the_past_backs_off_instead_of_spinning() {
         vec![plan("c", None, false)],
         vec![welcome.clone()],
     );
-    run_until(daemon, writer, &clock, ts("2026-12-02T18:05:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T18:05:00Z")).await;
     let attempts = fake
         .calls()
         .iter()
@@ -221,13 +203,16 @@ async fn an_intent_from_last_week_at_start_up_is_reconciled_or_failed_with_the_r
         vec![plan("weekly", None, false)],
         vec![went_out.clone(), never_left.clone()],
     );
-    run_until(daemon, writer, &clock, now + m(10)).await;
+    daemon_support::run_until(daemon, writer, &clock, now + m(10)).await;
 
-    assert_eq!(row(dir.path(), &went_out.key("fake")).0, PostState::Posted);
-    let (state, reason) = row(dir.path(), &never_left.key("fake"));
+    assert_eq!(
+        daemon_support::row(dir.path(), &went_out.key("fake")).0,
+        PostState::Posted
+    );
+    let (state, reason) = daemon_support::row(dir.path(), &never_left.key("fake"));
     assert_eq!(state, PostState::Skipped, "{reason}");
     assert!(reason.contains("grace window"), "{reason}");
-    let (state, reason) = row(dir.path(), &gone.key("fake"));
+    let (state, reason) = daemon_support::row(dir.path(), &gone.key("fake"));
     assert_eq!(state, PostState::Failed, "{reason}");
     assert!(
         reason.contains("left in doubt by an earlier run"),
@@ -263,7 +248,7 @@ async fn a_reconcile_that_cannot_tell_is_asked_again_while_running() {
         vec![plan("d", None, false)],
         vec![welcome.clone()],
     );
-    run_until(daemon, writer, &clock, ts("2026-12-02T18:05:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T18:05:00Z")).await;
     let calls = fake.calls();
     let reconciles = calls
         .iter()
@@ -271,6 +256,6 @@ async fn a_reconcile_that_cannot_tell_is_asked_again_while_running() {
         .count();
     assert_eq!(reconciles, 3, "two unknowns, then not there: {calls:?}");
     assert_eq!(fake.posts().len(), 1);
-    assert_eq!(row(dir.path(), &key).0, PostState::Posted);
+    assert_eq!(daemon_support::row(dir.path(), &key).0, PostState::Posted);
     no_intents(dir.path());
 }

@@ -11,29 +11,13 @@ use daemon_support::*;
 use jiff::{SignedDuration, Timestamp};
 use tokio_util::sync::CancellationToken;
 use tweetchat::clock::Clock;
-use tweetchat::daemon::{self, Daemon};
+use tweetchat::daemon;
 use tweetchat::platform::console::{Console, read_outbox};
 use tweetchat::platform::{PostError, RemotePost};
 use tweetchat::schedule::{Slot, SlotKind};
 use tweetchat::store::{Claim, Intent, Outcome, PostState, Store};
 
 const START: &str = "2026-12-02T18:00:00Z";
-
-/// Runs `daemon` until the clock reads `until`, then shuts it down and waits
-/// for the store to commit everything.
-async fn run_until(
-    daemon: Daemon,
-    writer: tokio::task::JoinHandle<()>,
-    clock: &Clock,
-    until: Timestamp,
-) {
-    let cancel = CancellationToken::new();
-    let task = tokio::spawn(daemon::run(daemon, cancel.clone()));
-    clock.sleep_until(until).await;
-    cancel.cancel();
-    task.await.unwrap().unwrap();
-    writer.await.unwrap();
-}
 
 fn keys(slots: &[Slot], account: &str) -> Vec<String> {
     slots.iter().map(|s| s.key(account)).collect()
@@ -69,7 +53,7 @@ async fn a_week_of_a_daily_chat_posts_every_slot_at_its_instant_in_order() {
     let console = Console::new("console", dir.path(), clock.clone());
     daemon.accounts.insert("console".into(), Arc::new(console));
 
-    run_until(daemon, writer, &clock, ts("2026-12-09T00:00:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-09T00:00:00Z")).await;
 
     let expected: Vec<(String, Timestamp)> = slots.iter().map(|s| (s.key("fake"), s.at)).collect();
     assert_eq!(fake.posts(), expected);
@@ -125,7 +109,7 @@ async fn after_a_crash_in_doubt_keys_are_reconciled_before_any_post_and_never_po
         slots.clone(),
     );
 
-    run_until(daemon, writer, &clock, ts("2026-12-02T18:20:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T18:20:00Z")).await;
 
     let calls = fake.calls();
     assert_eq!(
@@ -170,7 +154,7 @@ async fn missed_slots_are_posted_late_inside_grace_and_skipped_beyond_it_in_orde
         slots.clone(),
     );
 
-    run_until(daemon, writer, &clock, ts("2026-12-02T20:00:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T20:00:00Z")).await;
 
     let k = |i: usize| slots[i].key("fake");
     let expected = vec![
@@ -219,7 +203,7 @@ async fn an_earlier_slot_is_skipped_once_a_later_one_is_out() {
         only_q1,
     );
 
-    run_until(daemon, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
 
     assert!(fake.calls().is_empty());
     let (q1, reason) = state(dir.path(), &slots[2].key("fake"));
@@ -246,7 +230,7 @@ async fn a_temporary_failure_is_retried_after_a_jittered_backoff() {
         vec![q1.clone()],
     );
 
-    run_until(daemon, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
 
     let calls = fake.calls();
     assert_eq!(calls.len(), 3, "{calls:?}");
@@ -288,7 +272,7 @@ async fn a_rate_limit_waits_for_its_reset_inside_grace_and_fails_clearly_beyond(
         vec![q1.clone(), q2.clone()],
     );
 
-    run_until(daemon, writer, &clock, ts("2026-12-02T19:30:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T19:30:00Z")).await;
 
     assert_eq!(fake.posts(), vec![(q1.key("fake"), soon)]);
     let (q2_state, reason) = state(dir.path(), &q2.key("fake"));
@@ -318,7 +302,7 @@ async fn a_refused_duplicate_without_an_earlier_post_fails_with_the_reason() {
         vec![q1.clone()],
     );
 
-    run_until(daemon, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
 
     let (q1_state, reason) = state(dir.path(), &q1.key("fake"));
     assert_eq!(q1_state, PostState::Failed);
@@ -345,7 +329,7 @@ async fn thread_replies_go_under_the_welcome_and_fall_back_to_standalone() {
         vec![welcome.clone(), q1.clone(), q2.clone()],
     );
 
-    run_until(daemon, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
 
     let replies: Vec<_> = fake
         .calls()
@@ -390,7 +374,7 @@ async fn same_instant_slots_go_out_concurrently_across_accounts_and_chats_in_ord
     let (mut daemon, writer) = daemon(dir.path(), clock.clone(), a.clone(), plans, slots.clone());
     daemon.accounts.insert("b".into(), b.clone());
 
-    run_until(daemon, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
 
     // One queue per account and chat: the two chats do not wait for each
     // other's round trip on the same account either.
@@ -496,7 +480,7 @@ async fn two_hundred_slots_at_one_instant_across_fifty_accounts_all_go_out_at_it
         daemon.accounts.insert(name.clone(), fake.clone());
     }
 
-    run_until(daemon, writer, &clock, ts("2026-12-02T18:10:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T18:10:00Z")).await;
 
     let at = slots[0].at;
     for (name, fake) in names.iter().zip(&fakes) {
@@ -524,7 +508,7 @@ async fn an_announcement_is_posted_late_before_the_start_but_not_after_it() {
         plans(),
         slots[..1].to_vec(),
     );
-    run_until(before, writer, &clock, ts("2026-12-02T17:40:00Z")).await;
+    daemon_support::run_until(before, writer, &clock, ts("2026-12-02T17:40:00Z")).await;
     assert_eq!(
         fake.posts(),
         vec![(slots[0].key("fake"), ts("2026-12-02T17:30:00Z"))]
@@ -541,7 +525,7 @@ async fn an_announcement_is_posted_late_before_the_start_but_not_after_it() {
         plans(),
         slots[..2].to_vec(),
     );
-    run_until(after, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
+    daemon_support::run_until(after, writer, &clock, ts("2026-12-02T18:30:00Z")).await;
     assert_eq!(
         fake.posts(),
         vec![(slots[1].key("fake"), ts("2026-12-02T18:01:00Z"))]
@@ -584,7 +568,7 @@ async fn the_console_reconciles_from_its_outbox_so_a_restart_never_prints_twice(
     let (mut daemon, writer) = daemon(dir.path(), clock.clone(), fake, plans, slots[1..3].to_vec());
     daemon.accounts.insert("console".into(), Arc::new(console));
 
-    run_until(daemon, writer, &clock, ts("2026-12-02T18:10:00Z")).await;
+    daemon_support::run_until(daemon, writer, &clock, ts("2026-12-02T18:10:00Z")).await;
 
     let keys: Vec<_> = read_outbox(&dir.path().join("outbox.jsonl"))
         .unwrap()

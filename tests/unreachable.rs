@@ -146,26 +146,6 @@ async fn a_tls_handshake_that_never_completes_is_unreachable_not_in_doubt() {
     }
 }
 
-/// The daemon in paused time on a recording fake, until `until`.
-async fn run_paused_until(
-    daemon: Daemon,
-    writer: tokio::task::JoinHandle<()>,
-    clock: &Clock,
-    until: jiff::Timestamp,
-) {
-    let cancel = CancellationToken::new();
-    let task = tokio::spawn(daemon::run(daemon, cancel.clone()));
-    clock.sleep_until(until).await;
-    cancel.cancel();
-    task.await.unwrap().unwrap();
-    writer.await.unwrap();
-}
-
-fn row(dir: &std::path::Path, key: &str) -> (PostState, String) {
-    let row = Store::open(dir).unwrap().lookup(key).unwrap().unwrap();
-    (row.state, row.reason.unwrap_or_default())
-}
-
 /// Q1 and Q2 of one chat, five and seven minutes after an 18:00 start: Q2
 /// is due well inside Q1's ten-minute grace window.
 fn two_questions() -> (tweetchat::schedule::Slot, tweetchat::schedule::Slot) {
@@ -198,7 +178,7 @@ async fn run_until_only_q2_is_out(
         vec![daemon_support::plan("c", None, false)],
         vec![q1.clone(), q2.clone()],
     );
-    run_paused_until(
+    daemon_support::run_until(
         daemon,
         writer,
         clock,
@@ -228,7 +208,7 @@ async fn a_question_retried_on_an_unreachable_platform_does_not_hold_the_next_on
     run_until_only_q2_is_out(dir.path(), &clock, &fake, &q1, &q2).await;
     // Q1 stopped retrying when Q2 was due, and says so; it was never
     // looked up (nothing was sent).
-    let (state, reason) = row(dir.path(), &q1.key("fake"));
+    let (state, reason) = daemon_support::row(dir.path(), &q1.key("fake"));
     assert_eq!(state, PostState::Failed, "{reason}");
     assert!(
         reason.contains("unreachable") && reason.contains("next post is due at"),
@@ -261,7 +241,7 @@ async fn a_question_in_doubt_that_cannot_be_looked_up_does_not_hold_the_next_one
     // Q1 is never posted blind; Q2 goes out at its own instant.
     run_until_only_q2_is_out(dir.path(), &clock, &fake, &q1, &q2).await;
     // Q1 was looked up aside until its doubt window ended, then recorded.
-    let (state, reason) = row(dir.path(), &q1.key("fake"));
+    let (state, reason) = daemon_support::row(dir.path(), &q1.key("fake"));
     assert_eq!(state, PostState::Failed, "{reason}");
     assert!(reason.contains("could not check whether"), "{reason}");
     let lookups_after_q2 = fake

@@ -309,3 +309,25 @@ pub fn daemon(
     daemon.timeline = Arc::new(FixedSlots(slots));
     (daemon, writer)
 }
+
+/// Runs `daemon` until the clock reads `until`, then shuts it down and waits
+/// for the store to commit everything.
+pub async fn run_until(
+    daemon: Daemon,
+    writer: tokio::task::JoinHandle<()>,
+    clock: &Clock,
+    until: Timestamp,
+) {
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(tweetchat::daemon::run(daemon, cancel.clone()));
+    clock.sleep_until(until).await;
+    cancel.cancel();
+    task.await.unwrap().unwrap();
+    writer.await.unwrap();
+}
+
+/// The recorded state of `key` and its reason ("" when none).
+pub fn row(dir: &Path, key: &str) -> (tweetchat::store::PostState, String) {
+    let row = Store::open(dir).unwrap().lookup(key).unwrap().unwrap();
+    (row.state, row.reason.unwrap_or_default())
+}
