@@ -1,4 +1,17 @@
-# Shared by benches/run.sh and benches/soak.sh (sourced, not run).
+# Shared by the benches (sourced, not run).
+
+# Builds the daemon and the fake platform in profile $1 (release or debug)
+# and sets BIN and FAKE to them.
+build_binaries() {
+    local profile=$1
+    if [[ $profile == release ]]; then
+        cargo build --quiet --release --bin tweetchat --example fake_platform
+    else
+        cargo build --quiet --bin tweetchat --example fake_platform
+    fi
+    BIN=$PWD/target/$profile/tweetchat
+    FAKE=$PWD/target/$profile/examples/fake_platform
+}
 
 # Starts the fake platform logging to $1; sets FAKE_PID and FAKE_BASE.
 start_fake() {

