@@ -556,3 +556,86 @@ async fn an_unreachable_server_is_reported_without_the_password() {
     assert!(err.contains("unreachable"), "{err}");
     assert!(err.contains(&format!("app:***@127.0.0.1:{port}")), "{err}");
 }
+
+/// X's and Bluesky's thanks jobs finish at the same moment on two replicas:
+/// each publishes its network's search into the chat's one row. Neither
+/// search is lost to the other's write (each is merged in exactly once:
+/// two writes, both networks), and either replica reads the page back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_publishing_one_transcript_at_once_keep_every_network() {
+    use tweetchat::text::PlatformKind;
+    use tweetchat::transcript::{Capture, database};
+
+    let Some(pg) = Postgres::get() else {
+        return;
+    };
+    let url = pg.database().await;
+    let a = Arc::new(PgStore::connect(&url, None, "a").await.unwrap());
+    let b = Arc::new(PgStore::connect(&url, None, "b").await.unwrap());
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/transcript/2026-12-02.posts.json");
+    let x = Capture::load(&data).unwrap();
+    let mut bluesky = x.clone();
+    bluesky.platform = PlatformKind::Bluesky;
+    bluesky.host.id = "did:plc:host".into();
+    for post in &mut bluesky.posts {
+        post.id = format!("at://{}/app.bsky.feed.post/{}", post.author_id, post.id);
+    }
+    for q in &mut bluesky.questions {
+        q.post = None;
+    }
+    for round in 0..12 {
+        let chat = format!("race{round}");
+        let (mut x, mut bluesky) = (x.clone(), bluesky.clone());
+        x.chat = chat.clone();
+        bluesky.chat = chat.clone();
+        let (on_a, on_b) = (a.clone(), b.clone());
+        let (first, second) = tokio::join!(
+            tokio::spawn(async move { database::publish(&on_a, &x).await }),
+            tokio::spawn(async move { database::publish(&on_b, &bluesky).await }),
+        );
+        first.unwrap().unwrap();
+        second.unwrap().unwrap();
+        let saved = a.transcript(&chat, "2026-12-02").await.unwrap().unwrap();
+        assert_eq!(saved.version, 2, "round {round}: one write each");
+        let (_, captures) = database::saved(&b, &chat, None).await.unwrap().unwrap();
+        let networks: Vec<_> = captures.iter().map(|c| c.platform).collect();
+        assert_eq!(
+            networks,
+            [PlatformKind::X, PlatformKind::Bluesky],
+            "round {round}"
+        );
+        let page = b
+            .transcript_html(&chat, "2026-12-02")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(page.contains("<span class=\"network\">Bluesky</span>"));
+        assert!(page.contains("<span class=\"network\">X</span>"));
+    }
+    let dates = a.transcript_dates("race0", "2026-12-01", 10).await.unwrap();
+    assert_eq!(dates, ["2026-12-02"]);
+    assert!(
+        a.transcript_dates("race0", "2026-12-03", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Rebuilt from the saved searches: the same transcript, a third write.
+    let (_, rebuilt) = database::rebuild(&a, "race0", None).await.unwrap().unwrap();
+    assert_eq!(rebuilt.networks(), [PlatformKind::X, PlatformKind::Bluesky]);
+    assert_eq!(
+        a.transcript("race0", "2026-12-02")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        3
+    );
+    assert!(
+        database::rebuild(&a, "nobody", None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

@@ -18,6 +18,7 @@ use anyhow::{Context, anyhow};
 
 use crate::cli::{StoreCommand, StoreMigrateArgs};
 use crate::settings::{Settings, redact_url, secret_file};
+use crate::store::pg::transcripts::TranscriptRow;
 use crate::store::{self, PgStore, StateLock, Store};
 
 pub fn run(config_dir: &Path, command: StoreCommand) -> anyhow::Result<ExitCode> {
@@ -75,9 +76,17 @@ fn migrate(config_dir: &Path, args: StoreMigrateArgs) -> anyhow::Result<ExitCode
         .build()
         .context("starting the async runtime")?;
     let replica = format!("{} (store migrate)", settings.store.replica);
-    let imported = runtime.block_on(async {
+    let transcripts = saved_transcripts(&state_dir)?;
+    let (imported, copied) = runtime.block_on(async {
         let pg = PgStore::connect(&url, password.as_deref(), &replica).await?;
-        pg.import(&export).await
+        let imported = pg.import(&export).await?;
+        let mut copied = 0;
+        for (chat, date, row) in &transcripts {
+            if pg.import_transcript(chat, date, row).await? {
+                copied += 1;
+            }
+        }
+        anyhow::Ok((imported, copied))
     })?;
     let target = redact_url(&url);
     if imported.again && imported.posts == 0 && imported.values == 0 {
@@ -98,9 +107,57 @@ fn migrate(config_dir: &Path, args: StoreMigrateArgs) -> anyhow::Result<ExitCode
             }
         );
     }
+    if !transcripts.is_empty() {
+        println!(
+            "copied {copied} of {} transcripts (the others were there already)",
+            transcripts.len()
+        );
+    }
     println!(
-        "next: set [store] url on every replica; transcripts and the console outbox stay in {}",
+        "next: set [store] url on every replica; the files in {} are no longer read",
         state_dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every transcript under `state_dir/transcripts`: its saved searches
+/// (`DATE.posts.json`, without which there is nothing to rebuild from) and
+/// the pages built from them, as the database keeps them.
+fn saved_transcripts(state_dir: &Path) -> anyhow::Result<Vec<(String, String, TranscriptRow)>> {
+    let root = state_dir.join("transcripts");
+    let chats = match std::fs::read_dir(&root) {
+        Ok(chats) => chats,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", root.display())),
+    };
+    let mut found = Vec::new();
+    for chat in chats.filter_map(Result::ok) {
+        let (Ok(chat_name), dir) = (chat.file_name().into_string(), chat.path()) else {
+            continue;
+        };
+        let Ok(files) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for file in files.filter_map(Result::ok) {
+            let name = file.file_name().to_string_lossy().into_owned();
+            let Some(date) = name.strip_suffix(".posts.json") else {
+                continue;
+            };
+            if date.parse::<jiff::civil::Date>().is_err() {
+                continue;
+            }
+            let read = |ext: &str| std::fs::read_to_string(dir.join(format!("{date}.{ext}"))).ok();
+            let captures = std::fs::read_to_string(file.path())
+                .with_context(|| format!("cannot read {}", file.path().display()))?;
+            let row = TranscriptRow {
+                captures,
+                json: read("json"),
+                markdown: read("md"),
+                html: read("html"),
+            };
+            found.push((chat_name.clone(), date.to_string(), row));
+        }
+    }
+    found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    Ok(found)
 }

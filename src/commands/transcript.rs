@@ -30,33 +30,97 @@ pub fn run(config_dir: &Path, mut args: TranscriptArgs) -> anyhow::Result<ExitCo
     // A path (`chats/hcsmbm.yaml`) names the same chat as its id.
     args.chat = super::chat_id(&args.chat);
     transcript::check_chat_id(&args.chat).map_err(|e| super::usage(format!("{e:#}")))?;
-    let state_dir = match &args.state {
-        Some(dir) => dir.clone(),
-        None => Settings::load(config_dir)?.state_dir,
+    let (state_dir, database) = match &args.state {
+        // An explicit folder: its files, whatever the settings say.
+        Some(dir) => (dir.clone(), false),
+        None => {
+            let settings = Settings::load(config_dir)?;
+            let database = settings.store.url.is_some();
+            (settings.state_dir, database)
+        }
     };
+    if database {
+        return run_on_database(config_dir, &state_dir, &args);
+    }
     let (built, written) = if args.refetch {
         let capture = fetch_capture(config_dir, &state_dir, &args.chat, args.date)?;
         transcript::publish(&state_dir, &capture)?
     } else {
         let captures = match saved_captures(&state_dir, &args.chat, args.date) {
             Ok(captures) => captures,
-            Err(err) => match console_only(config_dir, &args.chat) {
-                Some(why) => bail!("{err:#}\n  why: {why}"),
-                None => return Err(err),
-            },
+            Err(err) => return Err(with_console_why(config_dir, &args.chat, err)),
         };
         let built = Transcript::merge(&captures)?;
         let written = transcript::write(&state_dir, &built)?;
         (built, written)
     };
-    println!(
-        "{} {}: {} participants, {} posts",
-        built.chat, built.date, built.summary.participants, built.summary.posts
-    );
+    print_built(&built);
     for path in [&written.json, &written.markdown, &written.html] {
         println!("  {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// With `[store] url`: the saved searches and the pages are the chat's row
+/// in the shared database ([`transcript::database`]), which every replica
+/// serves; a copy of the three files is written here as well, for the
+/// organizer who wants the Markdown for a blog.
+fn run_on_database(
+    config_dir: &Path,
+    state_dir: &Path,
+    args: &TranscriptArgs,
+) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(config_dir)?;
+    let built = if args.refetch {
+        let capture = fetch_capture(config_dir, state_dir, &args.chat, args.date)?;
+        let store = CommandStore::open(&settings, state_dir)?;
+        store.on_postgres(async |pg| transcript::database::publish(pg, &capture).await)?
+    } else {
+        let store = CommandStore::open(&settings, state_dir)?;
+        let rebuilt = store.on_postgres(async |pg| {
+            transcript::database::rebuild(pg, &args.chat, args.date).await
+        })?;
+        match rebuilt {
+            Some((_, built)) => built,
+            None => {
+                let when = args
+                    .date
+                    .map_or_else(|| "yet".to_string(), |date| format!("on {date}"));
+                let err = anyhow::anyhow!(
+                    "no saved search for `{}` {when} in the state database; the daemon saves                      one after each occurrence (check the chat id and --date, or use --refetch)",
+                    args.chat
+                );
+                return Err(with_console_why(config_dir, &args.chat, err));
+            }
+        }
+    };
+    let written = transcript::write(state_dir, &built)?;
+    print_built(&built);
+    println!(
+        "  saved in the state database: every replica serves /chats/{}/transcripts/{}",
+        built.chat, built.date
+    );
+    println!("  a copy here:");
+    for path in [&written.json, &written.markdown, &written.html] {
+        println!("  {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_built(built: &Transcript) {
+    println!(
+        "{} {}: {} participants, {} posts",
+        built.chat, built.date, built.summary.participants, built.summary.posts
+    );
+}
+
+/// `err`, with the reason when the chat posts only to the console (which
+/// nobody can search, so it never has a saved search).
+fn with_console_why(config_dir: &Path, chat: &str, err: anyhow::Error) -> anyhow::Error {
+    match console_only(config_dir, chat) {
+        Some(why) => anyhow::anyhow!("{err:#}\n  why: {why}"),
+        None => err,
+    }
 }
 
 /// Searches the platform again for one occurrence of `chat` (on `date`, or

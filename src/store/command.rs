@@ -97,6 +97,20 @@ impl CommandStore {
         Ok(Some(CommandStore::Sqlite(Store::open_read_only(&db)?)))
     }
 
+    /// Runs `f` on the PostgreSQL store; an error on SQLite (the caller
+    /// asked the settings first).
+    pub fn on_postgres<T: Send>(
+        &self,
+        f: impl AsyncFnOnce(&PgStore) -> anyhow::Result<T> + Send,
+    ) -> anyhow::Result<T> {
+        match self {
+            CommandStore::Postgres(pg) => pg.run(f),
+            CommandStore::Sqlite(_) => {
+                anyhow::bail!("no [store] url: this is the SQLite store")
+            }
+        }
+    }
+
     pub fn kv_get(&self, key: &str) -> anyhow::Result<Option<String>> {
         match self {
             CommandStore::Sqlite(store) => store.kv_get(key),

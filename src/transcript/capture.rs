@@ -183,19 +183,25 @@ impl Capture {
     pub fn load_all(path: &Path) -> anyhow::Result<Vec<Capture>> {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Self::parse_all(&bytes, &path.display().to_string())
+    }
+
+    /// [`Capture::load_all`] of bytes already read (`source` names them in
+    /// an error: a file, or a row of the state database).
+    pub fn parse_all(bytes: &[u8], source: &str) -> anyhow::Result<Vec<Capture>> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Saved {
             One(Box<Capture>),
             Several(Vec<Capture>),
         }
-        let saved: Saved = serde_json::from_slice(&bytes).map_err(|_| {
+        let saved: Saved = serde_json::from_slice(bytes).map_err(|_| {
             // Untagged errors say nothing useful; the single form's does.
-            let detail = serde_json::from_slice::<Capture>(&bytes)
+            let detail = serde_json::from_slice::<Capture>(bytes)
                 .err()
                 .map(|e| format!(" ({e})"))
                 .unwrap_or_default();
-            anyhow::anyhow!("{} is not a transcript capture{detail}", path.display())
+            anyhow::anyhow!("{source} is not a transcript capture{detail}")
         })?;
         Ok(match saved {
             Saved::One(one) => vec![*one],

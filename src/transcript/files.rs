@@ -39,6 +39,30 @@ pub fn capture_path(state_dir: &Path, chat: &str, date: civil::Date) -> anyhow::
     Ok(chat_dir(state_dir, chat)?.join(format!("{date}.posts.json")))
 }
 
+/// The dates from `since` on that have a transcript page
+/// (`DATE.html`) in `state_dir/transcripts/CHAT`; none when the folder
+/// does not exist yet.
+pub fn page_dates(
+    state_dir: &Path,
+    chat: &str,
+    since: civil::Date,
+) -> anyhow::Result<std::collections::BTreeSet<civil::Date>> {
+    let dir = chat_dir(state_dir, chat)?;
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    Ok(entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.strip_suffix(".html")?.parse::<civil::Date>().ok()
+        })
+        .filter(|date| *date >= since)
+        .collect())
+}
+
 /// The files one transcript was written to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
@@ -56,13 +80,28 @@ pub fn write_capture(state_dir: &Path, capture: &Capture) -> anyhow::Result<Path
 fn write_captures(state_dir: &Path, captures: &[Capture]) -> anyhow::Result<PathBuf> {
     let first = captures.first().context("no capture to save")?;
     let path = capture_path(state_dir, &first.chat, first.date()?)?;
-    let json = match captures {
-        [one] => serde_json::to_vec_pretty(one),
-        several => serde_json::to_vec_pretty(several),
-    }
-    .context("cannot serialize the capture")?;
-    write_atomically(&path, &json)?;
+    write_atomically(&path, captures_json(captures)?.as_bytes())?;
     Ok(path)
+}
+
+/// The saved form of an occurrence's captures: one network's as an object
+/// (as files were before transcripts merged networks), several as an array.
+pub fn captures_json(captures: &[Capture]) -> anyhow::Result<String> {
+    match captures {
+        [one] => serde_json::to_string_pretty(one),
+        several => serde_json::to_string_pretty(several),
+    }
+    .context("cannot serialize the capture")
+}
+
+/// `captures` with `capture` in: replacing an earlier search of the same
+/// network and account, dropping another occurrence's on the same date,
+/// in network order.
+pub fn merge_capture(captures: &mut Vec<Capture>, capture: &Capture) {
+    // Another occurrence on the same date is not this one's: replaced.
+    captures.retain(|c| c.starts == capture.starts && !c.same_search(capture));
+    captures.push(capture.clone());
+    captures.sort_by_key(|c| network_order(c.platform));
 }
 
 /// Writes `DATE.json`, `DATE.md` and `DATE.html` for `transcript`.
@@ -101,10 +140,7 @@ pub fn publish(state_dir: &Path, capture: &Capture) -> anyhow::Result<(Transcrip
     } else {
         Vec::new()
     };
-    // Another occurrence on the same date is not this one's: replaced.
-    captures.retain(|c| c.starts == capture.starts && !c.same_search(capture));
-    captures.push(capture.clone());
-    captures.sort_by_key(|c| network_order(c.platform));
+    merge_capture(&mut captures, capture);
     write_captures(state_dir, &captures)?;
     let transcript = Transcript::merge(&captures)?;
     let written = write(state_dir, &transcript)?;

@@ -10,11 +10,15 @@
 //! - `DATE.md`: readable Markdown for blogs and wikis;
 //! - `DATE.html`: one self-contained page with a chart of posts per minute.
 //!
+//! With several replicas on PostgreSQL the same things are a row of the
+//! shared database instead ([`database`]), so any replica serves them.
+//!
 //! Participation rules (who counts, which question a post answers) live in
 //! [`crate::thanks`], so the thank-you posts and the transcript agree.
 
 pub mod capture;
 pub mod chart;
+pub mod database;
 pub mod escape;
 pub mod files;
 pub mod html;
@@ -25,7 +29,10 @@ pub mod model;
 pub use capture::{
     Capture, EARLY_BIRDS, PostedQuestion, UnreadThread, read_threads, search_into, search_window,
 };
-pub use files::{Written, capture_path, chat_dir, check_chat_id, publish, write, write_capture};
+pub use files::{
+    Written, capture_path, captures_json, chat_dir, check_chat_id, page_dates, publish, write,
+    write_capture,
+};
 pub use model::{
     Author, Entry, NetworkLink, QuestionSection, Summary, Transcript, UnreadNote, network_name,
 };

@@ -195,7 +195,7 @@ async fn find_participants(
     let exclusions = Exclusions::new(&capture.host, &capture.exclude);
     let people = participants(&capture.posts, &exclusions, &capture.question_posts());
     if let Some(dir) = &context.transcript_dir {
-        publish(dir.clone(), capture).await;
+        publish(&poster.store, dir.clone(), capture).await;
     }
     Found::People(people)
 }
@@ -258,9 +258,21 @@ async fn search(
     }
 }
 
-/// Writes `DATE.{posts.json,json,md,html}`; a failure is logged, never
-/// stops the thank-you.
-async fn publish(state_dir: PathBuf, capture: Capture) {
+/// Writes `DATE.{posts.json,json,md,html}`, or with PostgreSQL the
+/// chat's row in the shared database ([`transcript::database`]); a failure
+/// is logged, never stops the thank-you.
+async fn publish(store: &SharedStore, state_dir: PathBuf, capture: Capture) {
+    if let Some(pg) = store.pg() {
+        match transcript::database::publish(pg, &capture).await {
+            Ok(built) => info!(
+                participants = built.summary.participants,
+                posts = built.summary.posts,
+                "transcript saved in the state database"
+            ),
+            Err(err) => warn!("the transcript was not saved: {err:#}"),
+        }
+        return;
+    }
     let written =
         tokio::task::spawn_blocking(move || transcript::publish(&state_dir, &capture)).await;
     match written {

@@ -31,6 +31,7 @@ mod rhythm;
 mod sessions;
 mod views;
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -253,10 +254,16 @@ async fn chat_or_calendar(
             tracing::warn!(chat = %plan.id, "the chat page cannot read the state database: {err:#}");
             Vec::new()
         });
+        let first_day = now
+            .checked_sub(model::LOOK_BACK)
+            .unwrap_or(now)
+            .to_zoned(plan.tz.clone())
+            .date();
+        let transcripts = transcript_dates(&cached, &plan.id, first_day);
         let view = model::chat_view(
             &plan,
             &cached.audience,
-            &cached.state_dir,
+            &transcripts,
             &rows,
             now,
             count,
@@ -382,10 +389,12 @@ async fn occurrence(
         Err(missing) => return problem(missing),
     };
     let now = pages.clock.now();
-    let state_dir = pages.state_dir.clone();
+    let reading = pages.clone();
     rendered(&pages, move || match sessions::find(&plan, &date) {
         Some(occurrence) => {
-            let page = sessions::occurrence_page(&plan, &occurrence, &state_dir, now);
+            let day = occurrence.start.date();
+            let transcripts = transcript_dates(&reading, &plan.id, day);
+            let page = sessions::occurrence_page(&plan, &occurrence, &transcripts, now);
             html(StatusCode::OK, views::occurrence(&page).into_string())
         }
         None => problem(Problem::new(
@@ -419,11 +428,27 @@ async fn transcript(
     let Ok(date) = date.parse::<jiff::civil::Date>() else {
         return no_transcript();
     };
-    let Ok(dir) = crate::transcript::chat_dir(&pages.state_dir, &plan.id) else {
-        return no_transcript();
+    let page = match pages.store.as_ref().and_then(SharedStore::pg) {
+        Some(pg) => match pg.transcript_html(&plan.id, &date.to_string()).await {
+            Ok(page) => page.map(String::into_bytes),
+            Err(err) => {
+                tracing::warn!(chat = %plan.id, "the transcript page cannot read the state database: {err:#}");
+                return problem(Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Transcript unavailable",
+                    "The transcript cannot be read right now. Try again in a minute.",
+                ));
+            }
+        },
+        None => {
+            let Ok(dir) = crate::transcript::chat_dir(&pages.state_dir, &plan.id) else {
+                return no_transcript();
+            };
+            tokio::fs::read(dir.join(format!("{date}.html"))).await.ok()
+        }
     };
-    match tokio::fs::read(dir.join(format!("{date}.html"))).await {
-        Ok(body) => {
+    match page {
+        Some(body) => {
             let mut response = (StatusCode::OK, body).into_response();
             let headers = response.headers_mut();
             headers.insert(
@@ -442,7 +467,7 @@ async fn transcript(
             );
             response
         }
-        Err(_) => no_transcript(),
+        None => no_transcript(),
     }
 }
 
@@ -564,6 +589,34 @@ fn read_results(
         reader.map_or(Ok(Vec::new()), |r| {
             r.chat_results(chat, since, MAX_RESULT_ROWS)
         })
+    })
+}
+
+/// The dates of `chat` from `since` on that have a transcript page: files
+/// in `state_dir`, or rows of the shared database. Not knowing is no
+/// transcript (logged), never a page that fails.
+fn transcript_dates(
+    pages: &Pages,
+    chat: &str,
+    since: jiff::civil::Date,
+) -> BTreeSet<jiff::civil::Date> {
+    let read = || -> anyhow::Result<BTreeSet<jiff::civil::Date>> {
+        match pages.store.as_ref().and_then(SharedStore::pg) {
+            // On a blocking thread (see `rendered`): wait there for the pool.
+            Some(pg) => {
+                let dates = tokio::runtime::Handle::current().block_on(pg.transcript_dates(
+                    chat,
+                    &since.to_string(),
+                    MAX_RESULT_ROWS,
+                ))?;
+                Ok(dates.iter().filter_map(|d| d.parse().ok()).collect())
+            }
+            None => crate::transcript::page_dates(&pages.state_dir, chat, since),
+        }
+    };
+    read().unwrap_or_else(|err| {
+        tracing::warn!(chat, "cannot list the chat's transcripts: {err:#}");
+        BTreeSet::new()
     })
 }
 

@@ -2,7 +2,6 @@
 //! no HTML here, so the views stay templates and this stays testable.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use axum::http::StatusCode;
 use jiff::tz::TimeZone;
@@ -191,14 +190,15 @@ pub fn slot_label(kind: SlotKind, n: Option<u32>) -> String {
 }
 
 /// The chat page: upcoming occurrences, every slot of the next, the past
-/// ones with their transcripts (looked up in `state_dir`). Only past
+/// ones with their transcripts (`transcripts`: the dates that have one).
+/// Only past
 /// occurrences this daemon hosted are listed: one with a record in `rows`
 /// (the store's results for the chat) or a transcript. A fresh install,
 /// or a chat added last week, lists none from before it ran.
 pub fn chat_view(
     plan: &ChatPlan,
     audience: &Audience,
-    state_dir: &Path,
+    transcripts: &std::collections::BTreeSet<jiff::civil::Date>,
     rows: &[PostRecord],
     now: Timestamp,
     count: usize,
@@ -226,12 +226,8 @@ pub fn chat_view(
         .into_iter()
         .filter_map(|start| {
             let date = start.date();
-            let file = state_dir
-                .join("transcripts")
-                .join(plan.id.as_str())
-                .join(format!("{date}.html"));
-            let transcript = file
-                .is_file()
+            let transcript = transcripts
+                .contains(&date)
                 .then(|| format!("/chats/{}/transcripts/{date}", plan.id));
             let hosted = transcript.is_some()
                 || expand_occurrence(plan, &start).iter().any(|slot| {

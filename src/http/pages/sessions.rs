@@ -9,7 +9,7 @@
 //! unprepared occurrence lists none because none will. Only what the
 //! public may see is here: no account names, no file paths.
 
-use std::path::Path;
+use std::collections::BTreeSet;
 
 use jiff::civil::{self, DateTime};
 use jiff::{SignedDuration, Timestamp};
@@ -176,14 +176,14 @@ pub struct OccurrencePage {
 pub fn occurrence_page(
     plan: &ChatPlan,
     occurrence: &Occurrence,
-    state_dir: &Path,
+    transcripts: &BTreeSet<civil::Date>,
     now: Timestamp,
 ) -> OccurrencePage {
     let view = occurrence_view(plan, occurrence, now);
-    let transcript = view
-        .past
-        .then(|| transcript_link(plan, state_dir, occurrence.start.date()))
-        .flatten();
+    // A moved session's transcript is filed under the day it took place.
+    let date = occurrence.start.date();
+    let transcript =
+        (view.past && transcripts.contains(&date)).then(|| transcript_link(plan, date));
     OccurrencePage {
         summary: super::model::ChatSummary::new(plan, now),
         occurrence: view,
@@ -191,17 +191,15 @@ pub fn occurrence_page(
     }
 }
 
-/// `/chats/CHAT/transcripts/DATE` when the daemon wrote that transcript.
-pub fn transcript_link(plan: &ChatPlan, state_dir: &Path, date: civil::Date) -> Option<String> {
-    let file = crate::transcript::chat_dir(state_dir, plan.id.as_str())
-        .ok()?
-        .join(format!("{date}.html"));
-    file.is_file()
-        .then(|| format!("/chats/{}/transcripts/{date}", plan.id))
+/// `/chats/CHAT/transcripts/DATE`.
+pub fn transcript_link(plan: &ChatPlan, date: civil::Date) -> String {
+    format!("/chats/{}/transcripts/{date}", plan.id)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn season() -> ChatPlan {
@@ -312,15 +310,18 @@ mod tests {
     #[test]
     fn the_page_of_a_past_session_links_its_transcript() {
         let plan = season();
-        let state = tempfile::tempdir().unwrap();
-        let dir = state.path().join("transcripts/edchat");
-        std::fs::create_dir_all(&dir).unwrap();
         // A moved session's transcript is filed under the day it took place.
-        std::fs::write(dir.join("2027-03-11.html"), "<h1>t</h1>").unwrap();
+        let transcripts = BTreeSet::from([civil::date(2027, 3, 11)]);
         let moved = find(&plan, "2027-03-10").unwrap();
-        let before = occurrence_page(&plan, &moved, state.path(), ts("2027-03-01T00:00:00Z"));
+        let before = occurrence_page(&plan, &moved, &transcripts, ts("2027-03-01T00:00:00Z"));
         assert_eq!(before.transcript, None, "not before it happened");
-        let after = occurrence_page(&plan, &moved, state.path(), ts("2027-03-12T00:00:00Z"));
+        let planned_day = BTreeSet::from([civil::date(2027, 3, 10)]);
+        let elsewhere = occurrence_page(&plan, &moved, &planned_day, ts("2027-03-12T00:00:00Z"));
+        assert_eq!(
+            elsewhere.transcript, None,
+            "filed under the day it took place"
+        );
+        let after = occurrence_page(&plan, &moved, &transcripts, ts("2027-03-12T00:00:00Z"));
         assert!(after.occurrence.past);
         assert_eq!(
             after.transcript.as_deref(),

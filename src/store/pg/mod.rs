@@ -20,6 +20,7 @@
 
 pub mod connect;
 pub mod schema;
+pub mod transcripts;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

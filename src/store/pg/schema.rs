@@ -44,6 +44,22 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL,
         updated_at BIGINT NOT NULL
     );",
+    // 2: transcripts, so any replica (and any machine running a command)
+    // serves them: the saved searches of an occurrence (`DATE.posts.json`)
+    // and the pages built from them. `version` counts the writes, so two
+    // replicas publishing at once merge instead of overwriting each other
+    // (see `PgStore::put_transcript`).
+    "CREATE TABLE transcripts (
+        chat TEXT NOT NULL,
+        date TEXT NOT NULL,
+        captures TEXT NOT NULL,
+        json TEXT,
+        markdown TEXT,
+        html TEXT,
+        version BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (chat, date)
+    );",
 ];
 
 /// The version this build writes.
