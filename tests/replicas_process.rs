@@ -26,37 +26,32 @@ struct Replica {
 
 impl Replica {
     fn start(root: &Path, name: &'static str, url: &str, fake: &FakeX) -> Replica {
+        Replica::start_listening(root, name, url, fake, "")
+    }
+
+    /// A replica serving its pages on `listen` (`""`: none).
+    fn start_listening(
+        root: &Path,
+        name: &'static str,
+        url: &str,
+        fake: &FakeX,
+        listen: &str,
+    ) -> Replica {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir).unwrap();
-        let local = format!(
-            "state_dir = {:?}\nchats_dir = {:?}\ndefault_accounts = [\"main_x\"]\n\
-             [http]\nlisten = \"\"\n\
-             [store]\nurl = {url:?}\nreplica = {name:?}\n\
-             [accounts.main_x]\nplatform = \"x\"\napi_base = {:?}\ntimeout = \"2s\"\n\
-             consumer_key = \"fake-consumer-key\"\nconsumer_secret = \"fake-consumer-secret\"\n\
-             access_token = \"2244994945-fake-access-token\"\n\
-             access_token_secret = \"fake-access-token-secret\"\n",
-            dir.join("state"),
-            root.join("chats"),
-            fake.base,
-        );
-        std::fs::write(dir.join("local.toml"), local).unwrap();
+        std::fs::write(
+            dir.join("local.toml"),
+            settings(root, &dir, name, url, fake, listen),
+        )
+        .unwrap();
         let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tweetchat"));
+        let mut command = tweetchat(&dir);
         command
-            .arg("--config-dir")
-            .arg(&dir)
             .arg("run")
-            .env_remove("TWEETCHAT_CONFIG_DIR")
             .env("RUST_LOG", "info,tweetchat=debug")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .kill_on_drop(true);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("TWEETCHAT__") {
-                command.env_remove(key);
-            }
-        }
         Replica {
             name,
             dir,
@@ -77,6 +72,38 @@ impl Replica {
             .unwrap();
         assert!(status.success());
     }
+}
+
+/// A replica's (or a command's) `local.toml`: its own state folder, the
+/// shared chats, the shared database, the fake X.
+fn settings(root: &Path, dir: &Path, name: &str, url: &str, fake: &FakeX, listen: &str) -> String {
+    format!(
+        "state_dir = {:?}\nchats_dir = {:?}\ndefault_accounts = [\"main_x\"]\n\
+         [http]\nlisten = {listen:?}\n\
+         [store]\nurl = {url:?}\nreplica = {name:?}\n\
+         [accounts.main_x]\nplatform = \"x\"\napi_base = {:?}\ntimeout = \"2s\"\n\
+         consumer_key = \"fake-consumer-key\"\nconsumer_secret = \"fake-consumer-secret\"\n\
+         access_token = \"2244994945-fake-access-token\"\n\
+         access_token_secret = \"fake-access-token-secret\"\n",
+        dir.join("state"),
+        root.join("chats"),
+        fake.base,
+    )
+}
+
+/// `tweetchat --config-dir DIR`, with no settings from this environment.
+fn tweetchat(dir: &Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tweetchat"));
+    command
+        .arg("--config-dir")
+        .arg(dir)
+        .env_remove("TWEETCHAT_CONFIG_DIR");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("TWEETCHAT__") {
+            command.env_remove(key);
+        }
+    }
+    command
 }
 
 /// A chat starting at `start`: the welcome, Q1 two seconds later and the
@@ -498,4 +525,157 @@ async fn a_console_post_made_by_a_dead_replica_is_found_in_the_database() {
         .unwrap()
         .get(0);
     assert_eq!(shared, 3, "every console post is in the database");
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// One replica runs the thank-you, but the transcript is the database's:
+/// both replicas serve its page and link it from the chat's page, neither
+/// writes a file, and `tweetchat transcript` on a third machine (a folder
+/// of its own, no replica's disk) rebuilds it from the saved search.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_replica_serves_the_transcript_and_any_machine_rebuilds_it() {
+    let Some(pg) = Postgres::get() else { return };
+    let url = pg.database().await;
+    let fake = FakeX::start().await;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("chats")).unwrap();
+    let ports = [free_port(), free_port()];
+    let replicas = [
+        Replica::start_listening(
+            root.path(),
+            "a",
+            &url,
+            &fake,
+            &format!("127.0.0.1:{}", ports[0]),
+        ),
+        Replica::start_listening(
+            root.path(),
+            "b",
+            &url,
+            &fake,
+            &format!("127.0.0.1:{}", ports[1]),
+        ),
+    ];
+    let logs = || replicas.iter().map(Replica::log).collect::<String>();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !replicas
+        .iter()
+        .all(|r| r.log().contains("tweetchat is running"))
+    {
+        assert!(tokio::time::Instant::now() < deadline, "{}", logs());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let start = Timestamp::from_second(Timestamp::now().as_second() + 4).unwrap();
+    let tag = format!("tr{}", std::process::id() % 100_000);
+    let chat = format!(
+        "title: Replicas\nhashtag: \"#{tag}\"\ntimezone: UTC\nstart: {}\nduration: 4s\n\
+         announce: false\nwelcome: \"Welcome to {{title}}! {{hashtag}}\"\n\
+         questions:\n  - at: 2s\n    text: Which replica is this?\n\
+         wrapup: \"That's a wrap! {{hashtag}}\"\n\
+         thanks:\n  after: 1s\n  text: \"Thank you {{mentions}}! {{hashtag}}\"\n",
+        start.strftime("%Y-%m-%d %H:%M:%S")
+    );
+    let ada = support::fake_x_data::FakeUser::new("5001", "ada", "Ada");
+    fake.seed_search([support::fake_x_data::SearchPost::new(
+        900,
+        &ada,
+        &format!("A1 both replicas hear me #{tag}"),
+        // X's search sees nothing from its last 10 s, and the chat's end is
+        // closer than that: an early bird's answer.
+        start - SignedDuration::from_secs(30),
+    )]);
+    std::fs::write(root.path().join("chats/replicas.yaml"), chat).unwrap();
+    for replica in &replicas {
+        replica.signal("-HUP");
+    }
+
+    let db = connect(&url).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let built: Option<bool> = db
+            .query_opt(
+                "SELECT html IS NOT NULL FROM transcripts WHERE chat = 'replicas'",
+                &[],
+            )
+            .await
+            .ok()
+            .flatten()
+            .map(|row| row.get(0));
+        if built == Some(true) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{}", logs());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        fake.tweets()
+            .iter()
+            .any(|t| t.sent_text.starts_with("Thank you @ada")),
+        "{:?}\n{}",
+        fake.tweets(),
+        logs()
+    );
+    let date = start.to_zoned(jiff::tz::TimeZone::UTC).date();
+    tweetchat::tls::init();
+    let client = reqwest::Client::new();
+    for port in ports {
+        let page = client
+            .get(format!(
+                "http://127.0.0.1:{port}/chats/replicas/transcripts/{date}"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "replica on {port}\n{}", logs());
+        let body = page.text().await.unwrap();
+        assert!(body.contains("A1 both replicas hear me"), "{body}");
+        let chat_page = client
+            .get(format!("http://127.0.0.1:{port}/chats/replicas"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            chat_page.contains(&format!("/chats/replicas/transcripts/{date}")),
+            "replica on {port} does not link the transcript\n{chat_page}"
+        );
+    }
+    for replica in &replicas {
+        assert!(
+            !replica.dir.join("state/transcripts").exists(),
+            "{} wrote transcript files",
+            replica.name
+        );
+    }
+
+    // A third machine: only the settings, an empty folder of its own.
+    let elsewhere = root.path().join("c");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(
+        elsewhere.join("local.toml"),
+        settings(root.path(), &elsewhere, "c", &url, &fake, ""),
+    )
+    .unwrap();
+    let rebuilt = tweetchat(&elsewhere)
+        .args(["transcript", "replicas"])
+        .output()
+        .await
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&rebuilt.stdout),
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+    assert!(rebuilt.status.success(), "{said}");
+    assert!(said.contains("saved in the state database"), "{said}");
+    let markdown =
+        std::fs::read_to_string(elsewhere.join(format!("state/transcripts/replicas/{date}.md")))
+            .unwrap();
+    assert!(markdown.contains("A1 both replicas hear me"), "{markdown}");
 }

@@ -1,7 +1,8 @@
 //! `tweetchat store migrate --to postgres://…`, as a process against a real
 //! PostgreSQL (support/postgres.rs): an SQLite state with results, an
 //! intent in doubt and tokens is copied whole; running it again adds
-//! nothing; a target holding other state is refused and left as it was;
+//! nothing; its transcripts come along; a target holding other state is
+//! refused and left as it was;
 //! the daemon's lock on the folder stops a copy while it runs.
 
 mod support;
@@ -62,6 +63,14 @@ fn sqlite_state(dir: &Path) {
     };
     store.record("posted", &Outcome::Posted(remote)).unwrap();
     store.kv_set("oauth2/main_x", "{\"tokens\":1}").unwrap();
+    tweetchat::transcript::publish(dir, &capture()).unwrap();
+}
+
+/// The saved search of hcsmbm on 2026-12-02.
+fn capture() -> tweetchat::transcript::Capture {
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/transcript/2026-12-02.posts.json");
+    tweetchat::transcript::Capture::load(&data).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,9 +87,19 @@ async fn copies_once_then_says_so_and_refuses_other_state() {
         "{}",
         text(&first)
     );
+    assert!(
+        text(&first).contains("copied 1 of 1 transcripts"),
+        "{}",
+        text(&first)
+    );
     let again = migrate(state.path(), &url);
     assert!(again.status.success(), "{}", text(&again));
     assert!(text(&again).contains("already copied"), "{}", text(&again));
+    assert!(
+        text(&again).contains("copied 0 of 1 transcripts"),
+        "{}",
+        text(&again)
+    );
 
     let (shared, _) = SharedStore::postgres(PgStore::connect(&url, None, "r1").await.unwrap());
     let posted = shared.lookup("posted").await.unwrap().unwrap();
@@ -89,6 +108,25 @@ async fn copies_once_then_says_so_and_refuses_other_state() {
     assert_eq!(
         shared.kv_get("oauth2/main_x").await.unwrap().as_deref(),
         Some("{\"tokens\":1}")
+    );
+    // The transcript came along: its saved search (to rebuild from) and
+    // its page, byte for byte, which every replica now serves.
+    let pg_store = shared.pg().unwrap();
+    let (date, captures) = tweetchat::transcript::database::saved(pg_store, "hcsmbm", None)
+        .await
+        .unwrap()
+        .expect("the saved search was copied");
+    assert_eq!(date.to_string(), "2026-12-02");
+    assert_eq!(captures, [capture()]);
+    let page =
+        std::fs::read_to_string(state.path().join("transcripts/hcsmbm/2026-12-02.html")).unwrap();
+    assert_eq!(
+        pg_store
+            .transcript_html("hcsmbm", "2026-12-02")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(page.as_str())
     );
     // The intent is in doubt on PostgreSQL too: the first replica to claim
     // it looks it up on the platform first.
