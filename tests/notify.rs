@@ -181,6 +181,7 @@ fn notifier(
         Secret::new(url),
         policy,
         clock.clone(),
+        None,
         cancel.clone(),
     ));
     notifier
@@ -665,4 +666,63 @@ async fn the_webhook_url_never_appears_in_logs_or_errors() {
     assert!(!shown.contains(HOOK_SECRET), "{shown}");
     assert!(!format!("{settings:?}").contains(HOOK_SECRET));
     cancel.cancel();
+}
+
+/// Three replicas on one PostgreSQL see the same failing account (each runs
+/// its own checks): the person on call gets one message. Each replica
+/// claims the event in the database first; the two whose claim did not
+/// take count it as sent elsewhere. A different event still goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_one_database_send_each_event_once() {
+    use support::postgres::Postgres;
+    use tweetchat::store::PgStore;
+
+    let Some(pg) = Postgres::get() else { return };
+    let db = pg.database().await;
+    tweetchat::tls::init();
+    let (url, received) = receiver(Vec::new(), false).await;
+    let clock = Clock::system(Duration::from_secs(1));
+    let cancel = CancellationToken::new();
+    let mut replicas = Vec::new();
+    for name in ["a", "b", "c"] {
+        let store = Arc::new(PgStore::connect(&db, None, name).await.unwrap());
+        let notifier = Notifier::new(None);
+        tokio::spawn(webhook::deliver(
+            notifier.clone(),
+            Secret::new(&url),
+            quick(),
+            clock.clone(),
+            Some(store),
+            cancel.clone(),
+        ));
+        replicas.push(notifier);
+    }
+    let failing = |chat: &str| {
+        Event::new(
+            EventKind::AccountFailing,
+            clock.now(),
+            "account `main_x` cannot post: credentials refused",
+        )
+        .chat(chat)
+        .account("main_x")
+        .key(format!("{chat}/2026-12-02T12:00"))
+    };
+    for notifier in &replicas {
+        notifier.send(failing("hcsmbm"));
+    }
+    let counted = || {
+        replicas
+            .iter()
+            .map(|n| n.counters().sent() + n.counters().elsewhere())
+            .sum::<u64>()
+    };
+    until(&received, || counted() == 3).await;
+    replicas[1].send(failing("edchat"));
+    until(&received, || received.accepted.lock().unwrap().len() == 2).await;
+    cancel.cancel();
+    let accepted = received.accepted.lock().unwrap().clone();
+    let chats: Vec<_> = accepted.iter().map(|e| e["chat"].clone()).collect();
+    assert_eq!(chats, ["hcsmbm", "edchat"], "{accepted:?}");
+    let elsewhere: u64 = replicas.iter().map(|n| n.counters().elsewhere()).sum();
+    assert_eq!(elsewhere, 2);
 }

@@ -639,3 +639,95 @@ async fn replicas_publishing_one_transcript_at_once_keep_every_network() {
             .is_none()
     );
 }
+
+/// The decided texts of a thank-you are kept only under the claim that
+/// owns the thanks slot: a replica paused past its lease, waking up with
+/// its own decision, cannot overwrite the one the replica that took the
+/// thank-you over decided (and is posting part by part).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thank_you_is_decided_only_under_the_claim_that_owns_it() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    let first = backend.open_as("first").await;
+    let second = backend.open_as("second").await;
+    let thanks = || {
+        intent(
+            "hcsmbm/2026-12-02T12:00/thanks/main_x",
+            "2026-12-02T19:10:00Z",
+        )
+    };
+    let key = "hcsmbm/2026-12-02T12:00/thanks/main_x";
+    let texts = "thanks/hcsmbm/2026-12-02T12:00/thanks/main_x";
+    assert_eq!(first.claim(vec![thanks()]).await.unwrap(), [Claim::Fresh]);
+    first.kv_set_under(key, texts, "first's").await.unwrap();
+    // A replica holding no claim of it keeps nothing.
+    let err = second
+        .kv_set_under(key, texts, "uninvited")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("holds no claim"), "{err}");
+    // The first is paused past its lease; the second takes over.
+    first.let_go(key);
+    assert_eq!(
+        claim_when_free(&second, thanks()).await,
+        Claim::InDoubt { attempts: 1 }
+    );
+    second.kv_set_under(key, texts, "second's").await.unwrap();
+    let err = first.kv_set_under(key, texts, "late").await.unwrap_err();
+    assert!(err.to_string().contains("no longer owns it"), "{err}");
+    assert_eq!(
+        first.kv_get(texts).await.unwrap().as_deref(),
+        Some("second's")
+    );
+    // Taken over is the database answering, not the database failing.
+    assert_eq!(first.health().errors_total(), 0);
+}
+
+/// Every replica prunes at start and daily: one prune does the work, the
+/// others find it done (or find it under way) and delete nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_pruning_together_prune_once() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    let stores = [
+        backend.open_as("a").await,
+        backend.open_as("b").await,
+        backend.open_as("c").await,
+    ];
+    let old: Vec<Intent> = (0..20)
+        .map(|i| intent(&format!("old{i}"), "2026-08-01T18:05:00Z"))
+        .collect();
+    stores[0].claim(old.clone()).await.unwrap();
+    for i in 0..20 {
+        stores[0]
+            .record(&format!("old{i}"), Outcome::Posted(remote("1")))
+            .await
+            .unwrap();
+    }
+    let before = Timestamp::now() + jiff::SignedDuration::from_secs(1);
+    let (a, b, c) = tokio::join!(
+        stores[0].prune(before),
+        stores[1].prune(before),
+        stores[2].prune(before)
+    );
+    let posts = [a.unwrap().posts, b.unwrap().posts, c.unwrap().posts];
+    assert_eq!(posts.iter().sum::<usize>(), 20, "{posts:?}");
+    assert_eq!(posts.iter().filter(|&&n| n > 0).count(), 1, "{posts:?}");
+    // Within the hour: another replica's daily prune is left out.
+    stores[0]
+        .claim(vec![intent("new", "2026-08-01T18:05:00Z")])
+        .await
+        .unwrap();
+    stores[0]
+        .record("new", Outcome::Posted(remote("2")))
+        .await
+        .unwrap();
+    let later = before + jiff::SignedDuration::from_mins(10);
+    assert_eq!(stores[1].prune(later).await.unwrap(), Pruned::default());
+    assert!(stores[1].lookup("new").await.unwrap().is_some());
+    // An hour on, it prunes again.
+    let next_day = before + jiff::SignedDuration::from_hours(2);
+    assert_eq!(stores[2].prune(next_day).await.unwrap().posts, 1);
+}

@@ -93,7 +93,7 @@ async fn serve(
         ));
     }
     let (loaded, plans) = tokio::sync::watch::channel(Arc::new(Vec::new()));
-    let notify = start_notify(&settings, &clock, &metrics, &shutdown);
+    let notify = start_notify(&settings, &clock, &metrics, shared.pg(), &shutdown);
     tokio::spawn(daemon::checks::run(
         daemon::checks::Checks {
             accounts: accounts.clone(),
@@ -230,6 +230,7 @@ fn start_notify(
     settings: &Settings,
     clock: &Clock,
     metrics: &Arc<Metrics>,
+    once: Option<&Arc<crate::store::PgStore>>,
     shutdown: &CancellationToken,
 ) -> crate::notify::Notifier {
     let Some(url) = settings.notify.url.clone() else {
@@ -246,6 +247,7 @@ fn start_notify(
         url,
         policy,
         clock.clone(),
+        once.cloned(),
         shutdown.clone(),
     ));
     info!(

@@ -87,7 +87,8 @@ fn run_on_database(
                     .date
                     .map_or_else(|| "yet".to_string(), |date| format!("on {date}"));
                 let err = anyhow::anyhow!(
-                    "no saved search for `{}` {when} in the state database; the daemon saves                      one after each occurrence (check the chat id and --date, or use --refetch)",
+                    "no saved search for `{}` {when} in the state database; the daemon saves \
+                     one after each occurrence (check the chat id and --date, or use --refetch)",
                     args.chat
                 );
                 return Err(with_console_why(config_dir, &args.chat, err));

@@ -291,6 +291,11 @@ impl Metrics {
                 "Events dropped because the [notify] queue was full (the receiver too slow).",
                 counters.map_or(0, |c| c.dropped()),
             ),
+            (
+                "tweetchat_notify_elsewhere_total",
+                "Events not sent because another replica claimed and sent them.",
+                counters.map_or(0, |c| c.elsewhere()),
+            ),
         ];
         for (name, help, value) in families {
             header(out, name, help, "counter");

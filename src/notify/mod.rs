@@ -140,6 +140,13 @@ impl Event {
         )
     }
 
+    /// The key/value row claiming this event across replicas
+    /// (`notify/KIND/CHAT/ACCOUNT/KEY`): the same for what
+    /// [`Notifier::send`] counts as the same event.
+    pub fn claim_key(&self) -> String {
+        format!("notify/{}", self.identity().replace('\n', "/"))
+    }
+
     /// The one line a chat app shows: `text` (Slack, Mattermost, Matrix
     /// hookshot) and `content` (Discord) carry it.
     pub fn line(&self) -> String {
@@ -178,6 +185,8 @@ pub struct NotifyCounters {
     pub failed: AtomicU64,
     /// Events dropped because the queue was full.
     pub dropped: AtomicU64,
+    /// Events another replica had claimed, so this one did not send them.
+    pub elsewhere: AtomicU64,
 }
 
 impl NotifyCounters {
@@ -189,6 +198,9 @@ impl NotifyCounters {
     }
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+    pub fn elsewhere(&self) -> u64 {
+        self.elsewhere.load(Ordering::Relaxed)
     }
 }
 

@@ -7,14 +7,16 @@
 //! other answer (a 404: the hook was deleted) is final. Either way a
 //! give-up is one warning line, without the URL.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::{Event, Notifier};
 use crate::clock::Clock;
 use crate::settings::Secret;
+use crate::store::PgStore;
 
 /// How hard one event is tried.
 #[derive(Debug, Clone, Copy)]
@@ -48,11 +50,19 @@ enum Try {
 }
 
 /// Sends what `notifier` queues to `url` until `cancel` fires.
+///
+/// With replicas (`once`: the shared PostgreSQL store) every replica sees
+/// the same failing account and the same skipped occurrence; each event is
+/// claimed in the database first ([`PgStore::kv_claim`] on
+/// [`Event::claim_key`]) and sent only by the replica whose claim took, so
+/// the person on call gets one message, not one per replica. When the
+/// database cannot say, the event is sent anyway: twice beats never.
 pub async fn deliver(
     notifier: Notifier,
     url: Secret,
     policy: WebhookPolicy,
     clock: Clock,
+    once: Option<Arc<PgStore>>,
     cancel: CancellationToken,
 ) {
     let client = match crate::tls::client(policy.timeout) {
@@ -72,6 +82,26 @@ pub async fn deliver(
             event = notifier.next() => event,
         };
         let counters = notifier.counters();
+        if let Some(store) = &once {
+            match store
+                .kv_claim(&event.claim_key(), &event.at.to_string())
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    debug!(event = %event.kind, "another replica sent this event: {}", event.message);
+                    counters
+                        .elsewhere
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    continue;
+                }
+                Err(err) => warn!(
+                    event = %event.kind,
+                    "cannot tell whether another replica sent the {} event, so sending it: {err:#}",
+                    event.kind
+                ),
+            }
+        }
         match send_with_retries(&client, &url, &event, policy, &clock, &cancel).await {
             Some(Ok(())) => {
                 counters

@@ -381,6 +381,20 @@ impl SharedStore {
         }
     }
 
+    /// [`SharedStore::kv_set`] while this process's claim of the post
+    /// `under` still owns it (see [`PgStore::kv_set_under`]); on SQLite,
+    /// where one process owns the state, simply `kv_set`.
+    pub async fn kv_set_under(&self, under: &str, key: &str, value: &str) -> anyhow::Result<()> {
+        if let Backend::Postgres(pg) = &self.backend {
+            return self
+                .on_pg(pg, true, async |pg| {
+                    pg.kv_set_under(under, key, value).await
+                })
+                .await;
+        }
+        self.kv_set(key, value).await
+    }
+
     pub async fn kv_set(&self, key: &str, value: &str) -> anyhow::Result<()> {
         if let Backend::Postgres(pg) = &self.backend {
             return self

@@ -92,9 +92,15 @@ pub async fn deliver(
                 return Delivery::InDoubt;
             };
             if let Err(err) = parts::save(&poster.store, &job.key, &decided).await {
-                error!(
-                    "cannot keep the thank-you before posting it; trying again on the next start: {err:#}"
-                );
+                if err.is::<crate::store::pg::TakenOver>() {
+                    // Paused past the lease: the replica that took the
+                    // thank-you over decides and posts it.
+                    warn!("{err:#}; leaving the thank-you to that replica");
+                } else {
+                    error!(
+                        "cannot keep the thank-you before posting it; trying again on the next start: {err:#}"
+                    );
+                }
                 return Delivery::InDoubt;
             }
             decided

@@ -52,10 +52,13 @@ pub async fn load(store: &SharedStore, slot_key: &str) -> anyhow::Result<Option<
     Ok(Some(decided))
 }
 
-/// Keeps `decided` for `slot_key` (durable when this returns).
+/// Keeps `decided` for `slot_key` (durable when this returns), only while
+/// this process's claim of the thanks slot owns it: with replicas, one
+/// paused past its lease cannot overwrite what the one that took the
+/// thank-you over decided.
 pub async fn save(store: &SharedStore, slot_key: &str, decided: &Decided) -> anyhow::Result<()> {
     let json = serde_json::to_string(decided).context("cannot serialize the thank-you")?;
-    store.kv_set(&kv_key(slot_key), &json).await
+    store.kv_set_under(slot_key, &kv_key(slot_key), &json).await
 }
 
 /// How sending one part ended.

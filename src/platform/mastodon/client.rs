@@ -100,7 +100,8 @@ impl Api {
         });
         if !on_base && !on_domain {
             return Err(PostError::Rejected(format!(
-                "the instance sent a next-page link to `{host}`, which is neither api_base ({})                  nor the instance's own name ({}); not following it",
+                "the instance sent a next-page link to `{host}`, which is neither api_base ({}) \
+                 nor the instance's own name ({}); not following it",
                 self.base,
                 domain.unwrap_or("not known")
             )));

@@ -368,6 +368,56 @@ impl PgStore {
         Ok(())
     }
 
+    /// Sets `key` only while this replica's claim of `under` still owns
+    /// that post's row: a thank-you's decided texts, kept by the replica
+    /// posting it, so that one paused past its lease cannot overwrite what
+    /// the replica that took the thank-you over decided. A
+    /// [`TakenOver`] error otherwise. The row lock orders this with a
+    /// takeover's claim, as for [`PgStore::record`].
+    pub async fn kv_set_under(&self, under: &str, key: &str, value: &str) -> anyhow::Result<()> {
+        let Some(generation) = self.held().get(under).map(|hold| hold.generation) else {
+            return Err(TakenOver(format!(
+                "not keeping {key}: this replica holds no claim of {under}"
+            ))
+            .into());
+        };
+        let client = self.client().await?;
+        let changed = client
+            .execute(
+                "WITH owner AS (SELECT 1 FROM posts WHERE key = $4 AND generation = $5 \
+                 AND state = 'intent' FOR UPDATE) \
+                 INSERT INTO kv (key, value, updated_at) SELECT $1, $2, $3 FROM owner \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
+                 updated_at = excluded.updated_at",
+                &[&key, &value, &now_ms(), &under, &generation],
+            )
+            .await?;
+        if changed == 1 {
+            return Ok(());
+        }
+        self.let_go(under);
+        Err(TakenOver(format!(
+            "not keeping {key}: this replica's claim of {under} (generation {generation}) no \
+             longer owns it; another replica took it over"
+        ))
+        .into())
+    }
+
+    /// Sets `key` unless it is set already; `true` when this call set it.
+    /// What must happen once across replicas and has no post key of its
+    /// own (a webhook event) is claimed this way.
+    pub async fn kv_claim(&self, key: &str, value: &str) -> anyhow::Result<bool> {
+        let client = self.client().await?;
+        let inserted = client
+            .execute(
+                "INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key) DO NOTHING",
+                &[&key, &value, &now_ms()],
+            )
+            .await?;
+        Ok(inserted == 1)
+    }
+
     pub async fn fail_unclaimed(&self, intent: &Intent, reason: &str) -> anyhow::Result<()> {
         let client = self.client().await?;
         client
@@ -405,9 +455,33 @@ impl PgStore {
         Ok(rows.iter().map(row_to_record).collect())
     }
 
+    /// Deletes what [`super::Store::prune`] deletes, once across replicas:
+    /// under an advisory lock (a replica finding another one pruning leaves
+    /// it to that one), and not again for a `before` that a prune within
+    /// the last [`PRUNE_AGAIN_AFTER`] already covered (every replica prunes
+    /// at start and daily; a fleet restarted together prunes once).
     pub async fn prune(&self, before: Timestamp) -> anyhow::Result<Pruned> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        let ours: bool = tx
+            .query_one(
+                "SELECT pg_try_advisory_xact_lock($1, hashtext('prune'))",
+                &[&ADVISORY_CLASS],
+            )
+            .await?
+            .get(0);
+        if !ours {
+            return Ok(Pruned::default());
+        }
+        let last: Option<i64> = tx
+            .query_opt("SELECT value FROM kv WHERE key = $1", &[&PRUNED_BEFORE])
+            .await?
+            .and_then(|row| row.get::<_, String>(0).parse().ok());
+        let before_ms = before.as_millisecond();
+        let window = i64::try_from(PRUNE_AGAIN_AFTER.as_millis()).unwrap_or(i64::MAX);
+        if last.is_some_and(|last| before_ms <= last.saturating_add(window)) {
+            return Ok(Pruned::default());
+        }
         let posts = tx
             .execute(
                 "DELETE FROM posts WHERE state <> 'intent' AND updated_at < $1",
@@ -416,11 +490,18 @@ impl PgStore {
             .await?;
         let thanks = tx
             .execute(
-                "DELETE FROM kv WHERE (key LIKE 'thanks/%' OR key LIKE 'console/%') \
-                 AND updated_at < $1",
+                "DELETE FROM kv WHERE (key LIKE 'thanks/%' OR key LIKE 'console/%' \
+                 OR key LIKE 'notify/%') AND updated_at < $1",
                 &[&before.as_millisecond()],
             )
             .await?;
+        tx.execute(
+            "INSERT INTO kv (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
+             updated_at = excluded.updated_at",
+            &[&PRUNED_BEFORE, &before_ms.to_string(), &now_ms()],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Pruned {
             posts: usize::try_from(posts).unwrap_or(usize::MAX),
@@ -450,7 +531,12 @@ impl PgStore {
             .query_one("SELECT count(*) FROM posts", &[])
             .await?
             .get(0);
-        let values: i64 = tx.query_one("SELECT count(*) FROM kv", &[]).await?.get(0);
+        // The store's own bookkeeping (`store/…`, such as the last prune) is
+        // not state that a copy could overwrite.
+        let values: i64 = tx
+            .query_one("SELECT count(*) FROM kv WHERE key NOT LIKE 'store/%'", &[])
+            .await?
+            .get(0);
         let from: Option<String> = tx
             .query_opt("SELECT value FROM kv WHERE key = $1", &[&MIGRATED_FROM])
             .await?
@@ -458,7 +544,10 @@ impl PgStore {
         let again = from.as_deref() == Some(source.as_str());
         if (posts > 0 || values > 0) && !again {
             anyhow::bail!(
-                "the target database {} is not empty ({posts} posts, {values} values{}):                  `store migrate` copies into an empty database only, so nothing was copied.                  Point --to at a new database, or drop this one's tables if it holds nothing                  you need",
+                "the target database {} is not empty ({posts} posts, {values} values{}): \
+                 `store migrate` copies into an empty database only, so nothing was copied. \
+                 Point --to at a new database, or drop this one's tables if it holds nothing \
+                 you need",
                 self.url,
                 from.map(|f| format!(", copied from {f}"))
                     .unwrap_or_default()
@@ -580,6 +669,13 @@ impl PgStore {
         Ok(rows.iter().map(row_to_record).collect())
     }
 }
+
+/// The key/value row holding the `before` of the last prune (milliseconds).
+const PRUNED_BEFORE: &str = "store/pruned_before";
+
+/// A prune whose `before` is within this of the last one's is left out: the
+/// replicas prune at start and daily, and one of them is enough.
+pub const PRUNE_AGAIN_AFTER: Duration = Duration::from_secs(3600);
 
 /// The key/value row naming the SQLite state `store migrate` copied in.
 const MIGRATED_FROM: &str = "store/migrated_from";
@@ -848,6 +944,8 @@ pub(super) fn report<T>(health: &Arc<StoreHealth>, result: &anyhow::Result<T>, w
     let mut report = BatchReport::default();
     match result {
         Ok(_) => report.wrote = writes,
+        // The database answered: another replica owns the key now.
+        Err(err) if err.is::<TakenOver>() => {}
         Err(err) => report.failure(&format!("{err:#}")),
     }
     health.report(report);
