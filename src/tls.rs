@@ -55,6 +55,37 @@ pub fn postgres_config() -> Result<rustls::ClientConfig, String> {
     Ok(config)
 }
 
+/// The TLS configuration for PostgreSQL with `sslrootcert=FILE`: the
+/// certificate must chain to one of the CAs in `pem` (and name the host);
+/// the system's roots are not consulted, as libpq does with a root file.
+///
+/// # Errors
+/// When `pem` holds no certificate, or one rustls cannot use as a root.
+pub fn postgres_config_trusting(pem: &[u8]) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    init();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| format!("not a PEM certificate file ({e})"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("a certificate that cannot be a root ({e})"))?;
+    }
+    if roots.is_empty() {
+        return Err("no certificate in the file (expected -----BEGIN CERTIFICATE-----)".into());
+    }
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
 /// What reqwest would build for a client with default TLS settings (TLS 1.2
 /// and 1.3, SNI, the platform verifier, ALPN offering h2 then HTTP/1.1),
 /// built once.

@@ -159,7 +159,7 @@ set -u
 "$BIN/initdb" -D "$DIR/data" -U postgres -A trust -E UTF8 --locale=C --no-sync \
     >"$DIR/initdb.log" 2>&1 || { echo "initdb failed: $(tail -3 "$DIR/initdb.log")"; exit 1; }
 "$BIN/postgres" -D "$DIR/data" -h 127.0.0.1 -p "$PORT" -k "$DIR" -F \
-    -c max_connections=300 -c log_min_messages=warning >"$DIR/server.log" 2>&1 &
+    -c max_connections=300 -c log_min_messages=warning ${EXTRA:-} >"$DIR/server.log" 2>&1 &
 pid=$!
 echo "started $pid"
 cat >/dev/null
@@ -168,8 +168,41 @@ wait "$pid"
 rm -rf "$DIR"
 "#;
 
+/// A server that takes TLS connections only, with the test certificates
+/// of `tests/data/tls/postgres` (for the name `localhost`).
+const TLS_HBA: &str = "local all all trust\n\
+    hostnossl all all 127.0.0.1/32 reject\n\
+    hostssl all all 127.0.0.1/32 trust\n";
+
+impl Postgres {
+    /// A private cluster of its own that refuses plain connections and
+    /// serves `tests/data/tls/postgres/server.pem`; stopped when dropped.
+    /// `None` after recording a skip when PostgreSQL is not installed.
+    pub fn start_tls() -> Option<Postgres> {
+        let started = bin_dir()
+            .ok_or_else(|| {
+                "PostgreSQL is not installed (no /usr/lib/postgresql/N/bin/initdb)".to_string()
+            })
+            .and_then(|bin| Server::start_with(&bin, true));
+        match started {
+            Ok((server, port)) => Some(Postgres {
+                admin_url: format!("postgres://postgres@localhost:{port}/postgres"),
+                _server: Some(server),
+            }),
+            Err(why) => {
+                super::skip::skip_or_fail(&why);
+                None
+            }
+        }
+    }
+}
+
 impl Server {
     fn start(bin: &Path) -> Result<(Server, u16), String> {
+        Server::start_with(bin, false)
+    }
+
+    fn start_with(bin: &Path, tls: bool) -> Result<(Server, u16), String> {
         let port = free_port()?;
         let dir = tempfile::Builder::new()
             .prefix("tweetchat-pg-")
@@ -177,9 +210,30 @@ impl Server {
             .map_err(|e| e.to_string())?
             // Removed by the watcher shell when the server stops.
             .keep();
+        let mut extra = String::new();
+        if tls {
+            let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tls/postgres");
+            let copy = |name: &str| {
+                std::fs::copy(data.join(name), dir.join(name)).map_err(|e| format!("{name}: {e}"))
+            };
+            copy("server.pem")?;
+            copy("server-key.pem")?;
+            std::fs::set_permissions(
+                dir.join("server-key.pem"),
+                std::os::unix::fs::PermissionsExt::from_mode(0o600),
+            )
+            .map_err(|e| e.to_string())?;
+            std::fs::write(dir.join("hba.conf"), TLS_HBA).map_err(|e| e.to_string())?;
+            extra = format!(
+                "-c ssl=on -c ssl_cert_file={0}/server.pem -c ssl_key_file={0}/server-key.pem \
+                 -c hba_file={0}/hba.conf",
+                dir.display()
+            );
+        }
         let root = rustix::process::geteuid().is_root();
         let mut command = if root {
             let status = Command::new("chown")
+                .arg("-R")
                 .arg("postgres:")
                 .arg(&dir)
                 .status()
@@ -202,6 +256,7 @@ impl Server {
             .env("BIN", bin)
             .env("DIR", &dir)
             .env("PORT", port.to_string())
+            .env("EXTRA", extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());

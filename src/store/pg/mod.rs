@@ -67,7 +67,8 @@ impl PgStore {
         replica: &str,
     ) -> anyhow::Result<PgStore> {
         let redacted = connect::redact(url);
-        let pool = connect::pool(connect::config(url, password)?)?;
+        let (config, tls) = connect::config(url, password)?;
+        let pool = connect::pool(config, &tls)?;
         let store = PgStore {
             pool,
             url: redacted,
@@ -93,14 +94,20 @@ impl PgStore {
 
     async fn client(&self) -> anyhow::Result<deadpool_postgres::Object> {
         self.pool.get().await.map_err(|err| {
-            let message = format!(
-                "the state database {} is unreachable: {}",
-                self.url,
-                pool_error(&err)
-            );
+            let why = pool_error(&err);
+            let hint = connect::hint(&why);
+            let message = match hint {
+                Some(hint) => format!(
+                    "the state database {} refused this replica: {why}; {hint}",
+                    self.url
+                ),
+                None => format!("the state database {} is unreachable: {why}", self.url),
+            };
             // The server answered, and said no (a password refused, no such
-            // database): waiting will not change that.
-            let refused = matches!(&err, deadpool_postgres::PoolError::Backend(err)
+            // database, a certificate this machine does not trust): waiting
+            // will not change that.
+            let refused = hint.is_some()
+                || matches!(&err, deadpool_postgres::PoolError::Backend(err)
                 if err.as_db_error().is_some());
             if refused {
                 anyhow!(message)
