@@ -435,13 +435,18 @@ async fn replicas_claiming_together_get_each_key_once() {
                     .map(|i| intent(&format!("k{i}"), "2026-12-02T18:05:00Z"))
                     .collect();
                 barrier.wait().await;
-                store.claim(intents).await.unwrap()
+                // Kept alive: a store dropped is a replica gone, whose
+                // claims the others may take over at once.
+                (store.claim(intents).await.unwrap(), store)
             })
         })
         .collect();
     let mut fresh = vec![0; 50];
+    let mut alive = Vec::new();
     for task in tasks {
-        for (i, claim) in task.await.unwrap().into_iter().enumerate() {
+        let (claims, store) = task.await.unwrap();
+        alive.push(store);
+        for (i, claim) in claims.into_iter().enumerate() {
             match claim {
                 Claim::Fresh => fresh[i] += 1,
                 Claim::Held { .. } => {}
@@ -730,4 +735,113 @@ async fn replicas_pruning_together_prune_once() {
     // An hour on, it prunes again.
     let next_day = before + jiff::SignedDuration::from_hours(2);
     assert_eq!(stores[2].prune(next_day).await.unwrap().posts, 1);
+}
+
+/// A claim's owner that died (its process gone, so the server let go of
+/// its liveness lock with its connection) is replaced at once, without
+/// waiting out its lease; one that lives (paused, slow) keeps its lease;
+/// and a dead owner with a write in flight that a second write could
+/// double (X) keeps it until that write's hold ends. The lease is
+/// stretched to a minute in the database, so each case is decided by
+/// liveness and the write, never by the clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_owner_is_replaced_at_once_unless_its_write_may_still_land() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    let Backend::Postgres(url) = &backend else {
+        unreachable!()
+    };
+    let (db, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let stretch = |key: &'static str| {
+        let db = &db;
+        async move {
+            db.execute(
+                "UPDATE posts SET lease_until = lease_until + 60000 WHERE key = $1",
+                &[&key],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    let taker = backend.open_as("taker").await;
+    // Alive: left alone for its whole lease.
+    let alive = backend.open_as("alive").await;
+    assert_eq!(
+        alive
+            .claim(vec![intent("alive", "2026-12-02T18:05:00Z")])
+            .await
+            .unwrap(),
+        [Claim::Fresh]
+    );
+    stretch("alive").await;
+    // Dead with nothing in flight.
+    let dead = backend.open_as("dead").await;
+    assert_eq!(
+        dead.claim(vec![intent("dead", "2026-12-02T18:05:00Z")])
+            .await
+            .unwrap(),
+        [Claim::Fresh]
+    );
+    stretch("dead").await;
+    // Dead in the middle of an X write (a 30 s hold).
+    let writing = backend.open_as("writing").await;
+    assert_eq!(
+        writing
+            .claim(vec![intent("writing", "2026-12-02T18:05:00Z")])
+            .await
+            .unwrap(),
+        [Claim::Fresh]
+    );
+    assert!(
+        writing
+            .lease_for_write("writing", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    drop(dead);
+    drop(writing);
+    // The server notices a closed connection within moments; poll for it
+    // (the leases last a minute more, so this decides nothing by time).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let taken = loop {
+        match &taker
+            .claim(vec![intent("dead", "2026-12-02T18:05:00Z")])
+            .await
+            .unwrap()[0]
+        {
+            Claim::Held { .. } if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => break other.clone(),
+        }
+    };
+    assert_eq!(
+        taken,
+        Claim::InDoubt { attempts: 1 },
+        "the dead owner's key"
+    );
+    assert!(matches!(
+        &taker
+            .claim(vec![intent("writing", "2026-12-02T18:05:00Z")])
+            .await
+            .unwrap()[0],
+        Claim::Held { owner, .. } if owner == "writing"
+    ));
+    assert!(matches!(
+        &taker
+            .claim(vec![intent("alive", "2026-12-02T18:05:00Z")])
+            .await
+            .unwrap()[0],
+        Claim::Held { owner, .. } if owner == "alive"
+    ));
+    // The taker's own claim stands: its result is recorded.
+    taker
+        .record("dead", Outcome::Posted(remote("7")))
+        .await
+        .unwrap();
+    drop(alive);
 }

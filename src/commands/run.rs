@@ -171,6 +171,16 @@ async fn open_store(
 ) -> anyhow::Result<(SharedStore, tokio::task::JoinHandle<()>, Verified)> {
     if let Some(url) = &settings.store.url {
         let pg = connect_waiting(settings, url.expose()).await?;
+        // Before the first claim, so no other replica ever finds a claim of
+        // this one without its liveness lock.
+        if !pg.keep_alive().await? {
+            warn!(
+                replica = pg.replica(),
+                "another running replica has the name `{}`: give each replica its own \
+                 [store] replica (or leave it empty for the host name and process id)",
+                pg.replica()
+            );
+        }
         let verified = if accept_state_change {
             Verified::Changed(format!(
                 "--accept-state-change on the shared database {}",

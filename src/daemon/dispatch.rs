@@ -244,9 +244,11 @@ impl Dispatcher {
             Claim::Skipped(reason) => debug!("already skipped: {reason}"),
             Claim::Failed(reason) => debug!("already failed: {reason}"),
             Claim::Held { owner, left } => {
-                // Another replica's live lease: claimed again once it ends,
-                // then finished by its owner or taken over as in doubt.
-                let at = self.clock.now() + left + HELD_MARGIN;
+                // Another replica's live lease: claimed again soon (a dead
+                // owner's key is taken over then) and at the latest once
+                // it ends; then finished by its owner or taken over as in
+                // doubt.
+                let at = self.clock.now() + (left + HELD_MARGIN).min(HELD_POLL);
                 debug!(%owner, "claimed by another replica; claiming again at {at}");
                 let pending = Pending {
                     job,
@@ -431,3 +433,9 @@ pub const CLAIM_AHEAD: SignedDuration = SignedDuration::from_millis(100);
 /// How long after another replica's lease runs out its key is claimed
 /// again: a little, so the claim finds it expired on the server's clock.
 pub const HELD_MARGIN: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// How often a key another replica holds is claimed again before its lease
+/// runs out: a claim takes the key over at once when its owner has died
+/// (its liveness lock gone) with no write in flight, so a replica killed
+/// at a slot's instant is replaced within about this, not a whole lease.
+pub const HELD_POLL: std::time::Duration = std::time::Duration::from_millis(250);

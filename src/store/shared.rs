@@ -424,6 +424,10 @@ async fn renew_leases(store: std::sync::Weak<PgStore>, health: Arc<StoreHealth>)
         if result.is_err() {
             super::pg::report(&health, &result, true);
         }
+        // The liveness lock again after a lost connection (a PostgreSQL
+        // restart); until then other replicas may take this one's claims
+        // over early, which fencing makes safe.
+        let _ = store.keep_alive().await;
     }
 }
 

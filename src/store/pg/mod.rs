@@ -56,6 +56,9 @@ pub struct PgStore {
     replica: String,
     /// The claims this process made and has not recorded or released yet.
     held: Mutex<HashMap<String, Hold>>,
+    /// The connection holding this replica's liveness lock (see
+    /// [`PgStore::keep_alive`]), once it holds it.
+    alive: tokio::sync::Mutex<Option<deadpool_postgres::ClientWrapper>>,
 }
 
 impl PgStore {
@@ -74,6 +77,7 @@ impl PgStore {
             url: redacted,
             replica: replica.to_string(),
             held: Mutex::new(HashMap::new()),
+            alive: tokio::sync::Mutex::new(None),
         };
         let mut client = store.client().await?;
         schema::migrate(&mut client)
@@ -124,13 +128,17 @@ impl PgStore {
     /// Claims every intent in one transaction; a claim that fails is
     /// rolled back alone (a savepoint) and reported as not recorded.
     pub async fn claim(&self, intents: &[Intent]) -> anyhow::Result<Vec<Claim>> {
+        // No claim without the liveness lock: another replica would take
+        // it for a dead one's.
+        self.keep_alive().await?;
         let mut client = self.client().await?;
         let mut tx = client.transaction().await?;
         let mut claims = Vec::with_capacity(intents.len());
         let mut taken = Vec::new();
+        let mut live = LiveOwners::default();
         for intent in intents {
             let savepoint = tx.savepoint("claim").await?;
-            match claim_one(&savepoint, intent, &self.replica).await {
+            match claim_one(&savepoint, intent, &self.replica, &mut live).await {
                 Ok((claim, generation)) => {
                     savepoint.commit().await?;
                     if let Some(generation) = generation {
@@ -242,15 +250,20 @@ impl PgStore {
             Some(hold) if hold.renewing => hold.generation,
             _ => return Ok(false),
         };
+        // A write a second one could double: marked, so that even a dead
+        // owner's key waits until it is over (see `claim_one`).
+        let doubles = !hold.is_zero();
         let hold = hold.max(LEASE);
         let client = self.client().await?;
         let still = client
             .query_opt(
                 &format!(
-                    "UPDATE posts SET lease_until = GREATEST(lease_until, {SERVER_NOW} + $3) \
+                    "UPDATE posts SET lease_until = GREATEST(lease_until, {SERVER_NOW} + $3), \
+                     write_until = CASE WHEN $4 THEN \
+                     GREATEST(COALESCE(write_until, 0), {SERVER_NOW} + $3) ELSE write_until END \
                      WHERE key = $1 AND generation = $2 AND state = 'intent' RETURNING key"
                 ),
-                &[&key, &generation, &duration_ms(hold)],
+                &[&key, &generation, &duration_ms(hold), &doubles],
             )
             .await?;
         if still.is_none() {
@@ -265,6 +278,35 @@ impl PgStore {
         if let Some(hold) = self.held().get_mut(key) {
             hold.renewing = false;
         }
+    }
+
+    /// Holds this replica's liveness lock: a session advisory lock on its
+    /// name, on a connection of its own, which the server lets go of the
+    /// moment the process dies (its connection closes). Another replica
+    /// finding a claim's owner without it, and no write of that owner in
+    /// flight, takes the claim over without waiting out the lease
+    /// (`claim_one`). Called at every renewal; it takes the lock again
+    /// after the connection was lost (a PostgreSQL restart). `false` while
+    /// another process holds the lock: two running replicas share this
+    /// name, which the settings must not allow.
+    pub async fn keep_alive(&self) -> anyhow::Result<bool> {
+        let mut alive = self.alive.lock().await;
+        if alive.as_ref().is_some_and(|client| !client.is_closed()) {
+            return Ok(true);
+        }
+        *alive = None;
+        let client = deadpool_postgres::Object::take(self.client().await?);
+        let taken: bool = client
+            .query_one(
+                "SELECT pg_try_advisory_lock($1, hashtext($2))",
+                &[&LIVE_CLASS, &self.replica],
+            )
+            .await?
+            .get(0);
+        if taken {
+            *alive = Some(client);
+        }
+        Ok(taken)
     }
 
     /// Extends the lease of every claim this replica holds to [`LEASE`]
@@ -700,6 +742,10 @@ pub struct Imported {
 /// migration's (`tc` in ASCII).
 const ADVISORY_CLASS: i32 = 0x7463;
 
+/// The first key of the replicas' liveness locks (`tl`), the second being
+/// the hash of the replica's name ([`PgStore::keep_alive`]).
+const LIVE_CLASS: i32 = 0x746c;
+
 /// An advisory lock held on a connection taken out of the pool; dropping
 /// it closes the connection, which releases the lock.
 pub struct AdvisoryLock {
@@ -800,6 +846,7 @@ async fn claim_one(
     tx: &impl GenericClient,
     intent: &Intent,
     replica: &str,
+    live: &mut LiveOwners,
 ) -> Result<(Claim, Option<i64>), tokio_postgres::Error> {
     // Twice at most: a new key that another replica inserted between our
     // read and our insert is read again (its row is then committed).
@@ -807,8 +854,8 @@ async fn claim_one(
         let existing = tx
             .query_opt(
                 &format!(
-                    "SELECT {COLUMNS}, owner, lease_until, {SERVER_NOW} FROM posts \
-                     WHERE key = $1 FOR UPDATE"
+                    "SELECT {COLUMNS}, owner, lease_until, {SERVER_NOW}, write_until, \
+                     hashtext(owner)::OID FROM posts WHERE key = $1 FOR UPDATE"
                 ),
                 &[&intent.key],
             )
@@ -817,14 +864,27 @@ async fn claim_one(
             let owner: Option<String> = row.get(14);
             let lease_until: Option<i64> = row.get(15);
             let server_now: i64 = row.get(16);
+            let write_until: Option<i64> = row.get(17);
+            let owner_lock: Option<u32> = row.get(18);
             let existing = row_to_record(&row);
             if let (PostState::Intent, Some(owner), Some(until)) =
                 (existing.state, owner, lease_until)
             {
+                // A dead owner (its liveness lock gone with its process)
+                // with no write in flight that a second one could double
+                // is taken over at once; its lease would only make the
+                // post later. See docs/replicas.md, "A dead owner".
+                let writing = write_until.is_some_and(|w| w > server_now);
+                let dead = until > server_now
+                    && !writing
+                    && match owner_lock {
+                        Some(lock) => !live.is_alive(tx, lock).await?,
+                        None => false,
+                    };
                 // A live lease: left alone (see docs/replicas.md), even when it
                 // names this replica (a restart under a fixed name, or a
                 // second process given the same name by mistake).
-                if until > server_now {
+                if until > server_now && !dead {
                     let left =
                         Duration::from_millis(u64::try_from(until - server_now).unwrap_or(0));
                     return Ok((Claim::Held { owner, left }, None));
@@ -908,6 +968,41 @@ async fn claim_one(
         )),
         None,
     ))
+}
+
+/// The replicas holding their liveness lock, as one claim batch saw them:
+/// read once per batch (`pg_locks` lists every lock on the server, so
+/// reading it per key would slow a batch of hundreds), and read again for
+/// one owner not in it, which may have started since.
+#[derive(Default)]
+struct LiveOwners {
+    seen: Option<std::collections::HashSet<u32>>,
+}
+
+impl LiveOwners {
+    async fn is_alive(
+        &mut self,
+        tx: &impl GenericClient,
+        lock: u32,
+    ) -> Result<bool, tokio_postgres::Error> {
+        const LIVE_LOCKS: &str = "SELECT l.objid FROM pg_locks l WHERE l.locktype = 'advisory' \
+            AND l.granted AND l.objsubid = 2 AND l.classid = $1::INT4::OID \
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+        if self.seen.is_none() {
+            let rows = tx.query(LIVE_LOCKS, &[&LIVE_CLASS]).await?;
+            self.seen = Some(rows.iter().map(|row| row.get(0)).collect());
+        }
+        if self.seen.as_ref().is_some_and(|seen| seen.contains(&lock)) {
+            return Ok(true);
+        }
+        let again = tx
+            .query_opt(
+                &format!("{LIVE_LOCKS} AND l.objid = $2::OID"),
+                &[&LIVE_CLASS, &lock],
+            )
+            .await?;
+        Ok(again.is_some())
+    }
 }
 
 fn lease_ms() -> i64 {

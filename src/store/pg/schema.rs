@@ -60,6 +60,11 @@ const MIGRATIONS: &[&str] = &[
         updated_at BIGINT NOT NULL,
         PRIMARY KEY (chat, date)
     );",
+    // 3: until when a claim's owner may still have a write in flight that
+    // a second write could double (X, the console, GoToSocial): a dead
+    // owner's key is taken over before its lease ends only after this
+    // (see `docs/replicas.md`, "A dead owner").
+    "ALTER TABLE posts ADD COLUMN write_until BIGINT;",
 ];
 
 /// The version this build writes.
