@@ -58,7 +58,22 @@ pub struct PgStore {
     held: Mutex<HashMap<String, Hold>>,
     /// The connection holding this replica's liveness lock (see
     /// [`PgStore::keep_alive`]), once it holds it.
-    alive: tokio::sync::Mutex<Option<deadpool_postgres::ClientWrapper>>,
+    alive: tokio::sync::Mutex<Alive>,
+}
+
+/// This replica's liveness lock, and when it last tried to take it.
+#[derive(Default)]
+struct Alive {
+    client: Option<deadpool_postgres::ClientWrapper>,
+    tried: Option<std::time::Instant>,
+}
+
+impl std::fmt::Debug for Alive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Alive")
+            .field("held", &self.client.is_some())
+            .finish()
+    }
 }
 
 impl PgStore {
@@ -77,7 +92,7 @@ impl PgStore {
             url: redacted,
             replica: replica.to_string(),
             held: Mutex::new(HashMap::new()),
-            alive: tokio::sync::Mutex::new(None),
+            alive: tokio::sync::Mutex::new(Alive::default()),
         };
         let mut client = store.client().await?;
         schema::migrate(&mut client)
@@ -291,10 +306,20 @@ impl PgStore {
     /// name, which the settings must not allow.
     pub async fn keep_alive(&self) -> anyhow::Result<bool> {
         let mut alive = self.alive.lock().await;
-        if alive.as_ref().is_some_and(|client| !client.is_closed()) {
+        if alive
+            .client
+            .as_ref()
+            .is_some_and(|client| !client.is_closed())
+        {
             return Ok(true);
         }
-        *alive = None;
+        alive.client = None;
+        // Refused a moment ago (another process has the name): asked again
+        // at the next renewal, not at every claim.
+        if alive.tried.is_some_and(|at| at.elapsed() < RENEW_EVERY) {
+            return Ok(false);
+        }
+        alive.tried = Some(std::time::Instant::now());
         let client = deadpool_postgres::Object::take(self.client().await?);
         let taken: bool = client
             .query_one(
@@ -304,7 +329,7 @@ impl PgStore {
             .await?
             .get(0);
         if taken {
-            *alive = Some(client);
+            alive.client = Some(client);
         }
         Ok(taken)
     }
