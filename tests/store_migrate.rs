@@ -88,7 +88,7 @@ async fn copies_once_then_says_so_and_refuses_other_state() {
         text(&first)
     );
     assert!(
-        text(&first).contains("copied 1 of 1 transcripts"),
+        text(&first).contains("copied 1 transcript\n"),
         "{}",
         text(&first)
     );

@@ -107,11 +107,11 @@ fn migrate(config_dir: &Path, args: StoreMigrateArgs) -> anyhow::Result<ExitCode
             }
         );
     }
-    if !transcripts.is_empty() {
-        println!(
-            "copied {copied} of {} transcripts (the others were there already)",
-            transcripts.len()
-        );
+    match transcripts.len() {
+        0 => {}
+        1 if copied == 1 => println!("copied 1 transcript"),
+        all if copied == all => println!("copied {all} transcripts"),
+        all => println!("copied {copied} of {all} transcripts (the others were there already)"),
     }
     println!(
         "next: set [store] url on every replica; the files in {} are no longer read",

@@ -117,7 +117,7 @@ impl PgStore {
             let hint = connect::hint(&why);
             let message = match hint {
                 Some(hint) => format!(
-                    "the state database {} refused this replica: {why}; {hint}",
+                    "the state database {} refused the connection: {why}; {hint}",
                     self.url
                 ),
                 None => format!("the state database {} is unreachable: {why}", self.url),
