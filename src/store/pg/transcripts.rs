@@ -108,14 +108,11 @@ impl PgStore {
 
     /// The transcript page of `chat` on `date`, if one was built.
     pub async fn transcript_html(&self, chat: &str, date: &str) -> anyhow::Result<Option<String>> {
-        let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT html FROM transcripts WHERE chat = $1 AND date = $2",
-                &[&chat, &date],
-            )
-            .await?;
-        Ok(row.and_then(|row| row.get(0)))
+        self.one_text(
+            "SELECT html FROM transcripts WHERE chat = $1 AND date = $2",
+            &[&chat, &date],
+        )
+        .await
     }
 
     /// The dates (`YYYY-MM-DD`) from `since` on that have a transcript page,
@@ -140,13 +137,22 @@ impl PgStore {
 
     /// The newest date of `chat` with saved searches.
     pub async fn latest_transcript_date(&self, chat: &str) -> anyhow::Result<Option<String>> {
+        self.one_text(
+            "SELECT max(date) FROM transcripts WHERE chat = $1",
+            &[&chat],
+        )
+        .await
+    }
+
+    /// The first column of the one row `sql` finds, when there is one and
+    /// it is not NULL.
+    async fn one_text(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> anyhow::Result<Option<String>> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT max(date) FROM transcripts WHERE chat = $1",
-                &[&chat],
-            )
-            .await?;
+        let row = client.query_opt(sql, params).await?;
         Ok(row.and_then(|row| row.get(0)))
     }
 
