@@ -843,5 +843,9 @@ async fn a_dead_owner_is_replaced_at_once_unless_its_write_may_still_land() {
         .record("dead", Outcome::Posted(remote("7")))
         .await
         .unwrap();
+    // A second process given a running replica's name does not get its
+    // liveness lock (it is told, and warns at start).
+    let twin = PgStore::connect(url, None, "alive").await.unwrap();
+    assert!(!twin.keep_alive().await.unwrap());
     drop(alive);
 }
