@@ -153,7 +153,14 @@ pub fn pool(config: tokio_postgres::Config, tls: &Tls) -> anyhow::Result<Pool> {
     };
     let rustls = match tls {
         Tls::Off => None,
-        Tls::SystemRoots => Some(crate::tls::postgres_config().map_err(|e| anyhow!(e))?),
+        Tls::SystemRoots => Some(crate::tls::postgres_config().map_err(|e| {
+            anyhow!(
+                "[store] url asks for TLS checked against the system's roots, but {e}: this \
+                 machine has no CA certificates to check the server's with; install them \
+                 (Debian's ca-certificates) or name the server's CA with \
+                 sslrootcert=/path/to/ca.pem"
+            )
+        })?),
         Tls::RootFile(path) => {
             let pem = std::fs::read(path).with_context(|| {
                 format!(
@@ -199,6 +206,11 @@ pub fn hint(error: &str) -> Option<&'static str> {
         Some(
             "the server's certificate does not carry the host name of [store] url: connect \
              with a name the certificate was issued for",
+        )
+    } else if error.contains("No CA certificates were loaded") {
+        Some(
+            "this machine has no CA certificates to check the server's with: install them \
+             (Debian's ca-certificates) or name the server's CA with sslrootcert=/path/to/ca.pem",
         )
     } else if error.contains("server does not support TLS") {
         Some(
