@@ -10,7 +10,8 @@
 //! refused on our side, with the fix, and never waited on as if the
 //! database were down. Through the system's roots (`SSL_CERT_FILE`, read
 //! by the platform verifier) a `tweetchat` process connects with
-//! `sslmode=require` alone.
+//! `sslmode=require` alone, and one on a machine without CA certificates
+//! is told so.
 
 mod support;
 
