@@ -653,6 +653,25 @@ async fn every_replica_serves_the_transcript_and_any_machine_rebuilds_it() {
             replica.name
         );
     }
+    // Each counts the replicas alive (every few seconds) for /metrics.
+    for port in ports {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let metrics = client
+                .get(format!("http://127.0.0.1:{port}/metrics"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if metrics.contains("\ntweetchat_replicas_alive 2\n") {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{metrics}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 
     // A third machine: only the settings, an empty folder of its own.
     let elsewhere = root.path().join("c");

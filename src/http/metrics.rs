@@ -263,6 +263,15 @@ impl Metrics {
                 escape(replica)
             );
         }
+        if let Some(alive) = self.store.get().and_then(|store| store.replicas_alive()) {
+            header(
+                &mut out,
+                "tweetchat_replicas_alive",
+                "Replicas sharing the PostgreSQL store that are alive (hold their liveness lock), counted every few seconds.",
+                "gauge",
+            );
+            let _ = writeln!(out, "tweetchat_replicas_alive {alive}");
+        }
         header(
             &mut out,
             "tweetchat_up",

@@ -26,6 +26,9 @@ pub const BUSY_GRACE: Duration = Duration::from_secs(60);
 pub struct StoreHealth {
     errors: AtomicU64,
     failing: Mutex<Option<Failing>>,
+    /// On PostgreSQL: how many replicas held their liveness lock at the
+    /// last count, plus one (0: not counted, as on SQLite).
+    replicas: AtomicU64,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +73,18 @@ fn is_busy(reason: &str) -> bool {
 }
 
 impl StoreHealth {
+    /// How many replicas share the database and are alive (holding their
+    /// liveness lock), as last counted; `None` on SQLite or before the
+    /// first count.
+    pub fn replicas_alive(&self) -> Option<u64> {
+        self.replicas.load(Ordering::Relaxed).checked_sub(1)
+    }
+
+    pub(super) fn set_replicas_alive(&self, alive: u64) {
+        self.replicas
+            .store(alive.saturating_add(1), Ordering::Relaxed);
+    }
+
     /// Requests the database refused since the start.
     pub fn errors_total(&self) -> u64 {
         self.errors.load(Ordering::Relaxed)

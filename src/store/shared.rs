@@ -415,8 +415,10 @@ impl SharedStore {
 async fn renew_leases(store: std::sync::Weak<PgStore>, health: Arc<StoreHealth>) {
     let mut tick = tokio::time::interval(super::pg::RENEW_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = 0u32;
     loop {
         tick.tick().await;
+        ticks = ticks.wrapping_add(1);
         let Some(store) = store.upgrade() else {
             return;
         };
@@ -428,8 +430,18 @@ async fn renew_leases(store: std::sync::Weak<PgStore>, health: Arc<StoreHealth>)
         // restart); until then other replicas may take this one's claims
         // over early, which fencing makes safe.
         let _ = store.keep_alive().await;
+        // The replicas alive, for `/metrics` and the operator page: every
+        // few seconds is plenty for a person or an alert.
+        if ticks % COUNT_REPLICAS_EVERY == 1 {
+            if let Ok(alive) = store.replicas_alive().await {
+                health.set_replicas_alive(alive);
+            }
+        }
     }
 }
+
+/// Renewals between two counts of the replicas alive (about 5 s).
+const COUNT_REPLICAS_EVERY: u32 = 12;
 
 /// One future type for either backend's commit (`impl Future` must name
 /// one type).

@@ -518,7 +518,16 @@ async fn results(
             .flat_map(|kept| kept.accounts)
             .map(|kept| (kept.account, kept.problems))
             .collect();
-        view.replica = Some(pages.replica.clone());
+        view.replica = Some(
+            match pages
+                .store
+                .as_ref()
+                .and_then(|store| store.health().replicas_alive())
+            {
+                Some(alive) => format!("{}, one of {alive} alive", pages.replica),
+                None => pages.replica.clone(),
+            },
+        );
         let accounts = pages.account_rows(&pages.audience.accounts(&plan));
         html(StatusCode::OK, views::results(&view, &accounts).into_string())
     })

@@ -334,6 +334,23 @@ impl PgStore {
         Ok(taken)
     }
 
+    /// How many replicas hold their liveness lock on this database now
+    /// (for `/metrics` and the operator page).
+    pub async fn replicas_alive(&self) -> anyhow::Result<u64> {
+        let client = self.client().await?;
+        let count: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_locks l WHERE l.locktype = 'advisory' \
+                 AND l.granted AND l.objsubid = 2 AND l.classid = $1::INT4::OID \
+                 AND l.database = (SELECT oid FROM pg_database \
+                 WHERE datname = current_database())",
+                &[&LIVE_CLASS],
+            )
+            .await?
+            .get(0);
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     /// Extends the lease of every claim this replica holds to [`LEASE`]
     /// from now (never shortening a write's longer one); claims found taken
     /// over are forgotten. Called every [`RENEW_EVERY`] while any is held.
