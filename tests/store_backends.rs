@@ -843,9 +843,48 @@ async fn a_dead_owner_is_replaced_at_once_unless_its_write_may_still_land() {
         .record("dead", Outcome::Posted(remote("7")))
         .await
         .unwrap();
-    // A second process given a running replica's name does not get its
-    // liveness lock (it is told, and warns at start).
+    // A second process given a running replica's name is told (it warns
+    // at start).
     let twin = PgStore::connect(url, None, "alive").await.unwrap();
     assert!(!twin.keep_alive().await.unwrap());
+    // A replica restarted under its old name (a container's host name and
+    // PID 1) does not vouch for its dead predecessor's claims: liveness is
+    // the process's, not the name's.
+    let first_life = backend.open_as("phoenix").await;
+    assert_eq!(
+        first_life
+            .claim(vec![intent("phoenix", "2026-12-02T18:05:00Z")])
+            .await
+            .unwrap(),
+        [Claim::Fresh]
+    );
+    stretch("phoenix").await;
+    drop(first_life);
+    let second_life = backend.open_as("phoenix").await;
+    assert_eq!(
+        second_life
+            .claim(vec![intent("other", "2026-12-02T18:05:00Z")])
+            .await
+            .unwrap(),
+        [Claim::Fresh]
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let taken = loop {
+        match &taker
+            .claim(vec![intent("phoenix", "2026-12-02T18:05:00Z")])
+            .await
+            .unwrap()[0]
+        {
+            Claim::Held { .. } if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => break other.clone(),
+        }
+    };
+    assert_eq!(
+        taken,
+        Claim::InDoubt { attempts: 1 },
+        "the first life's key"
+    );
     drop(alive);
 }

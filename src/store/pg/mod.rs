@@ -66,6 +66,10 @@ pub struct PgStore {
 struct Alive {
     client: Option<deadpool_postgres::ClientWrapper>,
     tried: Option<std::time::Instant>,
+    /// The lock's second key: this process's own, drawn at random, so that
+    /// a replica restarted under the same name does not hold its dead
+    /// predecessor's.
+    key: i32,
 }
 
 impl std::fmt::Debug for Alive {
@@ -92,7 +96,10 @@ impl PgStore {
             url: redacted,
             replica: replica.to_string(),
             held: Mutex::new(HashMap::new()),
-            alive: tokio::sync::Mutex::new(Alive::default()),
+            alive: tokio::sync::Mutex::new(Alive {
+                key: fastrand::i32(..),
+                ..Alive::default()
+            }),
         };
         let mut client = store.client().await?;
         schema::migrate(&mut client)
@@ -146,6 +153,7 @@ impl PgStore {
         // No claim without the liveness lock: another replica would take
         // it for a dead one's.
         self.keep_alive().await?;
+        let live_key = self.live_key().await;
         let mut client = self.client().await?;
         let mut tx = client.transaction().await?;
         let mut claims = Vec::with_capacity(intents.len());
@@ -153,7 +161,11 @@ impl PgStore {
         let mut live = LiveOwners::default();
         for intent in intents {
             let savepoint = tx.savepoint("claim").await?;
-            match claim_one(&savepoint, intent, &self.replica, &mut live).await {
+            let me = Claimant {
+                replica: &self.replica,
+                live_key,
+            };
+            match claim_one(&savepoint, intent, &me, &mut live).await {
                 Ok((claim, generation)) => {
                     savepoint.commit().await?;
                     if let Some(generation) = generation {
@@ -295,15 +307,19 @@ impl PgStore {
         }
     }
 
-    /// Holds this replica's liveness lock: a session advisory lock on its
-    /// name, on a connection of its own, which the server lets go of the
-    /// moment the process dies (its connection closes). Another replica
-    /// finding a claim's owner without it, and no write of that owner in
-    /// flight, takes the claim over without waiting out the lease
-    /// (`claim_one`). Called at every renewal; it takes the lock again
-    /// after the connection was lost (a PostgreSQL restart). `false` while
-    /// another process holds the lock: two running replicas share this
-    /// name, which the settings must not allow.
+    /// Holds this process's liveness lock: a session advisory lock on a
+    /// key of its own (drawn at random, written into every claim it makes
+    /// as `owner_lock`), on a connection of its own, which the server lets
+    /// go of the moment the process dies (its connection closes). Another
+    /// replica finding a claim's owner without it, and no write of that
+    /// owner in flight, takes the claim over without waiting out the lease
+    /// (`claim_one`). Called before claiming and at every renewal; it takes
+    /// the lock again after the connection was lost (a PostgreSQL restart).
+    ///
+    /// On the same connection it also locks the replica's name, only to
+    /// tell: `false` while another running process holds that name, which
+    /// the settings must not allow (its claims and logs would read as this
+    /// one's).
     pub async fn keep_alive(&self) -> anyhow::Result<bool> {
         let mut alive = self.alive.lock().await;
         if alive
@@ -321,17 +337,29 @@ impl PgStore {
         }
         alive.tried = Some(std::time::Instant::now());
         let client = deadpool_postgres::Object::take(self.client().await?);
-        let taken: bool = client
+        // Another process's key, one time in four billion: draw again.
+        for _ in 0..3 {
+            let taken: bool = client
+                .query_one(
+                    "SELECT pg_try_advisory_lock($1, $2)",
+                    &[&LIVE_CLASS, &alive.key],
+                )
+                .await?
+                .get(0);
+            if taken {
+                break;
+            }
+            alive.key = fastrand::i32(..);
+        }
+        let named: bool = client
             .query_one(
                 "SELECT pg_try_advisory_lock($1, hashtext($2))",
-                &[&LIVE_CLASS, &self.replica],
+                &[&NAME_CLASS, &self.replica],
             )
             .await?
             .get(0);
-        if taken {
-            alive.client = Some(client);
-        }
-        Ok(taken)
+        alive.client = Some(client);
+        Ok(named)
     }
 
     /// How many replicas hold their liveness lock on this database now
@@ -349,6 +377,11 @@ impl PgStore {
             .await?
             .get(0);
         Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// The key of this process's liveness lock, written into its claims.
+    async fn live_key(&self) -> i32 {
+        self.alive.lock().await.key
     }
 
     /// Extends the lease of every claim this replica holds to [`LEASE`]
@@ -784,9 +817,13 @@ pub struct Imported {
 /// migration's (`tc` in ASCII).
 const ADVISORY_CLASS: i32 = 0x7463;
 
-/// The first key of the replicas' liveness locks (`tl`), the second being
-/// the hash of the replica's name ([`PgStore::keep_alive`]).
+/// The first key of the processes' liveness locks (`tl`), the second being
+/// the process's own random key ([`PgStore::keep_alive`]).
 const LIVE_CLASS: i32 = 0x746c;
+
+/// The first key of the replicas' name locks (`tn`), the second the hash of
+/// the name: held by the process running under that name.
+const NAME_CLASS: i32 = 0x746e;
 
 /// An advisory lock held on a connection taken out of the pool; dropping
 /// it closes the connection, which releases the lock.
@@ -884,12 +921,19 @@ fn row_to_record(row: &Row) -> PostRecord {
 
 /// One claim, as [`super::sql::claim_one`] on SQLite, plus the lease: the
 /// generation this claim took, when it took one.
+/// Who claims: the replica's name and its process's liveness key.
+struct Claimant<'a> {
+    replica: &'a str,
+    live_key: i32,
+}
+
 async fn claim_one(
     tx: &impl GenericClient,
     intent: &Intent,
-    replica: &str,
+    me: &Claimant<'_>,
     live: &mut LiveOwners,
 ) -> Result<(Claim, Option<i64>), tokio_postgres::Error> {
+    let replica = me.replica;
     // Twice at most: a new key that another replica inserted between our
     // read and our insert is read again (its row is then committed).
     for _ in 0..2 {
@@ -897,7 +941,7 @@ async fn claim_one(
             .query_opt(
                 &format!(
                     "SELECT {COLUMNS}, owner, lease_until, {SERVER_NOW}, write_until, \
-                     hashtext(owner)::OID FROM posts WHERE key = $1 FOR UPDATE"
+                     owner_lock::OID FROM posts WHERE key = $1 FOR UPDATE"
                 ),
                 &[&intent.key],
             )
@@ -945,10 +989,10 @@ async fn claim_one(
                         .query_one(
                             &format!(
                                 "UPDATE posts SET attempts = attempts + 1, updated_at = $2, \
-                                 owner = $3, lease_until = {SERVER_NOW} + $4, \
+                                 owner = $3, lease_until = {SERVER_NOW} + $4, owner_lock = $5, \
                                  generation = generation + 1 WHERE key = $1 RETURNING generation"
                             ),
-                            &[&intent.key, &now_ms(), &replica, &lease_ms()],
+                            &[&intent.key, &now_ms(), &replica, &lease_ms(), &me.live_key],
                         )
                         .await?
                         .get(0);
@@ -973,9 +1017,9 @@ async fn claim_one(
             .query_opt(
                 &format!(
                     "INSERT INTO posts (key, chat, occurrence, kind, n, account, due, state, \
-                     attempts, reason, updated_at, owner, lease_until, generation) \
+                     attempts, reason, updated_at, owner, lease_until, generation, owner_lock) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-                     {SERVER_NOW} + $13, 1) ON CONFLICT (key) DO NOTHING RETURNING generation"
+                     {SERVER_NOW} + $13, 1, $14) ON CONFLICT (key) DO NOTHING RETURNING generation"
                 ),
                 &[
                     &intent.key,
@@ -991,6 +1035,7 @@ async fn claim_one(
                     &now_ms(),
                     &owner,
                     &lease,
+                    &owner.map(|_| me.live_key),
                 ],
             )
             .await?;

@@ -65,6 +65,10 @@ const MIGRATIONS: &[&str] = &[
     // owner's key is taken over before its lease ends only after this
     // (see `docs/replicas.md`, "A dead owner").
     "ALTER TABLE posts ADD COLUMN write_until BIGINT;",
+    // 4: the liveness lock of the process that holds the claim (see
+    // `PgStore::keep_alive`): the process's, not its name's, so a replica
+    // restarted under the same name does not vouch for its predecessor.
+    "ALTER TABLE posts ADD COLUMN owner_lock INTEGER;",
 ];
 
 /// The version this build writes.
