@@ -737,6 +737,26 @@ async fn replicas_pruning_together_prune_once() {
     assert_eq!(stores[2].prune(next_day).await.unwrap().posts, 1);
 }
 
+/// Claims `key` until it is no longer held: PostgreSQL notices a closed
+/// connection (and lets go of its locks) within moments, not at once. The
+/// bound is against a hang; the stretched leases decide nothing by time.
+async fn claim_once_the_server_sees_it(store: &SharedStore, key: &str) -> Claim {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let claim = store
+            .claim(vec![intent(key, "2026-12-02T18:05:00Z")])
+            .await
+            .unwrap()
+            .remove(0);
+        match claim {
+            Claim::Held { .. } if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A claim's owner that died (its process gone, so the server let go of
 /// its liveness lock with its connection) is replaced at once, without
 /// waiting out its lease; one that lives (paused, slow) keeps its lease;
@@ -804,21 +824,7 @@ async fn a_dead_owner_is_replaced_at_once_unless_its_write_may_still_land() {
     );
     drop(dead);
     drop(writing);
-    // The server notices a closed connection within moments; poll for it
-    // (the leases last a minute more, so this decides nothing by time).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let taken = loop {
-        match &taker
-            .claim(vec![intent("dead", "2026-12-02T18:05:00Z")])
-            .await
-            .unwrap()[0]
-        {
-            Claim::Held { .. } if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            other => break other.clone(),
-        }
-    };
+    let taken = claim_once_the_server_sees_it(&taker, "dead").await;
     assert_eq!(
         taken,
         Claim::InDoubt { attempts: 1 },
@@ -868,19 +874,7 @@ async fn a_dead_owner_is_replaced_at_once_unless_its_write_may_still_land() {
             .unwrap(),
         [Claim::Fresh]
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let taken = loop {
-        match &taker
-            .claim(vec![intent("phoenix", "2026-12-02T18:05:00Z")])
-            .await
-            .unwrap()[0]
-        {
-            Claim::Held { .. } if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            other => break other.clone(),
-        }
-    };
+    let taken = claim_once_the_server_sees_it(&taker, "phoenix").await;
     assert_eq!(
         taken,
         Claim::InDoubt { attempts: 1 },
