@@ -622,25 +622,22 @@ async fn every_replica_serves_the_transcript_and_any_machine_rebuilds_it() {
     let date = start.to_zoned(jiff::tz::TimeZone::UTC).date();
     tweetchat::tls::init();
     let client = reqwest::Client::new();
+    let get = |port: u16, path: String| {
+        let client = client.clone();
+        async move {
+            let answer = client
+                .get(format!("http://127.0.0.1:{port}{path}"))
+                .send()
+                .await
+                .unwrap();
+            (answer.status(), answer.text().await.unwrap())
+        }
+    };
     for port in ports {
-        let page = client
-            .get(format!(
-                "http://127.0.0.1:{port}/chats/replicas/transcripts/{date}"
-            ))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(page.status(), 200, "replica on {port}\n{}", logs());
-        let body = page.text().await.unwrap();
+        let (status, body) = get(port, format!("/chats/replicas/transcripts/{date}")).await;
+        assert_eq!(status, 200, "replica on {port}\n{}", logs());
         assert!(body.contains("A1 both replicas hear me"), "{body}");
-        let chat_page = client
-            .get(format!("http://127.0.0.1:{port}/chats/replicas"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let (_, chat_page) = get(port, "/chats/replicas".into()).await;
         assert!(
             chat_page.contains(&format!("/chats/replicas/transcripts/{date}")),
             "replica on {port} does not link the transcript\n{chat_page}"
@@ -657,14 +654,7 @@ async fn every_replica_serves_the_transcript_and_any_machine_rebuilds_it() {
     for port in ports {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let metrics = client
-                .get(format!("http://127.0.0.1:{port}/metrics"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let (_, metrics) = get(port, "/metrics".into()).await;
             if metrics.contains("\ntweetchat_replicas_alive 2\n") {
                 break;
             }
