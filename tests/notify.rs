@@ -167,6 +167,20 @@ fn quick() -> WebhookPolicy {
     }
 }
 
+/// Settings in `dir` whose one default account, `hcsm_mastodon`, is on
+/// the fake `instance`.
+fn mastodon_settings(
+    dir: &std::path::Path,
+    instance: &FakeMastodon,
+) -> tweetchat::settings::Settings {
+    let mut settings = daemon_support::settings(dir);
+    settings.default_accounts = vec!["hcsm_mastodon".into()];
+    settings
+        .accounts
+        .insert("hcsm_mastodon".into(), instance.settings("hcsm_mastodon"));
+    settings
+}
+
 /// A notifier sending to `url` until `cancel`.
 fn notifier(
     url: &str,
@@ -204,11 +218,7 @@ async fn an_account_whose_credentials_stop_working_a_day_before_its_chat_is_repo
     // The real Mastodon adapter, over HTTP, against the fake instance.
     let instance = FakeMastodon::start(Kind::Mastodon).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = daemon_support::settings(dir.path());
-    settings.default_accounts = vec!["hcsm_mastodon".into()];
-    settings
-        .accounts
-        .insert("hcsm_mastodon".into(), instance.settings("hcsm_mastodon"));
+    let mut settings = mastodon_settings(dir.path(), &instance);
     settings.http.trust_loopback = true;
     let mut context = AccountContext::dry_run(&settings);
     context.clock = clock.clone();
@@ -356,11 +366,7 @@ async fn a_chat_added_while_running_is_checked_when_loaded() {
     let notify = notifier(&url, quick(), &clock, &cancel);
     let instance = FakeMastodon::start(Kind::Mastodon).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = daemon_support::settings(dir.path());
-    settings.default_accounts = vec!["hcsm_mastodon".into()];
-    settings
-        .accounts
-        .insert("hcsm_mastodon".into(), instance.settings("hcsm_mastodon"));
+    let settings = mastodon_settings(dir.path(), &instance);
     let mut context = AccountContext::dry_run(&settings);
     context.clock = clock.clone();
     let (publish, plans) = tokio::sync::watch::channel(Arc::new(Vec::new()));

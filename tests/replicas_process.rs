@@ -131,6 +131,19 @@ fn write_chat(root: &Path, start: Timestamp, tag: &str) -> Vec<(String, SignedDu
     ]
 }
 
+/// Waits until every replica says it is running (a bound against a hang).
+async fn wait_running(replicas: &[Replica]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !replicas
+        .iter()
+        .all(|r| r.log().contains("tweetchat is running"))
+    {
+        let logs = replicas.iter().map(Replica::log).collect::<String>();
+        assert!(tokio::time::Instant::now() < deadline, "{logs}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Two replicas started on an empty chats folder; once each says it is
 /// running, the chat is written to start a few seconds later and each is
 /// told to rescan (SIGHUP). So the instant is ahead of both replicas'
@@ -147,15 +160,7 @@ async fn two_running_then_the_chat(
         Replica::start(root, "a", url, fake),
         Replica::start(root, "b", url, fake),
     ];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !replicas
-        .iter()
-        .all(|r| r.log().contains("tweetchat is running"))
-    {
-        let logs = replicas.iter().map(Replica::log).collect::<String>();
-        assert!(tokio::time::Instant::now() < deadline, "{logs}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_running(&replicas).await;
     let start = Timestamp::from_second(Timestamp::now().as_second() + 5).unwrap();
     let expected = write_chat(root, start, tag);
     for replica in &replicas {
@@ -336,11 +341,7 @@ async fn an_owner_paused_beyond_its_lease_neither_posts_nor_overwrites() {
 /// 3) would not be restarted by the systemd unit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_started_before_postgres_answers_waits_for_it() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let url = format!("postgres://postgres@127.0.0.1:{port}/tweetchat");
     let fake = FakeX::start().await;
     let root = tempfile::tempdir().unwrap();
@@ -561,14 +562,7 @@ async fn every_replica_serves_the_transcript_and_any_machine_rebuilds_it() {
         ),
     ];
     let logs = || replicas.iter().map(Replica::log).collect::<String>();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !replicas
-        .iter()
-        .all(|r| r.log().contains("tweetchat is running"))
-    {
-        assert!(tokio::time::Instant::now() < deadline, "{}", logs());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_running(&replicas).await;
     let start = Timestamp::from_second(Timestamp::now().as_second() + 4).unwrap();
     let tag = format!("tr{}", std::process::id() % 100_000);
     let chat = format!(

@@ -175,7 +175,7 @@ impl PgStore {
                 }
                 Err(err) => {
                     savepoint.rollback().await?;
-                    claims.push(Claim::NotRecorded(err.to_string()));
+                    claims.push(Claim::NotRecorded(pg_error(&err)));
                 }
             }
         }
@@ -367,13 +367,7 @@ impl PgStore {
     pub async fn replicas_alive(&self) -> anyhow::Result<u64> {
         let client = self.client().await?;
         let count: i64 = client
-            .query_one(
-                "SELECT count(*) FROM pg_locks l WHERE l.locktype = 'advisory' \
-                 AND l.granted AND l.objsubid = 2 AND l.classid = $1::INT4::OID \
-                 AND l.database = (SELECT oid FROM pg_database \
-                 WHERE datname = current_database())",
-                &[&LIVE_CLASS],
-            )
+            .query_one(&format!("SELECT count(*) {LIVE_LOCKS}"), &[&LIVE_CLASS])
             .await?
             .get(0);
         Ok(u64::try_from(count).unwrap_or(0))
@@ -821,6 +815,12 @@ const ADVISORY_CLASS: i32 = 0x7463;
 /// the process's own random key ([`PgStore::keep_alive`]).
 const LIVE_CLASS: i32 = 0x746c;
 
+/// The liveness locks held on this database (`$1` is [`LIVE_CLASS`]):
+/// advisory locks on two keys, granted, in this database.
+const LIVE_LOCKS: &str = "FROM pg_locks l WHERE l.locktype = 'advisory' \
+    AND l.granted AND l.objsubid = 2 AND l.classid = $1::INT4::OID \
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+
 /// The first key of the replicas' name locks (`tn`), the second the hash of
 /// the name: held by the process running under that name.
 const NAME_CLASS: i32 = 0x746e;
@@ -848,29 +848,15 @@ struct Hold {
 
 /// A result not recorded because another replica's claim owns the key
 /// now; trying again cannot help (the worker stops on it).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct TakenOver(pub String);
-
-impl std::fmt::Display for TakenOver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TakenOver {}
 
 /// The server could not be reached at all (refused, timed out, closed):
 /// worth waiting for, as a restart or a failover ends.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct Unreachable(pub String);
-
-impl std::fmt::Display for Unreachable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Unreachable {}
 
 /// What a failure to get a connection comes to, in words without the URL.
 fn pool_error(err: &deadpool_postgres::PoolError) -> String {
@@ -1072,11 +1058,10 @@ impl LiveOwners {
         tx: &impl GenericClient,
         lock: u32,
     ) -> Result<bool, tokio_postgres::Error> {
-        const LIVE_LOCKS: &str = "SELECT l.objid FROM pg_locks l WHERE l.locktype = 'advisory' \
-            AND l.granted AND l.objsubid = 2 AND l.classid = $1::INT4::OID \
-            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
         if self.seen.is_none() {
-            let rows = tx.query(LIVE_LOCKS, &[&LIVE_CLASS]).await?;
+            let rows = tx
+                .query(&format!("SELECT l.objid {LIVE_LOCKS}"), &[&LIVE_CLASS])
+                .await?;
             self.seen = Some(rows.iter().map(|row| row.get(0)).collect());
         }
         if self.seen.as_ref().is_some_and(|seen| seen.contains(&lock)) {
@@ -1084,7 +1069,7 @@ impl LiveOwners {
         }
         let again = tx
             .query_opt(
-                &format!("{LIVE_LOCKS} AND l.objid = $2::OID"),
+                &format!("SELECT l.objid {LIVE_LOCKS} AND l.objid = $2::OID"),
                 &[&LIVE_CLASS, &lock],
             )
             .await?;
